@@ -1,0 +1,33 @@
+"""The `digest` command: a thin click face over the library. No logic lives here."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from digest import __version__
+from digest.cli import build as build_commands
+from digest.errors import DigestError
+
+
+class DigestGroup(click.Group):
+    """Turns the errors a user can cause into one line on stderr and their exit code."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except DigestError as e:
+            click.echo(f"error: {e}", err=True)
+            sys.exit(e.exit_code)
+
+
+@click.group(cls=DigestGroup)
+@click.version_option(__version__, prog_name="digest")
+def main() -> None:
+    """Gather the week's stories, compose an issue, render it, and send it."""
+
+
+# One module per command (group); each registers itself here.
+for module in (build_commands,):
+    module.register(main)

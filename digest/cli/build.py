@@ -1,0 +1,45 @@
+"""`digest build ISSUE_DIR --out DIR`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from digest.build import build_issue
+
+
+@click.command("build")
+@click.argument("issue_dir", type=click.Path(path_type=Path, file_okay=False))
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("out"),
+    show_default=True,
+    help="Folder for index.html, issue.txt and issue.eml.",
+)
+@click.option(
+    "--theme",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="A theme folder whose files override the default theme's, file by file.",
+)
+def build_command(issue_dir: Path, out: Path, theme: Path | None) -> None:
+    """Build ISSUE_DIR into email HTML, plain text and an .eml message."""
+    result = build_issue(issue_dir, out, theme=theme)
+    issue = result.issue
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_row("subject", issue.subject)
+    table.add_row("preheader", issue.preheader)
+    table.add_row("lead", issue.lead.title)
+    table.add_row("items", f"{len(issue.more_from)} more from {issue.newsletter.publication}")
+    table.add_row("html", f"{result.html_bytes / 1024:.1f} KB")
+    table.add_row("written", ", ".join(str(p) for p in result.files.values()))
+    Console(soft_wrap=True).print(table)
+
+
+def register(group: click.Group) -> None:
+    group.add_command(build_command)

@@ -1,0 +1,1 @@
+"""Turning a rendered issue into mail: MIME messages, SMTP, the send log."""

@@ -1,0 +1,158 @@
+"""Untrusted text → safe HTML, and safe HTML → plain text.
+
+Everything here treats its input as hostile: story bodies and feed summaries are written by
+people we do not control, and end up in thousands of inboxes.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import textwrap
+from functools import lru_cache
+from urllib.parse import urljoin, urlsplit
+
+import nh3
+from lxml import html as lxml_html
+from markdown_it import MarkdownIt
+
+SUMMARY_TAGS = frozenset({"p", "a", "em", "strong", "br", "ul", "ol", "li"})
+SUMMARY_ATTRIBUTES = {"a": {"href", "title"}}
+LINK_SCHEMES = frozenset({"http", "https", "mailto"})
+
+_WHITESPACE = re.compile(r"\s+")
+
+
+@lru_cache(maxsize=1)
+def _markdown() -> MarkdownIt:
+    # Raw HTML in a story body is not Markdown we render: it is escaped, then the result sanitised.
+    return MarkdownIt("commonmark", {"html": False, "typographer": False})
+
+
+def _absolute_links(base_url: str):
+    def keep(element: str, attribute: str, value: str) -> str | None:
+        if element == "a" and attribute == "href":
+            absolute = urljoin(base_url, value.strip()) if base_url else value.strip()
+            scheme = urlsplit(absolute).scheme.lower()
+            return absolute if scheme in LINK_SCHEMES else None
+        return value
+
+    return keep
+
+
+def sanitize_html(fragment: str, *, base_url: str = "") -> str:
+    """Reduce HTML from anywhere to the summary allow-list; relative links resolved or dropped."""
+    return nh3.clean(
+        fragment,
+        tags=set(SUMMARY_TAGS),
+        attributes={k: set(v) for k, v in SUMMARY_ATTRIBUTES.items()},
+        url_schemes=set(LINK_SCHEMES),
+        link_rel=None,
+        attribute_filter=_absolute_links(base_url),
+        strip_comments=True,
+    ).strip()
+
+
+def markdown_to_html(source: str, *, base_url: str = "") -> str:
+    """Render a story body (Markdown) to sanitised HTML."""
+    return sanitize_html(_markdown().render(source), base_url=base_url)
+
+
+def fold_whitespace(text: str) -> str:
+    return _WHITESPACE.sub(" ", text).strip()
+
+
+def plain_title(text: str) -> str:
+    """A title as one line of text: tags stripped, entities decoded, whitespace folded."""
+    stripped = nh3.clean(text, tags=set(), strip_comments=True)
+    return fold_whitespace(html.unescape(stripped))
+
+
+def html_to_text(fragment: str) -> tuple[list[str], list[str]]:
+    """Sanitised summary HTML → (paragraphs, links).
+
+    Links become "text [n]" with the URL collected, so the plain-text part can list them. The
+    input has already passed :func:`sanitize_html`, so only the allow-listed tags need handling.
+    """
+    if not fragment.strip():
+        return [], []
+    root = lxml_html.fragment_fromstring(fragment, create_parent="div")
+    paragraphs: list[str] = []
+    links: list[str] = []
+
+    def inline_text(node) -> str:
+        # Source line breaks are just spaces; only <br> (as a NUL sentinel) breaks a line.
+        parts = [node.text or ""]
+        for child in node:
+            if child.tag == "br":
+                parts.append("\0")
+            elif child.tag == "a":
+                label = fold_whitespace(child.text_content())
+                href = child.get("href", "")
+                if href and href not in links:
+                    links.append(href)
+                if href:
+                    label = f"{label} [{links.index(href) + 1}]"
+                parts.append(label)
+            elif child.tag in ("ul", "ol"):
+                parts.append("\n")
+            else:
+                parts.append(inline_text(child))
+            parts.append(child.tail or "")
+        return "".join(parts)
+
+    def block(node, bullet: str = "") -> None:
+        if node.tag in ("ul", "ol"):
+            for number, item in enumerate(node.iterchildren("li"), start=1):
+                mark = "- " if node.tag == "ul" else f"{number}. "
+                block(item, bullet=mark)
+            return
+        text = "\n".join(fold_whitespace(line) for line in inline_text(node).split("\0"))
+        text = text.strip()
+        if text:
+            paragraphs.append(bullet + text)
+        for child in node:
+            if child.tag in ("ul", "ol"):
+                block(child)
+
+    loose = fold_whitespace(root.text or "")
+    if loose:
+        paragraphs.append(loose)
+    for child in root:
+        if child.tag in ("p", "ul", "ol", "li"):
+            block(child)
+        else:  # inline content outside a paragraph
+            wrapper = lxml_html.Element("p")
+            wrapper.append(child.__copy__())
+            block(wrapper)
+        tail = fold_whitespace(child.tail or "")
+        if tail:
+            paragraphs.append(tail)
+    return paragraphs, links
+
+
+def wrap(text: str, width: int = 78, indent: str = "") -> str:
+    """Wrap one paragraph; URLs and other long words are never broken."""
+    lines = []
+    for line in text.split("\n"):
+        lines.extend(
+            textwrap.wrap(
+                line,
+                width=width,
+                initial_indent=indent,
+                subsequent_indent=indent,
+                break_long_words=False,
+                break_on_hyphens=False,
+            )
+            or [indent.rstrip()]
+        )
+    return "\n".join(lines)
+
+
+def teaser(text: str, length: int = 160) -> str:
+    """Cut plain text at a word boundary, with an ellipsis when anything was cut."""
+    text = fold_whitespace(text)
+    if len(text) <= length:
+        return text
+    cut = text[: length + 1].rsplit(" ", 1)[0] if " " in text[:length] else text[:length]
+    return cut.rstrip(" ,;:.-–—") + "…"

@@ -1,0 +1,94 @@
+"""The plain data every stage passes along. No I/O here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+
+class StoryKind(StrEnum):
+    ARTICLE = "article"
+    SPONSORED = "sponsored"
+    VIDEO = "video"
+
+
+@dataclass(frozen=True, slots=True)
+class Image:
+    url: str
+    alt: str = ""
+    credit: str = ""
+    caption: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    id: str
+    title: str
+    url: str
+    summary: str = ""
+    """Sanitised HTML (a small allow-list of tags); safe to place in the email as is."""
+    image: Image | None = None
+    kind: StoryKind = StoryKind.ARTICLE
+    sponsor: str = ""
+    published: datetime | None = None
+    section: str = ""
+    author: str = ""
+    priority: int = 0
+    cta: str = ""
+    """Call-to-action link text, used by sponsored blocks ("Learn more")."""
+    duration: str = ""
+    """Running time of a video, e.g. "4:32", where known."""
+    source: str = ""
+    """Where the story came from: a file path or a feed name."""
+
+    @property
+    def is_sponsored(self) -> bool:
+        return self.kind is StoryKind.SPONSORED
+
+    @property
+    def is_video(self) -> bool:
+        return self.kind is StoryKind.VIDEO
+
+
+@dataclass(frozen=True, slots=True)
+class Newsletter:
+    name: str
+    publication: str
+    from_address: str
+    base_url: str
+    postal_address: str
+    lang: str = "en"
+    timezone: str = "UTC"
+    reply_to: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    newsletter: Newsletter
+    date: date
+    subject: str
+    preheader: str
+    lead: Story
+    more_from: tuple[Story, ...] = ()
+    intro: str = ""
+    """Sanitised HTML of the editor's note, or empty."""
+
+    @property
+    def stories(self) -> tuple[Story, ...]:
+        """Every story in the order subscribers see them."""
+        return (self.lead, *self.more_from)
+
+    @property
+    def issue_id(self) -> str:
+        year, week, _ = self.date.isocalendar()
+        return f"{year}-W{week:02d}"
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedIssue:
+    issue: Issue
+    html: str
+    text: str
+    timings: dict[str, float] = field(default_factory=dict, compare=False)
+    """Seconds spent per render stage, for benchmarks and the build summary."""

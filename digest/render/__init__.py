@@ -1,0 +1,90 @@
+"""Composed issue → email HTML (Jinja2 → MJML → mjml-python → premailer) and a plain-text part."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import jinja2
+
+from digest.errors import ThemeError
+from digest.model import Issue, RenderedIssue
+from digest.render.html import compile_mjml, finish_html, inline_css
+from digest.render.theme import HTML_TEMPLATE, TEXT_TEMPLATE, Theme, load_theme
+
+__all__ = ["RecipientLinks", "Theme", "load_theme", "render_issue", "render_mjml", "render_text"]
+
+
+@dataclass(frozen=True, slots=True)
+class RecipientLinks:
+    """The links that differ per recipient; the web-archive values stand in when building."""
+
+    unsubscribe: str
+    view_online: str
+
+    @classmethod
+    def for_archive(cls, issue: Issue) -> RecipientLinks:
+        base = issue.newsletter.base_url
+        return cls(unsubscribe=f"{base}/unsubscribe", view_online=f"{base}/issues/{issue.issue_id}/")
+
+
+def _context(issue: Issue, theme: Theme, links: RecipientLinks) -> dict[str, Any]:
+    return {
+        "issue": issue,
+        "newsletter": issue.newsletter,
+        "links": links,
+        "colors": theme.settings.get("colors", {}),
+        "fonts": theme.settings.get("fonts", {}),
+    }
+
+
+def _render(theme: Theme, name: str, context: dict[str, Any]) -> str:
+    template = theme.template(name)
+    try:
+        return template.render(context)
+    except jinja2.UndefinedError as e:
+        raise ThemeError(f"template uses an undefined value: {e.message}", where=name) from None
+    except jinja2.TemplateError as e:
+        raise ThemeError(str(e), where=name) from None
+
+
+def render_mjml(issue: Issue, theme: Theme, links: RecipientLinks | None = None) -> str:
+    links = links or RecipientLinks.for_archive(issue)
+    return _render(theme, HTML_TEMPLATE, _context(issue, theme, links))
+
+
+def render_text(issue: Issue, theme: Theme, links: RecipientLinks | None = None) -> str:
+    links = links or RecipientLinks.for_archive(issue)
+    text = _render(theme, TEXT_TEMPLATE, _context(issue, theme, links))
+    # Templates make stray blank lines easily; readers want at most one in a row.
+    lines = [line.rstrip() for line in text.splitlines()]
+    tidy: list[str] = []
+    for line in lines:
+        if line or (tidy and tidy[-1]):
+            tidy.append(line)
+    return "\n".join(tidy).strip() + "\n"
+
+
+def render_issue(
+    issue: Issue, theme: Theme | None = None, links: RecipientLinks | None = None
+) -> RenderedIssue:
+    theme = theme or load_theme()
+    timings: dict[str, float] = {}
+
+    started = time.perf_counter()
+    source = render_mjml(issue, theme, links)
+    timings["jinja"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    compiled = compile_mjml(source)
+    timings["mjml"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    html = finish_html(inline_css(compiled), issue.preheader)
+    timings["inline"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    text = render_text(issue, theme, links)
+    timings["text"] = time.perf_counter() - started
+    return RenderedIssue(issue=issue, html=html, text=text, timings=timings)

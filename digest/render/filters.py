@@ -1,0 +1,66 @@
+"""Jinja2 filters the theme uses. Each returns escaped text or Markup that has been sanitised."""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import urlsplit
+
+import jinja2
+from markupsafe import Markup
+
+from digest.markup import html_to_text, sanitize_html, wrap
+from digest.model import Image, Story
+
+TEXT_WIDTH = 78
+
+
+def summary_html(fragment: str) -> Markup:
+    # Summaries are sanitised when read; cleaning again here means a theme can never be the hole.
+    return Markup(sanitize_html(fragment))
+
+
+def as_text(fragment: str, width: int = TEXT_WIDTH) -> str:
+    """Summary HTML → wrapped paragraphs, then its links as "[n] URL" lines."""
+    paragraphs, links = html_to_text(fragment)
+    blocks = [wrap(p, width) for p in paragraphs]
+    if links:
+        blocks.append("\n".join(f"[{n}] {url}" for n, url in enumerate(links, start=1)))
+    return "\n\n".join(blocks)
+
+
+def longdate(value: dt.date) -> str:
+    return f"{value:%A}, {value.day} {value:%B %Y}"
+
+
+def host(url: str) -> str:
+    return urlsplit(url).netloc
+
+
+def alt_text(image: Image, story: Story) -> str:
+    return image.alt or image.caption or story.title
+
+
+def photo_line(image: Image | None) -> str:
+    if image is None or not (image.caption or image.credit):
+        return ""
+    if image.caption and image.credit:
+        return f"[Photo] {image.caption} (Photo: {image.credit})"
+    return f"[Photo] {image.caption}" if image.caption else f"[Photo: {image.credit}]"
+
+
+def track(url: str, slot: str, sponsored: bool = False) -> str:
+    """Hook for link tagging; the default theme leaves URLs as the story gave them."""
+    return url
+
+
+def install(env: jinja2.Environment) -> None:
+    env.filters.update(
+        summary_html=summary_html,
+        as_text=as_text,
+        longdate=longdate,
+        host=host,
+        alt_text=alt_text,
+        photo_line=photo_line,
+        track=track,
+        wrap=lambda text, width=TEXT_WIDTH: wrap(text, width),
+    )

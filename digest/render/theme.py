@@ -1,0 +1,102 @@
+"""A theme is a folder of templates plus theme.toml; a publisher's folder overrides ours file by file."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from digest.errors import ThemeError
+from digest.render import filters
+
+_PACKAGED = Path(__file__).resolve().parent.parent / "templates"
+_SOURCE_TREE = Path(__file__).resolve().parents[2] / "templates"
+
+HTML_TEMPLATE = "email.mjml.j2"
+TEXT_TEMPLATE = "email.txt.j2"
+SETTINGS_FILE = "theme.toml"
+
+
+def default_theme_dir() -> Path:
+    """The theme shipped in the wheel, or the top-level templates/ of a source checkout."""
+    for candidate in (_PACKAGED, _SOURCE_TREE):
+        if (candidate / HTML_TEMPLATE).is_file():
+            return candidate
+    raise ThemeError(f"the default theme is missing (looked in {_PACKAGED} and {_SOURCE_TREE})")
+
+
+def _autoescape(name: str | None) -> bool:
+    # Everything but the plain-text part is markup; plain text must not carry HTML entities.
+    return name is None or not name.endswith(".txt.j2")
+
+
+def _read_settings(path: Path) -> dict[str, dict[str, Any]]:
+    if not path.is_file():
+        return {}
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except tomllib.TOMLDecodeError as e:
+        raise ThemeError(f"not valid TOML: {e}", where=path) from None
+    for table, values in data.items():
+        if not isinstance(values, dict):
+            raise ThemeError(f"{table} must be a table", where=path)
+    return data
+
+
+@dataclass(frozen=True)
+class Theme:
+    env: jinja2.Environment
+    settings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    folders: tuple[Path, ...] = ()
+
+    def template(self, name: str) -> jinja2.Template:
+        try:
+            return self.env.get_template(name)
+        except jinja2.TemplateSyntaxError as e:
+            raise ThemeError(f"line {e.lineno}: {e.message}", where=e.filename or name) from None
+        except jinja2.TemplateNotFound:
+            raise ThemeError(
+                f"template not found in {', '.join(map(str, self.folders))}", where=name
+            ) from None
+
+
+def load_theme(override: Path | None = None) -> Theme:
+    """Our theme, with `override`'s files (if any) taking precedence one by one.
+
+    Templates in the override can extend ours by prefixing "!default/", e.g.
+    ``{% extends "!default/partials/lead.mjml.j2" %}``.
+    """
+    default = default_theme_dir()
+    folders: list[Path] = []
+    if override is not None:
+        override = override.resolve()
+        if not override.is_dir():
+            raise ThemeError("theme folder not found", where=override)
+        folders.append(override)
+    folders.append(default)
+
+    settings = _read_settings(default / SETTINGS_FILE)
+    if override is not None:
+        for table, values in _read_settings(override / SETTINGS_FILE).items():
+            settings.setdefault(table, {}).update(values)
+
+    loader = jinja2.ChoiceLoader(
+        [
+            jinja2.FileSystemLoader([str(f) for f in folders]),
+            jinja2.PrefixLoader({"!default": jinja2.FileSystemLoader(str(default))}, delimiter="/"),
+        ]
+    )
+    env = jinja2.Environment(
+        loader=loader,
+        autoescape=_autoescape,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    filters.install(env)
+    return Theme(env=env, settings=settings, folders=tuple(folders))
