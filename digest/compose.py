@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from digest.config import IssueSettings
 from digest.errors import ConfigError
-from digest.markup import html_to_text, markdown_to_html, plain_title, teaser
+from digest.markup import fold_whitespace, markdown_to_html, summary_text, teaser
 from digest.model import Issue, Newsletter, Story
 
 PREHEADER_LENGTH = 140
@@ -39,12 +39,11 @@ def compose_issue(newsletter: Newsletter, settings: IssueSettings, stories: Sequ
         raise ConfigError("the issue has no stories")
     lead = pick_lead(stories, settings.lead)
     more_from = tuple(sorted((s for s in stories if s is not lead), key=_rank))
-    paragraphs, _ = html_to_text(lead.summary)
-    subject = plain_title(settings.subject) if settings.subject else lead.title
+    subject = fold_whitespace(settings.subject) if settings.subject else lead.title
     preheader = (
-        plain_title(settings.preheader)
+        fold_whitespace(settings.preheader)
         if settings.preheader
-        else teaser(" ".join(paragraphs), PREHEADER_LENGTH)
+        else teaser(summary_text(lead.summary), PREHEADER_LENGTH)
     )
     return Issue(
         newsletter=newsletter,

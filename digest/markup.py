@@ -21,6 +21,12 @@ SUMMARY_ATTRIBUTES = {"a": {"href", "title"}}
 LINK_SCHEMES = frozenset({"http", "https", "mailto"})
 
 _WHITESPACE = re.compile(r"\s+")
+# C0 controls other than tab/newline are not allowed in XML (MJML) and mean nothing in email.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def strip_controls(text: str) -> str:
+    return _CONTROL.sub("", text)
 
 
 @lru_cache(maxsize=1)
@@ -43,7 +49,7 @@ def _absolute_links(base_url: str):
 def sanitize_html(fragment: str, *, base_url: str = "") -> str:
     """Reduce HTML from anywhere to the summary allow-list; relative links resolved or dropped."""
     return nh3.clean(
-        fragment,
+        strip_controls(fragment),
         tags=set(SUMMARY_TAGS),
         attributes={k: set(v) for k, v in SUMMARY_ATTRIBUTES.items()},
         url_schemes=set(LINK_SCHEMES),
@@ -59,11 +65,11 @@ def markdown_to_html(source: str, *, base_url: str = "") -> str:
 
 
 def fold_whitespace(text: str) -> str:
-    return _WHITESPACE.sub(" ", text).strip()
+    return _WHITESPACE.sub(" ", strip_controls(text)).strip()
 
 
 def plain_title(text: str) -> str:
-    """A title as one line of text: tags stripped, entities decoded, whitespace folded."""
+    """A title from HTML (a feed) as one line of text: tags stripped, entities decoded, folded."""
     stripped = nh3.clean(text, tags=set(), strip_comments=True)
     return fold_whitespace(html.unescape(stripped))
 
@@ -129,6 +135,13 @@ def html_to_text(fragment: str) -> tuple[list[str], list[str]]:
         if tail:
             paragraphs.append(tail)
     return paragraphs, links
+
+
+def summary_text(fragment: str) -> str:
+    """Sanitised summary HTML as one line of plain text (for teasers and preheaders)."""
+    if not fragment.strip():
+        return ""
+    return fold_whitespace(lxml_html.fragment_fromstring(fragment, create_parent="div").text_content())
 
 
 def wrap(text: str, width: int = 78, indent: str = "") -> str:

@@ -43,6 +43,8 @@ def _render(theme: Theme, name: str, context: dict[str, Any]) -> str:
     template = theme.template(name)
     try:
         return template.render(context)
+    except jinja2.TemplateSyntaxError as e:
+        raise ThemeError(f"line {e.lineno}: {e.message}", where=e.filename or e.name or name) from None
     except jinja2.UndefinedError as e:
         raise ThemeError(f"template uses an undefined value: {e.message}", where=name) from None
     except jinja2.TemplateError as e:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 
 from digest.errors import ThemeError
+from digest.markup import strip_controls
 from digest.render import filters
 
 _PACKAGED = Path(__file__).resolve().parent.parent / "templates"
@@ -31,6 +34,14 @@ def default_theme_dir() -> Path:
 def _autoescape(name: str | None) -> bool:
     # Everything but the plain-text part is markup; plain text must not carry HTML entities.
     return name is None or not name.endswith(".txt.j2")
+
+
+def _finalize(value: object) -> object:
+    # Control characters are invalid in the XML MJML is parsed as, whoever built the Story.
+    # Markup has been through the sanitiser (which strips them) and must stay Markup.
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return strip_controls(value)
+    return value
 
 
 def _read_settings(path: Path) -> dict[str, dict[str, Any]]:
@@ -84,6 +95,14 @@ def load_theme(override: Path | None = None) -> Theme:
         for table, values in _read_settings(override / SETTINGS_FILE).items():
             settings.setdefault(table, {}).update(values)
 
+    return Theme(env=_environment(tuple(folders)), settings=settings, folders=tuple(folders))
+
+
+@lru_cache(maxsize=16)
+def _environment(folders: tuple[Path, ...]) -> jinja2.Environment:
+    # One environment per theme folder set, so compiled templates are reused between builds;
+    # Jinja2 still checks each template file's mtime, so edits show up on the next render.
+    default = folders[-1]
     loader = jinja2.ChoiceLoader(
         [
             jinja2.FileSystemLoader([str(f) for f in folders]),
@@ -97,6 +116,8 @@ def load_theme(override: Path | None = None) -> Theme:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        # Control characters are invalid in the XML MJML is parsed as, whoever built the Story.
+        finalize=_finalize,
     )
     filters.install(env)
-    return Theme(env=env, settings=settings, folders=tuple(folders))
+    return env

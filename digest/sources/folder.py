@@ -13,7 +13,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from digest.errors import StoryFileError
-from digest.markup import markdown_to_html, plain_title
+from digest.markup import fold_whitespace, markdown_to_html
 from digest.model import Image, Story, StoryKind
 from digest.validation import describe
 
@@ -69,7 +69,7 @@ class StoryFrontMatter(BaseModel):
     @field_validator("title")
     @classmethod
     def _check_title(cls, value: str) -> str:
-        if not plain_title(value):
+        if not fold_whitespace(value):
             raise ValueError("must not be empty")
         return value
 
@@ -119,24 +119,24 @@ def read_story_file(path: Path, *, timezone: str = "UTC") -> Story:
     if meta.image:
         image = Image(
             url=meta.image,
-            alt=plain_title(meta.image_alt),
-            credit=plain_title(meta.image_credit),
-            caption=plain_title(meta.image_caption),
+            alt=fold_whitespace(meta.image_alt),
+            credit=fold_whitespace(meta.image_credit),
+            caption=fold_whitespace(meta.image_caption),
         )
     return Story(
         id=path.stem,
-        title=plain_title(meta.title),
+        title=fold_whitespace(meta.title),
         url=meta.url,
         summary=markdown_to_html(post.content, base_url=meta.url),
         image=image,
         kind=kind,
-        sponsor=plain_title(meta.sponsor),
+        sponsor=fold_whitespace(meta.sponsor),
         published=_aware(meta.published, ZoneInfo(timezone)),
-        section=plain_title(meta.section),
-        author=plain_title(meta.author),
+        section=fold_whitespace(meta.section),
+        author=fold_whitespace(meta.author),
         priority=meta.priority,
-        cta=plain_title(meta.cta),
-        duration=plain_title(meta.duration),
+        cta=fold_whitespace(meta.cta),
+        duration=fold_whitespace(meta.duration),
         source=str(path),
     )
 

@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "sample_issues"
+SAMPLE_WEEKS = {
+    "meridian": SAMPLES / "meridian-2025-01-08",
+    "tidewater": SAMPLES / "tidewater" / "2025-03-14",
+}
+
+NEWSLETTER_TOML = """\
+[newsletter]
+name = "Test Weekly"
+publication = "Test Press"
+from = "Test Weekly <weekly@test-press.example>"
+base_url = "https://test-press.example"
+postal_address = "1 Test Street, Testville"
+"""
+
+
+@pytest.fixture(params=sorted(SAMPLE_WEEKS))
+def sample_week(request) -> Path:
+    return SAMPLE_WEEKS[request.param]
+
+
+def write_story(folder: Path, story_id: str, front_matter: str, body: str = "A summary.") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{story_id}.md"
+    path.write_text(f"---\n{textwrap.dedent(front_matter).strip()}\n---\n{body}\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def issue_dir(tmp_path: Path) -> Path:
+    """A small, valid issue folder tests can add hostile stories to."""
+    folder = tmp_path / "issue"
+    folder.mkdir()
+    (folder / "issue.toml").write_text(NEWSLETTER_TOML + "\n[issue]\ndate = 2025-02-03\n", encoding="utf-8")
+    stories = folder / "stories"
+    write_story(
+        stories,
+        "lead-story",
+        """
+        title: "A perfectly ordinary lead"
+        url: "https://test-press.example/lead"
+        priority: 5
+        image: "https://test-press.example/lead.jpg"
+        image_alt: "A harbour at dawn"
+        """,
+    )
+    write_story(
+        stories,
+        "second",
+        """
+        title: "Second story"
+        url: "https://test-press.example/second"
+        """,
+    )
+    return folder
+
+
+@pytest.fixture
+def sample_copy(tmp_path: Path):
+    def copy(name: str) -> Path:
+        source = SAMPLE_WEEKS[name]
+        # Copy the parent too when it holds the project's digest.toml.
+        if (source.parent / "digest.toml").is_file() and source.parent != SAMPLES:
+            target = tmp_path / source.parent.name
+            shutil.copytree(source.parent, target)
+            return target / source.name
+        target = tmp_path / source.name
+        shutil.copytree(source, target)
+        return target
+
+    return copy

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from digest.markup import html_to_text, markdown_to_html, plain_title, sanitize_html, teaser, wrap
+
+
+def test_markdown_raw_html_is_escaped_not_rendered():
+    html = markdown_to_html("Hi <script>alert(1)</script> <b>bold</b>")
+    assert "<script" not in html and "<b>" not in html
+    assert "&lt;script&gt;" in html
+
+
+def test_sanitize_keeps_only_the_allow_list():
+    dirty = '<p onclick="x()">a <img src=x onerror=y> <a href="/rel" style="c">l</a><table><tr><td>t'
+    clean = sanitize_html(dirty, base_url="https://site.example/news/")
+    assert clean.startswith("<p>a")
+    assert "<img" not in clean and "onclick" not in clean and "style" not in clean
+    assert '<a href="https://site.example/rel">l</a>' in clean
+
+
+def test_dangerous_schemes_dropped():
+    clean = sanitize_html('<a href="javascript:alert(1)">x</a><a href="data:text/html,x">y</a>')
+    assert "javascript" not in clean and "data:" not in clean
+
+
+def test_html_to_text_lists_links_once():
+    paragraphs, links = html_to_text(
+        '<p>See <a href="https://a.example">this</a> and <a href="https://a.example">that</a>.</p>'
+        "<ul><li>one</li><li>two<br>lines</li></ul>"
+    )
+    assert paragraphs == ["See this [1] and that [1].", "- one", "- two\nlines"]
+    assert links == ["https://a.example"]
+
+
+def test_plain_title_folds():
+    assert plain_title(" <em>Big</em>\n news &amp;\tmore ") == "Big news & more"
+
+
+def test_teaser_cuts_at_a_word():
+    assert teaser("one two three four", 9) == "one two…"
+    assert teaser("short", 10) == "short"
+
+
+@given(st.text(max_size=300), st.integers(min_value=5, max_value=120))
+def test_teaser_never_exceeds_length(text: str, length: int):
+    assert len(teaser(text, length)) <= length + 1
+
+
+@given(st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=400))
+def test_wrap_never_breaks_words_or_exceeds_width(text: str):
+    for line in wrap(text, 40).splitlines():
+        assert len(line) <= 40 or " " not in line.strip()
