@@ -24,6 +24,7 @@ def archive_issue(rendered: RenderedIssue, archive_dir: Path) -> dict[str, Path]
     archive_dir.mkdir(parents=True, exist_ok=True)
     target = issue_folder(archive_dir, rendered.issue.issue_id)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=archive_dir))
+    staging.chmod(0o755)  # mkdtemp makes it private; the archive is for web servers and editors
     try:
         written = write_outputs(rendered, staging)
         if target.exists():

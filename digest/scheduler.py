@@ -21,10 +21,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 from types import FrameType
 
 import schedule
 
+from digest.config import load_project_config
+from digest.run import ExitCode, RunResult, run_issue
 from digest.weekly import WEEKDAYS, WeeklySlot, format_duration, issue_id_for
 
 log = logging.getLogger("digest.schedule")
@@ -192,11 +195,17 @@ class WeeklyScheduler:
         """Tick on `schedule` until ``stop`` is set (SIGTERM/SIGINT, see ``stop_on_signals``)."""
         ticker = schedule.Scheduler()
         ticker.every(self.tick_seconds).seconds.do(self.tick)
-        self.start()
-        while not stop.is_set():
-            ticker.run_pending()
-            idle = ticker.idle_seconds
-            stop.wait(timeout=self.tick_seconds if idle is None else max(0.0, min(idle, self.tick_seconds)))
+        try:
+            self.start()
+            while not stop.is_set():
+                ticker.run_pending()
+                idle = ticker.idle_seconds
+                stop.wait(
+                    timeout=self.tick_seconds if idle is None else max(0.0, min(idle, self.tick_seconds))
+                )
+        except Interrupted:
+            log.info("stopped during a run; the next run picks up where it left off")
+            return
         log.info("stopped")
 
 
@@ -222,3 +231,19 @@ def stop_on_signals(scheduler: WeeklyScheduler) -> Iterator[threading.Event]:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def project_scheduler(config_path: Path, *, clock: Clock = utc_now) -> WeeklyScheduler:
+    """The scheduler for a digest.toml. Each run rereads the file, so edits apply from the next run
+    (all but the schedule itself, which is fixed when the process starts)."""
+    project = load_project_config(config_path)
+    settings = project.schedule
+    slot = WeeklySlot(WEEKDAYS.index(settings.weekday), settings.time, project.timezone)
+
+    def job(moment: dt.datetime) -> RunResult:
+        result = run_issue(load_project_config(config_path), slot.issue_date(moment))
+        level = logging.INFO if result.exit_code == ExitCode.DONE else logging.WARNING
+        log.log(level, "%s", result.line)
+        return result
+
+    return WeeklyScheduler(slot, settings.grace_period(), job, clock=clock)

@@ -43,8 +43,12 @@ def parse_duration(text: str) -> dt.timedelta:
 
 
 def format_duration(value: dt.timedelta) -> str:
-    """The inverse of parse_duration, for log lines: 6:00:00 → '6h', 1 day 0:30 → '1d30m'."""
+    """The inverse of parse_duration, for log lines: 6:00:00 → '6h', 1 day 0:30 → '1d30m'.
+
+    Seconds are shown only under an hour: nobody needs '4d8h56m31s' in a log line."""
     seconds = int(value.total_seconds())
+    if seconds >= 3600:
+        seconds -= seconds % 60
     pieces = []
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
         amount, seconds = divmod(seconds, size)

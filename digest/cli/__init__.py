@@ -8,6 +8,8 @@ import click
 
 from digest import __version__
 from digest.cli import build as build_commands
+from digest.cli import run as run_commands
+from digest.cli import schedule as schedule_commands
 from digest.errors import DigestError
 
 
@@ -29,5 +31,5 @@ def main() -> None:
 
 
 # One module per command (group); each registers itself here.
-for module in (build_commands,):
+for module in (build_commands, run_commands, schedule_commands):
     module.register(main)

@@ -1,0 +1,103 @@
+"""`digest run`: one week's issue from start to finish, for cron, a systemd timer or `digest schedule`.
+
+Reads like its steps: find the week's stories → thin-week policy → compose → render → archive.
+Every way a run can end is a ``RunResult`` with one line of reason and an exit code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from enum import IntEnum
+from pathlib import Path
+
+from digest.archive import archive_issue
+from digest.build import load_stories
+from digest.compose import compose_issue
+from digest.config import ProjectConfig, load_issue_config
+from digest.errors import ConfigError
+from digest.model import RenderedIssue, Story
+from digest.render import load_theme, render_issue
+from digest.weekly import issue_id_for
+
+log = logging.getLogger("digest.run")
+
+
+class ExitCode(IntEnum):
+    """`digest run`'s exit codes, for cron mail and systemd's SuccessExitStatus (see the README)."""
+
+    DONE = 0
+    """Built (and archived); nothing went wrong."""
+    LINT_FAILED = 1
+    """Preflight found errors; nothing was sent."""
+    USER_ERROR = 2
+    """A configuration or input problem (the same code every digest command uses)."""
+    THIN_WEEK = 3
+    """Fewer stories than [schedule] min_stories: the issue was skipped."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    issue_id: str
+    exit_code: ExitCode
+    reason: str
+    """One line saying what happened."""
+    archived: Path | None = None
+
+    @property
+    def line(self) -> str:
+        return f"{self.issue_id}: {self.reason}"
+
+
+def week_folder(project: ProjectConfig, issue_date: dt.date) -> Path:
+    """Where the editors keep a week's issue: a folder named by its date beside digest.toml."""
+    return project.path.parent / issue_date.isoformat()
+
+
+def today(project: ProjectConfig, now: dt.datetime) -> dt.date:
+    """The issue date a run started at ``now`` builds: the date in the schedule's timezone."""
+    from zoneinfo import ZoneInfo
+
+    return now.astimezone(ZoneInfo(project.timezone)).date()
+
+
+def run_issue(project: ProjectConfig, issue_date: dt.date) -> RunResult:
+    """Build one week's issue and archive it under its id."""
+    issue_id = issue_id_for(issue_date)
+    stories, rendered = _build_week(project, issue_date)
+    if rendered is None:
+        return RunResult(
+            issue_id,
+            ExitCode.THIN_WEEK,
+            f"skipped: a thin week, {_count(len(stories))} (min_stories = {project.schedule.min_stories})",
+        )
+    folder = archive_issue(rendered, project.archive_dir)["html"].parent
+    return RunResult(
+        issue_id,
+        ExitCode.DONE,
+        f"built, {_count(len(rendered.issue.stories))}, archived in {folder}",
+        archived=folder,
+    )
+
+
+def _build_week(project: ProjectConfig, issue_date: dt.date) -> tuple[list[Story], RenderedIssue | None]:
+    """The week's stories and, unless the week is thin, the rendered issue."""
+    folder = week_folder(project, issue_date)
+    if not (folder / "issue.toml").is_file():
+        raise ConfigError(f"no issue folder for {issue_date} (expected {folder}/issue.toml)")
+    config = load_issue_config(folder)
+    if config.issue.date != issue_date:
+        raise ConfigError(
+            f"[issue] date is {config.issue.date}, but this folder is the issue of {issue_date}",
+            where=folder / "issue.toml",
+        )
+    stories = load_stories(config)
+    if len(stories) < project.schedule.min_stories:
+        return stories, None
+    issue = compose_issue(config.newsletter, config.issue, stories)
+    return stories, render_issue(issue, load_theme(config.theme_dir))
+
+
+def _count(stories: int) -> str:
+    return f"{stories} {'story' if stories == 1 else 'stories'}"

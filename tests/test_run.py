@@ -1,0 +1,128 @@
+"""`digest run`: one week's issue, built and archived under its id, with clear exit codes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from digest.build import render_folder
+from digest.cli import main
+from digest.config import load_project_config
+from digest.errors import ConfigError
+from digest.run import ExitCode, run_issue
+from tests.conftest import SAMPLES
+
+TIDEWATER_DATE = dt.date(2025, 3, 14)
+SCHEDULE = """
+[schedule]
+weekday = "friday"
+time = "07:00"
+timezone = "Europe/London"
+min_stories = {min_stories}
+editors = ["editors@tidewater-press.example"]
+"""
+
+
+@pytest.fixture
+def tidewater(tmp_path: Path):
+    """The Tidewater sample project (digest.toml + one dated issue folder) with a [schedule]."""
+
+    def make(min_stories: int = 3) -> Path:
+        project = tmp_path / "tidewater"
+        if not project.exists():
+            shutil.copytree(SAMPLES / "tidewater", project)
+        original = (SAMPLES / "tidewater" / "digest.toml").read_text(encoding="utf-8")
+        config = project / "digest.toml"
+        config.write_text(original + SCHEDULE.format(min_stories=min_stories), encoding="utf-8")
+        return config
+
+    return make
+
+
+def test_a_week_is_built_and_archived_under_its_issue_id(tidewater):
+    config = tidewater()
+    project = load_project_config(config)
+    result = run_issue(project, TIDEWATER_DATE)
+    assert result.exit_code is ExitCode.DONE
+    assert result.issue_id == "2025-W11"
+    archived = config.parent / "archive" / "2025-W11"
+    assert result.archived == archived
+    assert result.line == f"2025-W11: built, 6 stories, archived in {archived}"
+    assert sorted(p.name for p in archived.iterdir()) == ["index.html", "issue.eml", "issue.txt"]
+    # What is archived is exactly what `digest build` makes of the same folder.
+    rendered, _ = render_folder(config.parent / "2025-03-14")
+    assert (archived / "index.html").read_text(encoding="utf-8") == rendered.html
+    assert (archived / "issue.txt").read_text(encoding="utf-8") == rendered.text
+    assert b"Subject: Seagrass is back in Carrick Roads" in (archived / "issue.eml").read_bytes()
+
+
+def test_a_rebuild_replaces_the_archived_issue_whole(tidewater):
+    config = tidewater()
+    project = load_project_config(config)
+    run_issue(project, TIDEWATER_DATE)
+    archived = config.parent / "archive" / "2025-W11"
+    (archived / "stale.html").write_text("from an older build")
+    issue_toml = config.parent / "2025-03-14" / "issue.toml"
+    issue_toml.write_text(issue_toml.read_text().replace("Seagrass is back", "Seagrass returns"))
+    run_issue(project, TIDEWATER_DATE)
+    assert sorted(p.name for p in archived.iterdir()) == ["index.html", "issue.eml", "issue.txt"]
+    assert b"Subject: Seagrass returns" in (archived / "issue.eml").read_bytes()
+    # No staging or retired folders are left behind, and the archive is readable by a web server.
+    assert [p.name for p in (config.parent / "archive").iterdir()] == ["2025-W11"]
+    assert archived.stat().st_mode & 0o755 == 0o755
+
+
+def test_a_thin_week_is_skipped_and_nothing_is_archived(tidewater):
+    project = load_project_config(tidewater(min_stories=7))
+    result = run_issue(project, TIDEWATER_DATE)
+    assert result.exit_code is ExitCode.THIN_WEEK
+    assert result.line == "2025-W11: skipped: a thin week, 6 stories (min_stories = 7)"
+    assert not (project.archive_dir / "2025-W11").exists()
+
+
+def test_a_week_without_an_issue_folder_is_a_clear_error(tidewater):
+    project = load_project_config(tidewater())
+    with pytest.raises(
+        ConfigError, match=r"no issue folder for 2025-03-21 \(expected .*/2025-03-21/issue\.toml\)"
+    ):
+        run_issue(project, dt.date(2025, 3, 21))
+
+
+def test_an_issue_folder_dated_differently_is_refused(tidewater):
+    config = tidewater()
+    shutil.copytree(config.parent / "2025-03-14", config.parent / "2025-03-21")
+    with pytest.raises(
+        ConfigError, match=r"\[issue\] date is 2025-03-14, but this folder is the issue of 2025-03-21"
+    ):
+        run_issue(load_project_config(config), dt.date(2025, 3, 21))
+
+
+def test_cli_reads_digest_toml_in_the_current_folder(tidewater, monkeypatch):
+    config = tidewater()
+    monkeypatch.chdir(config.parent)
+    result = CliRunner().invoke(main, ["run", "--date", "2025-03-14"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip().endswith(
+        "2025-W11: built, 6 stories, archived in " + str(config.parent / "archive" / "2025-W11")
+    )
+
+
+def test_cli_exit_codes_and_one_line_reasons(tidewater, tmp_path):
+    runner = CliRunner()
+    thin = runner.invoke(main, ["run", "--config", str(tidewater(min_stories=9)), "--date", "2025-03-14"])
+    assert thin.exit_code == ExitCode.THIN_WEEK == 3
+    assert (
+        thin.stderr.strip().splitlines()[-1] == "2025-W11: skipped: a thin week, 6 stories (min_stories = 9)"
+    )
+
+    missing = runner.invoke(main, ["run", "--config", str(tmp_path / "nowhere.toml")])
+    assert missing.exit_code == ExitCode.USER_ERROR == 2
+    assert missing.stderr == f"error: {tmp_path / 'nowhere.toml'}: file not found\n"
+
+    bad_date = runner.invoke(main, ["run", "--config", str(tidewater()), "--date", "14/03/2025"])
+    assert bad_date.exit_code == 2
+    assert "'14/03/2025' does not match the format '%Y-%m-%d'" in bad_date.stderr

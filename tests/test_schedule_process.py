@@ -1,0 +1,124 @@
+"""`digest schedule` as a real process: it logs its next run, and SIGTERM/SIGINT stop it cleanly."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from digest.scheduler import WeeklyScheduler, stop_on_signals
+from digest.weekly import WEEKDAYS, WeeklySlot, issue_id_for
+from tests.conftest import SAMPLES
+
+START_TIMEOUT = 20.0
+STOP_TIMEOUT = 10.0
+
+
+def _project(tmp_path: Path, weekday: int, at: dt.time) -> Path:
+    project = tmp_path / "tidewater"
+    shutil.copytree(SAMPLES / "tidewater", project)
+    config = project / "digest.toml"
+    config.write_text(
+        config.read_text(encoding="utf-8")
+        + f'\n[schedule]\nweekday = "{WEEKDAYS[weekday]}"\ntime = "{at:%H:%M}"\ntimezone = "Europe/London"\n'
+        'grace = "1h"\neditors = ["editors@tidewater-press.example"]\n',
+        encoding="utf-8",
+    )
+    return config
+
+
+def _start(config: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "digest", "schedule", "--config", str(config)],
+        cwd=config.parent,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _read_until(process: subprocess.Popen[str], marker: str) -> list[str]:
+    """Lines of stderr up to the one holding ``marker``; fails if the process ends or stalls first."""
+    lines: list[str] = []
+    timer = threading.Timer(START_TIMEOUT, process.kill)
+    timer.start()
+    try:
+        for line in process.stderr:
+            lines.append(line)
+            if marker in line:
+                return lines
+    finally:
+        timer.cancel()
+    pytest.fail(f"the scheduler ended before logging {marker!r}:\n{''.join(lines)}")
+
+
+@pytest.mark.parametrize("stop_with", [signal.SIGTERM, signal.SIGINT])
+def test_signal_stops_the_scheduler_cleanly(tmp_path, stop_with):
+    now = dt.datetime.now(dt.UTC)
+    # Three days from now: far from the next run, and the last one is beyond the grace of an hour.
+    in_three_days = (now + dt.timedelta(days=3)).astimezone(ZoneInfo("Europe/London"))
+    slot = WeeklySlot(in_three_days.weekday(), dt.time(7, 0), "Europe/London")
+    process = _start(_project(tmp_path, slot.weekday, slot.time))
+    try:
+        started = _read_until(process, "next run:")
+        upcoming = slot.next_run(now)
+        assert (
+            f"next run: {slot.describe(upcoming)}, issue {issue_id_for(slot.issue_date(upcoming))}"
+            in started[-1]
+        )
+        assert "scheduling weekly on" in "".join(started)
+        process.send_signal(stop_with)
+        _, rest = process.communicate(timeout=STOP_TIMEOUT)
+    finally:
+        process.kill()
+    assert process.returncode == 0, rest
+    assert f"{stop_with.name}: stopping" in rest
+    assert rest.rstrip().endswith("INFO stopped")
+    assert "Traceback" not in rest
+
+
+def test_once_builds_the_next_issue_now(tmp_path):
+    now = dt.datetime.now(dt.UTC)
+    slot = WeeklySlot(4, dt.time(7, 0), "Europe/London")
+    upcoming = slot.next_run(now)
+    config = _project(tmp_path, slot.weekday, slot.time)
+    week = config.parent / slot.issue_date(upcoming).isoformat()
+    shutil.move(config.parent / "2025-03-14", week)
+    toml = week / "issue.toml"
+    toml.write_text(toml.read_text().replace("2025-03-14", slot.issue_date(upcoming).isoformat()))
+    done = subprocess.run(
+        [sys.executable, "-m", "digest", "schedule", "--config", str(config), "--once"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    issue_id = issue_id_for(slot.issue_date(upcoming))
+    assert done.returncode == 0, done.stderr
+    assert f"running the next issue now: {issue_id}" in done.stderr
+    assert f"{issue_id}: built, 6 stories" in done.stderr
+    assert (config.parent / "archive" / issue_id / "index.html").is_file()
+
+
+def test_a_signal_during_a_run_interrupts_it():
+    from digest.scheduler import Interrupted
+
+    def job(moment: dt.datetime) -> None:
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)  # the handler raises before this ends
+        pytest.fail("the run was not interrupted")
+
+    scheduler = WeeklyScheduler(WeeklySlot(0, dt.time(8), "UTC"), dt.timedelta(hours=1), job)
+    with stop_on_signals(scheduler) as stop, pytest.raises(Interrupted):
+        scheduler.run_once()
+    assert stop.is_set()
+    assert scheduler.running is False
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
