@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 from digest.errors import ConfigError
 from digest.model import Newsletter
 from digest.validation import describe
-from digest.weekly import WEEKDAYS, parse_duration
+from digest.weekly import WEEKDAYS, WeeklySlot, parse_duration
 
 ISSUE_FILE = "issue.toml"
 PROJECT_FILE = "digest.toml"
@@ -297,6 +297,10 @@ class ProjectConfig:
     def timezone(self) -> str:
         """The zone the schedule runs in: [schedule] timezone, else [newsletter] timezone."""
         return self.schedule.timezone or self.newsletter.timezone
+
+    @property
+    def slot(self) -> WeeklySlot:
+        return WeeklySlot(WEEKDAYS.index(self.schedule.weekday), self.schedule.time, self.timezone)
 
 
 def load_project_config(path: Path) -> ProjectConfig:

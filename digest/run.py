@@ -57,9 +57,24 @@ def week_folder(project: ProjectConfig, issue_date: dt.date) -> Path:
 
 def today(project: ProjectConfig, now: dt.datetime) -> dt.date:
     """The issue date a run started at ``now`` builds: the date in the schedule's timezone."""
-    from zoneinfo import ZoneInfo
+    return project.slot.issue_date(now)
 
-    return now.astimezone(ZoneInfo(project.timezone)).date()
+
+def due_issue_date(project: ProjectConfig, now: dt.datetime) -> dt.date | None:
+    """For `--if-due`: the date of the scheduled run that has come and is at most `grace` late."""
+    slot = project.slot
+    latest = slot.previous_run(now)
+    if now - latest <= project.schedule.grace_period():
+        return slot.issue_date(latest)
+    return None
+
+
+def not_due(project: ProjectConfig, now: dt.datetime) -> RunResult:
+    slot = project.slot
+    upcoming = slot.next_run(now)
+    return RunResult(
+        issue_id_for(slot.issue_date(upcoming)), ExitCode.DONE, f"not due until {slot.describe(upcoming)}"
+    )
 
 
 def run_issue(project: ProjectConfig, issue_date: dt.date) -> RunResult:

@@ -237,8 +237,7 @@ def project_scheduler(config_path: Path, *, clock: Clock = utc_now) -> WeeklySch
     """The scheduler for a digest.toml. Each run rereads the file, so edits apply from the next run
     (all but the schedule itself, which is fixed when the process starts)."""
     project = load_project_config(config_path)
-    settings = project.schedule
-    slot = WeeklySlot(WEEKDAYS.index(settings.weekday), settings.time, project.timezone)
+    slot = project.slot
 
     def job(moment: dt.datetime) -> RunResult:
         result = run_issue(load_project_config(config_path), slot.issue_date(moment))
@@ -246,4 +245,4 @@ def project_scheduler(config_path: Path, *, clock: Clock = utc_now) -> WeeklySch
         log.log(level, "%s", result.line)
         return result
 
-    return WeeklyScheduler(slot, settings.grace_period(), job, clock=clock)
+    return WeeklyScheduler(slot, project.schedule.grace_period(), job, clock=clock)

@@ -13,7 +13,7 @@ from digest.build import render_folder
 from digest.cli import main
 from digest.config import load_project_config
 from digest.errors import ConfigError
-from digest.run import ExitCode, run_issue
+from digest.run import ExitCode, due_issue_date, not_due, run_issue
 from tests.conftest import SAMPLES
 
 TIDEWATER_DATE = dt.date(2025, 3, 14)
@@ -126,3 +126,36 @@ def test_cli_exit_codes_and_one_line_reasons(tidewater, tmp_path):
     bad_date = runner.invoke(main, ["run", "--config", str(tidewater()), "--date", "14/03/2025"])
     assert bad_date.exit_code == 2
     assert "'14/03/2025' does not match the format '%Y-%m-%d'" in bad_date.stderr
+
+
+FRIDAY_7AM_LONDON = dt.datetime(2025, 3, 14, 7, tzinfo=dt.UTC)  # GMT in March, until the 30th
+
+
+@pytest.mark.parametrize(
+    ("late_by", "due"),
+    [
+        (dt.timedelta(0), TIDEWATER_DATE),
+        (dt.timedelta(minutes=10), TIDEWATER_DATE),
+        (dt.timedelta(hours=6), TIDEWATER_DATE),  # the default grace
+        (dt.timedelta(hours=6, seconds=1), None),
+        (dt.timedelta(minutes=-1), None),
+    ],
+)
+def test_if_due_runs_the_scheduled_issue_within_grace(tidewater, late_by, due):
+    project = load_project_config(tidewater())
+    assert due_issue_date(project, FRIDAY_7AM_LONDON + late_by) == due
+
+
+def test_not_due_says_when_the_next_run_is(tidewater):
+    project = load_project_config(tidewater())
+    result = not_due(project, FRIDAY_7AM_LONDON + dt.timedelta(days=1))
+    assert result.exit_code is ExitCode.DONE
+    assert result.line == "2025-W12: not due until Fri 2025-03-21 07:00 GMT (07:00 UTC)"
+
+
+def test_if_due_and_date_do_not_mix(tidewater):
+    result = CliRunner().invoke(
+        main, ["run", "--config", str(tidewater()), "--if-due", "--date", "2025-03-14"]
+    )
+    assert result.exit_code == 2
+    assert "--if-due picks the date from [schedule]; leave out --date" in result.stderr

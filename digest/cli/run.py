@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from digest.config import PROJECT_FILE, load_project_config
-from digest.run import run_issue, today
+from digest.run import due_issue_date, not_due, run_issue, today
 from digest.scheduler import utc_now
 
 config_option = click.option(
@@ -32,12 +32,23 @@ config_option = click.option(
     default=None,
     help="The issue's date, YYYY-MM-DD (default: today in the schedule's timezone).",
 )
-def run_command(config_path: Path, issue_date: dt.datetime | None) -> None:
+@click.option(
+    "--if-due",
+    is_flag=True,
+    help="Only if the [schedule] time has come, at most `grace` ago; for a cron line or timer "
+    "that fires every few minutes.",
+)
+def run_command(config_path: Path, issue_date: dt.datetime | None, if_due: bool) -> None:
     """Build this week's issue: compose, render, archive. For cron and systemd timers."""
     log_to_stderr()
+    if if_due and issue_date:
+        raise click.UsageError("--if-due picks the date from [schedule]; leave out --date")
     project = load_project_config(config_path)
-    day = issue_date.date() if issue_date else today(project, utc_now())
-    result = run_issue(project, day)
+    now = utc_now()
+    day = (
+        issue_date.date() if issue_date else (due_issue_date(project, now) if if_due else today(project, now))
+    )
+    result = run_issue(project, day) if day else not_due(project, now)
     click.echo(result.line, err=bool(result.exit_code))
     sys.exit(result.exit_code)
 
