@@ -14,31 +14,15 @@ from digest.cli import main
 from digest.config import load_project_config
 from digest.errors import ConfigError
 from digest.run import ExitCode, due_issue_date, not_due, run_issue
-from tests.conftest import SAMPLES
-
-TIDEWATER_DATE = dt.date(2025, 3, 14)
-SCHEDULE = """
-[schedule]
-weekday = "friday"
-time = "07:00"
-timezone = "Europe/London"
-min_stories = {min_stories}
-editors = ["editors@tidewater-press.example"]
-"""
+from tests.schedule_fixtures import TIDEWATER_DATE, tidewater_project
 
 
 @pytest.fixture
 def tidewater(tmp_path: Path):
-    """The Tidewater sample project (digest.toml + one dated issue folder) with a [schedule]."""
+    """The Tidewater sample project with a [schedule]; call again to rewrite its digest.toml."""
 
     def make(min_stories: int = 3) -> Path:
-        project = tmp_path / "tidewater"
-        if not project.exists():
-            shutil.copytree(SAMPLES / "tidewater", project)
-        original = (SAMPLES / "tidewater" / "digest.toml").read_text(encoding="utf-8")
-        config = project / "digest.toml"
-        config.write_text(original + SCHEDULE.format(min_stories=min_stories), encoding="utf-8")
-        return config
+        return tidewater_project(tmp_path / "tidewater", min_stories=min_stories)
 
     return make
 

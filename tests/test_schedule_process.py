@@ -4,36 +4,26 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from digest.scheduler import WeeklyScheduler, stop_on_signals
 from digest.weekly import WEEKDAYS, WeeklySlot, issue_id_for
-from tests.conftest import SAMPLES
+from tests.schedule_fixtures import TIDEWATER_ZONE, move_issue_to, tidewater_project, weekday_in
 
 START_TIMEOUT = 20.0
 STOP_TIMEOUT = 10.0
 
 
-def _project(tmp_path: Path, weekday: int, at: dt.time) -> Path:
-    project = tmp_path / "tidewater"
-    shutil.copytree(SAMPLES / "tidewater", project)
-    config = project / "digest.toml"
-    config.write_text(
-        config.read_text(encoding="utf-8")
-        + f'\n[schedule]\nweekday = "{WEEKDAYS[weekday]}"\ntime = "{at:%H:%M}"\ntimezone = "Europe/London"\n'
-        'grace = "1h"\neditors = ["editors@tidewater-press.example"]\n',
-        encoding="utf-8",
-    )
-    return config
+def _project(tmp_path: Path, slot: WeeklySlot) -> Path:
+    weekday = WEEKDAYS[slot.weekday]
+    return tidewater_project(tmp_path / "tidewater", weekday=weekday, time=f"{slot.time:%H:%M}", grace="1h")
 
 
 def _start(config: Path) -> subprocess.Popen[str]:
@@ -65,9 +55,8 @@ def _read_until(process: subprocess.Popen[str], marker: str) -> list[str]:
 def test_signal_stops_the_scheduler_cleanly(tmp_path, stop_with):
     now = dt.datetime.now(dt.UTC)
     # Three days from now: far from the next run, and the last one is beyond the grace of an hour.
-    in_three_days = (now + dt.timedelta(days=3)).astimezone(ZoneInfo("Europe/London"))
-    slot = WeeklySlot(in_three_days.weekday(), dt.time(7, 0), "Europe/London")
-    process = _start(_project(tmp_path, slot.weekday, slot.time))
+    slot = WeeklySlot(WEEKDAYS.index(weekday_in(3)), dt.time(7, 0), TIDEWATER_ZONE)
+    process = _start(_project(tmp_path, slot))
     try:
         started = _read_until(process, "next run:")
         upcoming = slot.next_run(now)
@@ -88,13 +77,10 @@ def test_signal_stops_the_scheduler_cleanly(tmp_path, stop_with):
 
 def test_once_builds_the_next_issue_now(tmp_path):
     now = dt.datetime.now(dt.UTC)
-    slot = WeeklySlot(4, dt.time(7, 0), "Europe/London")
+    slot = WeeklySlot(4, dt.time(7, 0), TIDEWATER_ZONE)
     upcoming = slot.next_run(now)
-    config = _project(tmp_path, slot.weekday, slot.time)
-    week = config.parent / slot.issue_date(upcoming).isoformat()
-    shutil.move(config.parent / "2025-03-14", week)
-    toml = week / "issue.toml"
-    toml.write_text(toml.read_text().replace("2025-03-14", slot.issue_date(upcoming).isoformat()))
+    config = _project(tmp_path, slot)
+    move_issue_to(config, slot.issue_date(upcoming))
     done = subprocess.run(
         [sys.executable, "-m", "digest", "schedule", "--config", str(config), "--once"],
         capture_output=True,

@@ -1,0 +1,55 @@
+"""A real project for unattended runs: the Tidewater sample (digest.toml + one dated issue folder)
+with a [schedule] section, copied where a test wants it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from digest.weekly import WEEKDAYS
+from tests.conftest import SAMPLES
+
+TIDEWATER_DATE = dt.date(2025, 3, 14)  # a Friday; the sample issue's date
+TIDEWATER_ZONE = "Europe/London"
+
+
+def schedule_toml(
+    *,
+    weekday: str = "friday",
+    time: str = "07:00",
+    min_stories: int = 3,
+    grace: str = "6h",
+    editors: tuple[str, ...] = ("editors@tidewater-press.example",),
+    extra: str = "",
+) -> str:
+    quoted = ", ".join(f'"{e}"' for e in editors)
+    return (
+        f'\n[schedule]\nweekday = "{weekday}"\ntime = "{time}"\ntimezone = "{TIDEWATER_ZONE}"\n'
+        f'grace = "{grace}"\nmin_stories = {min_stories}\neditors = [{quoted}]\n{extra}'
+    )
+
+
+def tidewater_project(root: Path, **schedule: object) -> Path:
+    """Copy the sample to ``root`` (once) and (re)write its digest.toml; returns the config path."""
+    if not root.exists():
+        shutil.copytree(SAMPLES / "tidewater", root)
+    config = root / "digest.toml"
+    original = (SAMPLES / "tidewater" / "digest.toml").read_text(encoding="utf-8")
+    config.write_text(original + schedule_toml(**schedule), encoding="utf-8")  # type: ignore[arg-type]
+    return config
+
+
+def weekday_in(days: int) -> str:
+    """The weekday ``days`` from now in the sample's zone: a schedule never due while a test runs."""
+    return WEEKDAYS[(dt.datetime.now(ZoneInfo(TIDEWATER_ZONE)) + dt.timedelta(days=days)).weekday()]
+
+
+def move_issue_to(config: Path, day: dt.date) -> Path:
+    """Make the sample's issue folder the issue of another date."""
+    folder = config.parent / day.isoformat()
+    shutil.move(config.parent / TIDEWATER_DATE.isoformat(), folder)
+    toml = folder / "issue.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace(TIDEWATER_DATE.isoformat(), day.isoformat()))
+    return folder
