@@ -84,10 +84,11 @@ def _set_aside(
 ) -> tuple[list[Story], list[LeftOut]]:
     """The stories that may appear, and those the editor excluded or recent issues already carried."""
     chosen = {*settings.order, *([settings.lead] if settings.lead else [])}
+    excluded = set(settings.exclude)
     candidates: list[Story] = []
     left_out: list[LeftOut] = []
     for story in stories:
-        if story.id in settings.exclude:
+        if story.id in excluded:
             left_out.append(LeftOut(story, Reason.EXCLUDED, "excluded by the editor ([issue] exclude)"))
         elif story.id not in chosen and recent and canonical_url(story.url) in recent:
             detail = "sent in a recent issue; pin it or list it in [issue] order to send it again"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -42,10 +43,10 @@ def interleave(
     """
     entries: list[Entry] = []
     no_room: list[Story] = []
-    queue = list(editorial)
+    queue = deque(editorial)
     for story, slot in zip(sponsored, slots, strict=False):
         while len(entries) < slot - 1 and queue:
-            entries.append(Entry(queue.pop(0)))
+            entries.append(Entry(queue.popleft()))
         if entries and entries[-1].wanted_slot is not None:
             no_room.append(story)
             continue
