@@ -14,10 +14,10 @@ from pathlib import Path
 
 from digest.archive import archive_issue
 from digest.build import load_stories
-from digest.compose import compose_issue
+from digest.compose import compose_config
 from digest.config import ProjectConfig, load_issue_config
 from digest.errors import ConfigError
-from digest.model import RenderedIssue, Story
+from digest.model import RenderedIssue
 from digest.render import load_theme, render_issue
 from digest.weekly import issue_id_for
 
@@ -85,7 +85,7 @@ def run_issue(project: ProjectConfig, issue_date: dt.date) -> RunResult:
         return RunResult(
             issue_id,
             ExitCode.THIN_WEEK,
-            f"skipped: a thin week, {_count(len(stories))} (min_stories = {project.schedule.min_stories})",
+            f"skipped: a thin week, {_count(stories)} (min_stories = {project.schedule.min_stories})",
         )
     folder = archive_issue(rendered, project.archive_dir)["html"].parent
     return RunResult(
@@ -96,8 +96,8 @@ def run_issue(project: ProjectConfig, issue_date: dt.date) -> RunResult:
     )
 
 
-def _build_week(project: ProjectConfig, issue_date: dt.date) -> tuple[list[Story], RenderedIssue | None]:
-    """The week's stories and, unless the week is thin, the rendered issue."""
+def _build_week(project: ProjectConfig, issue_date: dt.date) -> tuple[int, RenderedIssue | None]:
+    """How many stories the week has for its issue and, unless the week is thin, the rendered issue."""
     folder = week_folder(project, issue_date)
     if not (folder / "issue.toml").is_file():
         raise ConfigError(f"no issue folder for {issue_date} (expected {folder}/issue.toml)")
@@ -109,9 +109,15 @@ def _build_week(project: ProjectConfig, issue_date: dt.date) -> tuple[list[Story
         )
     stories = load_stories(config)
     if len(stories) < project.schedule.min_stories:
-        return stories, None
-    issue = compose_issue(config.newsletter, config.issue, stories)
-    return stories, render_issue(issue, load_theme(config.theme_dir))
+        return len(stories), None
+    composition = compose_config(config, stories)
+    for warning in composition.warnings:
+        log.warning("%s", warning)
+    # What counts is what the issue would carry: excluded or over-limit stories do not fill a week.
+    carried = len(composition.issue.stories)
+    if carried < project.schedule.min_stories:
+        return carried, None
+    return carried, render_issue(composition.issue, load_theme(config.theme_dir))
 
 
 def _count(stories: int) -> str:

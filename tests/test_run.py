@@ -143,3 +143,12 @@ def test_if_due_and_date_do_not_mix(tidewater):
     )
     assert result.exit_code == 2
     assert "--if-due picks the date from [schedule]; leave out --date" in result.stderr
+
+
+def test_stories_the_editor_excluded_do_not_fill_a_week(tidewater):
+    config = tidewater(min_stories=3)
+    issue_toml = config.parent / "2025-03-14" / "issue.toml"
+    excluded = '["crab-on-a-budget", "lifeboat-open-day", "tide-tables", "harbour-vote"]'
+    issue_toml.write_text(issue_toml.read_text().replace("[issue]\n", f"[issue]\nexclude = {excluded}\n"))
+    result = run_issue(load_project_config(config), TIDEWATER_DATE)
+    assert result.line == "2025-W11: skipped: a thin week, 2 stories (min_stories = 3)"
