@@ -9,6 +9,7 @@ from pathlib import Path
 from digest.compose import compose_issue
 from digest.config import IssueConfig, load_issue_config
 from digest.deliver.message import build_message
+from digest.lint import LintReport, lint_rendered
 from digest.model import Issue, RenderedIssue, Story
 from digest.render import load_theme, render_issue
 from digest.sources import read_story_folder
@@ -23,6 +24,7 @@ class BuildResult:
     rendered: RenderedIssue
     files: dict[str, Path]
     timings: dict[str, float] = field(default_factory=dict)
+    lint: LintReport | None = None
 
     @property
     def issue(self) -> Issue:
@@ -66,6 +68,9 @@ def write_outputs(rendered: RenderedIssue, out: Path) -> dict[str, Path]:
 def build_issue(folder: Path, out: Path, *, theme: Path | None = None) -> BuildResult:
     rendered, timings = render_folder(folder, theme=theme)
     started = time.perf_counter()
+    report = lint_rendered(rendered, source=str(folder))
+    timings["lint"] = time.perf_counter() - started
+    started = time.perf_counter()
     files = write_outputs(rendered, out)
     timings["write"] = time.perf_counter() - started
-    return BuildResult(rendered=rendered, files=files, timings=timings)
+    return BuildResult(rendered=rendered, files=files, timings=timings, lint=report)

@@ -43,7 +43,10 @@ def check_address(value: str) -> str:
 
 
 class UtmSettings(_Table):
-    """``[newsletter.utm]``: UTM parameters on story links (utm_campaign is the issue id, utm_content the slot)."""
+    """``[newsletter.utm]``: UTM parameters on story links.
+
+    utm_campaign is the issue id and utm_content the slot (``lead``, ``more-3``, ``sponsored-1``).
+    """
 
     enabled: bool = True
     """Set to false to leave every link exactly as the story gave it."""
@@ -52,7 +55,7 @@ class UtmSettings(_Table):
     medium: str = Field(default="email", min_length=1, pattern=r"^[A-Za-z0-9._~-]+$")
     """utm_medium."""
     sponsored: bool = True
-    """Tag sponsor links too. Parameters are only appended, and a link that already has utm_* is left alone."""
+    """Tag sponsor links too: only appended, and a sponsor link already carrying utm_* is left alone."""
 
     def to_model(self) -> LinkTagging:
         return LinkTagging(

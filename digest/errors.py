@@ -30,3 +30,7 @@ class ThemeError(DigestError):
 
 class RenderError(DigestError):
     """The theme produced MJML or HTML that cannot be compiled."""
+
+
+class LintInputError(DigestError):
+    """`digest lint` was given something it cannot read: not an issue folder, .html or .eml file."""

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from digest.build import build_issue
+from digest.cli.lint import print_findings
 
 
 @click.command("build")
@@ -38,7 +39,11 @@ def build_command(issue_dir: Path, out: Path, theme: Path | None) -> None:
     table.add_row("items", f"{len(issue.more_from)} more from {issue.newsletter.publication}")
     table.add_row("html", f"{result.html_bytes / 1024:.1f} KB")
     table.add_row("written", ", ".join(str(p) for p in result.files.values()))
+    if result.lint is not None:
+        table.add_row("lint", result.lint.summary().removeprefix("lint: "))
     Console(soft_wrap=True).print(table)
+    if result.lint is not None and result.lint.findings:
+        print_findings(result.lint, limit=10)
 
 
 def register(group: click.Group) -> None:

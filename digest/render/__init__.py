@@ -10,8 +10,8 @@ import jinja2
 
 from digest.errors import ThemeError
 from digest.model import Issue, RenderedIssue
-from digest.render.links import UtmTagger, slot_names
 from digest.render.html import compile_mjml, finish_html, inline_css
+from digest.render.links import UtmTagger, slot_names
 from digest.render.theme import HTML_TEMPLATE, TEXT_TEMPLATE, Theme, load_theme
 
 __all__ = ["RecipientLinks", "Theme", "load_theme", "render_issue", "render_mjml", "render_text"]

@@ -19,7 +19,7 @@ _TAGGABLE_SCHEMES = frozenset({"http", "https"})
 
 
 def slug(text: str) -> str:
-    """"The Tidewater Weekly" → "the-tidewater-weekly" (ASCII letters and digits only)."""
+    """ "The Tidewater Weekly" → "the-tidewater-weekly" (ASCII letters and digits only)."""
     return _NOT_SLUG.sub("-", text.lower()).strip("-") or "newsletter"
 
 

@@ -30,7 +30,8 @@ PHOTO_SVG = """<svg xmlns="http://www.w3.org/2000/svg" width="1200" height="800"
 <rect width="1200" height="800" fill="#7a8fa6"/><circle cx="850" cy="250" r="120" fill="#e9d8a6"/>
 <path d="M0 800 L350 380 L620 640 L820 470 L1200 800 Z" fill="#3d5a40"/></svg>"""
 LOGO_SVG = """<svg xmlns="http://www.w3.org/2000/svg" width="320" height="80" viewBox="0 0 320 80">
-<text x="10" y="56" font-family="sans-serif" font-size="44" font-weight="bold" fill="#1b1b1b">LOGO</text></svg>"""
+<text x="10" y="56" font-family="sans-serif" font-size="44" font-weight="bold"
+ fill="#1b1b1b">LOGO</text></svg>"""
 
 
 def require_chromium() -> None:
