@@ -14,8 +14,10 @@ from digest.render.links import untagged
 MAX_SUBJECT = 60
 # A text part much shorter than the HTML's text is a "view in browser" stub, which filters penalise.
 MIN_TEXT_SHARE = 0.6
-# Without the issue's settings: a footer line with a street number or postcode and a comma.
-_ADDRESS_LIKE = re.compile(r"\d.*,|,.*\d")
+# Without the issue's settings: a short footer line with a number and at least two commas
+# ("4 Quay Lane, Falmouth TR11 3HF, United Kingdom").
+_ADDRESS_LIKE = re.compile(r"^(?=[^\n]*\d)(?:[^,]*,){2}[^\n]*$")
+_ADDRESS_MAX = 200
 
 
 @check("subject")
@@ -86,8 +88,7 @@ def postal_address(doc: EmailDocument) -> Iterator[Finding]:
             )
         return
     marked = doc.body.xpath(".//*[contains(concat(' ', normalize-space(@class), ' '), ' address ')]")
-    tail = [run.text for run in doc.text_runs[-8:]]
-    if not marked and not any(_ADDRESS_LIKE.search(line) for line in tail):
+    if not marked and not any(_ADDRESS_LIKE.search(line) for line in _footer_lines(doc)):
         yield Finding(
             Level.ERROR,
             "address-missing",
@@ -95,6 +96,16 @@ def postal_address(doc: EmailDocument) -> Iterator[Finding]:
             "footer",
             fix + ' (Lint looks for class="address" or a line with a number and a comma in the footer.)',
         )
+
+
+def _footer_lines(doc: EmailDocument) -> list[str]:
+    """Short text after the last heading: where footers (and postal addresses) live."""
+    headings = set(doc.headings)
+    last = 0
+    for index, run in enumerate(doc.text_runs):
+        if run.element in headings or any(a in headings for a in run.element.iterancestors()):
+            last = index
+    return [run.text for run in doc.text_runs[last + 1 :] if len(run.text) <= _ADDRESS_MAX]
 
 
 @check("text-part")
