@@ -245,3 +245,39 @@ def test_css_outside_the_baseline_is_reported(meridian):
     assert found["css-unsupported:css-display-flex"] is Level.WARNING
     assert "css-unsupported:css-position" in found
     assert all(level is Level.WARNING for level in found.values())
+
+
+# --- hostile input ------------------------------------------------------------------------------------
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_markup = st.lists(
+    st.sampled_from(
+        [
+            "<p>",
+            "</p>",
+            "<h1>",
+            "</h3>",
+            '<img src="http://x" width="9999">',
+            '<a href="javascript:1">',
+            "<style>@media (max-width:1px){a{color:red!important}}</style>",
+            '<div style="color:#fff;font-size:0;background:url(x) rgba(0,0,0,.2)">',
+            "<!--[if mso]>",
+            "<![endif]-->",
+            '<table role="x">',
+            '<div class="preheader" style="display:none">',
+            "&nbsp;",
+            "\x00",
+            "text",
+        ]
+    )
+    | st.text(max_size=20),
+    max_size=40,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(parts=_markup, text=st.none() | st.text(max_size=50), subject=st.none() | st.text(max_size=80))
+def test_lint_never_crashes_on_hostile_html(parts, text, subject):
+    report = lint_document(EmailDocument("".join(parts), text=text, subject=subject))
+    assert all(f.code and f.where and f.fix for f in report.findings)

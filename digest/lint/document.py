@@ -16,7 +16,7 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from digest.lint import css
-from digest.markup import fold_whitespace
+from digest.markup import fold_whitespace, strip_controls
 from digest.model import Issue
 
 HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
@@ -75,9 +75,11 @@ class EmailDocument:
     # --- the tree -------------------------------------------------------------------------------
     @cached_property
     def tree(self) -> etree._Element:
-        if not self.html.strip():
+        # Control characters are not allowed in the tree; an empty document still gets checked.
+        try:
+            return lxml_html.document_fromstring(strip_controls(self.html))
+        except (etree.ParserError, ValueError):
             return lxml_html.document_fromstring("<html><head></head><body></body></html>")
-        return lxml_html.document_fromstring(self.html)
 
     @cached_property
     def body(self) -> etree._Element:

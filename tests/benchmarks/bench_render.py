@@ -86,7 +86,8 @@ def bench_folder(name: str, folder: Path, tmp: Path) -> None:
         print(f"  reference npm mjml {reference:.3f} ms: mjml-python is {ratio:.1f}x faster")
     verdict = "within" if build < BUILD_BUDGET_MS else "OVER"
     print(
-        f"  whole digest build (warm, lint included, files written): {build:.2f} ms, {verdict} {BUILD_BUDGET_MS:g} ms"
+        f"  whole digest build (warm, lint included, files written): {build:.2f} ms,"
+        f" {verdict} {BUILD_BUDGET_MS:g} ms"
     )
 
 
