@@ -30,9 +30,13 @@ base_url = "https://tidewater-press.example/weekly"
 postal_address = "Tidewater Press Ltd, 4 Quay Lane, Falmouth TR11 3HF, United Kingdom"
 lang = "en-GB"
 
+[compose]
+limit = 12
+
 [issue]
 date = 2025-03-21
 lead = "story-00"
+subject = "The harbour commission's long week"
 intro = "Good morning. A full week: thirteen stories, two sponsors and a film from the quay."
 """,
         encoding="utf-8",

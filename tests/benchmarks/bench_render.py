@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from digest.build import build_issue, load_stories
-from digest.compose import compose_issue
+from digest.compose import compose_config
 from digest.config import load_issue_config
 from digest.lint import lint_rendered
 from digest.model import RenderedIssue
@@ -58,7 +58,7 @@ def reference_mjml_ms(source: str, folder: Path) -> float | None:
 
 def bench_folder(name: str, folder: Path, tmp: Path) -> None:
     config = load_issue_config(folder)
-    issue = compose_issue(config.newsletter, config.issue, load_stories(config))
+    issue = compose_config(config, load_stories(config)).issue
     theme = load_theme(config.theme_dir)
     links = RecipientLinks.for_archive(issue)
     source = render_mjml(issue, theme, links)

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image, ImageChops
 
 from digest.build import load_stories
-from digest.compose import compose_issue
+from digest.compose import compose_config
 from digest.config import load_issue_config
 from digest.render import load_theme, render_mjml
 from tests.conftest import SAMPLE_WEEKS
@@ -20,7 +20,7 @@ from tests.judges.node import run
 
 def week_mjml(week: str) -> str:
     config = load_issue_config(SAMPLE_WEEKS[week])
-    issue = compose_issue(config.newsletter, config.issue, load_stories(config))
+    issue = compose_config(config, load_stories(config)).issue
     return render_mjml(issue, load_theme(config.theme_dir))
 
 
