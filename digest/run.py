@@ -1,6 +1,7 @@
 """`digest run`: one week's issue from start to finish, for cron, a systemd timer or `digest schedule`.
 
-Reads like its steps: find the week's stories → thin-week policy → compose → render → archive.
+Reads like its steps: find the week's stories → thin-week policy → compose → render → lint
+(errors stop the run) → archive.
 Every way a run can end is a ``RunResult`` with one line of reason and an exit code.
 """
 
@@ -17,6 +18,7 @@ from digest.build import load_stories
 from digest.compose import compose_config
 from digest.config import ProjectConfig, load_issue_config
 from digest.errors import ConfigError
+from digest.lint import Level, lint_rendered
 from digest.model import RenderedIssue
 from digest.render import load_theme, render_issue
 from digest.weekly import issue_id_for
@@ -78,7 +80,7 @@ def not_due(project: ProjectConfig, now: dt.datetime) -> RunResult:
 
 
 def run_issue(project: ProjectConfig, issue_date: dt.date) -> RunResult:
-    """Build one week's issue and archive it under its id."""
+    """Build one week's issue, lint it (errors stop the run) and archive it under its id."""
     issue_id = issue_id_for(issue_date)
     stories, rendered = _build_week(project, issue_date)
     if rendered is None:
@@ -86,6 +88,24 @@ def run_issue(project: ProjectConfig, issue_date: dt.date) -> RunResult:
             issue_id,
             ExitCode.THIN_WEEK,
             f"skipped: a thin week, {_count(stories)} (min_stories = {project.schedule.min_stories})",
+        )
+    report = lint_rendered(rendered, source=issue_id)
+    for finding in report.findings:
+        log.log(
+            logging.ERROR if finding.level is Level.ERROR else logging.WARNING,
+            "lint %s %s: %s (%s) fix: %s",
+            finding.level,
+            finding.code,
+            finding.message,
+            finding.where,
+            finding.fix,
+        )
+    if report.errors:
+        first = report.errors[0]
+        return RunResult(
+            issue_id,
+            ExitCode.LINT_FAILED,
+            f"stopped: {report.summary()}, first {first.code}: {first.message}",
         )
     folder = archive_issue(rendered, project.archive_dir)["html"].parent
     return RunResult(

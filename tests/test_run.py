@@ -14,6 +14,7 @@ from digest.cli import main
 from digest.config import load_project_config
 from digest.errors import ConfigError
 from digest.run import ExitCode, due_issue_date, not_due, run_issue
+from tests.conftest import write_story
 from tests.schedule_fixtures import TIDEWATER_DATE, tidewater_project
 
 
@@ -152,3 +153,22 @@ def test_stories_the_editor_excluded_do_not_fill_a_week(tidewater):
     issue_toml.write_text(issue_toml.read_text().replace("[issue]\n", f"[issue]\nexclude = {excluded}\n"))
     result = run_issue(load_project_config(config), TIDEWATER_DATE)
     assert result.line == "2025-W11: skipped: a thin week, 2 stories (min_stories = 3)"
+
+
+def test_lint_errors_stop_the_run_before_anything_is_archived(tidewater, caplog):
+    config = tidewater()
+    write_story(
+        config.parent / "2025-03-14" / "stories",
+        "harbour-vote-again",
+        """
+        title: "Dredging: the vote, again"
+        url: "https://tidewater-press.example/news/harbour-dredging-vote"
+        published: 2025-03-12T09:00:00Z
+        """,
+    )
+    result = run_issue(load_project_config(config), TIDEWATER_DATE)
+    assert result.exit_code is ExitCode.LINT_FAILED == 1
+    assert result.line.startswith("2025-W11: stopped: lint: 1 error, ")
+    assert "first story-duplicate-url:" in result.line
+    assert not (config.parent / "archive" / "2025-W11").exists()
+    assert "lint error story-duplicate-url" in caplog.text
