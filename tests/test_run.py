@@ -17,6 +17,8 @@ from digest.run import ExitCode, due_issue_date, not_due, run_issue
 from tests.conftest import write_story
 from tests.schedule_fixtures import TIDEWATER_DATE, tidewater_project
 
+ARCHIVED_FILES = ["index.html", "issue.eml", "issue.json", "issue.txt"]
+
 
 @pytest.fixture
 def tidewater(tmp_path: Path):
@@ -37,7 +39,7 @@ def test_a_week_is_built_and_archived_under_its_issue_id(tidewater):
     archived = config.parent / "archive" / "2025-W11"
     assert result.archived == archived
     assert result.line == f"2025-W11: built, 6 stories, archived in {archived}"
-    assert sorted(p.name for p in archived.iterdir()) == ["index.html", "issue.eml", "issue.txt"]
+    assert sorted(p.name for p in archived.iterdir()) == ARCHIVED_FILES
     # What is archived is exactly what `digest build` makes of the same folder.
     rendered, _ = render_folder(config.parent / "2025-03-14")
     assert (archived / "index.html").read_text(encoding="utf-8") == rendered.html
@@ -54,7 +56,7 @@ def test_a_rebuild_replaces_the_archived_issue_whole(tidewater):
     issue_toml = config.parent / "2025-03-14" / "issue.toml"
     issue_toml.write_text(issue_toml.read_text().replace("Seagrass is back", "Seagrass returns"))
     run_issue(project, TIDEWATER_DATE)
-    assert sorted(p.name for p in archived.iterdir()) == ["index.html", "issue.eml", "issue.txt"]
+    assert sorted(p.name for p in archived.iterdir()) == ARCHIVED_FILES
     assert b"Subject: Seagrass returns" in (archived / "issue.eml").read_bytes()
     # No staging or retired folders are left behind, and the archive is readable by a web server.
     assert [p.name for p in (config.parent / "archive").iterdir()] == ["2025-W11"]
