@@ -30,3 +30,7 @@ class ThemeError(DigestError):
 
 class RenderError(DigestError):
     """The theme produced MJML or HTML that cannot be compiled."""
+
+
+class SourceError(DigestError):
+    """A feed or story folder cannot be gathered: unreachable, timed out, too large, not a feed."""

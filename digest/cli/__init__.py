@@ -8,6 +8,7 @@ import click
 
 from digest import __version__
 from digest.cli import build as build_commands
+from digest.cli import gather as gather_commands
 from digest.errors import DigestError
 
 
@@ -29,5 +30,5 @@ def main() -> None:
 
 
 # One module per command (group); each registers itself here.
-for module in (build_commands,):
+for module in (build_commands, gather_commands):
     module.register(main)

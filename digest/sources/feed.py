@@ -1,0 +1,229 @@
+"""RSS 0.9x/1.0/2.0 and Atom through feedparser, which copes with the feeds the world really serves."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import io
+import re
+import time
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import feedparser
+
+from digest.errors import SourceError
+from digest.sources.base import Document, ReadContext, ReadResult
+from digest.sources.entries import (
+    Entry,
+    MediaItem,
+    UnusableEntry,
+    parse_date,
+    story_from_entry,
+)
+from digest.sources.media import media_per_entry
+from digest.urls import absolute_http_url
+
+_DATE_KEYS = ("published", "updated", "created")
+
+
+def _describe_problem(error: BaseException | None) -> str:
+    if error is None:
+        return "unknown problem"
+    text = str(error).replace("<unknown>:", "line ", 1) if str(error) else type(error).__name__
+    return " ".join(text.split())[:200]
+
+
+def _seconds(value: Any) -> int | None:
+    """itunes:duration: "272", "4:32" or "1:04:32"."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        total = 0
+        for part in value.strip().split(":"):
+            total = total * 60 + int(float(part))
+        return total
+    except ValueError:
+        return None
+
+
+def _as_html(detail: Mapping[str, Any] | None, value: str) -> str:
+    kind = (detail or {}).get("type", "text/html")
+    return f"<p>{html.escape(value)}</p>" if kind == "text/plain" and value.strip() else value
+
+
+def _content_html(raw: Mapping[str, Any]) -> str:
+    contents = [c for c in raw.get("content") or [] if isinstance(c, Mapping)]
+    for content in contents:
+        if content.get("type") in ("text/html", "application/xhtml+xml"):
+            return str(content.get("value") or "")
+    return _as_html(contents[0], str(contents[0].get("value") or "")) if contents else ""
+
+
+def _summary_html(raw: Mapping[str, Any]) -> str:
+    summary = str(raw.get("summary") or "")
+    detail = raw.get("summary_detail")
+    # feedparser lets a media:description overwrite summary_detail; its type then says nothing.
+    if isinstance(detail, Mapping) and detail.get("value") == summary:
+        return _as_html(detail, summary)
+    return summary
+
+
+def _published(raw: Mapping[str, Any]) -> tuple[dt.datetime | None, bool]:
+    """The entry's date with its own offset, and whether it had a date we could not read."""
+    unreadable = False
+    for key in _DATE_KEYS:
+        text = raw.get(key)
+        if not isinstance(text, str) or not text.strip():
+            continue
+        parsed = parse_date(text)
+        if parsed is not None:
+            return parsed, False
+        struct = raw.get(f"{key}_parsed")
+        if isinstance(struct, time.struct_time):  # feedparser read it (in UTC), we could not
+            try:
+                return dt.datetime(*struct[:6], tzinfo=dt.UTC), False
+            except (ValueError, OverflowError):
+                pass
+        unreadable = True
+    return None, unreadable
+
+
+def _flattened_media(raw: Mapping[str, Any]) -> tuple[MediaItem, ...]:
+    """feedparser's own media lists, when the per-entry pass could not line up with its entries."""
+    credits = {
+        str(c.get("content") or "").strip()
+        for c in raw.get("media_credit") or []
+        if isinstance(c, Mapping) and c.get("content")
+    }
+    credit = credits.pop() if len(credits) == 1 else ""
+    items = []
+    for key, thumbnail in (("media_content", False), ("media_thumbnail", True)):
+        for media in raw.get(key) or []:
+            if not isinstance(media, Mapping) or not media.get("url"):
+                continue
+            items.append(
+                MediaItem(
+                    url=str(media["url"]),
+                    medium=str(media.get("medium") or "").lower(),
+                    mime=str(media.get("type") or "").lower(),
+                    width=_int(media.get("width")),
+                    height=_int(media.get("height")),
+                    credit=credit,
+                    duration=_int(media.get("duration")) or None,
+                    thumbnail=thumbnail,
+                )
+            )
+    return tuple(items)
+
+
+def _int(value: Any) -> int:
+    try:
+        return max(0, int(float(value)))
+    except (TypeError, ValueError, OverflowError):
+        return 0
+
+
+def _other_media(raw: Mapping[str, Any]) -> list[MediaItem]:
+    items = []
+    for enclosure in raw.get("enclosures") or []:
+        if isinstance(enclosure, Mapping) and enclosure.get("href"):
+            mime = str(enclosure.get("type") or "").lower()
+            items.append(MediaItem(url=str(enclosure["href"]), found_in="enclosure", mime=mime))
+    image = raw.get("image")
+    if isinstance(image, Mapping) and image.get("href"):
+        items.append(MediaItem(url=str(image["href"]), found_in="itunes", medium="image"))
+    return items
+
+
+_EMAIL_AND_NAME = re.compile(r"^\s*\S+@\S+\s*\((?P<name>.+)\)\s*$")
+
+
+def _author(raw: Mapping[str, Any]) -> str:
+    """The author's name. RSS says "email (Name)"; feedparser mangles that when Name is not ASCII."""
+    author = str(raw.get("author") or "")
+    match = _EMAIL_AND_NAME.match(author)
+    if match:
+        return match["name"]
+    if "@" in author and " " not in author.strip():
+        return ""  # an address alone is not a name to print
+    if author:
+        return author
+    detail = raw.get("author_detail")
+    return str(detail.get("name") or "") if isinstance(detail, Mapping) else ""
+
+
+def _entry(raw: Mapping[str, Any], media: tuple[MediaItem, ...], base_url: str) -> tuple[Entry, bool]:
+    title_detail = raw.get("title_detail")
+    title_type = title_detail.get("type") if isinstance(title_detail, Mapping) else "text/html"
+    published, unreadable_date = _published(raw)
+    entry = Entry(
+        title=str(raw.get("title") or ""),
+        title_is_html=title_type != "text/plain",
+        link=str(raw.get("link") or ""),
+        summary_html=_summary_html(raw),
+        content_html=_content_html(raw),
+        categories=tuple(
+            str(tag.get("term") or tag.get("label") or "")
+            for tag in raw.get("tags") or []
+            if isinstance(tag, Mapping)
+        ),
+        author=_author(raw),
+        published=published,
+        media=(*media, *_other_media(raw)),
+        base_url=base_url,
+        video_id=str(raw.get("yt_videoid") or ""),
+        duration=_seconds(raw.get("itunes_duration")),
+    )
+    return entry, unreadable_date
+
+
+class RssAtomReader:
+    """Any XML feed feedparser understands; the registry's last resort."""
+
+    format: ClassVar[str] = "rss/atom"
+
+    def accepts(self, document: Document) -> bool:
+        return True
+
+    def read(self, document: Document, context: ReadContext) -> ReadResult:
+        headers = {"content-type": document.content_type} if document.content_type else {}
+        # A file-like object, never bytes: feedparser would treat bytes that name a file as a path.
+        parsed = feedparser.parse(
+            io.BytesIO(document.body),
+            response_headers=headers,
+            resolve_relative_uris=False,  # we resolve links ourselves, against the feed's link
+            sanitize_html=False,  # nh3 sanitises every summary with a tighter allow-list
+        )
+        raw_entries = list(parsed.get("entries") or [])
+        result = ReadResult(entries=len(raw_entries))
+        if parsed.get("bozo"):
+            problem = _describe_problem(parsed.get("bozo_exception"))
+            if not raw_entries:
+                kind = "not a feed" if not parsed.get("version") else "feed cannot be read"
+                raise SourceError(f"{kind} ({problem})")
+            result.warnings.append(
+                f"feed has errors ({problem}); used the {len(raw_entries)} entries that could be read"
+            )
+        if not raw_entries:
+            raise SourceError("the feed has no entries" if parsed.get("version") else "not a feed")
+
+        feed = parsed.get("feed") or {}
+        base_url = absolute_http_url(str(feed.get("link") or ""), document.base_url) or document.base_url
+        media = media_per_entry(document.body, parsed.get("encoding"))
+        if media is not None and len(media) != len(raw_entries):
+            media = None
+        unreadable_dates = 0
+        for index, raw in enumerate(raw_entries):
+            entry_media = media[index] if media is not None else _flattened_media(raw)
+            entry, unreadable = _entry(raw, entry_media, base_url)
+            unreadable_dates += unreadable
+            try:
+                story = story_from_entry(entry, context.source.rules, context.timezone, context.source.label)
+            except UnusableEntry as e:
+                result.dropped[str(e)] += 1
+                continue
+            result.stories.append(story)
+        if unreadable_dates:
+            result.warnings.append(f"{unreadable_dates} entries have a date that could not be read")
+        return result
