@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from digest.errors import ConfigError
 from digest.model import DEFAULT_TEASER_LENGTH, Newsletter, Source, SourceKind, SourceRules
@@ -123,7 +123,7 @@ class SourceSettings(_Table):
 
     feed: str | None = None
     """An RSS, Atom or JSON Feed: an http(s) URL or a file path (relative to this file)."""
-    folder: str | None = None
+    folder: str | None = Field(default=None, validate_default=True)
     """A folder of story files (relative to this file)."""
     name: str = ""
     """How reports and stories name the source; defaults to the URL or path."""
@@ -168,11 +168,16 @@ class SourceSettings(_Table):
             raise ValueError("must be an absolute http(s) URL")
         return value
 
-    @model_validator(mode="after")
-    def _feed_or_folder(self) -> SourceSettings:
-        if (self.feed is None) == (self.folder is None):
-            raise ValueError('give exactly one of feed = "PATH or URL" or folder = "PATH"')
-        return self
+    @field_validator("folder")
+    @classmethod
+    def _feed_or_folder(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if "feed" not in info.data:
+            return value  # feed itself is invalid, and says so
+        if value is None and info.data["feed"] is None:
+            raise ValueError('a source needs feed = "PATH or URL" or folder = "PATH"')
+        if value is not None and info.data["feed"] is not None:
+            raise ValueError("give feed or folder, not both")
+        return value
 
     def to_source(self, base_dir: Path) -> Source:
         rules = SourceRules(
