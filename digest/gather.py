@@ -144,9 +144,15 @@ class GatherResult:
     def failed(self) -> tuple[SourceReport, ...]:
         return tuple(r for r in self.report if r.failed)
 
-    def problems(self) -> list[str]:
-        """One line per failed source and per warning, for stderr or a log."""
-        lines = [f"error: {r.source}: {r.error}" for r in self.report if r.failed]
+    def problems(self, *, failures_are_errors: bool = True) -> list[str]:
+        """One line per failed source and per warning, for stderr or a log.
+
+        `digest build` goes on without a failed source, so there its line is a warning.
+        """
+        if failures_are_errors:
+            lines = [f"error: {r.source}: {r.error}" for r in self.report if r.failed]
+        else:
+            lines = [f"warning: {r.source}: not gathered ({r.error})" for r in self.report if r.failed]
         lines += [f"warning: {r.source}: {w}" for r in self.report for w in r.warnings]
         return lines + [f"warning: {w}" for w in self.warnings]
 
@@ -270,6 +276,15 @@ def without_duplicates_of(stories: Sequence[Story], preferred: Sequence[Story]) 
     return [s for s in stories if not any(k in known for k in _keys(s))]
 
 
+def _representable(when: dt.datetime) -> bool:
+    """False for dates like 0001-01-01T00:00+05:00 that no other timezone can express."""
+    try:
+        when.astimezone(dt.UTC)
+    except (OverflowError, ValueError):
+        return False
+    return True
+
+
 def _newest_first(story: Story) -> tuple[float, str]:
     published = story.published.timestamp() if story.published else 0.0
     return (-published, story.id)
@@ -307,6 +322,8 @@ def gather_week(
     for outcome in outcomes:
         undated = 0
         for story in outcome.result.stories:
+            if story.published is not None and not _representable(story.published):
+                story = replace(story, published=None)
             if story.published is None:
                 undated += 1
                 story = replace(story, published=first_seen.first_seen(canonical_url(story.url), now))
@@ -412,7 +429,7 @@ def gather_issue_stories(config: IssueConfig) -> list[Story]:
     result = gather_week(
         config.gathering.sources, window_for(config.gathering), options=options_for(config.gathering)
     )
-    for line in result.problems():
+    for line in result.problems(failures_are_errors=False):
         log.warning(line)
     gathered = without_duplicates_of(result.stories, own)
     return [*own, *unique_ids(gathered, taken={s.id for s in own})]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 # Query parameters that say how someone arrived, never which page it is.
@@ -17,8 +18,8 @@ def _is_tracking(name: str) -> bool:
 def absolute_http_url(value: str, base: str = "") -> str:
     """``value`` resolved against ``base``; empty unless the result is an absolute http(s) URL."""
     value = value.strip()
-    if not value or any(c in value for c in "\r\n\t\0"):
-        return ""
+    if not value or any(unicodedata.category(c)[0] in "ZC" for c in value):
+        return ""  # spaces, line separators and control characters have no place inside a link
     try:
         resolved = urljoin(base, value) if base else value
         parts = urlsplit(resolved)

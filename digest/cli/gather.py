@@ -27,10 +27,10 @@ def _moment(text: str | None, zone: ZoneInfo, *, option: str, end_of_day: bool) 
         return None
     try:
         value = dt.datetime.fromisoformat(text.strip())
-    except ValueError:
+        if end_of_day and len(text.strip()) == 10:  # a date alone: up to and including that day
+            value += dt.timedelta(days=1)
+    except (ValueError, OverflowError):
         raise click.BadParameter("expected an ISO 8601 date or date-time", param_hint=option) from None
-    if end_of_day and len(text.strip()) == 10:  # a date alone: up to and including that day
-        value += dt.timedelta(days=1)
     return value if value.tzinfo else value.replace(tzinfo=zone)
 
 
@@ -40,10 +40,10 @@ def _source_for(argument: str, configured: tuple[Source, ...]) -> Source:
         if argument in (source.name, source.location):
             return source
     if argument.lower().startswith(("http://", "https://")):
-        return Source(kind=SourceKind.FEED, location=argument)
+        return Source(kind=SourceKind.FEED, location=argument, name=argument)
     path = Path(argument).expanduser().resolve()
     kind = SourceKind.FOLDER if path.is_dir() else SourceKind.FEED
-    return Source(kind=kind, location=str(path))
+    return Source(kind=kind, location=str(path), name=argument)  # named as the user typed it
 
 
 def _local(when: dt.datetime | None, zone: ZoneInfo) -> str:
@@ -54,21 +54,18 @@ def _print_tables(result: GatherResult, config: GatherConfig) -> None:
     zone = ZoneInfo(config.timezone)
     console = Console(soft_wrap=False)
     start, end = (result.window.start.astimezone(zone), result.window.end.astimezone(zone))
-    console.print(
-        Text(f"{start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} ({config.timezone}): "),
-        Text(f"{len(result.stories)} stories", style="bold"),
-    )
+    heading = Text(f"{start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} ({config.timezone}): ")
+    heading.append(f"{len(result.stories)} stories", style="bold")
+    console.print(heading)
     stories = Table(show_edge=False, pad_edge=False)
-    for column in ("published", "kind", "title", "source", "id"):
-        stories.add_column(column, overflow="fold")
+    stories.add_column("published", no_wrap=True)
+    stories.add_column("kind", no_wrap=True)
+    stories.add_column("title (id)", ratio=3, overflow="fold")
+    stories.add_column("source", ratio=1, overflow="fold")
     for story in result.stories:
-        stories.add_row(
-            _local(story.published, zone),
-            str(story.kind),
-            Text(story.title),
-            Text(story.source),
-            Text(story.id, style="dim"),
-        )
+        title = Text(story.title)  # Text, never markup: a feed's "[bold]" stays as written
+        title.append(f"\n{story.id}", style="dim")
+        stories.add_row(_local(story.published, zone), str(story.kind), title, Text(story.source))
     console.print(stories)
     sources = Table(show_edge=False, pad_edge=False, title="sources", title_justify="left")
     for column in ("source", "fetched", "parsed", "in week", "kept", "dropped"):
@@ -121,6 +118,8 @@ def gather_command(
         )
     except ValueError as e:  # an empty or inverted window
         raise ConfigError(f"--since/--until: {e}") from None
+    except OverflowError:
+        raise ConfigError("--since/--until: the window reaches past the calendar's range") from None
     result = gather_week(chosen, window, options=options_for(config))
     for line in result.problems():
         click.echo(line, err=True)

@@ -69,17 +69,19 @@ def _summary_html(raw: Mapping[str, Any]) -> str:
     return summary
 
 
-def _published(raw: Mapping[str, Any]) -> tuple[dt.datetime | None, bool]:
+def _published(raw: dict[str, Any]) -> tuple[dt.datetime | None, bool]:
     """The entry's date with its own offset, and whether it had a date we could not read."""
     unreadable = False
     for key in _DATE_KEYS:
-        text = raw.get(key)
+        # dict.get, not raw.get: feedparser's own lookup maps a missing "updated" to "published"
+        # with a DeprecationWarning; here each key is asked for on its own.
+        text = dict.get(raw, key)
         if not isinstance(text, str) or not text.strip():
             continue
         parsed = parse_date(text)
         if parsed is not None:
             return parsed, False
-        struct = raw.get(f"{key}_parsed")
+        struct = dict.get(raw, f"{key}_parsed")
         if isinstance(struct, time.struct_time):  # feedparser read it (in UTC), we could not
             try:
                 return dt.datetime(*struct[:6], tzinfo=dt.UTC), False
@@ -188,13 +190,18 @@ class RssAtomReader:
 
     def read(self, document: Document, context: ReadContext) -> ReadResult:
         headers = {"content-type": document.content_type} if document.content_type else {}
-        # A file-like object, never bytes: feedparser would treat bytes that name a file as a path.
-        parsed = feedparser.parse(
-            io.BytesIO(document.body),
-            response_headers=headers,
-            resolve_relative_uris=False,  # we resolve links ourselves, against the feed's link
-            sanitize_html=False,  # nh3 sanitises every summary with a tighter allow-list
-        )
+        try:
+            # A file-like object, never bytes: feedparser treats bytes that name a file as its path.
+            parsed = feedparser.parse(
+                io.BytesIO(document.body),
+                response_headers=headers,
+                resolve_relative_uris=False,  # we resolve links ourselves, against the feed's link
+                sanitize_html=False,  # nh3 sanitises every summary with a tighter allow-list
+            )
+        except (ValueError, LookupError, UnicodeError) as e:
+            # feedparser reports most damage as "bozo", but raises for some (a NUL in the name of
+            # the declared encoding, found by tests/test_gather_fuzz.py).
+            raise SourceError(f"feed cannot be read ({_describe_problem(e)})") from None
         raw_entries = list(parsed.get("entries") or [])
         result = ReadResult(entries=len(raw_entries))
         if parsed.get("bozo"):
