@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 # Query parameters that say how someone arrived, never which page it is.
 TRACKING_PARAMETERS = frozenset({"fbclid", "gclid", "mc_cid", "mc_eid"})
 TRACKING_PREFIXES = ("utm_",)
+_ASCII_SPACE_OR_CONTROL = re.compile(r"[\x00-\x20\x7f]")
 
 
 def _is_tracking(name: str) -> bool:
@@ -18,10 +20,13 @@ def _is_tracking(name: str) -> bool:
 def absolute_http_url(value: str, base: str = "") -> str:
     """``value`` resolved against ``base``; empty unless the result is an absolute http(s) URL."""
     value = value.strip()
-    if not value or any(unicodedata.category(c)[0] in "ZC" for c in value):
+    if not value or _ASCII_SPACE_OR_CONTROL.search(value):
         return ""  # spaces, line separators and control characters have no place inside a link
+    if not value.isascii() and any(unicodedata.category(c)[0] in "ZC" for c in value):
+        return ""
     try:
-        resolved = urljoin(base, value) if base else value
+        already_absolute = value[:8].lower().startswith(("http://", "https://"))
+        resolved = urljoin(base, value) if base and not already_absolute else value
         parts = urlsplit(resolved)
     except ValueError:  # e.g. an invalid IPv6 literal
         return ""

@@ -9,7 +9,6 @@ Search harder before a release: DIGEST_FUZZ_EXAMPLES=2000 .venv/bin/pytest tests
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import re
@@ -203,13 +202,14 @@ def test_generated_json_feeds(feed, tmp_path_factory, client):
     check(gather_bytes(body, tmp_path_factory.mktemp("json"), client, "feed.json"))
 
 
-def test_dates_outside_what_a_timezone_can_express_become_first_seen(tmp_path: Path, client):
-    body = (
-        b'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><item><title>Edge of time</title>'
-        b"<link>https://x.example/edge</link><pubDate>0001-01-01T00:00:00+05:00</pubDate></item></channel></rss>"
+def test_dates_at_the_ends_of_the_calendar_are_simply_outside_the_week(tmp_path: Path, client):
+    # 0001-01-01T00:00+05:00 cannot even be converted to UTC; it must not crash anything.
+    entries = "".join(
+        f"<item><title>Edge of time {n}</title><link>https://x.example/edge-{n}</link>"
+        f"<pubDate>{date}</pubDate></item>"
+        for n, date in enumerate(["0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-12:00"])
     )
-    result = gather_bytes(body, tmp_path, client)
-    (story,) = result.stories
-    assert story.published == NOW
-    assert any("no date" in w for w in result.report[0].warnings)
-    assert dt.datetime.fromisoformat(story.published.isoformat()) == NOW
+    body = f'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>{entries}</channel></rss>'
+    result = gather_bytes(body.encode(), tmp_path, client)
+    assert result.stories == ()
+    assert dict(result.report[0].dropped) == {"published before the week": 1, "published after the week": 1}

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from email.message import Message
 from typing import ClassVar, Protocol
 from zoneinfo import ZoneInfo
 
@@ -23,6 +26,15 @@ class Document:
     """How we got it: "file", "200" or "304 (cached copy)"."""
 
     @property
+    def charset(self) -> str:
+        """The charset the Content-Type header declares, if any."""
+        if not self.content_type:
+            return ""
+        message = Message()
+        message["content-type"] = self.content_type
+        return str(message.get_param("charset") or "")
+
+    @property
     def base_url(self) -> str:
         """What relative links resolve against when the feed names no site link of its own."""
         return self.location if self.location.lower().startswith(("http://", "https://")) else ""
@@ -34,6 +46,14 @@ class ReadContext:
 
     source: Source
     timezone: ZoneInfo
+    outside: Callable[[dt.datetime], str] = lambda when: ""
+    """Why a dated entry falls outside the wanted window ("" when it is inside). Readers use it to
+    count such entries as dropped without turning them into stories (most of a feed, most weeks)."""
+
+    def skip_reason(self, published: dt.datetime | None) -> str:
+        if published is None:
+            return ""  # undated: gather dates it by when it was first seen
+        return self.outside(published if published.tzinfo else published.replace(tzinfo=self.timezone))
 
 
 @dataclass(slots=True)

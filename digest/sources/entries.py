@@ -35,6 +35,11 @@ VIDEO_HOSTS = frozenset(
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif"})
 
 
+def _plain(text: str) -> str:
+    """plain_title, skipping the HTML parser for text that cannot hold a tag or an entity."""
+    return plain_title(text) if "<" in text or "&" in text else fold_whitespace(text)
+
+
 class UnusableEntry(Exception):
     """An entry that cannot become a story; the message is the reason the report counts."""
 
@@ -96,6 +101,13 @@ class Entry:
     video_id: str = ""
     """YouTube's yt:videoId, where present."""
     duration: int | None = None
+
+
+def text_paragraphs(text: str) -> str:
+    """Plain text as HTML paragraphs, split at blank lines."""
+    return "".join(
+        f"<p>{html.escape(p.strip(), quote=False)}</p>" for p in re.split(r"\n\s*\n", text) if p.strip()
+    )
 
 
 def _blocks(fragment: str) -> list[tuple[str, int]]:
@@ -216,7 +228,7 @@ def story_id(url: str, title: str) -> str:
 
 
 def _title(entry: Entry, summary: str) -> str:
-    title = plain_title(entry.title) if entry.title_is_html else fold_whitespace(entry.title)
+    title = _plain(entry.title) if entry.title_is_html else fold_whitespace(entry.title)
     if not title:  # a title-less post (a microblog, a link post): its first words stand in
         title = teaser(summary_text(summary), TITLE_FROM_SUMMARY)
     if not title:
@@ -225,7 +237,7 @@ def _title(entry: Entry, summary: str) -> str:
 
 
 def _caption(item: MediaItem, summary_plain: str) -> str:
-    caption = plain_title(item.description)
+    caption = _plain(item.description)
     # YouTube's media:description is the video's description, already the summary: not a caption.
     if caption and summary_plain and (caption == summary_plain or summary_plain.startswith(caption)):
         return ""
@@ -248,12 +260,12 @@ def story_from_entry(entry: Entry, rules: SourceRules, timezone: ZoneInfo, sourc
     if chosen is not None:
         image = Image(
             url=chosen.url,
-            alt=plain_title(chosen.title),
-            credit=plain_title(chosen.credit),
+            alt=_plain(chosen.title),
+            credit=_plain(chosen.credit),
             caption=_caption(chosen, summary_plain),
         )
 
-    author = plain_title(entry.author)
+    author = _plain(entry.author)
     sponsored = _matches_category(entry.categories, rules.sponsored_if_category) or bool(
         rules.sponsored_if_match is not None
         and (rules.sponsored_if_match.search(title) or rules.sponsored_if_match.search(link))
@@ -270,14 +282,10 @@ def story_from_entry(entry: Entry, rules: SourceRules, timezone: ZoneInfo, sourc
         raise UnusableEntry("sponsored, but no sponsor name (set sponsor for the source)")
     duration = entry.duration or next((m.duration for m in video_media if m.duration), None)
 
-    sponsor_categories = {c.casefold() for c in rules.sponsored_if_category}
+    sponsor_categories = {fold_whitespace(c).casefold() for c in rules.sponsored_if_category}
+    categories = (_plain(c) for c in entry.categories)
     section = fold_whitespace(rules.section) or next(
-        (
-            plain_title(c)
-            for c in entry.categories
-            if plain_title(c) and plain_title(c).casefold() not in sponsor_categories
-        ),
-        "",
+        (c for c in categories if c and c.casefold() not in sponsor_categories), ""
     )
     published = entry.published
     if published is not None and published.tzinfo is None:

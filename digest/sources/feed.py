@@ -7,6 +7,7 @@ import html
 import io
 import re
 import time
+from collections import Counter
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -21,7 +22,7 @@ from digest.sources.entries import (
     parse_date,
     story_from_entry,
 )
-from digest.sources.media import media_per_entry
+from digest.sources.feed_tree import FeedTree
 from digest.urls import absolute_http_url
 
 _DATE_KEYS = ("published", "updated", "created")
@@ -155,7 +156,9 @@ def _author(raw: Mapping[str, Any]) -> str:
     return str(detail.get("name") or "") if isinstance(detail, Mapping) else ""
 
 
-def _entry(raw: Mapping[str, Any], media: tuple[MediaItem, ...], base_url: str) -> tuple[Entry, bool]:
+def _entry(
+    raw: Mapping[str, Any], media: tuple[MediaItem, ...], base_url: str, media_description: str = ""
+) -> tuple[Entry, bool]:
     title_detail = raw.get("title_detail")
     title_type = title_detail.get("type") if isinstance(title_detail, Mapping) else "text/html"
     published, unreadable_date = _published(raw)
@@ -163,7 +166,7 @@ def _entry(raw: Mapping[str, Any], media: tuple[MediaItem, ...], base_url: str) 
         title=str(raw.get("title") or ""),
         title_is_html=title_type != "text/plain",
         link=str(raw.get("link") or ""),
-        summary_html=_summary_html(raw),
+        summary_html=_summary_html(raw) or media_description,
         content_html=_content_html(raw),
         categories=tuple(
             str(tag.get("term") or tag.get("label") or "")
@@ -180,6 +183,22 @@ def _entry(raw: Mapping[str, Any], media: tuple[MediaItem, ...], base_url: str) 
     return entry, unreadable_date
 
 
+def _feedparser(body: bytes, content_type: str) -> feedparser.FeedParserDict:
+    headers = {"content-type": content_type} if content_type else {}
+    try:
+        # A file-like object, never bytes: feedparser treats bytes that name a file as its path.
+        return feedparser.parse(
+            io.BytesIO(body),
+            response_headers=headers,
+            resolve_relative_uris=False,  # we resolve links ourselves, against the feed's link
+            sanitize_html=False,  # nh3 sanitises every summary with a tighter allow-list
+        )
+    except (ValueError, LookupError, UnicodeError) as e:
+        # feedparser reports most damage as "bozo", but raises for some (a NUL in the name of
+        # the declared encoding, found by tests/test_gather_fuzz.py).
+        raise SourceError(f"feed cannot be read ({_describe_problem(e)})") from None
+
+
 class RssAtomReader:
     """Any XML feed feedparser understands; the registry's last resort."""
 
@@ -189,42 +208,46 @@ class RssAtomReader:
         return True
 
     def read(self, document: Document, context: ReadContext) -> ReadResult:
-        headers = {"content-type": document.content_type} if document.content_type else {}
-        try:
-            # A file-like object, never bytes: feedparser treats bytes that name a file as its path.
-            parsed = feedparser.parse(
-                io.BytesIO(document.body),
-                response_headers=headers,
-                resolve_relative_uris=False,  # we resolve links ourselves, against the feed's link
-                sanitize_html=False,  # nh3 sanitises every summary with a tighter allow-list
-            )
-        except (ValueError, LookupError, UnicodeError) as e:
-            # feedparser reports most damage as "bozo", but raises for some (a NUL in the name of
-            # the declared encoding, found by tests/test_gather_fuzz.py).
-            raise SourceError(f"feed cannot be read ({_describe_problem(e)})") from None
+        tree = FeedTree.parse(document.body, document.charset)
+        body, content_type = document.body, document.content_type
+        pruned: Counter[str] = Counter()
+        media = None
+        if tree is not None:
+            pruned = tree.prune(context.skip_reason)
+            media = tree.media_per_entry()
+            # feedparser reads only what is left of a well-formed feed, re-encoded as UTF-8: the
+            # entries in the window, without the Media RSS this tree has read already.
+            if tree.strict and (tree.strip_media() or pruned):
+                body, content_type = tree.serialize(), document.content_type.split(";")[0]
+        parsed = _feedparser(body, content_type)
         raw_entries = list(parsed.get("entries") or [])
-        result = ReadResult(entries=len(raw_entries))
+        total = len(raw_entries) + pruned.total()
+        result = ReadResult(entries=total, dropped=pruned)
         if parsed.get("bozo"):
             problem = _describe_problem(parsed.get("bozo_exception"))
-            if not raw_entries:
+            if not total:
                 kind = "not a feed" if not parsed.get("version") else "feed cannot be read"
                 raise SourceError(f"{kind} ({problem})")
             result.warnings.append(
-                f"feed has errors ({problem}); used the {len(raw_entries)} entries that could be read"
+                f"feed has errors ({problem}); used the {total} entries that could be read"
             )
-        if not raw_entries:
+        if not total:
             raise SourceError("the feed has no entries" if parsed.get("version") else "not a feed")
+        if media is not None and len(media) != len(raw_entries):
+            media = None  # the two parsers disagree about the entries: use feedparser's lists
 
         feed = parsed.get("feed") or {}
         base_url = absolute_http_url(str(feed.get("link") or ""), document.base_url) or document.base_url
-        media = media_per_entry(document.body, parsed.get("encoding"))
-        if media is not None and len(media) != len(raw_entries):
-            media = None
         unreadable_dates = 0
         for index, raw in enumerate(raw_entries):
-            entry_media = media[index] if media is not None else _flattened_media(raw)
-            entry, unreadable = _entry(raw, entry_media, base_url)
+            if media is not None:
+                entry, unreadable = _entry(raw, media[index].items, base_url, media[index].description_html)
+            else:
+                entry, unreadable = _entry(raw, _flattened_media(raw), base_url)
             unreadable_dates += unreadable
+            if skipped := context.skip_reason(entry.published):
+                result.dropped[skipped] += 1
+                continue
             try:
                 story = story_from_entry(entry, context.source.rules, context.timezone, context.source.label)
             except UnusableEntry as e:

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import codecs
-import html
 import json
-from email.message import Message
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from digest.errors import SourceError
 from digest.sources.base import Document, ReadContext, ReadResult
-from digest.sources.entries import Entry, MediaItem, UnusableEntry, parse_date, story_from_entry
+from digest.sources.entries import (
+    Entry,
+    MediaItem,
+    UnusableEntry,
+    parse_date,
+    story_from_entry,
+    text_paragraphs,
+)
 from digest.urls import absolute_http_url
 
 _BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
@@ -54,17 +59,9 @@ class JsonFeedItem(_Lenient):
     attachments: list[JsonFeedAttachment] = []
 
 
-def _declared_charset(content_type: str) -> str:
-    if not content_type:
-        return ""
-    message = Message()
-    message["content-type"] = content_type
-    return str(message.get_param("charset") or "")
-
-
 def _decode(document: Document) -> Any:
     body = document.body
-    charset = _declared_charset(document.content_type)
+    charset = document.charset
     try:
         if charset and not body.startswith(_BOMS):
             return json.loads(body.decode(charset))
@@ -75,10 +72,6 @@ def _decode(document: Document) -> Any:
         raise SourceError(f"not valid {e.encoding} text at byte {e.start}") from None
     except (ValueError, RecursionError) as e:
         raise SourceError(f"not valid JSON ({str(e)[:120]})") from None
-
-
-def _plain_paragraphs(text: str) -> str:
-    return "".join(f"<p>{html.escape(p)}</p>" for p in text.split("\n\n") if p.strip())
 
 
 def _entry(item: JsonFeedItem, base_url: str) -> Entry:
@@ -98,8 +91,8 @@ def _entry(item: JsonFeedItem, base_url: str) -> Entry:
         title=item.title,
         title_is_html=False,  # JSON Feed titles are plain text
         link=item.url or item.external_url,
-        summary_html=_plain_paragraphs(item.summary),
-        content_html=item.content_html or _plain_paragraphs(item.content_text),
+        summary_html=text_paragraphs(item.summary),
+        content_html=item.content_html or text_paragraphs(item.content_text),
         categories=tuple(item.tags),
         author=next((a.name for a in authors if a.name), ""),
         published=parse_date(item.date_published) or parse_date(item.date_modified),
@@ -141,10 +134,12 @@ class JsonFeedReader:
                 where = ".".join(str(part) for part in first["loc"]) or "item"
                 result.dropped[f"invalid item ({where}: {first['msg']})"] += 1
                 continue
+            entry = _entry(item, base_url)
+            if skipped := context.skip_reason(entry.published):
+                result.dropped[skipped] += 1
+                continue
             try:
-                story = story_from_entry(
-                    _entry(item, base_url), context.source.rules, context.timezone, context.source.label
-                )
+                story = story_from_entry(entry, context.source.rules, context.timezone, context.source.label)
             except UnusableEntry as e:
                 result.dropped[str(e)] += 1
                 continue
