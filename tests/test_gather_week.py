@@ -8,6 +8,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from digest.gather import (
     GatherOptions,
@@ -224,3 +226,29 @@ class TestFailures:
         result = gather_week([feed("meridian-world.rss"), feed("field-notes.json")], WEEK, now=NOW)
         assert result.report[0].error == "unexpected error while reading (RuntimeError: boom)"
         assert result.report[1].kept == 4
+
+
+class TestPruning:
+    """Entries outside the window are dropped before feedparser reads them; it must not show."""
+
+    EVERYTHING = Window(dt.datetime(1990, 1, 1, tzinfo=dt.UTC), dt.datetime(2100, 1, 1, tzinfo=dt.UTC))
+
+    @settings(max_examples=25, deadline=None)
+    @given(
+        name=st.sampled_from(sorted(p.name for p in FEEDS.iterdir() if p.suffix != ".html")),
+        start=st.datetimes(min_value=dt.datetime(2024, 12, 28), max_value=dt.datetime(2025, 1, 10)),
+        hours=st.integers(1, 24 * 10),
+    )
+    # Ends between an entry's <published> (inside) and its <updated> (after): pruning by the
+    # wrong date would lose it.
+    @example(name="harbour-gazette.atom", start=dt.datetime(2025, 1, 2, 8, 0), hours=24)
+    @example(name="youtube-channel.xml", start=dt.datetime(2025, 1, 6, 22, 0), hours=24)
+    def test_same_stories_as_filtering_everything(self, name: str, start: dt.datetime, hours: int):
+        window = Window(
+            start.replace(tzinfo=dt.UTC), start.replace(tzinfo=dt.UTC) + dt.timedelta(hours=hours)
+        )
+        narrow = gather_week([feed(name)], window, now=NOW)
+        wide = gather_week([feed(name)], self.EVERYTHING, now=NOW)
+        expected = [s for s in wide.stories if window.drop_reason(s.published) == ""]
+        assert list(narrow.stories) == expected
+        assert narrow.report[0].parsed == wide.report[0].parsed
