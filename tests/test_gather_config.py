@@ -182,3 +182,13 @@ def test_issue_toml_mistakes_are_reported_by_build_too(tmp_path: Path):
     folder = _issue(tmp_path / "w", '[[sources]]\nfolder = "x"\nteaser = 3\n')
     with pytest.raises(ConfigError, match=r"\[sources.0\] teaser: unknown key"):
         load_issue_config(folder)
+
+
+def test_every_gather_setting_is_documented_in_the_readme():
+    from digest.config import GatherSettings, SourceSettings
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Gathering the week's stories", 1)[1]
+    for model in (SourceSettings, GatherSettings):
+        for key in model.model_fields:
+            assert f"\n{key} = " in section, f"{model.__name__}.{key} is not in the README's gather section"
