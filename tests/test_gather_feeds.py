@@ -318,3 +318,46 @@ def test_story_folder_is_a_source(tmp_path: Path):
     (report,) = result.report
     assert report.fetched == "folder" and dict(report.dropped) == {"invalid story file": 1}
     assert report.warnings[0].startswith("skipped broken.md: front matter is not valid YAML")
+
+
+RSS_1_0 = """<?xml version="1.0" encoding="utf-8"?>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/"
+         xmlns:dc="http://purl.org/dc/elements/1.1/">
+  <channel rdf:about="https://quay-notes.example/">
+    <title>Quay Notes</title><link>https://quay-notes.example/</link><description>Notes</description>
+    <items><rdf:Seq><rdf:li rdf:resource="https://quay-notes.example/tide-tables"/></rdf:Seq></items>
+  </channel>
+  <item rdf:about="https://quay-notes.example/tide-tables">
+    <title>Tide tables for January</title>
+    <link>https://quay-notes.example/tide-tables</link>
+    <description>Spring tides on the 11th and 12th.</description>
+    <dc:creator>Harbour Office</dc:creator>
+    <dc:date>2025-01-06T07:00:00+00:00</dc:date>
+  </item>
+</rdf:RDF>
+"""
+
+RSS_0_91 = """<?xml version="1.0" encoding="ISO-8859-1"?>
+<rss version="0.91"><channel><title>Film Club</title><link>https://film-club.example/</link>
+<description>Films</description><language>en</language>
+<item><title>Caf\xe9 society, a short film</title><link>https://vimeo.com/76979871</link>
+<description>Our members' film, shot on the quay.</description></item>
+</channel></rss>
+"""
+
+
+def test_rss_1_0_and_0_91(tmp_path: Path):
+    (tmp_path / "rdf.xml").write_text(RSS_1_0, encoding="utf-8")
+    (tmp_path / "old.rss").write_bytes(RSS_0_91.encode("iso-8859-1"))
+    sources = [
+        Source(kind=SourceKind.FEED, location=str(tmp_path / "rdf.xml"), name="rdf"),
+        Source(kind=SourceKind.FEED, location=str(tmp_path / "old.rss"), name="old"),
+    ]
+    stories = by_id(gather(*sources))
+    tide = stories["tide-tables"]
+    assert (tide.title, tide.author) == ("Tide tables for January", "Harbour Office")
+    assert tide.published == dt.datetime(2025, 1, 6, 7, 0, tzinfo=dt.UTC)
+    film = next(s for s in stories.values() if s.source == "old")
+    assert film.title == "Café society, a short film"
+    assert film.kind is StoryKind.VIDEO  # a Vimeo link
+    assert film.published == NOW  # RSS 0.91 items have no date: first seen
