@@ -9,6 +9,7 @@ import click
 from digest import __version__
 from digest.cli import build as build_commands
 from digest.cli import compose as compose_commands
+from digest.cli import gather as gather_commands
 from digest.cli import lint as lint_commands
 from digest.cli import run as run_commands
 from digest.cli import schedule as schedule_commands
@@ -33,5 +34,12 @@ def main() -> None:
 
 
 # One module per command (group); each registers itself here.
-for module in (build_commands, compose_commands, lint_commands, run_commands, schedule_commands):
+for module in (
+    build_commands,
+    compose_commands,
+    lint_commands,
+    gather_commands,
+    run_commands,
+    schedule_commands,
+):
     module.register(main)
