@@ -613,9 +613,14 @@ class ArchiveSettings(_Table):
 
 
 class ProjectFile(_Table):
+    """A digest.toml for unattended runs: every table is declared, so a typo is caught up front."""
+
     newsletter: NewsletterSettings
     schedule: ScheduleSettings
     archive: ArchiveSettings = ArchiveSettings()
+    compose: ComposeSettings = ComposeSettings()
+    sources: list[SourceSettings] = []
+    gather: GatherSettings = GatherSettings()
 
 
 @dataclass(frozen=True, slots=True)
@@ -627,6 +632,9 @@ class ProjectConfig:
     schedule: ScheduleSettings
     archive_dir: Path
     theme_dir: Path | None
+    compose: ComposeSettings = field(default_factory=ComposeSettings)
+    gathering: GatherConfig = GatherConfig()
+    """[[sources]] and [gather]: a week without its own issue folder is gathered from these."""
 
     @property
     def timezone(self) -> str:
@@ -656,4 +664,6 @@ def load_project_config(path: Path) -> ProjectConfig:
         schedule=parsed.schedule,
         archive_dir=(base / parsed.archive.path).resolve(),
         theme_dir=(base / parsed.newsletter.theme).resolve() if parsed.newsletter.theme else None,
+        compose=parsed.compose,
+        gathering=load_gather_config(path),
     )

@@ -53,3 +53,46 @@ def move_issue_to(config: Path, day: dt.date) -> Path:
     toml = folder / "issue.toml"
     toml.write_text(toml.read_text(encoding="utf-8").replace(TIDEWATER_DATE.isoformat(), day.isoformat()))
     return folder
+
+
+FEEDS = Path(__file__).resolve().parent / "fixtures" / "feeds"
+MERIDIAN_DATE = dt.date(2025, 1, 8)  # a Wednesday; the Meridian World feed's week ends here
+MERIDIAN_PROJECT = """\
+[newsletter]
+name = "Meridian Daily"
+publication = "Meridian Media"
+from = "Meridian Daily <daily@meridian-media.example>"
+base_url = "https://newsletters.meridian-media.example/daily"
+postal_address = "Meridian Media, 120 Harbor Street, Suite 400, New York, NY 10004, USA"
+timezone = "America/New_York"
+
+[[sources]]
+feed = "{feed}"
+name = "Meridian World"
+sponsored_if_match = "^Sponsored:"
+sponsor = "Northwind Bank"
+{more_sources}
+[schedule]
+weekday = "wednesday"
+time = "06:30"
+min_stories = {min_stories}
+editors = ["Desk <desk@meridian-media.example>"]
+{extra}"""
+
+
+def meridian_feed_project(
+    root: Path, *, min_stories: int = 3, more_sources: str = "", extra: str = ""
+) -> Path:
+    """A project with no issue folders: its weeks are gathered from a copy of the Meridian World feed."""
+    root.mkdir(parents=True, exist_ok=True)
+    feed = root / "feeds" / "meridian-world.rss"
+    feed.parent.mkdir(exist_ok=True)
+    shutil.copyfile(FEEDS / "meridian-world.rss", feed)
+    config = root / "digest.toml"
+    config.write_text(
+        MERIDIAN_PROJECT.format(
+            feed="feeds/meridian-world.rss", more_sources=more_sources, min_stories=min_stories, extra=extra
+        ),
+        encoding="utf-8",
+    )
+    return config

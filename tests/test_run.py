@@ -9,13 +9,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from digest.archive import load_archived_issue
 from digest.build import render_folder
 from digest.cli import main
 from digest.config import load_project_config
 from digest.errors import ConfigError
 from digest.run import ExitCode, due_issue_date, not_due, run_issue
 from tests.conftest import write_story
-from tests.schedule_fixtures import TIDEWATER_DATE, tidewater_project
+from tests.schedule_fixtures import MERIDIAN_DATE, TIDEWATER_DATE, meridian_feed_project, tidewater_project
 
 ARCHIVED_FILES = ["index.html", "issue.eml", "issue.json", "issue.txt"]
 
@@ -71,11 +72,10 @@ def test_a_thin_week_is_skipped_and_nothing_is_archived(tidewater):
     assert not (project.archive_dir / "2025-W11").exists()
 
 
-def test_a_week_without_an_issue_folder_is_a_clear_error(tidewater):
+def test_a_week_with_no_folder_and_no_sources_is_a_clear_error(tidewater):
     project = load_project_config(tidewater())
-    with pytest.raises(
-        ConfigError, match=r"no issue folder for 2025-03-21 \(expected .*/2025-03-21/issue\.toml\)"
-    ):
+    nothing = r"nothing to build for 2025-03-21: no issue folder \(.*/2025-03-21/issue\.toml\) and no \["
+    with pytest.raises(ConfigError, match=nothing):
         run_issue(project, dt.date(2025, 3, 21))
 
 
@@ -174,3 +174,36 @@ def test_lint_errors_stop_the_run_before_anything_is_archived(tidewater, caplog)
     assert "first story-duplicate-url:" in result.line
     assert not (config.parent / "archive" / "2025-W11").exists()
     assert "lint error story-duplicate-url" in caplog.text
+
+
+# --- a week gathered from [[sources]], with no issue folder ---------------------------------------
+
+
+def test_a_week_without_a_folder_is_gathered_from_the_sources(tmp_path):
+    config = meridian_feed_project(tmp_path / "meridian")
+    result = run_issue(load_project_config(config), MERIDIAN_DATE)
+    assert result.exit_code is ExitCode.DONE, result.line
+    assert result.issue_id == "2025-W02"
+    issue = load_archived_issue(config.parent / "archive", "2025-W02")
+    # The feed's week: Jan 1 to the start of Jan 8 in New York. December's and Jan 8's items are out.
+    assert sorted(s.id for s in issue.stories) == [
+        "europe-pushes-back-on-musk",
+        "kremlin-recruits-central-asia",
+        "northwind-small-exporters",
+        "treasury-sanctions-election-ai",
+        "world-in-60-2025-01-07",
+    ]
+    assert result.line == f"2025-W02: built, 5 stories, archived in {config.parent / 'archive' / '2025-W02'}"
+    assert issue.date == MERIDIAN_DATE
+    assert not (config.parent / "2025-01-08").exists()
+
+
+def test_a_thin_gathered_week_counts_its_stories_and_source_problems(tmp_path):
+    broken = '\n[[sources]]\nfeed = "feeds/missing.rss"\nname = "Gone"\n'
+    config = meridian_feed_project(tmp_path / "meridian", min_stories=6, more_sources=broken)
+    result = run_issue(load_project_config(config), MERIDIAN_DATE)
+    assert result.exit_code is ExitCode.THIN_WEEK
+    assert (
+        result.line
+        == "2025-W02: skipped: a thin week, 5 stories (min_stories = 6); 1 source problem (see the log)"
+    )

@@ -145,3 +145,21 @@ def test_several_mistakes_are_reported_together(tmp_path: Path):
 def test_missing_config_file(tmp_path: Path):
     with pytest.raises(ConfigError, match=r"digest\.toml: file not found"):
         load_project_config(tmp_path / "digest.toml")
+
+
+def test_the_project_file_also_holds_sources_gather_and_compose(tmp_path: Path):
+    extra = (
+        '\n[[sources]]\nfeed = "feeds/world.rss"\n\n[gather]\nsend_time = "08:00"\n\n[compose]\nlimit = 5\n'
+    )
+    config = load_project_config(write_project(tmp_path, extra=extra))
+    assert [s.location for s in config.gathering.sources] == [str(tmp_path / "feeds" / "world.rss")]
+    assert config.gathering.settings.send_time == dt.time(8, 0)
+    assert config.compose.limit == 5
+
+
+def test_a_mistake_in_another_table_or_an_unknown_table_is_named(tmp_path: Path):
+    extra = '\n[[sources]]\nfeed = "ftp://example.com/feed"\n\n[schedul]\nweekday = "monday"\n'
+    with pytest.raises(ConfigError) as caught:
+        load_project_config(write_project(tmp_path, extra=extra))
+    assert "[sources.0] feed: Value error, must be an http(s) URL or a file path" in str(caught.value)
+    assert "schedul: unknown key" in str(caught.value)
