@@ -37,9 +37,11 @@ def load_stories(config: IssueConfig) -> list[Story]:
     return read_story_folder(config.stories_dir, timezone=config.newsletter.timezone)
 
 
-def render_folder(folder: Path, *, theme: Path | None = None) -> tuple[RenderedIssue, dict[str, float]]:
-    """Load, compose and render an issue folder, without writing anything."""
-    timings: dict[str, float] = {}
+def compose_folder(
+    folder: Path, *, theme: Path | None = None, timings: dict[str, float] | None = None
+) -> tuple[IssueConfig, Issue]:
+    """Load and compose an issue folder (what rendering and sending both start from)."""
+    timings = {} if timings is None else timings
     started = time.perf_counter()
     config = load_issue_config(folder, theme=theme)
     stories = load_stories(config)
@@ -48,7 +50,13 @@ def render_folder(folder: Path, *, theme: Path | None = None) -> tuple[RenderedI
     started = time.perf_counter()
     issue = compose_issue(config.newsletter, config.issue, stories)
     timings["compose"] = time.perf_counter() - started
+    return config, issue
 
+
+def render_folder(folder: Path, *, theme: Path | None = None) -> tuple[RenderedIssue, dict[str, float]]:
+    """Load, compose and render an issue folder, without writing anything."""
+    timings: dict[str, float] = {}
+    config, issue = compose_folder(folder, theme=theme, timings=timings)
     rendered = render_issue(issue, load_theme(config.theme_dir))
     timings.update(rendered.timings)
     return rendered, timings
