@@ -149,8 +149,8 @@ def _read_rows(handle: TextIO, where: Path) -> tuple[list[_Row], list[RowProblem
         if earlier is None:
             by_key[key] = _Row(start, email, name, attributes)
         else:
-            merged += 1
-            earlier.name = earlier.name or name
+            merged += 1  # later non-empty values win, as they do against rows already stored
+            earlier.name = name or earlier.name
             earlier.attributes.update(attributes)
     return list(by_key.values()), problems, rows_read, merged
 

@@ -173,11 +173,7 @@ def send_issue(
     environ: dict[str, str] | None = None,
 ) -> IssueSendReport:
     """Send the issue to every active subscriber who does not have it yet: exactly once."""
-    if prepared.secret.is_development:
-        raise ConfigError(
-            "refusing to send with the development signing secret: set DIGEST_SECRET "
-            "or [newsletter] secret_file"
-        )
+    _refuse_development_secret(prepared)
     target = target or resolve_target(prepared.delivery.smtp, environ)
     signer = load_dkim(prepared)
     ledger = SendLedger(store, prepared.issue_id, resend_uncertain=resend_uncertain)
@@ -207,6 +203,23 @@ def send_issue(
         uncertain=ledger.uncertain(),
         pending=ledger.count_pending(),
     )
+
+
+def check_ready(prepared: PreparedSend, environ: dict[str, str] | None = None) -> SmtpTarget:
+    """Everything a real send needs, checked before the first message: a real secret, an SMTP
+    host (and password when a username is set), a usable DKIM key."""
+    _refuse_development_secret(prepared)
+    target = resolve_target(prepared.delivery.smtp, environ)
+    load_dkim(prepared)
+    return target
+
+
+def _refuse_development_secret(prepared: PreparedSend) -> None:
+    if prepared.secret.is_development:
+        raise ConfigError(
+            "refusing to send with the development signing secret: set DIGEST_SECRET "
+            "or [newsletter] secret_file"
+        )
 
 
 def count_to_send(prepared: PreparedSend, store: Store, *, resend_uncertain: bool = False) -> int:
@@ -256,7 +269,7 @@ def send_proof_folder(
 
 def write_dry_run(
     prepared: PreparedSend,
-    store: Store,
+    store: Store | None,
     out: Path,
     *,
     limit: int | None = None,
@@ -266,6 +279,8 @@ def write_dry_run(
     """Write the messages a send would make now (or to `recipients`) as .eml files in `out`."""
     out.mkdir(parents=True, exist_ok=True)
     if recipients is None:
+        if store is None:
+            raise ValueError("write_dry_run needs a store or a list of recipients")
         ledger = SendLedger(store, prepared.issue_id, resend_uncertain=resend_uncertain)
         recipients_iter = ledger.pending(limit=limit)
     else:
