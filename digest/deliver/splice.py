@@ -84,9 +84,23 @@ def qp(data: bytes) -> bytes:
     return binascii.b2a_qp(data, quotetabs=False, istext=True, header=False).replace(b"\n", CRLF)
 
 
+QP_LINE = 76
+
+
 def _piece(encoded: bytes) -> bytes:
-    """End a piece on a line boundary: a soft break unless it ends on a hard one already."""
-    return encoded if not encoded or encoded.endswith(CRLF) else encoded + SOFT_BREAK
+    """End a piece on a line boundary: a soft break unless it ends on a hard one already.
+
+    The "=" of the soft break counts towards the 76 characters of a line, so a last line that
+    is already full is cut once more first, never inside an "=XX" escape."""
+    if not encoded or encoded.endswith(CRLF):
+        return encoded
+    start = encoded.rfind(CRLF) + 2 if CRLF in encoded else 0
+    if len(encoded) - start < QP_LINE:
+        return encoded + SOFT_BREAK
+    cut = start + QP_LINE - 1
+    while encoded[cut - 1 : cut] == b"=" or encoded[cut - 2 : cut - 1] == b"=":
+        cut -= 1
+    return encoded[:cut] + SOFT_BREAK + encoded[cut:] + SOFT_BREAK
 
 
 # A compiled part: static pieces (bytes) alternating with the index of the value that goes there.
