@@ -145,6 +145,7 @@ class _Shared:
     lock: threading.Lock = field(default_factory=threading.Lock)
     fatal: BaseException | None = None
     unreachable: str = ""
+    workers_lost: int = 0
 
 
 def _backoff(attempt: int, base: float) -> float:
@@ -220,6 +221,7 @@ def _worker(shared: _Shared, jobs: queue.Queue, transport: Transport) -> None:
                 _tally(shared, recipient, Outcome.DEFERRED, str(e))
                 with shared.lock:
                     shared.unreachable = str(e)
+                    shared.workers_lost += 1
                 return
             _tally(shared, recipient, outcome, detail)
     except BaseException as e:  # an unusable server (SmtpError) or a bug: stop everyone, report it
@@ -309,7 +311,8 @@ def deliver(
         report.error = str(shared.fatal)
     elif shared.fatal is not None:
         raise shared.fatal  # a bug, not the server: let it show
-    elif shared.unreachable and report.stopped:
+    elif shared.workers_lost == len(workers):
+        report.stopped = True
         report.error = shared.unreachable
     return report
 

@@ -19,7 +19,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from digest.build import compose_folder
-from digest.config import DeliverySettings, IssueConfig
+from digest.config import DeliverySettings, IssueConfig, SmtpSettings
 from digest.deliver.dkim_signing import DkimSigner, load_signer
 from digest.deliver.ledger import NoLedger, SendLedger, SendState
 from digest.deliver.pool import EmlFolder, Outcome, SendOptions, SendReport, deliver, smtp_transports
@@ -133,8 +133,7 @@ def load_dkim(prepared: PreparedSend) -> DkimSigner | None:
     return load_signer(delivery.dkim, delivery.dkim_key_file, prepared.issue.newsletter.from_address)
 
 
-def _options(delivery: DeliverySettings, **overrides) -> SendOptions:
-    smtp = delivery.smtp
+def _options(smtp: SmtpSettings, **overrides) -> SendOptions:
     values = {
         "concurrency": smtp.concurrency,
         "rate": smtp.rate,
