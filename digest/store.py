@@ -156,12 +156,13 @@ def _migrate(store: Store, migrations: tuple[Migration, ...]) -> None:
 
 
 def _statements(script: str) -> Iterator[str]:
+    """Split a script at the semicolons that end statements (not those in strings or comments)."""
     buffer = ""
-    for line in script.splitlines(keepends=True):
-        buffer += line
+    for chunk in script.split(";"):
+        buffer += chunk + ";"
         if sqlite3.complete_statement(buffer):
-            if buffer.strip():
+            if buffer.strip(" \t\r\n;"):
                 yield buffer
             buffer = ""
-    if buffer.strip():
+    if buffer.strip(" \t\r\n;"):
         yield buffer

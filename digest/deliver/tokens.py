@@ -23,6 +23,8 @@ MAC_BYTES = 16
 """128 bits: no one guesses a valid token for someone else's id."""
 PROOF_SUBSCRIBER_ID = 0
 """Proofs carry a token for id 0: a working link that unsubscribes nobody."""
+PROOF_ADDRESS = "proof"
+"""What a proof's token is bound to in place of an address (editors are not on the list)."""
 DEV_SECRET = b"digest development secret: never for real subscribers"
 """Stands in for dry runs and proofs when no secret is set. Real sends and `digest serve` refuse it."""
 
@@ -79,6 +81,8 @@ def _mac(secret: bytes, subscriber_id: int, email_key: str) -> bytes:
 
 
 def make_token(secret: bytes, subscriber_id: int, email: str) -> str:
+    if subscriber_id == PROOF_SUBSCRIBER_ID:
+        email = PROOF_ADDRESS
     mac = base64.urlsafe_b64encode(_mac(secret, subscriber_id, email.lower())).rstrip(b"=").decode()
     return f"{subscriber_id:x}.{mac}"
 

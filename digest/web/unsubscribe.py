@@ -15,7 +15,13 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from digest.deliver.message import ONE_CLICK
-from digest.deliver.tokens import PROOF_SUBSCRIBER_ID, InvalidToken, token_subscriber_id, verify_token
+from digest.deliver.tokens import (
+    PROOF_ADDRESS,
+    PROOF_SUBSCRIBER_ID,
+    InvalidToken,
+    token_subscriber_id,
+    verify_token,
+)
 from digest.model import Subscriber, SubscriberStatus
 from digest.store import Store
 from digest.subscribers import get_subscriber, unsubscribe
@@ -46,6 +52,7 @@ class UnsubscribePages:
         """The subscriber the token was made for; None for a proof's token. InvalidToken otherwise."""
         subscriber_id = token_subscriber_id(token)
         if subscriber_id == PROOF_SUBSCRIBER_ID:
+            verify_token(self.secret, token, PROOF_ADDRESS)
             return None
         subscriber = get_subscriber(self.store, subscriber_id)
         if subscriber is None:
