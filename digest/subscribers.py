@@ -105,56 +105,53 @@ class _Row:
     attributes: dict[str, str]
 
 
-def _read_rows(handle: TextIO, where: Path) -> tuple[list[_Row], list[RowProblem], int, int]:
-    reader = csv.reader(handle)
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise SubscriberError(
-            "the file is empty (expected a header line with an email column)", where=where
-        ) from None
-    columns = [c.strip().lower() for c in header]
-    if EMAIL_COLUMN not in columns:
-        raise SubscriberError(f"no {EMAIL_COLUMN!r} column in the header line {header!r}", where=where)
-    email_at = columns.index(EMAIL_COLUMN)
-    name_at = columns.index(NAME_COLUMN) if NAME_COLUMN in columns else None
-    extras = [
-        (i, c)
-        for i, c in enumerate(columns)
-        if c and i not in (email_at, name_at) and c not in EXPORT_ONLY_COLUMNS
-    ]
+class _CsvRows:
+    """The rows of a subscriber CSV, read one at a time; bad ones collected as problems."""
 
-    by_key: dict[str, _Row] = {}
-    problems: list[RowProblem] = []
-    rows_read = merged = 0
-    line = reader.line_num + 1
-    for record in reader:
-        start, line = line, reader.line_num + 1
-        if not any(cell.strip() for cell in record):
-            continue  # blank lines are not rows
-        rows_read += 1
-        if len(record) > len(columns):
-            problems.append(RowProblem(start, f"{len(record)} fields, the header has {len(columns)}"))
-            continue
-        record += [""] * (len(columns) - len(record))
+    def __init__(self, handle: TextIO, where: Path) -> None:
+        self.reader = csv.reader(handle)
+        self.problems: list[RowProblem] = []
+        self.rows_read = 0
         try:
-            email = parse_address(record[email_at])
-        except ValueError as e:
-            problems.append(RowProblem(start, str(e)))
-            continue
-        name = clean_name(record[name_at]) if name_at is not None else ""
-        attributes = {c: clean_name(record[i]) for i, c in extras if record[i].strip()}
-        key = email.lower()
-        earlier = by_key.get(key)
-        if earlier is None:
-            by_key[key] = _Row(start, email, name, attributes)
-        else:
-            merged += 1  # later non-empty values win, as they do against rows already stored
-            earlier.name = name or earlier.name
-            earlier.attributes.update(attributes)
-    return list(by_key.values()), problems, rows_read, merged
+            header = next(self.reader)
+        except StopIteration:
+            raise SubscriberError(
+                "the file is empty (expected a header line with an email column)", where=where
+            ) from None
+        columns = [c.strip().lower() for c in header]
+        if EMAIL_COLUMN not in columns:
+            raise SubscriberError(f"no {EMAIL_COLUMN!r} column in the header line {header!r}", where=where)
+        self.width = len(columns)
+        self.email_at = columns.index(EMAIL_COLUMN)
+        self.name_at = columns.index(NAME_COLUMN) if NAME_COLUMN in columns else None
+        self.extras = [
+            (i, c)
+            for i, c in enumerate(columns)
+            if c and i not in (self.email_at, self.name_at) and c not in EXPORT_ONLY_COLUMNS
+        ]
+
+    def __iter__(self) -> Iterator[_Row]:
+        line = self.reader.line_num + 1
+        for record in self.reader:
+            start, line = line, self.reader.line_num + 1
+            if not any(cell.strip() for cell in record):
+                continue  # blank lines are not rows
+            self.rows_read += 1
+            if len(record) > self.width:
+                self.problems.append(RowProblem(start, f"{len(record)} fields, the header has {self.width}"))
+                continue
+            record += [""] * (self.width - len(record))
+            try:
+                email = parse_address(record[self.email_at])
+            except ValueError as e:
+                self.problems.append(RowProblem(start, str(e)))
+                continue
+            name = clean_name(record[self.name_at]) if self.name_at is not None else ""
+            attributes = {c: clean_name(record[i]) for i, c in self.extras if record[i].strip()}
+            yield _Row(start, email, name, attributes)
 
 
+# Later non-empty values win, for a row already stored and for a duplicate further down the file.
 _UPSERT = """
 INSERT INTO subscribers (email, email_key, name, attributes, status, created_at, status_changed_at)
 VALUES (?, ?, ?, ?, 'active', ?, ?)
@@ -167,12 +164,29 @@ ON CONFLICT (email_key) DO UPDATE SET
 def import_csv(store: Store, path: Path) -> ImportReport:
     """Add every good row of a CSV file (columns email, name, anything else as attributes).
 
+    Rows stream from the file into the database (memory stays flat however long the list).
     Bad rows are reported by line and skipped; the good ones go in together in one transaction,
     so a fatal error (unreadable file, database error) leaves the list exactly as it was.
     """
+    stamp = now_utc()
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            rows, problems, rows_read, merged = _read_rows(handle, path)
+        with path.open(encoding="utf-8-sig", newline="") as handle, store.transaction() as db:
+            rows = _CsvRows(handle, path)
+            before = db.execute("SELECT COUNT(*) FROM subscribers").fetchone()[0]
+            db.execute("CREATE TEMP TABLE IF NOT EXISTS imported_keys (key TEXT PRIMARY KEY) WITHOUT ROWID")
+            db.execute("DELETE FROM imported_keys")
+            merged = 0
+            for row in rows:
+                key = row.email.lower()
+                if db.execute("INSERT OR IGNORE INTO imported_keys VALUES (?)", (key,)).rowcount == 0:
+                    merged += 1  # the same address (case aside) earlier in the file
+                db.execute(_UPSERT, (row.email, key, row.name, json.dumps(row.attributes), stamp, stamp))
+            added = db.execute("SELECT COUNT(*) FROM subscribers").fetchone()[0] - before
+            distinct, not_active = db.execute(
+                "SELECT COUNT(*), COUNT(*) FILTER (WHERE status != 'active') "
+                "FROM imported_keys JOIN subscribers ON email_key = key"
+            ).fetchone()
+            db.execute("DELETE FROM imported_keys")
     except FileNotFoundError:
         raise SubscriberError("file not found", where=path) from None
     except UnicodeDecodeError as e:
@@ -181,30 +195,13 @@ def import_csv(store: Store, path: Path) -> ImportReport:
         ) from None
     except csv.Error as e:
         raise SubscriberError(f"not valid CSV: {e}", where=path) from None
-
-    stamp = now_utc()
-    with store.transaction() as db:
-        before = db.execute("SELECT COUNT(*) FROM subscribers").fetchone()[0]
-        db.executemany(
-            _UPSERT,
-            ((r.email, r.email.lower(), r.name, json.dumps(r.attributes), stamp, stamp) for r in rows),
-        )
-        after = db.execute("SELECT COUNT(*) FROM subscribers").fetchone()[0]
-        db.execute("CREATE TEMP TABLE IF NOT EXISTS imported_keys (key TEXT PRIMARY KEY) WITHOUT ROWID")
-        db.execute("DELETE FROM imported_keys")
-        db.executemany("INSERT OR IGNORE INTO imported_keys VALUES (?)", ((r.email.lower(),) for r in rows))
-        not_active = db.execute(
-            "SELECT COUNT(*) FROM subscribers JOIN imported_keys ON email_key = key WHERE status != 'active'"
-        ).fetchone()[0]
-        db.execute("DELETE FROM imported_keys")
-    added = after - before
     return ImportReport(
-        rows=rows_read,
+        rows=rows.rows_read,
         added=added,
-        updated=len(rows) - added,
+        updated=distinct - added,
         merged=merged,
         not_active=not_active,
-        problems=tuple(sorted(problems, key=lambda p: p.line)),
+        problems=tuple(rows.problems),
     )
 
 
