@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from digest.deliver.ledger import NoLedger, SendLedger
+from digest.deliver.ledger import NoLedger, SendLedger, SendState
 from digest.deliver.pool import SendOptions, deliver, smtp_transports
 from digest.deliver.send import Purpose, prepare_folder
 from digest.deliver.smtp import SmtpTarget
@@ -196,14 +196,14 @@ def bench_ledger() -> None:
         seconds = _fill(store, BIG_LIST, Path(tmp))
         print(f"\n3. {BIG_LIST:,} subscribers")
         print(
-            f"  import (validate, de-dup, one transaction): {seconds:.2f} s = {BIG_LIST / seconds:,.0f} rows/s"
+            f"  import (validate, de-dup, one transaction): {seconds:.2f} s, {BIG_LIST / seconds:,.0f} rows/s"
         )
         ledger = SendLedger(store, "2025-W02")
         people = list(ledger.pending())
         started = time.perf_counter()
         for recipient in people:
             ledger.claim(recipient)
-            ledger.record(recipient, ledger_state_sent())
+            ledger.record(recipient, SendState.SENT)
         per = (time.perf_counter() - started) / len(people)
         started = time.perf_counter()
         count = sum(1 for _ in SendLedger(store, "2025-W03").pending())
@@ -211,12 +211,6 @@ def bench_ledger() -> None:
         print(f"  send log per message (claim + record, two commits): {per * 1e6:.1f} µs")
         print(f"  streaming the pending list: {stream * 1e6:.2f} µs per subscriber")
         store.close()
-
-
-def ledger_state_sent():
-    from digest.deliver.ledger import SendState
-
-    return SendState.SENT
 
 
 def _peak_mb() -> float:
@@ -253,7 +247,7 @@ def child_send(db: str, port: int) -> None:
         transports=smtp_transports(target),
         options=SendOptions(concurrency=4, retries=0),
     )
-    assert report.sent == ledger.counts()[ledger_state_sent()]
+    assert report.sent == ledger.counts()[SendState.SENT]
     print(f"{before:.0f} {_peak_mb():.0f} {report.rate:.0f} {report.sent}")
 
 
