@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import tomllib
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -14,7 +15,7 @@ from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from digest.errors import ConfigError
-from digest.model import Newsletter
+from digest.model import LinkTagging, Newsletter
 from digest.validation import describe
 
 ISSUE_FILE = "issue.toml"
@@ -42,6 +43,27 @@ def check_address(value: str) -> str:
     return value
 
 
+class UtmSettings(_Table):
+    """``[newsletter.utm]``: UTM parameters on story links.
+
+    utm_campaign is the issue id and utm_content the slot (``lead``, ``more-3``, ``sponsored-1``).
+    """
+
+    enabled: bool = True
+    """Set to false to leave every link exactly as the story gave it."""
+    source: str = Field(default="", pattern=r"^[A-Za-z0-9._~-]*$")
+    """utm_source; empty means a slug of the newsletter's name, e.g. "meridian-daily"."""
+    medium: str = Field(default="email", min_length=1, pattern=r"^[A-Za-z0-9._~-]+$")
+    """utm_medium."""
+    sponsored: bool = True
+    """Tag sponsor links too: only appended, and a sponsor link already carrying utm_* is left alone."""
+
+    def to_model(self) -> LinkTagging:
+        return LinkTagging(
+            enabled=self.enabled, source=self.source, medium=self.medium, sponsored=self.sponsored
+        )
+
+
 class NewsletterSettings(_Table):
     name: str = Field(min_length=1)
     """The newsletter's name, shown in the header and as the sender's display name."""
@@ -62,6 +84,8 @@ class NewsletterSettings(_Table):
     """File holding the unsubscribe-link signing secret (relative to the file); DIGEST_SECRET wins."""
     unsubscribe_mailto: str = ""
     """Mailbox named in List-Unsubscribe's mailto: link; defaults to the from address."""
+    utm: UtmSettings = UtmSettings()
+    """UTM tagging of story links, ``[newsletter.utm]``."""
 
     _check_from = field_validator("from_address")(check_address)
 
@@ -107,6 +131,7 @@ class NewsletterSettings(_Table):
             lang=self.lang,
             timezone=self.timezone,
             reply_to=self.reply_to,
+            utm=self.utm.to_model(),
         )
 
 
@@ -121,6 +146,83 @@ class IssueSettings(_Table):
     """Id of the story to pin as lead."""
     intro: str = ""
     """An editor's note above the lead (Markdown)."""
+    order: list[str] = []
+    """Story ids placed first in More from, in this order; the rest follow by priority, then newest."""
+    exclude: list[str] = []
+    """Story ids left out of this issue."""
+
+    @field_validator("order", "exclude")
+    @classmethod
+    def _check_unique_ids(cls, value: list[str]) -> list[str]:
+        return unique_items(value)
+
+
+def unique_items(values: list[str]) -> list[str]:
+    repeated = sorted({v for v in values if values.count(v) > 1})
+    if repeated:
+        raise ValueError(f"lists {', '.join(map(repr, repeated))} more than once")
+    return values
+
+
+class StoryOverride(_Table):
+    """`[stories.<id>]` in issue.toml: the editor's wording or picture for one story in this issue."""
+
+    title: str | None = Field(default=None, min_length=1)
+    """Replaces the story's title (plain text)."""
+    teaser: str | None = None
+    """Replaces the story's summary (Markdown)."""
+    image: str | None = None
+    """Replaces the story's photo (absolute http(s) URL); "" removes it."""
+    image_alt: str = ""
+    image_credit: str = ""
+    image_caption: str = ""
+
+    @field_validator("title")
+    @classmethod
+    def _check_title(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("must not be empty")
+        return value
+
+    @field_validator("image")
+    @classmethod
+    def _check_image(cls, value: str | None) -> str | None:
+        if not value:
+            return value
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError('must be an absolute http(s) URL, or "" to drop the photo')
+        return value.strip()
+
+
+class ComposeSettings(_Table):
+    """`[compose]` in digest.toml or issue.toml (issue.toml wins key by key): how an issue is laid out."""
+
+    limit: int = Field(default=8, ge=0)
+    """At most this many items in More from; the rest are listed by `digest compose --explain`."""
+    sponsored_slots: list[int] = [3, 6]
+    """Places in More from (1 = first item after the lead) that sponsored blocks go to."""
+    max_sponsored: int = Field(default=2, ge=0)
+    """At most this many sponsored blocks per issue."""
+    group_by_section: bool = False
+    """Show More from under section headings (from each story's `section`)."""
+    section_order: list[str] = []
+    """With grouping: these sections first, in this order; others follow their best-ranked story."""
+
+    @field_validator("sponsored_slots")
+    @classmethod
+    def _check_slots(cls, value: list[int]) -> list[int]:
+        if any(slot < 1 for slot in value):
+            raise ValueError("places count from 1 (the first item after the lead)")
+        slots = sorted(set(value))
+        if len(slots) != len(value):
+            raise ValueError("lists a place more than once")
+        for before, after in pairwise(slots):
+            if after - before < 2:
+                raise ValueError(f"places {before} and {after} would put two sponsored blocks in a row")
+        return slots
+
+    _check_sections = field_validator("section_order")(unique_items)
 
 
 class StoreSettings(_Table):
@@ -189,6 +291,8 @@ class IssueFile(_Table):
     store: StoreSettings = StoreSettings()
     smtp: SmtpSettings = SmtpSettings()
     dkim: DkimSettings | None = None
+    compose: ComposeSettings = ComposeSettings()
+    stories: dict[str, StoryOverride] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,10 +306,17 @@ class IssueConfig:
     project_file: Path | None
     delivery: DeliverySettings | None = None
     """Where subscribers live and how mail goes out; None only for configs built by hand."""
+    compose: ComposeSettings = field(default_factory=ComposeSettings)
+    story_overrides: dict[str, StoryOverride] = field(default_factory=dict)
+    """`[stories.<id>]` tables of issue.toml, by story id."""
 
     @property
     def stories_dir(self) -> Path:
         return self.folder / STORIES_DIR
+
+    @property
+    def issue_file(self) -> Path:
+        return self.folder / ISSUE_FILE
 
 
 def read_toml(path: Path) -> dict[str, Any]:
@@ -247,6 +358,15 @@ def load_issue_config(folder: Path, *, theme: Path | None = None) -> IssueConfig
         raise ConfigError("[newsletter] must be a table", where=issue_path)
     newsletter_raw.update(issue_newsletter)
     merged = {**raw_issue, "newsletter": newsletter_raw}
+    project_compose = raw_project.get("compose")
+    if project_compose is not None:
+        # [compose] may be set once for the whole project; an issue's own keys win one by one.
+        if not isinstance(project_compose, dict):
+            raise ConfigError("[compose] must be a table", where=project_path)
+        issue_compose = raw_issue.get("compose", {})
+        merged["compose"] = (
+            {**project_compose, **issue_compose} if isinstance(issue_compose, dict) else issue_compose
+        )
     merged.update(_merge_delivery_tables(raw_project, raw_issue, issue_path))
 
     try:
@@ -273,6 +393,8 @@ def load_issue_config(folder: Path, *, theme: Path | None = None) -> IssueConfig
         issue=parsed.issue,
         theme_dir=theme_dir,
         project_file=project_path,
+        compose=parsed.compose,
+        story_overrides=dict(parsed.stories),
         delivery=delivery,
     )
 

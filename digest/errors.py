@@ -30,3 +30,11 @@ class ThemeError(DigestError):
 
 class RenderError(DigestError):
     """The theme produced MJML or HTML that cannot be compiled."""
+
+
+class ComposeError(DigestError):
+    """The editor's choices or the stories cannot make an issue (an unknown id, no possible lead)."""
+
+
+class LintInputError(DigestError):
+    """`digest lint` was given something it cannot read: not an issue folder, .html or .eml file."""

@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from digest.build import compose_folder
+from digest.config import load_issue_config
 from digest.deliver.send import Purpose, link_values, prepare_folder
 from digest.deliver.splice import Recipient
 from digest.errors import RenderError
@@ -105,7 +106,8 @@ def test_any_name_and_address_splice_safely(name: str, local: str, subscriber_id
 def test_markers_equal_a_full_render_for_each_recipient(prepared):
     """Rendering the theme per recipient (MJML and premailer each time) gives the same parts."""
     week = "tidewater" if "Tidewater" in prepared.issue.newsletter.name else "meridian"
-    config, issue = compose_folder(SAMPLE_WEEKS[week])
+    config = load_issue_config(SAMPLE_WEEKS[week])
+    issue = compose_folder(SAMPLE_WEEKS[week]).issue
     theme = load_theme(config.theme_dir)
     values = link_values(issue, TEST_SECRET.encode())
     for recipient in (Recipient("ana@example.com", "Ana & <Bo>", 3), Recipient("b@example.com", "", 4)):

@@ -18,8 +18,9 @@ from email.utils import parseaddr
 from enum import StrEnum
 from pathlib import Path
 
-from digest.build import compose_folder
-from digest.config import DeliverySettings, IssueConfig, SmtpSettings
+from digest.build import load_stories
+from digest.compose import compose_config
+from digest.config import DeliverySettings, IssueConfig, SmtpSettings, load_issue_config
 from digest.deliver.dkim_signing import DkimSigner, load_signer
 from digest.deliver.ledger import NoLedger, SendLedger, SendState
 from digest.deliver.pool import EmlFolder, Outcome, SendOptions, SendReport, deliver, smtp_transports
@@ -111,7 +112,8 @@ def prepare_folder(
 ) -> PreparedSend:
     """Load, compose and prepare an issue folder. A real send needs a real signing secret;
     proofs and dry runs fall back to the development one (their links unsubscribe nobody real)."""
-    config, issue = compose_folder(folder, theme=theme)
+    config = load_issue_config(folder, theme=theme)
+    issue = compose_config(config, load_stories(config)).issue
     delivery = _delivery(config)
     secret = load_secret(delivery.secret_file, environ=environ, allow_development=purpose is not Purpose.SEND)
     prefix = PROOF_PREFIX if purpose is Purpose.PROOF else ""
