@@ -29,6 +29,10 @@ class Received:
     mail_from: str
     rcpt_tos: list[str]
     data: bytes
+    tls: bool = False
+    """The message came over an encrypted connection (STARTTLS or implicit TLS)."""
+    login: str | None = None
+    """Who logged in (AUTH) on that connection, if anyone."""
 
     def message(self) -> EmailMessage:
         return email.message_from_bytes(self.data, policy=policy.default)
@@ -78,7 +82,11 @@ class RecordingHandler:
                 if rcpt in self.faults.defer_first and not self.deferred[rcpt]:
                     self.deferred[rcpt] += 1
                     return self.faults.defer_first[rcpt]
-            self.received.append(Received(envelope.mail_from, recipients, envelope.original_content))
+            login = session.auth_data.login.decode() if session.authenticated and session.auth_data else None
+            tls = session.ssl is not None or server.transport.get_extra_info("sslcontext") is not None
+            self.received.append(
+                Received(envelope.mail_from, recipients, envelope.original_content, tls, login)
+            )
             self.copies.update(recipients)
         if any(rcpt in self.faults.vanish_after_data for rcpt in recipients):
             server.transport.abort()
@@ -87,11 +95,14 @@ class RecordingHandler:
 
 
 class SmtpTestServer:
-    def __init__(self, faults: Faults | None = None) -> None:
+    def __init__(self, faults: Faults | None = None, **controller_options) -> None:
+        """`controller_options` go to aiosmtpd: tls_context, ssl_context, authenticator, ..."""
         self.faults = faults or Faults()
         self.handler = RecordingHandler(self.faults)
         self.port = free_port()
-        self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port, ready_timeout=10)
+        self.controller = Controller(
+            self.handler, hostname="127.0.0.1", port=self.port, ready_timeout=10, **controller_options
+        )
 
     @property
     def received(self) -> list[Received]:
