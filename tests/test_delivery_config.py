@@ -105,3 +105,17 @@ def test_commands_without_an_issue_folder_find_the_nearest_digest_toml(tmp_path:
     with pytest.raises(ConfigError, match="\\[smtp\\] security"):
         (tmp_path / "digest.toml").write_text('[smtp]\nsecurity = "ssl"\n')
         load_delivery_settings(cwd=tmp_path)
+
+
+def test_every_delivery_setting_is_documented_in_the_readme():
+    from digest.config import DkimSettings, SmtpSettings, StoreSettings
+    from tests.conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for table, model in (("store", StoreSettings), ("smtp", SmtpSettings), ("dkim", DkimSettings)):
+        for key in model.model_fields:
+            assert f"`[{table}] {key}`" in readme, f"[{table}] {key}"
+    for key in ("secret_file", "unsubscribe_mailto"):
+        assert f"`[newsletter] {key}`" in readme, key
+    for variable in ("DIGEST_SECRET", "DIGEST_SMTP_PASSWORD", "DIGEST_SMTP_HOST", "DIGEST_SMTP_PORT"):
+        assert variable in readme, variable

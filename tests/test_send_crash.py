@@ -82,3 +82,29 @@ def test_killed_sends_resume_without_duplicates(send_project: Path, tmp_path: Pa
     if uncertain:
         assert b"uncertain" in out and sorted(uncertain)[0].encode() in out
     store.close()
+
+
+def test_ctrl_c_stops_cleanly_and_the_rerun_sends_the_rest(send_project: Path, tmp_path: Path):
+    rows = "\n".join(f"reader{n:04d}@example.com" for n in range(1000))
+    (tmp_path / "list.csv").write_text(f"email\n{rows}\n", encoding="utf-8")
+    store = open_store(send_project.parent / "subscribers.db")
+    import_csv(store, tmp_path / "list.csv")
+    with SmtpTestServer() as server:
+        process = _digest(send_project, server)
+        deadline = time.monotonic() + 60
+        while sum(server.copies.values()) < 200:
+            assert process.poll() is None and time.monotonic() < deadline
+            time.sleep(0.002)
+        process.send_signal(signal.SIGINT)
+        out, _ = process.communicate(timeout=30)
+        assert process.returncode == 130, out.decode()
+        assert b"stopped early" in out
+        ledger = SendLedger(store, "2025-W02")
+        assert ledger.uncertain() == [], "messages in progress finish before stopping"
+        stopped_at = ledger.counts()[SendState.SENT]
+        assert 200 <= stopped_at < 1000 and sum(server.copies.values()) == stopped_at
+        rest = _digest(send_project, server)
+        rest.communicate(timeout=60)
+        assert rest.returncode == 0
+    assert len(server.copies) == 1000 and set(server.copies.values()) == {1}
+    store.close()
