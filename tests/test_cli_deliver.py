@@ -81,6 +81,20 @@ def test_a_real_send_needs_a_secret_and_a_host(run, sample_copy):
     assert bad_proof.stderr.startswith("error: --test-to 'not-an-address':")
 
 
+def test_a_proof_address_cannot_smuggle_a_header(run, send_project: Path):
+    with SmtpTestServer() as server:
+        env = server.environ(DIGEST_SECRET=TEST_SECRET)
+        smuggled = run(
+            "send", send_project, "--test-to", "Ed\r\nBcc: victim@example.com <ed@example.com>", env=env
+        )
+        plain = run("send", send_project, "--test-to", "Ed \u202eEvil\u0007 <ed@example.com>", env=env)
+    assert smuggled.exit_code == 2 and "must be on one line" in smuggled.stderr
+    assert plain.exit_code == 0, plain.output
+    (received,) = server.received
+    assert received.rcpt_tos == ["ed@example.com"]
+    assert received.message()["To"].addresses[0].display_name == "Ed \u202eEvil"
+
+
 def test_send_then_send_again(run, send_project: Path):
     os.chdir(send_project.parent)  # where digest.toml is: `subscribers` uses its [store]
     for n in range(5):

@@ -129,6 +129,7 @@ def test_550_for_one_address_is_recorded_and_the_others_delivered(prepared, stor
     assert result.run.failed == [("dana@example.com", "550 5.1.1 <dana@example.com>: no such user")]
     assert SendLedger(store, prepared.issue_id).failures() == result.run.failed
     assert find_subscriber(store, "dana@example.com").status is SubscriberStatus.BOUNCED
+    assert result.run.bounced == ["dana@example.com"]
     assert "dana@example.com" not in server.copies
     assert server.copies == {a: 1 for a, _ in PEOPLE if a != "dana@example.com"}
     assert again.run.attempted == 0
@@ -140,6 +141,15 @@ def test_a_policy_refusal_is_recorded_without_bouncing_the_address(prepared, sto
         result = send(prepared, store, server)
     assert result.run.failed == [("eve@example.com", "550 5.7.1 message refused by policy")]
     assert find_subscriber(store, "eve@example.com").status is SubscriberStatus.ACTIVE
+
+
+def test_the_rate_limit_spaces_messages_over_all_connections(prepared, store):
+    for n in range(15):
+        add_subscriber(store, f"paced{n:02d}@example.com")
+    with SmtpTestServer() as server:
+        result = send(prepared, store, server, rate=50, concurrency=4)
+    assert result.run.sent == 20
+    assert result.run.seconds >= 19 / 50  # 20 starts, 1/50 s apart, however many connections
 
 
 def test_a_dropped_connection_mid_batch_loses_and_doubles_nothing(prepared, store):

@@ -31,7 +31,7 @@ from digest.errors import ConfigError, DigestError
 from digest.model import Issue, SubscriberStatus
 from digest.render import RecipientLinks, Theme, load_theme, render_issue
 from digest.store import Store, open_store
-from digest.subscribers import parse_address, set_status
+from digest.subscribers import clean_name, parse_address, set_status
 
 PROOF_PREFIX = "[PROOF] "
 
@@ -181,8 +181,11 @@ def send_issue(
     ledger.settle_interrupted()
     already = ledger.counts()
 
+    bounced_addresses: list[str] = []
+
     def bounced(recipient: Recipient, reply: str) -> None:
         set_status(store, recipient.subscriber_id, SubscriberStatus.BOUNCED, reason=reply)
+        bounced_addresses.append(recipient.email)
 
     options = _options(
         prepared.delivery.smtp, rate=rate, concurrency=concurrency, on_outcome=on_outcome, on_bounce=bounced
@@ -197,6 +200,7 @@ def send_issue(
         signer=signer,
         stop=stop,
     )
+    run.bounced = sorted(bounced_addresses)
     return IssueSendReport(
         run=run,
         already=already,
@@ -231,9 +235,11 @@ def parse_recipients(addresses: list[str]) -> list[Recipient]:
     """--test-to values: 'ana@example.com' or 'Ana <ana@example.com>'."""
     recipients = []
     for raw in addresses:
+        if "\r" in raw or "\n" in raw:
+            raise SendError(f"--test-to {raw!r}: must be on one line")
         name, address = parseaddr(raw)
         try:
-            recipients.append(Recipient(email=parse_address(address or raw), name=name.strip()))
+            recipients.append(Recipient(email=parse_address(address or raw), name=clean_name(name)))
         except ValueError as e:
             raise SendError(f"--test-to {raw!r}: {e}") from None
     return recipients
