@@ -46,6 +46,8 @@ class Faults:
     """DATA reply for the first try of a recipient's message, e.g. "451 4.3.0 try again later"."""
     drop_at_mail: set[int] = field(default_factory=set)
     """Close the connection at MAIL FROM of these transactions (1-based): nothing delivered."""
+    refuse_sender: str = ""
+    """MAIL FROM reply for every transaction, e.g. "550 5.7.1 sender not allowed"."""
     vanish_after_data: set[str] = field(default_factory=set)
     """Accept these recipients' messages, then drop the connection without a reply."""
 
@@ -63,6 +65,8 @@ class RecordingHandler:
         with self.lock:
             self.transactions += 1
             number = self.transactions
+        if self.faults.refuse_sender:
+            return self.faults.refuse_sender
         if number in self.faults.drop_at_mail:
             server.transport.close()
             return "421 4.4.2 closing the connection"

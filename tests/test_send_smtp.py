@@ -135,6 +135,14 @@ def test_550_for_one_address_is_recorded_and_the_others_delivered(prepared, stor
     assert again.run.attempted == 0
 
 
+def test_a_refused_sender_stops_the_run_and_records_nobody(prepared, store):
+    with SmtpTestServer(Faults(refuse_sender="550 5.7.1 sender not allowed here")) as server:
+        result = send(prepared, store, server)
+    assert result.run.stopped and "refused the sender daily@meridian-media.example" in result.run.error
+    assert result.run.failed == [] and result.pending == len(PEOPLE)
+    assert SendLedger(store, prepared.issue_id).counts() == dict.fromkeys(SendState, 0)
+
+
 def test_a_policy_refusal_is_recorded_without_bouncing_the_address(prepared, store):
     faults = Faults(refuse={"eve@example.com": "550 5.7.1 message refused by policy"})
     with SmtpTestServer(faults) as server:

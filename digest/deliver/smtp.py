@@ -182,7 +182,9 @@ class SmtpConnection:
             self.client.close()
             self.client = None
 
-    def _command(self, send: Callable[[], tuple[int, bytes]], *, rcpt: bool = False) -> None:
+    def _command(
+        self, send: Callable[[], tuple[int, bytes]], *, rcpt: bool = False, sender: str = ""
+    ) -> None:
         try:
             code, message = send()
         except (OSError, smtplib.SMTPServerDisconnected) as e:
@@ -194,6 +196,9 @@ class SmtpConnection:
         self._reset()
         if 400 <= code < 500:
             raise TemporaryFailure(reply)
+        if sender:
+            # Not about this recipient: every message would be refused. Stop, record nobody.
+            raise SmtpError(f"{self.target.where} refused the sender {sender}: {reply}")
         raise PermanentFailure(reply, bounce=rcpt and _is_bad_address(code, message))
 
     def _reset(self) -> None:
@@ -211,7 +216,7 @@ class SmtpConnection:
         if not self.is_open:
             self.open()
         client = self.client
-        self._command(lambda: client.mail(sender))
+        self._command(lambda: client.mail(sender), sender=sender)
         self._command(lambda: client.rcpt(recipient), rcpt=True)
         try:
             client.putcmd("data")
