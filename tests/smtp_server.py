@@ -7,6 +7,7 @@ message is complete, or take a message and drop the connection without answering
 
 from __future__ import annotations
 
+import asyncio
 import email
 import socket
 import threading
@@ -46,6 +47,8 @@ class Faults:
     """DATA reply for the first try of a recipient's message, e.g. "451 4.3.0 try again later"."""
     drop_at_mail: set[int] = field(default_factory=set)
     """Close the connection at MAIL FROM of these transactions (1-based): nothing delivered."""
+    stall_first_rcpt: dict[str, float] = field(default_factory=dict)
+    """Seconds to sit silent on the first RCPT TO of these addresses (a client timeout)."""
     refuse_sender: str = ""
     """MAIL FROM reply for every transaction, e.g. "550 5.7.1 sender not allowed"."""
     vanish_after_data: set[str] = field(default_factory=set)
@@ -74,6 +77,8 @@ class RecordingHandler:
         return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.faults.stall_first_rcpt:
+            await asyncio.sleep(self.faults.stall_first_rcpt.pop(address))
         if address in self.faults.refuse:
             return self.faults.refuse[address]
         envelope.rcpt_tos.append(address)

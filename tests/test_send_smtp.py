@@ -170,6 +170,17 @@ def test_a_dropped_connection_mid_batch_loses_and_doubles_nothing(prepared, stor
     assert len(server.copies) == total and set(server.copies.values()) == {1}
 
 
+def test_a_timeout_is_retried_on_a_new_connection_and_delivered_once(send_project: Path, store):
+    toml = send_project.parent / "digest.toml"
+    toml.write_text(toml.read_text().replace("timeout = 10", "timeout = 0.3"))
+    prepared = prepare_folder(send_project, Purpose.SEND, environ=ENV)
+    with SmtpTestServer(Faults(stall_first_rcpt={"bo@example.org": 1.0})) as server:
+        result = send(prepared, store, server)
+    assert server.handler.transactions == len(PEOPLE) + 1  # the timed-out try, then the retry
+    assert result.run.sent == len(PEOPLE)
+    assert server.copies == {address: 1 for address, _ in PEOPLE}
+
+
 def test_no_reply_after_the_data_is_uncertain_and_not_resent_unless_asked(prepared, store):
     faults = Faults(vanish_after_data={"bo@example.org"})
     with SmtpTestServer(faults) as server:
