@@ -137,6 +137,29 @@ def test_each_recipient_gets_their_own_headers_and_links(prepared):
     assert a["List-Id"].endswith(f".{prepared.sender.split('@')[1]}>")
 
 
+def test_non_ascii_names_and_subjects_are_encoded_in_headers(issue_dir: Path):
+    toml = issue_dir / "issue.toml"
+    toml.write_text(
+        toml.read_text()
+        .replace("Test Weekly", "Das Wöchentliche — Ausgabe für Leserinnen und Leser")
+        .replace(
+            "[issue]\n",
+            '[issue]\nsubject = "Café, crème brûlée und Grüße aus Köln: 10 Dinge, die Sie wissen müssen"\n',
+        )
+    )
+    prepared = prepare_folder(issue_dir, Purpose.SEND, environ=ENV)
+    recipient = Recipient(
+        "zoe@example.com", "Zoë Ångström-Łukasiewicz von und zu Hohenberg-Schwarzenstein", 5
+    )
+    data = prepared.template.personalise(recipient)
+    assert_wire_limits(data)
+    fast = parse(data)
+    assert_same_message(fast, parse(prepared.template.reference_message(recipient).as_bytes()))
+    assert fast["Subject"] == "Café, crème brûlée und Grüße aus Köln: 10 Dinge, die Sie wissen müssen"
+    assert fast["From"].addresses[0].display_name == "Das Wöchentliche — Ausgabe für Leserinnen und Leser"
+    assert fast["To"].addresses[0].display_name == recipient.name
+
+
 def test_proofs_are_marked_and_carry_fresh_message_ids():
     proof = prepare_folder(SAMPLE_WEEKS["meridian"], Purpose.PROOF, environ=ENV)
     recipient = Recipient("editor@example.com")

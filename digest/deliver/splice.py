@@ -139,11 +139,13 @@ def _display_name(name: str, email: str) -> bytes:
         line = ""
     if line and len(line) <= HEADER_LINE_LIMIT:
         return line.encode("ascii") + CRLF
-    return MESSAGE_POLICY.fold_binary("To", formataddr((name, email)))
+    return _header("To", formataddr((name, email)))
 
 
 def _header(name: str, value: str) -> bytes:
-    return MESSAGE_POLICY.fold_binary(name, value)
+    """A header line as the email package writes it: parsed, RFC 2047-encoded where needed, folded.
+    (Through a header object: the policy's fold of a plain string would not encode it.)"""
+    return MESSAGE_POLICY.header_factory(name, value).fold(policy=MESSAGE_POLICY).encode("ascii")
 
 
 @dataclass(frozen=True)
