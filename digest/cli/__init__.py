@@ -9,6 +9,7 @@ import click
 from digest import __version__
 from digest.cli import build as build_commands
 from digest.cli import compose as compose_commands
+from digest.cli import gather as gather_commands
 from digest.cli import lint as lint_commands
 from digest.cli import send as send_commands
 from digest.cli import serve as serve_commands
@@ -38,6 +39,7 @@ for module in (
     build_commands,
     compose_commands,
     lint_commands,
+    gather_commands,
     subscriber_commands,
     send_commands,
     serve_commands,
