@@ -66,7 +66,12 @@ from digest.deliver.tokens import SECRET_ENV
     is_flag=True,
     help="Also send to recipients whose earlier transaction was cut off after DATA (may duplicate).",
 )
-@click.option("--theme", type=click.Path(path_type=Path, file_okay=False), default=None)
+@click.option(
+    "--theme",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="A theme folder whose files override the default theme's, file by file.",
+)
 def send_command(
     issue_dir: Path,
     dry_run: bool,
