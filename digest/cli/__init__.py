@@ -11,6 +11,9 @@ from digest.cli import build as build_commands
 from digest.cli import compose as compose_commands
 from digest.cli import gather as gather_commands
 from digest.cli import lint as lint_commands
+from digest.cli import send as send_commands
+from digest.cli import serve as serve_commands
+from digest.cli import subscribers as subscriber_commands
 from digest.errors import DigestError
 
 
@@ -32,5 +35,13 @@ def main() -> None:
 
 
 # One module per command (group); each registers itself here.
-for module in (build_commands, compose_commands, lint_commands, gather_commands):
+for module in (
+    build_commands,
+    compose_commands,
+    lint_commands,
+    gather_commands,
+    subscriber_commands,
+    send_commands,
+    serve_commands,
+):
     module.register(main)
