@@ -848,6 +848,9 @@ class ProjectFile(_Table):
     compose: ComposeSettings = ComposeSettings()
     sources: list[SourceSettings] = []
     gather: GatherSettings = GatherSettings()
+    store: StoreSettings = StoreSettings()
+    smtp: SmtpSettings = SmtpSettings()
+    dkim: DkimSettings | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -862,6 +865,8 @@ class ProjectConfig:
     compose: ComposeSettings = field(default_factory=ComposeSettings)
     gathering: GatherConfig = GatherConfig()
     """[[sources]] and [gather]: a week without its own issue folder is gathered from these."""
+    delivery: DeliverySettings | None = None
+    """[store], [smtp], [dkim]: the history, the lock, the send log, and how mail goes out."""
 
     @property
     def timezone(self) -> str:
@@ -893,4 +898,5 @@ def load_project_config(path: Path) -> ProjectConfig:
         theme_dir=(base / parsed.newsletter.theme).resolve() if parsed.newsletter.theme else None,
         compose=parsed.compose,
         gathering=load_gather_config(path),
+        delivery=load_delivery_settings(path).delivery,
     )

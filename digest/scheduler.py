@@ -27,7 +27,8 @@ from types import FrameType
 import schedule
 
 from digest.config import load_project_config
-from digest.run import ExitCode, RunResult, run_issue
+from digest.errors import DigestError
+from digest.run import ExitCode, RunResult, run_issue, send_due_approvals
 from digest.weekly import WEEKDAYS, WeeklySlot, format_duration, issue_id_for
 
 log = logging.getLogger("digest.schedule")
@@ -237,12 +238,22 @@ def project_scheduler(config_path: Path, *, clock: Clock = utc_now) -> WeeklySch
     """The scheduler for a digest.toml. Each run rereads the file, so edits apply from the next run
     (all but the schedule itself, which is fixed when the process starts)."""
     project = load_project_config(config_path)
-    slot = project.slot
 
-    def job(moment: dt.datetime) -> RunResult:
-        result = run_issue(load_project_config(config_path), slot.issue_date(moment))
-        level = logging.INFO if result.exit_code == ExitCode.DONE else logging.WARNING
-        log.log(level, "%s", result.line)
+    def job(moment: dt.datetime) -> RunResult | None:
+        try:
+            result = run_issue(
+                load_project_config(config_path), project.slot.issue_date(moment), send=True, now=clock()
+            )
+        except DigestError as e:  # one line, like the CLI; the scheduler carries on
+            log.error("%s", e)
+            return None
+        log.log(logging.INFO if result.exit_code == ExitCode.DONE else logging.WARNING, "%s", result.line)
         return result
 
-    return WeeklyScheduler(slot, project.schedule.grace_period(), job, clock=clock)
+    def approvals(now: dt.datetime) -> None:
+        # Proofed issues whose approval deadline passed with no objection go out.
+        for result in send_due_approvals(load_project_config(config_path), now=now):
+            log.info("%s", result.line)
+
+    on_tick = approvals if project.schedule.approval_window() is not None else None
+    return WeeklyScheduler(project.slot, project.schedule.grace_period(), job, clock=clock, on_tick=on_tick)

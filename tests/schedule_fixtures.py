@@ -15,19 +15,38 @@ TIDEWATER_DATE = dt.date(2025, 3, 14)  # a Friday; the sample issue's date
 TIDEWATER_ZONE = "Europe/London"
 
 
+EDITOR = "editors@tidewater-press.example"
+DELIVERY = """
+[store]
+path = "digest.db"
+
+[smtp]
+security = "none"
+retry_delay = 0.05
+timeout = 10
+"""
+"""Where subscribers, the send log and the run history live, and an SMTP server without TLS (the
+tests' aiosmtpd on 127.0.0.1, named by DIGEST_SMTP_HOST/PORT in the environment)."""
+
+
 def schedule_toml(
     *,
     weekday: str = "friday",
     time: str = "07:00",
     min_stories: int = 3,
     grace: str = "6h",
-    editors: tuple[str, ...] = ("editors@tidewater-press.example",),
+    editors: tuple[str, ...] = (EDITOR,),
+    require_approval: bool = False,
+    approval_deadline: str | None = None,
     extra: str = "",
 ) -> str:
     quoted = ", ".join(f'"{e}"' for e in editors)
+    approval = f"require_approval = {str(require_approval).lower()}\n"
+    if approval_deadline:
+        approval += f'approval_deadline = "{approval_deadline}"\n'
     return (
         f'\n[schedule]\nweekday = "{weekday}"\ntime = "{time}"\ntimezone = "{TIDEWATER_ZONE}"\n'
-        f'grace = "{grace}"\nmin_stories = {min_stories}\neditors = [{quoted}]\n{extra}'
+        f'grace = "{grace}"\nmin_stories = {min_stories}\neditors = [{quoted}]\n{approval}{DELIVERY}{extra}'
     )
 
 
@@ -96,3 +115,19 @@ def meridian_feed_project(
         encoding="utf-8",
     )
     return config
+
+
+def subscribe(config: Path, count: int) -> list[str]:
+    """Put ``count`` readers on the project's list; returns their addresses."""
+    from digest.config import load_project_config
+    from digest.store import open_store
+    from digest.subscribers import add_subscriber
+
+    store = open_store(load_project_config(config).delivery.store_path)
+    try:
+        addresses = [f"reader{n:03d}@example.com" for n in range(count)]
+        for address in addresses:
+            add_subscriber(store, address, name=f"Reader {address[6:9]}")
+        return addresses
+    finally:
+        store.close()

@@ -101,7 +101,7 @@ def test_cli_reads_digest_toml_in_the_current_folder(tidewater, monkeypatch):
 def test_cli_exit_codes_and_one_line_reasons(tidewater, tmp_path):
     runner = CliRunner()
     thin = runner.invoke(main, ["run", "--config", str(tidewater(min_stories=9)), "--date", "2025-03-14"])
-    assert thin.exit_code == ExitCode.THIN_WEEK == 3
+    assert thin.exit_code == ExitCode.THIN_WEEK == 6
     assert (
         thin.stderr.strip().splitlines()[-1] == "2025-W11: skipped: a thin week, 6 stories (min_stories = 9)"
     )

@@ -15,7 +15,9 @@ import pytest
 
 from digest.scheduler import WeeklyScheduler, stop_on_signals
 from digest.weekly import WEEKDAYS, WeeklySlot, issue_id_for
-from tests.schedule_fixtures import TIDEWATER_ZONE, move_issue_to, tidewater_project, weekday_in
+from tests.conftest import TEST_SECRET
+from tests.schedule_fixtures import TIDEWATER_ZONE, move_issue_to, subscribe, tidewater_project, weekday_in
+from tests.smtp_server import SmtpTestServer
 
 START_TIMEOUT = 20.0
 STOP_TIMEOUT = 10.0
@@ -75,23 +77,28 @@ def test_signal_stops_the_scheduler_cleanly(tmp_path, stop_with):
     assert "Traceback" not in rest
 
 
-def test_once_builds_the_next_issue_now(tmp_path):
+def test_once_builds_and_sends_the_next_issue_now(tmp_path):
     now = dt.datetime.now(dt.UTC)
     slot = WeeklySlot(4, dt.time(7, 0), TIDEWATER_ZONE)
     upcoming = slot.next_run(now)
     config = _project(tmp_path, slot)
     move_issue_to(config, slot.issue_date(upcoming))
-    done = subprocess.run(
-        [sys.executable, "-m", "digest", "schedule", "--config", str(config), "--once"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    readers = subscribe(config, 2)
+    with SmtpTestServer() as server:
+        done = subprocess.run(
+            [sys.executable, "-m", "digest", "schedule", "--config", str(config), "--once"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, **server.environ(DIGEST_SECRET=TEST_SECRET)},
+        )
     issue_id = issue_id_for(slot.issue_date(upcoming))
     assert done.returncode == 0, done.stderr
     assert f"running the next issue now: {issue_id}" in done.stderr
-    assert f"{issue_id}: built, 6 stories" in done.stderr
+    assert f"{issue_id}: built, 6 stories, archived in " in done.stderr
+    assert "; sent to 2 subscribers (0 failed, 0 uncertain" in done.stderr
     assert (config.parent / "archive" / issue_id / "index.html").is_file()
+    assert server.copies == dict.fromkeys(readers, 1)
 
 
 def test_a_signal_during_a_run_interrupts_it():

@@ -7,6 +7,7 @@ import sys
 import click
 
 from digest import __version__
+from digest.cli import approve as approve_commands
 from digest.cli import build as build_commands
 from digest.cli import compose as compose_commands
 from digest.cli import gather as gather_commands
@@ -47,5 +48,6 @@ for module in (
     serve_commands,
     run_commands,
     schedule_commands,
+    approve_commands,
 ):
     module.register(main)

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from digest.config import PROJECT_FILE, load_project_config
-from digest.run import due_issue_date, not_due, run_issue, today
+from digest.run import due_issue_date, not_due, run_issue, send_due_approvals, today
 from digest.scheduler import utc_now
 
 config_option = click.option(
@@ -19,7 +19,7 @@ config_option = click.option(
     type=click.Path(path_type=Path, dir_okay=False),
     default=Path(PROJECT_FILE),
     show_default=True,
-    help="The project's settings: [newsletter], [schedule], [archive].",
+    help="The project's settings: [newsletter], [schedule], [[sources]], [store], [smtp], ….",
 )
 
 
@@ -38,17 +38,27 @@ config_option = click.option(
     help="Only if the [schedule] time has come, at most `grace` ago; for a cron line or timer "
     "that fires every few minutes.",
 )
-def run_command(config_path: Path, issue_date: dt.datetime | None, if_due: bool) -> None:
-    """Build this week's issue: compose, render, archive. For cron and systemd timers."""
+@click.option(
+    "--send",
+    is_flag=True,
+    help="Send it: a [PROOF] to the editors when [schedule] require_approval, else to every "
+    "subscriber, exactly once. Without it the issue is only built and archived.",
+)
+def run_command(config_path: Path, issue_date: dt.datetime | None, if_due: bool, send: bool) -> None:
+    """Build this week's issue (gather, compose, render, lint, archive) and, with --send, send it."""
     log_to_stderr()
     if if_due and issue_date:
         raise click.UsageError("--if-due picks the date from [schedule]; leave out --date")
     project = load_project_config(config_path)
     now = utc_now()
+    if send:
+        # Proofed issues whose approval deadline passed with no objection go out first.
+        for settled in send_due_approvals(project, now=now):
+            click.echo(settled.line, err=bool(settled.exit_code))
     day = (
         issue_date.date() if issue_date else (due_issue_date(project, now) if if_due else today(project, now))
     )
-    result = run_issue(project, day) if day else not_due(project, now)
+    result = run_issue(project, day, send=send, now=now) if day else not_due(project, now)
     click.echo(result.line, err=bool(result.exit_code))
     sys.exit(result.exit_code)
 

@@ -20,7 +20,7 @@ def schedule_command(config_path: Path, once: bool) -> None:
     scheduler = project_scheduler(config_path)
     if once:
         result = scheduler.run_once()
-        sys.exit(result.exit_code)
+        sys.exit(result.exit_code if result is not None else 2)
     with stop_on_signals(scheduler) as stop:
         scheduler.run_forever(stop)
 
