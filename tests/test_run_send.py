@@ -266,3 +266,56 @@ def test_the_archived_issue_is_the_one_sent(project, server):
     archived = load_archived_issue(config.parent / "archive", "2025-W11")
     assert archived.subject == "Seagrass is back in Carrick Roads"
     assert len(archived.stories) == 6
+
+
+# --- the scheduler drives the same runs -----------------------------------------------------------
+
+
+class FakeClock:
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+
+def test_the_scheduler_sends_at_the_time_and_again_never(project, server, monkeypatch):
+    from digest.scheduler import project_scheduler
+
+    for name, value in _env(server).items():
+        monkeypatch.setenv(name, value)
+    config = project()
+    readers = subscribe(config, 2)
+    clock = FakeClock(FRIDAY_7AM - dt.timedelta(minutes=1))
+    scheduler = project_scheduler(config, clock=clock)
+    scheduler.start()
+    assert server.received == []
+    for _ in range(12):  # four minutes of ticks, 20 s apart
+        clock.now += dt.timedelta(seconds=20)
+        scheduler.tick()
+    assert server.copies == dict.fromkeys(readers, 1)
+    assert _state(config) is IssueState.SENT
+    # A second scheduler started within grace (a restart) catches up nothing: the week is done.
+    project_scheduler(config, clock=clock).start()
+    assert server.copies == dict.fromkeys(readers, 1)
+
+
+def test_the_scheduler_sends_a_proofed_issue_at_its_deadline(project, server, monkeypatch):
+    from digest.scheduler import project_scheduler
+
+    for name, value in _env(server).items():
+        monkeypatch.setenv(name, value)
+    config = project(require_approval=True, approval_deadline="1h")
+    readers = subscribe(config, 2)
+    clock = FakeClock(FRIDAY_7AM - dt.timedelta(seconds=10))
+    scheduler = project_scheduler(config, clock=clock)
+    scheduler.start()
+    clock.now = FRIDAY_7AM + dt.timedelta(seconds=10)
+    scheduler.tick()
+    assert server.copies == {EDITOR: 1}  # the proof
+    clock.now = FRIDAY_7AM + dt.timedelta(minutes=59)
+    scheduler.tick()
+    assert server.copies == {EDITOR: 1}
+    clock.now = FRIDAY_7AM + dt.timedelta(hours=1, seconds=20)
+    scheduler.tick()
+    assert server.copies == {EDITOR: 1, **dict.fromkeys(readers, 1)}
