@@ -7,7 +7,9 @@ import sys
 import click
 
 from digest import __version__
+from digest.cli import archive as archive_commands
 from digest.cli import build as build_commands
+from digest.cli import preview as preview_commands
 from digest.errors import DigestError
 
 
@@ -29,5 +31,5 @@ def main() -> None:
 
 
 # One module per command (group); each registers itself here.
-for module in (build_commands,):
+for module in (build_commands, preview_commands, archive_commands):
     module.register(main)

@@ -1,0 +1,1 @@
+"""Web apps: the editors' preview (digest preview) and the subscriber-facing site."""

@@ -1,0 +1,214 @@
+"""`digest preview`: the editors' web app. Routes only; the work is in the modules beside it."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+from urllib.parse import quote, urlencode, urlsplit
+
+import jinja2
+from sse_starlette import EventSourceResponse
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from digest.editor_choices import edit_issue_file, set_lead
+from digest.errors import DigestError
+from digest.project import IssueFolder, find_issue_folders
+from digest.web.preview.personas import PERSONAS, Persona, persona
+from digest.web.preview.reload import ChangeHub, FileWatcher
+from digest.web.preview.snapshot import IssueSnapshot, SnapshotCache
+from digest.web.templating import page_templates
+
+HERE = Path(__file__).resolve().parent
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]", "::1")
+
+# The app's own pages: scripts only from our static folder. Email frames inherit this policy
+# (srcdoc), so a <script> that slipped into an email could not run even without the sandbox.
+PAGE_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' https: http: data:; connect-src 'self'; frame-ancestors 'none'; "
+    "form-action 'self'; object-src 'none'"
+)
+# The email opened on its own: a sandboxed document that may show images and styles, nothing else.
+EMAIL_POLICY = (
+    "sandbox allow-popups; default-src 'none'; img-src https: http: data:; style-src 'unsafe-inline'"
+)
+NO_STORE = {"Cache-Control": "no-store"}
+
+_HEAD = re.compile(r"<head\b[^>]*>", re.IGNORECASE)
+
+
+def _environment() -> jinja2.Environment:
+    return page_templates(HERE / "templates")
+
+
+def issue_url(folder: IssueFolder, suffix: str = "", **query: str) -> str:
+    url = f"/issues/{quote(folder.key)}/{suffix}"
+    return f"{url}?{urlencode(query)}" if query else url
+
+
+def framed_email(html: str) -> str:
+    """The email for a preview frame: links open in a new tab instead of inside the frame."""
+    match = _HEAD.search(html)
+    if match is None:
+        return html
+    return html[: match.end()] + '<base target="_blank">' + html[match.end() :]
+
+
+class SameOriginPosts:
+    """Refuses form posts from other sites: a page elsewhere must not be able to edit issue.toml."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] not in ("GET", "HEAD", "OPTIONS"):
+            request = Request(scope)
+            origin = request.headers.get("origin")
+            fetch_site = request.headers.get("sec-fetch-site")
+            own = urlsplit(str(request.base_url)).netloc
+            if (origin is not None and urlsplit(origin).netloc != own) or fetch_site in (
+                "cross-site",
+                "same-site",
+            ):
+                await PlainTextResponse("cross-site request refused", status_code=403)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+class Preview:
+    """The app's state: which project it shows, rendered snapshots, and the live-reload hub."""
+
+    def __init__(self, root: Path, *, watch: bool = True) -> None:
+        self.root = root.resolve()
+        self.cache = SnapshotCache()
+        self.hub = ChangeHub()
+        self.watcher = FileWatcher(self.hub) if watch else None
+        self.templates = _environment()
+
+    def folders(self) -> list[IssueFolder]:
+        return find_issue_folders(self.root)
+
+    def folder(self, key: str) -> IssueFolder:
+        # Only folders found under the project are served: a key is never used as a path.
+        for folder in self.folders():
+            if folder.key == key:
+                return folder
+        raise HTTPException(404, f"no issue {key!r} under {self.root}")
+
+    async def snapshot(self, folder: IssueFolder) -> IssueSnapshot:
+        snapshot = await run_in_threadpool(self.cache.get, folder)
+        if self.watcher is not None:
+            self.watcher.follow(snapshot.watched)
+        return snapshot
+
+    def page(self, name: str, **context) -> HTMLResponse:
+        html = self.templates.get_template(name).render(
+            reload_token=self.hub.token, issue_url=issue_url, personas=PERSONAS, **context
+        )
+        return HTMLResponse(html, headers={"Content-Security-Policy": PAGE_POLICY, **NO_STORE})
+
+    # ---- routes ----
+
+    async def issue_list(self, request: Request) -> Response:
+        folders = await run_in_threadpool(self.folders)
+        snapshots = [await self.snapshot(folder) for folder in folders]
+        snapshots.sort(key=_newest_first)
+        return self.page("list.html", root=self.root, snapshots=snapshots)
+
+    async def issue_page(self, request: Request) -> Response:
+        folder = self.folder(request.path_params["key"])
+        snapshot = await self.snapshot(folder)
+        chosen = persona(request.query_params.get("persona"))
+        return self.page(
+            "issue.html",
+            snapshot=snapshot,
+            folder=folder,
+            persona=chosen,
+            email_html=framed_email(snapshot.rendered.html) if snapshot.rendered else "",
+        )
+
+    async def email_html(self, request: Request) -> Response:
+        snapshot = await self.snapshot(self.folder(request.path_params["key"]))
+        if snapshot.rendered is None:
+            raise HTTPException(409, "this issue does not render; its page says why")
+        headers = {"Content-Security-Policy": EMAIL_POLICY, **NO_STORE}
+        return HTMLResponse(snapshot.rendered.html, headers=headers)
+
+    async def email_text(self, request: Request) -> Response:
+        snapshot = await self.snapshot(self.folder(request.path_params["key"]))
+        if snapshot.rendered is None:
+            raise HTTPException(409, "this issue does not render; its page says why")
+        return PlainTextResponse(snapshot.rendered.text, headers=NO_STORE)
+
+    async def pin_lead(self, request: Request) -> Response:
+        folder = self.folder(request.path_params["key"])
+        form = await request.form()
+        story = str(form.get("story", "")).strip() or None
+        chosen: Persona = persona(str(form.get("persona", "")))
+        try:
+            await run_in_threadpool(edit_issue_file, folder.path, lambda text: set_lead(text, story))
+        except DigestError as e:
+            raise HTTPException(400, str(e)) from None
+        return RedirectResponse(issue_url(folder, persona=chosen.key), status_code=303)
+
+    async def events(self, request: Request) -> Response:
+        since = request.query_params.get("since", "")
+        return EventSourceResponse(self.hub.stream(since), ping=10, headers=NO_STORE)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, app: Starlette) -> AsyncIterator[None]:
+        if self.watcher is None:
+            yield
+            return
+        import asyncio
+
+        self.watcher.follow(folder.path for folder in self.folders())
+        task = asyncio.create_task(self.watcher.run())
+        try:
+            yield
+        finally:
+            self.watcher.stop()
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait_for(task, timeout=5)
+
+
+def _newest_first(snapshot: IssueSnapshot) -> tuple:
+    date = snapshot.settings.date.toordinal() if snapshot.settings else 0
+    return (-date, snapshot.folder.key)
+
+
+def create_preview_app(
+    root: Path, *, allowed_hosts: Sequence[str] | None = LOOPBACK_HOSTS, watch: bool = True
+) -> Starlette:
+    """The preview app for the issues under `root`.
+
+    `allowed_hosts` guards against DNS rebinding while bound to loopback; None allows any host.
+    """
+    preview = Preview(root, watch=watch)
+    issue = "/issues/{key:path}"
+    routes = [
+        Route("/", preview.issue_list, name="issues"),
+        Route("/events", preview.events),
+        Route(issue + "/email.html", preview.email_html),
+        Route(issue + "/email.txt", preview.email_text),
+        Route(issue + "/lead", preview.pin_lead, methods=["POST"]),
+        Route(issue + "/", preview.issue_page),
+        Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+    ]
+    middleware = [Middleware(SameOriginPosts)]
+    if allowed_hosts is not None:
+        middleware.insert(0, Middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts)))
+    app = Starlette(routes=routes, middleware=middleware, lifespan=preview.lifespan)
+    app.state.preview = preview
+    return app

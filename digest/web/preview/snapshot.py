@@ -1,0 +1,197 @@
+"""One issue folder as the preview shows it: rendered, or the errors that stop it rendering.
+
+A snapshot never raises for a problem in the editor's files: a broken story is something to
+show on the page, not a reason for the server to fall over.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from digest.build import render_folder
+from digest.config import IssueSettings, find_project_file, load_issue_config
+from digest.errors import DigestError, StoryFileError
+from digest.model import Issue, RenderedIssue
+from digest.project import IssueFolder
+from digest.render.theme import default_theme_dir
+from digest.sources.folder import STORY_SUFFIXES, read_story_file
+
+log = logging.getLogger(__name__)
+
+Fingerprint = tuple[tuple[str, int, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Something in the editor's files that stops the issue from rendering."""
+
+    message: str
+    where: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoryRow:
+    """A story as the preview lists it: where it sits and whether the editor pinned it."""
+
+    id: str
+    title: str
+    kind: str
+    place: str
+    pinned: bool
+    source: str
+
+
+@dataclass(frozen=True)
+class IssueSnapshot:
+    folder: IssueFolder
+    rendered: RenderedIssue | None = None
+    settings: IssueSettings | None = None
+    problems: tuple[Problem, ...] = ()
+    watched: tuple[Path, ...] = ()
+    """Folders and files whose changes make this snapshot stale (for the file watcher)."""
+    fingerprint: Fingerprint = field(default=(), compare=False)
+
+    @property
+    def ok(self) -> bool:
+        return self.rendered is not None
+
+    @property
+    def issue(self) -> Issue | None:
+        return self.rendered.issue if self.rendered else None
+
+    @property
+    def stories(self) -> list[StoryRow]:
+        issue = self.issue
+        if issue is None:
+            return []
+        pinned = self.settings.lead if self.settings else None
+        rows = [_row(issue.lead, "Lead", pinned)]
+        rows += [_row(story, f"More from · {n}", pinned) for n, story in enumerate(issue.more_from, 1)]
+        return rows
+
+
+def _row(story, place: str, pinned: str | None) -> StoryRow:
+    return StoryRow(
+        id=story.id,
+        title=story.title,
+        kind=str(story.kind),
+        place=place,
+        pinned=story.id == pinned,
+        source=story.source,
+    )
+
+
+def fingerprint(paths: tuple[Path, ...]) -> Fingerprint:
+    """Name, mtime and size of every file under `paths`: equal fingerprints, equal inputs."""
+    entries: list[tuple[str, int, int]] = []
+    for root in paths:
+        if root.is_file():
+            stat = root.stat()
+            entries.append((str(root), stat.st_mtime_ns, stat.st_size))
+            continue
+        for folder, subfolders, files in os.walk(root):
+            subfolders[:] = sorted(name for name in subfolders if not name.startswith("."))
+            for name in sorted(files):
+                if name.startswith("."):
+                    continue
+                path = os.path.join(folder, name)
+                try:
+                    stat = os.stat(path)
+                except FileNotFoundError:  # deleted while we walked: the next look sees it gone
+                    continue
+                entries.append((path, stat.st_mtime_ns, stat.st_size))
+    return tuple(entries)
+
+
+def _inputs(folder: Path, theme_dir: Path | None) -> tuple[Path, ...]:
+    """Everything a render of `folder` reads: the issue, the project's settings, both themes."""
+    paths = [folder, default_theme_dir()]
+    project_file = find_project_file(folder.parent)
+    if project_file is not None:
+        paths.append(project_file)
+    if theme_dir is not None and theme_dir.is_dir():
+        paths.append(theme_dir)
+    return tuple(paths)
+
+
+def _story_problems(folder: Path, timezone: str) -> tuple[Problem, ...]:
+    """Every broken story file, not only the first one the build stopped at."""
+    stories = folder / "stories"
+    problems = []
+    for path in sorted(stories.iterdir()) if stories.is_dir() else []:
+        if path.suffix.lower() not in STORY_SUFFIXES or not path.is_file():
+            continue
+        try:
+            read_story_file(path, timezone=timezone)
+        except StoryFileError as e:
+            problems.append(Problem(e.message, e.where))
+    return tuple(problems)
+
+
+def take_snapshot(folder: IssueFolder) -> IssueSnapshot:
+    """Render an issue folder for the preview; whatever goes wrong is kept as problems."""
+    try:
+        config = load_issue_config(folder.path)
+    except DigestError as e:
+        return _snapshot(folder, problems=(Problem(e.message, e.where),))
+    # Fingerprint before rendering: a file saved mid-render then makes the snapshot stale, not lost.
+    watched = _inputs(folder.path, config.theme_dir)
+    before = fingerprint(watched)
+    try:
+        rendered, _ = render_folder(folder.path)
+    except StoryFileError as e:
+        problems = _story_problems(folder.path, config.newsletter.timezone) or (Problem(e.message, e.where),)
+        return _snapshot(folder, config.issue, problems=problems, watched=watched, before=before)
+    except DigestError as e:
+        problem = Problem(e.message, e.where)
+        return _snapshot(folder, config.issue, problems=(problem,), watched=watched, before=before)
+    except Exception as e:  # a bug of ours, or a library's: keep serving, say what happened
+        log.exception("preview of %s failed", folder.path)
+        problem = Problem(f"unexpected error while rendering: {type(e).__name__}: {e}", str(folder.path))
+        return _snapshot(folder, config.issue, problems=(problem,), watched=watched, before=before)
+    return _snapshot(folder, config.issue, rendered=rendered, watched=watched, before=before)
+
+
+def _snapshot(
+    folder: IssueFolder,
+    settings: IssueSettings | None = None,
+    *,
+    rendered: RenderedIssue | None = None,
+    problems: tuple[Problem, ...] = (),
+    watched: tuple[Path, ...] | None = None,
+    before: Fingerprint | None = None,
+) -> IssueSnapshot:
+    watched = watched if watched is not None else _inputs(folder.path, None)
+    return IssueSnapshot(
+        folder=folder,
+        rendered=rendered,
+        settings=settings,
+        problems=problems,
+        watched=watched,
+        fingerprint=before if before is not None else fingerprint(watched),
+    )
+
+
+class SnapshotCache:
+    """Snapshots reused until a file they were made from changes (checked by fingerprint).
+
+    Renders are serialised: premailer's CSS parser keeps global state and is not thread-safe.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._snapshots: dict[Path, IssueSnapshot] = {}
+
+    def get(self, folder: IssueFolder) -> IssueSnapshot:
+        with self._lock:
+            cached = self._snapshots.get(folder.path)
+            fresh = cached is not None and cached.folder == folder
+            if fresh and fingerprint(cached.watched) == cached.fingerprint:
+                return cached
+            snapshot = take_snapshot(folder)
+            self._snapshots[folder.path] = snapshot
+            return snapshot
