@@ -59,8 +59,11 @@ def set_lead(source: str, story_id: str | None) -> str:
     return tomlkit.dumps(document)
 
 
-def edit_issue_file(folder: Path, edit: Callable[[str], str]) -> Path:
-    """Apply `edit` to FOLDER/issue.toml and replace the file atomically (never half-written)."""
+def edit_issue_file(folder: Path, edit: Callable[[str], str]) -> bool:
+    """Apply `edit` to FOLDER/issue.toml, replacing the file atomically (never half-written).
+
+    Returns whether the file changed: an edit that changes nothing leaves the file untouched.
+    """
     path = folder / ISSUE_FILE
     try:
         source = path.read_text(encoding="utf-8")
@@ -72,7 +75,7 @@ def edit_issue_file(folder: Path, edit: Callable[[str], str]) -> Path:
         raise ConfigError(e.message, where=path) from None
     tomllib.loads(updated)  # tomlkit's output must stay readable by the loader the build uses
     if updated == source:
-        return path
+        return False
     handle, temporary = tempfile.mkstemp(prefix=".issue.", suffix=".toml", dir=folder)
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
@@ -82,4 +85,4 @@ def edit_issue_file(folder: Path, edit: Callable[[str], str]) -> Path:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-    return path
+    return True

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -21,12 +22,14 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from digest.config import STORIES_DIR
 from digest.editor_choices import edit_issue_file, set_lead
 from digest.errors import DigestError
 from digest.project import IssueFolder, find_issue_folders
+from digest.sources.folder import STORY_SUFFIXES
 from digest.web.preview.personas import PERSONAS, Persona, persona
 from digest.web.preview.reload import ChangeHub, FileWatcher
-from digest.web.preview.snapshot import IssueSnapshot, SnapshotCache
+from digest.web.preview.snapshot import IssueSnapshot, SnapshotCache, watched_paths
 from digest.web.templating import page_templates
 
 HERE = Path(__file__).resolve().parent
@@ -156,11 +159,22 @@ class Preview:
         form = await request.form()
         story = str(form.get("story", "")).strip() or None
         chosen: Persona = persona(str(form.get("persona", "")))
+        if story is not None and story not in story_ids(folder.path):
+            raise HTTPException(400, f"no story {story!r} in {folder.path / STORIES_DIR}")
+        await self.edit(folder, lambda text: set_lead(text, story))
+        return RedirectResponse(issue_url(folder, persona=chosen.key), status_code=303)
+
+    async def edit(self, folder: IssueFolder, change: Callable[[str], str]) -> None:
+        """Write an editor's choice, then wait (briefly) for the watcher to see it: the page we
+        redirect to is then rendered after the change and is not told to reload a second time."""
+        before = self.hub.token
         try:
-            await run_in_threadpool(edit_issue_file, folder.path, lambda text: set_lead(text, story))
+            changed = await run_in_threadpool(edit_issue_file, folder.path, change)
         except DigestError as e:
             raise HTTPException(400, str(e)) from None
-        return RedirectResponse(issue_url(folder, persona=chosen.key), status_code=303)
+        if changed and self.watcher is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.hub.wait_past(before), timeout=1.0)
 
     async def events(self, request: Request) -> Response:
         since = request.query_params.get("since", "")
@@ -171,9 +185,8 @@ class Preview:
         if self.watcher is None:
             yield
             return
-        import asyncio
-
-        self.watcher.follow(folder.path for folder in self.folders())
+        # Everything known now is watched from the start; later pages only add what is new.
+        self.watcher.follow(path for folder in self.folders() for path in watched_paths(folder))
         task = asyncio.create_task(self.watcher.run())
         try:
             yield
@@ -181,6 +194,13 @@ class Preview:
             self.watcher.stop()
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.wait_for(task, timeout=5)
+
+
+def story_ids(folder: Path) -> set[str]:
+    stories = folder / STORIES_DIR
+    if not stories.is_dir():
+        return set()
+    return {path.stem for path in stories.iterdir() if path.suffix.lower() in STORY_SUFFIXES}
 
 
 def _newest_first(snapshot: IssueSnapshot) -> tuple:

@@ -58,44 +58,62 @@ class ChangeHub:
 
 
 class FileWatcher:
-    """Watches a set of folders and files (which may grow) and publishes changes to a hub."""
+    """Watches a growing set of folders and files and publishes their changes to a hub.
+
+    Paths followed later get watches of their own; the ones already watched are never stopped
+    and restarted, so no edit can fall into a gap between two watches.
+    """
 
     def __init__(self, hub: ChangeHub) -> None:
         self._hub = hub
-        self._paths: frozenset[Path] = frozenset()
-        self._round_over = asyncio.Event()
-        self._stopped = False
+        self._folders: set[Path] = set()
+        self._files: set[Path] = set()
+        self._pending: list[tuple[list[Path], bool, set[Path] | None]] = []
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._stop = asyncio.Event()
+        self._running = False
 
     def follow(self, paths: Iterable[Path]) -> None:
-        """Watch these paths too; takes effect at once (the watch restarts with the new set)."""
-        wanted = self._paths | {p.resolve() for p in paths}
-        if wanted != self._paths:
-            self._paths = frozenset(wanted)
-            self._round_over.set()
+        """Watch these paths too (from the event loop's thread)."""
+        folders, files = [], set()
+        for path in (p.resolve() for p in paths):
+            if any(path == f or path.is_relative_to(f) for f in self._folders):
+                continue  # inside a folder watched already
+            if path.is_dir():
+                self._folders.add(path)
+                folders.append(path)
+            elif path.is_file() and path not in self._files:
+                self._files.add(path)
+                files.add(path)
+        if folders:
+            self._start(folders, recursive=True)
+        # A single file is watched through its folder: editors save by writing a new file and
+        # renaming it over the old one, which a watch on the old file would never see.
+        for parent in sorted({f.parent for f in files}):
+            self._start([parent], recursive=False, only={f for f in files if f.parent == parent})
 
-    def stop(self) -> None:
-        self._stopped = True
-        self._round_over.set()
+    def _start(self, paths: list[Path], *, recursive: bool, only: set[Path] | None = None) -> None:
+        if not self._running:
+            self._pending.append((paths, recursive, only))
+            return
+        task = asyncio.create_task(self._watch(paths, recursive=recursive, only=only))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def run(self) -> None:
-        while not self._stopped:
-            self._round_over = asyncio.Event()
-            folders = sorted(p for p in self._paths if p.is_dir())
-            # A single file is watched through its folder: editors save by writing a new file and
-            # renaming it over the old one, which a watch on the old file would never see.
-            files = {p for p in self._paths if p.is_file()}
-            parents = sorted({p.parent for p in files} - set(folders))
-            if not folders and not parents:
-                await self._round_over.wait()
-                continue
-            await asyncio.gather(
-                self._watch(folders, recursive=True),
-                self._watch(parents, recursive=False, only=files),
-            )
+        """Watch until stop(); paths followed before this call are watched from here on."""
+        self._running = True
+        for paths, recursive, only in self._pending:
+            self._start(paths, recursive=recursive, only=only)
+        self._pending.clear()
+        await self._stop.wait()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def stop(self) -> None:
+        self._stop.set()
 
     async def _watch(self, paths: list[Path], *, recursive: bool, only: set[Path] | None = None) -> None:
-        if not paths:
-            return
         names = {str(p) for p in only} if only is not None else None
         default = watchfiles.DefaultFilter()
 
@@ -111,12 +129,10 @@ class FileWatcher:
                 recursive=recursive,
                 debounce=DEBOUNCE_MS,
                 step=STEP_MS,
-                stop_event=self._round_over,
+                stop_event=self._stop,
             ):
                 changed = [path for _, path in changes]
                 log.info("changed: %s", ", ".join(changed))
                 await self._hub.publish(changed)
-        except FileNotFoundError as e:  # a watched folder was deleted: watch what is left
-            log.info("stopped watching a path that is gone: %s", e)
-            self._paths = frozenset(p for p in self._paths if p.exists())
-            self._round_over.set()
+        except FileNotFoundError as e:  # deleted before the watch began: nothing left to watch
+            log.info("not watching a path that is gone: %s", e)

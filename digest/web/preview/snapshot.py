@@ -107,6 +107,15 @@ def fingerprint(paths: tuple[Path, ...]) -> Fingerprint:
     return tuple(entries)
 
 
+def watched_paths(folder: IssueFolder) -> tuple[Path, ...]:
+    """What to watch for an issue folder, even one whose settings are broken right now."""
+    try:
+        theme_dir = load_issue_config(folder.path).theme_dir
+    except DigestError:
+        theme_dir = None
+    return _inputs(folder.path, theme_dir)
+
+
 def _inputs(folder: Path, theme_dir: Path | None) -> tuple[Path, ...]:
     """Everything a render of `folder` reads: the issue, the project's settings, both themes."""
     paths = [folder, default_theme_dir()]

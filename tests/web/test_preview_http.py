@@ -1,0 +1,225 @@
+"""The preview app over real HTTP (uvicorn on 127.0.0.1): pages, personas, errors, guards, events."""
+
+from __future__ import annotations
+
+import threading
+import time
+import tomllib
+from pathlib import Path
+
+import httpx
+import pytest
+from lxml import html as lxml_html
+
+from digest.build import render_folder
+from tests.conftest import write_story
+from tests.web.servers import RunningServer
+
+MERIDIAN_KEY = "meridian-2025-01-08"
+TIDEWATER_KEY = "tidewater/2025-03-14"
+
+
+def get(server: RunningServer, path: str, **kwargs) -> httpx.Response:
+    return httpx.get(server.url.rstrip("/") + path, timeout=10, **kwargs)
+
+
+def post(server: RunningServer, path: str, data: dict, **kwargs) -> httpx.Response:
+    return httpx.post(server.url.rstrip("/") + path, data=data, timeout=10, **kwargs)
+
+
+def doc(response: httpx.Response):
+    return lxml_html.document_fromstring(response.text)
+
+
+def test_list_shows_every_issue_newest_first_with_date_subject_and_count(preview):
+    response = get(preview, "/")
+    assert response.status_code == 200
+    rows = doc(response).xpath("//tr[contains(@class, 'issue-row')]")
+    assert [row.get("data-key") for row in rows] == [TIDEWATER_KEY, MERIDIAN_KEY]
+    tidewater, meridian = (row.text_content() for row in rows)
+    assert "2025-03-14" in tidewater and "Seagrass is back in Carrick Roads" in tidewater
+    assert "2025-01-08" in meridian and "The Kremlin goes recruiting next door" in meridian
+    counts = [row.xpath("string(td[contains(@class, 'num')])").strip() for row in rows]
+    assert counts == ["6", "8"]
+    assert all("renders" in row.text_content() for row in rows)
+
+
+def test_issue_page_shows_inbox_row_both_frames_and_the_text_part(preview, meridian):
+    rendered, _ = render_folder(meridian)
+    response = get(preview, f"/issues/{MERIDIAN_KEY}/")
+    assert response.status_code == 200
+    page = doc(response)
+    inbox = page.xpath("string(//section[@class='inbox'])")
+    assert "Meridian Daily" in inbox
+    assert rendered.issue.subject in inbox
+    assert rendered.issue.preheader in inbox
+    frames = page.xpath("//iframe[contains(@class, 'email')]")
+    assert [f.get("width") for f in frames] == ["640", "375"]
+    for frame in frames:
+        # Sandboxed without allow-scripts: nothing in the email can run.
+        assert "allow-scripts" not in frame.get("sandbox")
+        assert rendered.issue.lead.title in frame.get("srcdoc")
+    assert page.xpath("string(//section[@class='text-part']//pre)").strip() == rendered.text.strip()
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+
+
+def test_personas_change_the_recipient_and_mark_proofs(preview):
+    def inbox(persona: str) -> str:
+        return doc(get(preview, f"/issues/{MERIDIAN_KEY}/?persona={persona}")).xpath(
+            "string(//section[@class='inbox'])"
+        )
+
+    assert "Ana Ruiz <ana.ruiz@example.com>" in inbox("named")
+    anonymous = inbox("anonymous")
+    assert "reader@example.com" in anonymous and "Ana Ruiz" not in anonymous
+    assert "[PROOF] The Kremlin goes recruiting next door" in inbox("proof")
+    assert "[PROOF]" not in inbox("named")
+    assert "Ana Ruiz" in inbox("no-such-persona"), "an unknown persona falls back to the default"
+
+
+def test_email_alone_is_served_sandboxed(preview, meridian):
+    rendered, _ = render_folder(meridian)
+    response = get(preview, f"/issues/{MERIDIAN_KEY}/email.html")
+    assert response.text == rendered.html
+    policy = response.headers["content-security-policy"]
+    assert policy.startswith("sandbox") and "script-src" not in policy and "default-src 'none'" in policy
+    text = get(preview, f"/issues/{MERIDIAN_KEY}/email.txt")
+    assert text.text == rendered.text
+    assert text.headers["content-type"].startswith("text/plain")
+
+
+@pytest.mark.parametrize("path", ["/issues/nope/", "/issues/../../etc/", "/issues/%2e%2e/%2e%2e/etc/"])
+def test_only_issues_found_under_the_project_are_served(preview, path):
+    assert get(preview, path).status_code == 404
+
+
+def test_a_broken_story_is_shown_on_the_page_and_the_server_keeps_serving(preview, meridian):
+    write_story(meridian / "stories", "broken", 'title: "No url here"\npriority: "high"')
+    (meridian / "stories" / "bad-yaml.md").write_text("---\ntitle: [unclosed\n---\nBody\n", encoding="utf-8")
+    response = get(preview, f"/issues/{MERIDIAN_KEY}/")
+    assert response.status_code == 200
+    problems = doc(response).xpath("//section[@class='problems']//li")
+    text = " ".join(p.text_content() for p in problems)
+    assert len(problems) == 2, text
+    assert "broken.md" in text and "url" in text and "priority" in text
+    assert "bad-yaml.md" in text and "not valid YAML" in text
+    assert not doc(response).xpath("//iframe"), "nothing is rendered from a broken issue"
+
+    listing = doc(get(preview, "/"))
+    status = listing.xpath(f"string(//tr[@data-key='{MERIDIAN_KEY}']//td[@class='status'])")
+    assert "2 errors" in status
+    assert get(preview, f"/issues/{TIDEWATER_KEY}/").status_code == 200, "other issues still render"
+    assert get(preview, f"/issues/{MERIDIAN_KEY}/email.html").status_code == 409
+
+    (meridian / "stories" / "broken.md").unlink()
+    (meridian / "stories" / "bad-yaml.md").unlink()
+    assert doc(get(preview, f"/issues/{MERIDIAN_KEY}/")).xpath("//iframe"), "fixed files render again"
+
+
+def test_a_broken_issue_toml_is_shown_too(preview, meridian):
+    (meridian / "issue.toml").write_text("[issue\ndate = 2025-01-08\n", encoding="utf-8")
+    response = get(preview, f"/issues/{MERIDIAN_KEY}/")
+    assert response.status_code == 200
+    assert "not valid TOML" in doc(response).xpath("string(//section[@class='problems'])")
+
+
+def test_pin_and_unpin_write_issue_toml_keeping_comments(preview, meridian):
+    issue_toml = meridian / "issue.toml"
+    before = issue_toml.read_text(encoding="utf-8")
+    response = post(
+        preview,
+        f"/issues/{MERIDIAN_KEY}/lead",
+        {"story": "europe-pushes-back-on-musk", "persona": "proof"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/issues/{MERIDIAN_KEY}/?persona=proof"
+    after = issue_toml.read_text(encoding="utf-8")
+    assert tomllib.loads(after)["issue"]["lead"] == "europe-pushes-back-on-musk"
+    changed = [line for line in after.splitlines() if line not in before.splitlines()]
+    assert changed == ['lead = "europe-pushes-back-on-musk"'], "one line changes, comments stay"
+
+    page = doc(get(preview, f"/issues/{MERIDIAN_KEY}/"))
+    first = page.xpath("//li[@class='story']")[0]
+    assert first.get("data-story") == "europe-pushes-back-on-musk"
+    assert "pinned" in first.text_content()
+
+    post(preview, f"/issues/{MERIDIAN_KEY}/lead", {"persona": "named"}, follow_redirects=False)
+    unpinned = issue_toml.read_text(encoding="utf-8")
+    assert "lead" not in tomllib.loads(unpinned)["issue"]
+    assert unpinned.startswith("# One week of Meridian Daily")
+
+
+def test_pinning_an_unknown_story_is_refused(preview, meridian):
+    before = (meridian / "issue.toml").read_text(encoding="utf-8")
+    response = post(preview, f"/issues/{MERIDIAN_KEY}/lead", {"story": "../../etc/passwd"})
+    assert response.status_code == 400
+    assert (meridian / "issue.toml").read_text(encoding="utf-8") == before
+
+
+def test_posts_from_other_sites_are_refused(preview, meridian):
+    before = (meridian / "issue.toml").read_text(encoding="utf-8")
+    for headers in ({"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"}):
+        response = post(preview, f"/issues/{MERIDIAN_KEY}/lead", {"story": "ces-2025-ai"}, headers=headers)
+        assert response.status_code == 403
+    assert (meridian / "issue.toml").read_text(encoding="utf-8") == before
+
+
+def test_other_host_names_are_refused_while_on_loopback(preview):
+    # A DNS-rebinding page reaches 127.0.0.1 under its own host name; it must get nothing.
+    assert get(preview, "/", headers={"Host": "evil.example"}).status_code == 400
+    assert get(preview, "/", headers={"Host": "localhost"}).status_code == 200
+
+
+def _first_event(server: RunningServer, since: str, received: list[str], ready: threading.Event) -> None:
+    with httpx.stream("GET", server.url + f"events?since={since}", timeout=10) as response:
+        ready.set()
+        for line in response.iter_lines():
+            if line.startswith("event:"):
+                received.append(line.split(":", 1)[1].strip())
+                return
+
+
+def _reload_token(server: RunningServer, path: str) -> str:
+    return doc(get(server, path)).find("body").get("data-reload-token")
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        pytest.param(lambda m: m / "stories" / "ces-2025-ai.md", id="story"),
+        pytest.param(lambda m: m / "issue.toml", id="issue.toml"),
+    ],
+)
+def test_an_edit_sends_a_reload_event(preview, meridian, edit):
+    token = _reload_token(preview, f"/issues/{MERIDIAN_KEY}/")
+    received: list[str] = []
+    ready = threading.Event()
+    listener = threading.Thread(target=_first_event, args=(preview, token, received, ready), daemon=True)
+    listener.start()
+    assert ready.wait(5)
+    path: Path = edit(meridian)
+    path.write_text(path.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    listener.join(timeout=5)
+    assert received == ["reload"]
+
+
+def test_a_page_older_than_the_last_change_reloads_at_once(preview, meridian):
+    token = _reload_token(preview, f"/issues/{MERIDIAN_KEY}/")
+    story = meridian / "stories" / "ces-2025-ai.md"
+    story.write_text(story.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    deadline = time.monotonic() + 5
+    while _reload_token(preview, "/") == token:  # the watcher has seen the change
+        assert time.monotonic() < deadline, "the file watcher never saw the edit"
+        time.sleep(0.05)
+    received: list[str] = []
+    ready = threading.Event()
+    _first_event(preview, token, received, ready)  # opened after the change: told straight away
+    assert received == ["reload"]
+
+
+def test_the_app_can_run_bound_to_other_hosts_when_asked(project):
+    from digest.web.preview import create_preview_app
+
+    with RunningServer(create_preview_app(project, allowed_hosts=None, watch=False)) as server:
+        assert get(server, "/", headers={"Host": "preview.internal"}).status_code == 200
