@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from digest.compose import compose_issue
+from digest.compose import Composition, compose_config
 from digest.config import IssueConfig, load_issue_config
 from digest.deliver.message import build_message
 from digest.model import Issue, RenderedIssue, Story
@@ -23,6 +23,8 @@ class BuildResult:
     rendered: RenderedIssue
     files: dict[str, Path]
     timings: dict[str, float] = field(default_factory=dict)
+    composition: Composition | None = None
+    """Why each story is where it is, what was left out, and the composer's warnings."""
 
     @property
     def issue(self) -> Issue:
@@ -37,8 +39,22 @@ def load_stories(config: IssueConfig) -> list[Story]:
     return read_story_folder(config.stories_dir, timezone=config.newsletter.timezone)
 
 
+def compose_folder(folder: Path) -> Composition:
+    """Load an issue folder and compose it: the order, the reasons, what is left out."""
+    config = load_issue_config(folder)
+    return compose_config(config, load_stories(config))
+
+
 def render_folder(folder: Path, *, theme: Path | None = None) -> tuple[RenderedIssue, dict[str, float]]:
     """Load, compose and render an issue folder, without writing anything."""
+    rendered, timings, _ = render_composed(folder, theme=theme)
+    return rendered, timings
+
+
+def render_composed(
+    folder: Path, *, theme: Path | None = None
+) -> tuple[RenderedIssue, dict[str, float], Composition]:
+    """`render_folder`, also returning the composition (for its warnings and left-out stories)."""
     timings: dict[str, float] = {}
     started = time.perf_counter()
     config = load_issue_config(folder, theme=theme)
@@ -46,12 +62,12 @@ def render_folder(folder: Path, *, theme: Path | None = None) -> tuple[RenderedI
     timings["load"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    issue = compose_issue(config.newsletter, config.issue, stories)
+    composition = compose_config(config, stories)
     timings["compose"] = time.perf_counter() - started
 
-    rendered = render_issue(issue, load_theme(config.theme_dir))
+    rendered = render_issue(composition.issue, load_theme(config.theme_dir))
     timings.update(rendered.timings)
-    return rendered, timings
+    return rendered, timings, composition
 
 
 def write_outputs(rendered: RenderedIssue, out: Path) -> dict[str, Path]:
@@ -64,8 +80,8 @@ def write_outputs(rendered: RenderedIssue, out: Path) -> dict[str, Path]:
 
 
 def build_issue(folder: Path, out: Path, *, theme: Path | None = None) -> BuildResult:
-    rendered, timings = render_folder(folder, theme=theme)
+    rendered, timings, composition = render_composed(folder, theme=theme)
     started = time.perf_counter()
     files = write_outputs(rendered, out)
     timings["write"] = time.perf_counter() - started
-    return BuildResult(rendered=rendered, files=files, timings=timings)
+    return BuildResult(rendered=rendered, files=files, timings=timings, composition=composition)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -107,11 +108,90 @@ class IssueSettings(_Table):
     """Id of the story to pin as lead."""
     intro: str = ""
     """An editor's note above the lead (Markdown)."""
+    order: list[str] = []
+    """Story ids placed first in More from, in this order; the rest follow by priority, then newest."""
+    exclude: list[str] = []
+    """Story ids left out of this issue."""
+
+    @field_validator("order", "exclude")
+    @classmethod
+    def _check_unique_ids(cls, value: list[str]) -> list[str]:
+        return unique_items(value)
+
+
+def unique_items(values: list[str]) -> list[str]:
+    repeated = sorted({v for v in values if values.count(v) > 1})
+    if repeated:
+        raise ValueError(f"lists {', '.join(map(repr, repeated))} more than once")
+    return values
+
+
+class StoryOverride(_Table):
+    """`[stories.<id>]` in issue.toml: the editor's wording or picture for one story in this issue."""
+
+    title: str | None = Field(default=None, min_length=1)
+    """Replaces the story's title (plain text)."""
+    teaser: str | None = None
+    """Replaces the story's summary (Markdown)."""
+    image: str | None = None
+    """Replaces the story's photo (absolute http(s) URL); "" removes it."""
+    image_alt: str = ""
+    image_credit: str = ""
+    image_caption: str = ""
+
+    @field_validator("title")
+    @classmethod
+    def _check_title(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("must not be empty")
+        return value
+
+    @field_validator("image")
+    @classmethod
+    def _check_image(cls, value: str | None) -> str | None:
+        if not value:
+            return value
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError('must be an absolute http(s) URL, or "" to drop the photo')
+        return value.strip()
+
+
+class ComposeSettings(_Table):
+    """`[compose]` in digest.toml or issue.toml (issue.toml wins key by key): how an issue is laid out."""
+
+    limit: int = Field(default=8, ge=0)
+    """At most this many items in More from; the rest are listed by `digest compose --explain`."""
+    sponsored_slots: list[int] = [3, 6]
+    """Places in More from (1 = first item after the lead) that sponsored blocks go to."""
+    max_sponsored: int = Field(default=2, ge=0)
+    """At most this many sponsored blocks per issue."""
+    group_by_section: bool = False
+    """Show More from under section headings (from each story's `section`)."""
+    section_order: list[str] = []
+    """With grouping: these sections first, in this order; others follow their best-ranked story."""
+
+    @field_validator("sponsored_slots")
+    @classmethod
+    def _check_slots(cls, value: list[int]) -> list[int]:
+        if any(slot < 1 for slot in value):
+            raise ValueError("places count from 1 (the first item after the lead)")
+        slots = sorted(set(value))
+        if len(slots) != len(value):
+            raise ValueError("lists a place more than once")
+        for before, after in pairwise(slots):
+            if after - before < 2:
+                raise ValueError(f"places {before} and {after} would put two sponsored blocks in a row")
+        return slots
+
+    _check_sections = field_validator("section_order")(unique_items)
 
 
 class IssueFile(_Table):
     newsletter: NewsletterSettings
     issue: IssueSettings
+    compose: ComposeSettings = ComposeSettings()
+    stories: dict[str, StoryOverride] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,10 +203,17 @@ class IssueConfig:
     issue: IssueSettings
     theme_dir: Path | None
     project_file: Path | None
+    compose: ComposeSettings = field(default_factory=ComposeSettings)
+    story_overrides: dict[str, StoryOverride] = field(default_factory=dict)
+    """`[stories.<id>]` tables of issue.toml, by story id."""
 
     @property
     def stories_dir(self) -> Path:
         return self.folder / STORIES_DIR
+
+    @property
+    def issue_file(self) -> Path:
+        return self.folder / ISSUE_FILE
 
 
 def read_toml(path: Path) -> dict[str, Any]:
@@ -158,6 +245,7 @@ def load_issue_config(folder: Path, *, theme: Path | None = None) -> IssueConfig
     project_path = find_project_file(folder.parent)
     newsletter_raw: dict[str, Any] = {}
     newsletter_origin: Path = issue_path
+    raw_project: dict[str, Any] = {}
     if project_path is not None:
         raw_project = read_toml(project_path)
         newsletter_raw.update(raw_project.get("newsletter", {}))
@@ -167,6 +255,15 @@ def load_issue_config(folder: Path, *, theme: Path | None = None) -> IssueConfig
         raise ConfigError("[newsletter] must be a table", where=issue_path)
     newsletter_raw.update(issue_newsletter)
     merged = {**raw_issue, "newsletter": newsletter_raw}
+    project_compose = raw_project.get("compose")
+    if project_compose is not None:
+        # [compose] may be set once for the whole project; an issue's own keys win one by one.
+        if not isinstance(project_compose, dict):
+            raise ConfigError("[compose] must be a table", where=project_path)
+        issue_compose = raw_issue.get("compose", {})
+        merged["compose"] = (
+            {**project_compose, **issue_compose} if isinstance(issue_compose, dict) else issue_compose
+        )
 
     try:
         parsed = IssueFile.model_validate(merged)
@@ -184,4 +281,6 @@ def load_issue_config(folder: Path, *, theme: Path | None = None) -> IssueConfig
         issue=parsed.issue,
         theme_dir=theme_dir,
         project_file=project_path,
+        compose=parsed.compose,
+        story_overrides=dict(parsed.stories),
     )

@@ -30,3 +30,7 @@ class ThemeError(DigestError):
 
 class RenderError(DigestError):
     """The theme produced MJML or HTML that cannot be compiled."""
+
+
+class ComposeError(DigestError):
+    """The editor's choices or the stories cannot make an issue (an unknown id, no possible lead)."""

@@ -73,6 +73,8 @@ class Issue:
     more_from: tuple[Story, ...] = ()
     intro: str = ""
     """Sanitised HTML of the editor's note, or empty."""
+    more_from_headings: tuple[str, ...] = ()
+    """With section grouping: the heading to show above each More-from item ("" for none), else ()."""
 
     @property
     def stories(self) -> tuple[Story, ...]:

@@ -97,3 +97,19 @@ def test_newline_in_title_never_reaches_subject(issue_dir: Path, tmp_path: Path)
     head = raw.split(b"\r\n\r\n", 1)[0]
     assert b"\r\nBcc:" not in head
     assert b"Subject: Hello Bcc: victim@example.com" in head
+
+
+def test_build_summary_prints_titles_literally(issue_dir: Path, tmp_path: Path):
+    from click.testing import CliRunner
+
+    from digest.cli import main
+
+    write_story(
+        issue_dir / "stories",
+        "markup",
+        'title: "[bold red]Not markup[/bold red] [link=https://evil.example]x[/link]"\n'
+        'url: "https://x.example/m"\npriority: 99',
+    )
+    result = CliRunner().invoke(main, ["build", str(issue_dir), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "[bold red]Not markup[/bold red]" in result.output

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from digest.build import build_issue
 
@@ -32,13 +33,19 @@ def build_command(issue_dir: Path, out: Path, theme: Path | None) -> None:
     result = build_issue(issue_dir, out, theme=theme)
     issue = result.issue
     table = Table(show_header=False, box=None, pad_edge=False)
-    table.add_row("subject", issue.subject)
-    table.add_row("preheader", issue.preheader)
-    table.add_row("lead", issue.lead.title)
-    table.add_row("items", f"{len(issue.more_from)} more from {issue.newsletter.publication}")
+    # Story text is untrusted: Text() keeps rich from reading "[bold]" in a title as markup.
+    table.add_row("subject", Text(issue.subject))
+    table.add_row("preheader", Text(issue.preheader))
+    table.add_row("lead", Text(issue.lead.title))
+    table.add_row("items", Text(f"{len(issue.more_from)} more from {issue.newsletter.publication}"))
+    if result.composition is not None and result.composition.left_out:
+        left_out = ", ".join(f"{r.story.id} ({r.reason})" for r in result.composition.left_out)
+        table.add_row("left out", Text(f"{left_out} · see digest compose --explain"))
     table.add_row("html", f"{result.html_bytes / 1024:.1f} KB")
-    table.add_row("written", ", ".join(str(p) for p in result.files.values()))
+    table.add_row("written", Text(", ".join(str(p) for p in result.files.values())))
     Console(soft_wrap=True).print(table)
+    for warning in result.composition.warnings if result.composition else ():
+        click.echo(f"warning: {warning}", err=True)
 
 
 def register(group: click.Group) -> None:
