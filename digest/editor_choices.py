@@ -1,7 +1,9 @@
-"""Write an editor's choices (the `[issue]` keys the preview's buttons set) back into issue.toml.
+"""Write an editor's choices (`[issue]` lead, order, exclude) back into issue.toml.
 
-The file is the editor's: it is edited with tomlkit, so comments, key order and layout survive
-and `git diff issue.toml` shows exactly the one line that changed.
+The composer decides what a choice means (digest/compose/edits.py turns "pin", "move up",
+"exclude" into new settings); this module only writes the result. The file is the editor's: it
+is edited with tomlkit, so comments, key order and layout survive, keys whose value did not
+change are not touched, and `git diff issue.toml` shows just the lines that changed.
 """
 
 from __future__ import annotations
@@ -16,10 +18,13 @@ import tomlkit
 import tomlkit.exceptions
 from tomlkit.items import Item, Table
 
-from digest.config import ISSUE_FILE
+from digest.config import ISSUE_FILE, IssueSettings
 from digest.errors import ConfigError
 
 ISSUE_TABLE = "issue"
+CHOICE_KEYS = ("lead", "order", "exclude")
+# Lists longer than this are written one id per line, so moving a story is a one-line diff.
+INLINE_LIST_LENGTH = 2
 
 
 def _issue_table(document: tomlkit.TOMLDocument) -> Table:
@@ -47,15 +52,31 @@ def _parse(source: str) -> tomlkit.TOMLDocument:
         raise ConfigError(f"not valid TOML: {e}") from None
 
 
-def set_lead(source: str, story_id: str | None) -> str:
-    """issue.toml text with `[issue] lead` pinned to `story_id`, or the pin removed for None."""
+def _value(key: str, settings: IssueSettings) -> Item | None:
+    """The TOML item for one choice, or None when the key should be absent (its default)."""
+    value = getattr(settings, key)
+    if value is None or value == []:
+        return None
+    if isinstance(value, list):
+        array = tomlkit.array()
+        array.extend(value)
+        array.multiline(len(value) > INLINE_LIST_LENGTH)
+        return array
+    return tomlkit.item(value)
+
+
+def write_choices(source: str, settings: IssueSettings) -> str:
+    """issue.toml text with `[issue]` lead, order and exclude as in `settings`; nothing else changes."""
     document = _parse(source)
     table = _issue_table(document)
-    if story_id is None:
-        if "lead" in table:
-            del table["lead"]
-    else:
-        _set_key(table, "lead", tomlkit.item(story_id))
+    for key in CHOICE_KEYS:
+        wanted = _value(key, settings)
+        current = table.get(key)
+        if wanted is None:
+            if key in table:
+                del table[key]
+        elif current is None or current.unwrap() != wanted.unwrap():
+            _set_key(table, key, wanted)
     return tomlkit.dumps(document)
 
 

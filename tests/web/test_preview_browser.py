@@ -57,20 +57,28 @@ def test_the_phone_frame_has_no_sideways_scroll_for_the_other_week_either(previe
     page.locator("figure.phone iframe").screenshot(path=artifacts / "preview-phone-tidewater.png")
 
 
-def test_pin_as_lead_rewrites_issue_toml_and_the_page(preview, page, meridian):
+def test_pin_and_exclude_buttons_rewrite_issue_toml_and_the_page(preview, page, meridian):
+    def choices() -> dict:
+        return tomllib.loads((meridian / "issue.toml").read_text())["issue"]
+
     open_issue(page, preview)
     story = page.locator("li.story[data-story='europe-pushes-back-on-musk']")
     story.get_by_role("button", name="Pin as lead").click()
     page.wait_for_selector("li.story:first-child[data-story='europe-pushes-back-on-musk']")
-    lead = tomllib.loads((meridian / "issue.toml").read_text())["issue"]["lead"]
-    assert lead == "europe-pushes-back-on-musk"
+    assert choices()["lead"] == "europe-pushes-back-on-musk"
     page.wait_for_selector("body[data-ready]")
     lead = frame(page, "desktop").locator("h1").first.inner_text()
     assert lead == "Europe's leaders decide it is time to push back on Musk"
 
+    page.locator("li.story[data-story='ces-2025-ai']").get_by_role("button", name="Exclude").click()
+    page.wait_for_selector("li.story.left-out[data-story='ces-2025-ai']")
+    assert choices()["exclude"] == ["ces-2025-ai"]
+    page.wait_for_selector("body[data-ready]")
+    assert "AI takes the main stage at CES" not in frame(page, "phone").evaluate("document.body.innerText")
+
     page.locator("li.story:first-child").get_by_role("button", name="Unpin lead").click()
     page.wait_for_selector("li.story:first-child:not(:has(.pinned))")
-    assert "lead" not in tomllib.loads((meridian / "issue.toml").read_text())["issue"]
+    assert "lead" not in choices()
 
 
 def _reloads_after(page, edit, expect_text: str) -> float:

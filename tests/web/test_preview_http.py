@@ -123,44 +123,102 @@ def test_a_broken_issue_toml_is_shown_too(preview, meridian):
     assert "not valid TOML" in doc(response).xpath("string(//section[@class='problems'])")
 
 
+def choose(server: RunningServer, action: str, story: str, persona: str = "named") -> httpx.Response:
+    return post(
+        server,
+        f"/issues/{MERIDIAN_KEY}/choice",
+        {"action": action, "story": story, "persona": persona},
+        follow_redirects=False,
+    )
+
+
+def story_list(server: RunningServer) -> list[tuple[str, str]]:
+    """(story id, composer's reason) in the order the page lists them."""
+    page = doc(get(server, f"/issues/{MERIDIAN_KEY}/"))
+    stories = page.xpath("//li[contains(@class, 'story')]")
+    return [(li.get("data-story"), li.get("data-reason")) for li in stories]
+
+
+def test_each_story_shows_its_place_and_the_composers_reason(preview):
+    page = doc(get(preview, f"/issues/{MERIDIAN_KEY}/"))
+    lead = page.xpath("//li[contains(@class, 'story')]")[0]
+    assert lead.get("data-story") == "kremlin-recruits-central-asia"
+    assert "pinned by the editor" in lead.xpath("string(.//p[@class='reason'])")
+    assert "score 144.2 = priority 100" in lead.xpath("string(.//p[@class='score'])")
+    sponsored = page.xpath("//li[@data-story='microsoft-sparrow']")[0]
+    assert sponsored.get("data-reason") == "sponsored-slot"
+    assert "sponsored slot 3" in sponsored.text_content()
+    assert not sponsored.xpath(".//button[@value='pin']"), "a sponsored story is never offered as lead"
+
+
 def test_pin_and_unpin_write_issue_toml_keeping_comments(preview, meridian):
     issue_toml = meridian / "issue.toml"
     before = issue_toml.read_text(encoding="utf-8")
-    response = post(
-        preview,
-        f"/issues/{MERIDIAN_KEY}/lead",
-        {"story": "europe-pushes-back-on-musk", "persona": "proof"},
-        follow_redirects=False,
-    )
+    response = choose(preview, "pin", "europe-pushes-back-on-musk", persona="proof")
     assert response.status_code == 303
-    assert response.headers["location"] == f"/issues/{MERIDIAN_KEY}/?persona=proof"
+    assert response.headers["location"] == (
+        f"/issues/{MERIDIAN_KEY}/?persona=proof#story-europe-pushes-back-on-musk"
+    )
     after = issue_toml.read_text(encoding="utf-8")
     assert tomllib.loads(after)["issue"]["lead"] == "europe-pushes-back-on-musk"
     changed = [line for line in after.splitlines() if line not in before.splitlines()]
     assert changed == ['lead = "europe-pushes-back-on-musk"'], "one line changes, comments stay"
+    assert story_list(preview)[0] == ("europe-pushes-back-on-musk", "pinned")
 
-    page = doc(get(preview, f"/issues/{MERIDIAN_KEY}/"))
-    first = page.xpath("//li[@class='story']")[0]
-    assert first.get("data-story") == "europe-pushes-back-on-musk"
-    assert "pinned" in first.text_content()
-
-    post(preview, f"/issues/{MERIDIAN_KEY}/lead", {"persona": "named"}, follow_redirects=False)
+    choose(preview, "unpin", "europe-pushes-back-on-musk")
     unpinned = issue_toml.read_text(encoding="utf-8")
     assert "lead" not in tomllib.loads(unpinned)["issue"]
     assert unpinned.startswith("# One week of Meridian Daily")
+    assert story_list(preview)[0][1] == "score", "without a pin the composer's best story leads"
 
 
-def test_pinning_an_unknown_story_is_refused(preview, meridian):
-    before = (meridian / "issue.toml").read_text(encoding="utf-8")
-    response = post(preview, f"/issues/{MERIDIAN_KEY}/lead", {"story": "../../etc/passwd"})
+def test_exclude_and_include_round_trip(preview, meridian):
+    issue_toml = meridian / "issue.toml"
+    before = issue_toml.read_text(encoding="utf-8")
+    choose(preview, "exclude", "ces-2025-ai")
+    assert tomllib.loads(issue_toml.read_text())["issue"]["exclude"] == ["ces-2025-ai"]
+    assert ("ces-2025-ai", "excluded") in story_list(preview)
+    assert story_list(preview)[-1] == ("ces-2025-ai", "excluded"), "left-out stories come last"
+
+    choose(preview, "include", "ces-2025-ai")
+    assert issue_toml.read_text(encoding="utf-8") == before, "undoing restores the file byte for byte"
+
+
+def test_move_up_and_down_write_the_order(preview, meridian):
+    choose(preview, "down", "europe-pushes-back-on-musk")
+    order = tomllib.loads((meridian / "issue.toml").read_text())["issue"]["order"]
+    assert order[:2] == ["meta-ai-characters", "europe-pushes-back-on-musk"]
+    editorial = [story for story, reason in story_list(preview) if reason == "editor-order"]
+    assert editorial[:2] == ["meta-ai-characters", "europe-pushes-back-on-musk"]
+    text = (meridian / "issue.toml").read_text()
+    assert '\n    "meta-ai-characters",\n' in text, "a long order is written one id per line"
+
+    choose(preview, "up", "europe-pushes-back-on-musk")
+    order = tomllib.loads((meridian / "issue.toml").read_text())["issue"]["order"]
+    assert order[:2] == ["europe-pushes-back-on-musk", "meta-ai-characters"]
+
+
+def test_a_move_in_an_issue_that_does_not_compose_is_explained(preview, meridian):
+    write_story(meridian / "stories", "broken", 'title: "No url"')
+    response = choose(preview, "up", "ces-2025-ai")
     assert response.status_code == 400
+    assert "broken.md" in doc(response).xpath("string(//p[@class='message'])")
+
+
+@pytest.mark.parametrize(
+    ("action", "story"), [("fly", "ces-2025-ai"), ("pin", "../../etc/passwd"), ("pin", "no-such-story")]
+)
+def test_unknown_actions_and_stories_are_refused(preview, meridian, action, story):
+    before = (meridian / "issue.toml").read_text(encoding="utf-8")
+    assert choose(preview, action, story).status_code == 400
     assert (meridian / "issue.toml").read_text(encoding="utf-8") == before
 
 
 def test_posts_from_other_sites_are_refused(preview, meridian):
     before = (meridian / "issue.toml").read_text(encoding="utf-8")
     for headers in ({"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"}):
-        response = post(preview, f"/issues/{MERIDIAN_KEY}/lead", {"story": "ces-2025-ai"}, headers=headers)
+        form = {"action": "pin", "story": "ces-2025-ai"}
+        response = post(preview, f"/issues/{MERIDIAN_KEY}/choice", form, headers=headers)
         assert response.status_code == 403
     assert (meridian / "issue.toml").read_text(encoding="utf-8") == before
 

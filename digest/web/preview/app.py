@@ -23,10 +23,10 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from digest.config import STORIES_DIR
-from digest.editor_choices import edit_issue_file, set_lead
 from digest.errors import DigestError
 from digest.project import IssueFolder, find_issue_folders
 from digest.sources.folder import STORY_SUFFIXES
+from digest.web.preview.actions import Action, apply_action
 from digest.web.preview.personas import PERSONAS, Persona, persona
 from digest.web.preview.reload import ChangeHub, FileWatcher
 from digest.web.preview.snapshot import IssueSnapshot, SnapshotCache, watched_paths
@@ -121,6 +121,19 @@ class Preview:
         )
         return HTMLResponse(html, headers={"Content-Security-Policy": PAGE_POLICY, **NO_STORE})
 
+    async def error_page(self, request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        titles = {400: "That did not work", 404: "Not found", 409: "This issue does not render"}
+        response = self.page(
+            "error.html",
+            status=exc.status_code,
+            title=titles.get(exc.status_code, "Error"),
+            message=exc.detail,
+            back=_same_site_referer(request) or "/",
+        )
+        response.status_code = exc.status_code
+        return response
+
     # ---- routes ----
 
     async def issue_list(self, request: Request) -> Response:
@@ -154,22 +167,27 @@ class Preview:
             raise HTTPException(409, "this issue does not render; its page says why")
         return PlainTextResponse(snapshot.rendered.text, headers=NO_STORE)
 
-    async def pin_lead(self, request: Request) -> Response:
+    async def choose(self, request: Request) -> Response:
+        """A story button: pin, unpin, move up/down, exclude or include, written to issue.toml."""
         folder = self.folder(request.path_params["key"])
         form = await request.form()
-        story = str(form.get("story", "")).strip() or None
+        story = str(form.get("story", "")).strip()
         chosen: Persona = persona(str(form.get("persona", "")))
-        if story is not None and story not in story_ids(folder.path):
+        try:
+            action = Action(str(form.get("action", "")))
+        except ValueError:
+            raise HTTPException(400, f"unknown action {form.get('action')!r}") from None
+        if story not in story_ids(folder.path):
             raise HTTPException(400, f"no story {story!r} in {folder.path / STORIES_DIR}")
-        await self.edit(folder, lambda text: set_lead(text, story))
-        return RedirectResponse(issue_url(folder, persona=chosen.key), status_code=303)
+        await self.edit(apply_action, folder.path, action, story)
+        return RedirectResponse(issue_url(folder, persona=chosen.key) + f"#story-{story}", status_code=303)
 
-    async def edit(self, folder: IssueFolder, change: Callable[[str], str]) -> None:
+    async def edit(self, write: Callable[..., bool], *args: object) -> None:
         """Write an editor's choice, then wait (briefly) for the watcher to see it: the page we
         redirect to is then rendered after the change and is not told to reload a second time."""
         before = self.hub.token
         try:
-            changed = await run_in_threadpool(edit_issue_file, folder.path, change)
+            changed = await run_in_threadpool(write, *args)
         except DigestError as e:
             raise HTTPException(400, str(e)) from None
         if changed and self.watcher is not None:
@@ -194,6 +212,14 @@ class Preview:
             self.watcher.stop()
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.wait_for(task, timeout=5)
+
+
+def _same_site_referer(request: Request) -> str | None:
+    referer = request.headers.get("referer", "")
+    parts = urlsplit(referer)
+    if parts.netloc != urlsplit(str(request.base_url)).netloc:
+        return None
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 def story_ids(folder: Path) -> set[str]:
@@ -222,13 +248,18 @@ def create_preview_app(
         Route("/events", preview.events),
         Route(issue + "/email.html", preview.email_html),
         Route(issue + "/email.txt", preview.email_text),
-        Route(issue + "/lead", preview.pin_lead, methods=["POST"]),
+        Route(issue + "/choice", preview.choose, methods=["POST"]),
         Route(issue + "/", preview.issue_page),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     middleware = [Middleware(SameOriginPosts)]
     if allowed_hosts is not None:
         middleware.insert(0, Middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts)))
-    app = Starlette(routes=routes, middleware=middleware, lifespan=preview.lifespan)
+    app = Starlette(
+        routes=routes,
+        middleware=middleware,
+        lifespan=preview.lifespan,
+        exception_handlers={HTTPException: preview.error_page},
+    )
     app.state.preview = preview
     return app

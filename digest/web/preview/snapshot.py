@@ -12,7 +12,8 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from digest.build import render_folder
+from digest.build import render_composed
+from digest.compose import Composition, Reason
 from digest.config import IssueSettings, find_project_file, load_issue_config
 from digest.errors import DigestError, StoryFileError
 from digest.model import Issue, RenderedIssue
@@ -35,20 +36,27 @@ class Problem:
 
 @dataclass(frozen=True, slots=True)
 class StoryRow:
-    """A story as the preview lists it: where it sits and whether the editor pinned it."""
+    """A story as the preview lists it: where it sits, why (from the composer), what can be done."""
 
     id: str
     title: str
     kind: str
     place: str
-    pinned: bool
-    source: str
+    reason: str
+    detail: str
+    in_issue: bool = True
+    pinned: bool = False
+    excluded: bool = False
+    can_move_up: bool = False
+    can_move_down: bool = False
+    score: str = ""
 
 
 @dataclass(frozen=True)
 class IssueSnapshot:
     folder: IssueFolder
     rendered: RenderedIssue | None = None
+    composition: Composition | None = None
     settings: IssueSettings | None = None
     problems: tuple[Problem, ...] = ()
     watched: tuple[Path, ...] = ()
@@ -64,25 +72,54 @@ class IssueSnapshot:
         return self.rendered.issue if self.rendered else None
 
     @property
+    def warnings(self) -> tuple[str, ...]:
+        return self.composition.warnings if self.composition else ()
+
+    @property
     def stories(self) -> list[StoryRow]:
-        issue = self.issue
-        if issue is None:
-            return []
-        pinned = self.settings.lead if self.settings else None
-        rows = [_row(issue.lead, "Lead", pinned)]
-        rows += [_row(story, f"More from · {n}", pinned) for n, story in enumerate(issue.more_from, 1)]
-        return rows
+        """Every story: the lead, More from in order, then the ones left out."""
+        return story_rows(self.composition) if self.composition else []
 
 
-def _row(story, place: str, pinned: str | None) -> StoryRow:
-    return StoryRow(
-        id=story.id,
-        title=story.title,
-        kind=str(story.kind),
-        place=place,
-        pinned=story.id == pinned,
-        source=story.source,
-    )
+def story_rows(composition: Composition) -> list[StoryRow]:
+    placements = composition.placements
+    # Moves happen among a story's own kind: sponsored blocks keep their slots (compose.edits).
+    groups = {
+        kind: [p.story.id for p in placements[1:] if p.story.is_sponsored == kind] for kind in (True, False)
+    }
+    rows = []
+    for placement in placements:
+        story = placement.story
+        group = groups[story.is_sponsored]
+        where = group.index(story.id) if placement.position else -1
+        rows.append(
+            StoryRow(
+                id=story.id,
+                title=story.title,
+                kind=str(story.kind),
+                place="Lead" if placement.position == 0 else f"More from · {placement.position}",
+                reason=str(placement.reason),
+                detail=placement.detail,
+                pinned=placement.reason is Reason.PINNED,
+                can_move_up=where > 0,
+                can_move_down=0 <= where < len(group) - 1,
+                score=placement.score.describe() if placement.score else "",
+            )
+        )
+    for record in composition.left_out:
+        rows.append(
+            StoryRow(
+                id=record.story.id,
+                title=record.story.title,
+                kind=str(record.story.kind),
+                place="Left out",
+                reason=str(record.reason),
+                detail=record.detail,
+                in_issue=False,
+                excluded=record.reason is Reason.EXCLUDED,
+            )
+        )
+    return rows
 
 
 def fingerprint(paths: tuple[Path, ...]) -> Fingerprint:
@@ -151,7 +188,7 @@ def take_snapshot(folder: IssueFolder) -> IssueSnapshot:
     watched = _inputs(folder.path, config.theme_dir)
     before = fingerprint(watched)
     try:
-        rendered, _ = render_folder(folder.path)
+        rendered, _, composition = render_composed(folder.path)
     except StoryFileError as e:
         problems = _story_problems(folder.path, config.newsletter.timezone) or (Problem(e.message, e.where),)
         return _snapshot(folder, config.issue, problems=problems, watched=watched, before=before)
@@ -162,7 +199,9 @@ def take_snapshot(folder: IssueFolder) -> IssueSnapshot:
         log.exception("preview of %s failed", folder.path)
         problem = Problem(f"unexpected error while rendering: {type(e).__name__}: {e}", str(folder.path))
         return _snapshot(folder, config.issue, problems=(problem,), watched=watched, before=before)
-    return _snapshot(folder, config.issue, rendered=rendered, watched=watched, before=before)
+    return _snapshot(
+        folder, config.issue, rendered=rendered, composition=composition, watched=watched, before=before
+    )
 
 
 def _snapshot(
@@ -170,6 +209,7 @@ def _snapshot(
     settings: IssueSettings | None = None,
     *,
     rendered: RenderedIssue | None = None,
+    composition: Composition | None = None,
     problems: tuple[Problem, ...] = (),
     watched: tuple[Path, ...] | None = None,
     before: Fingerprint | None = None,
@@ -178,6 +218,7 @@ def _snapshot(
     return IssueSnapshot(
         folder=folder,
         rendered=rendered,
+        composition=composition,
         settings=settings,
         problems=problems,
         watched=watched,
