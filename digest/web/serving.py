@@ -55,5 +55,7 @@ def serve_app(app: ASGIApp, *, host: str, port: int, on_ready: Callable[[str], N
         on_ready(url_of(sock))
     try:
         server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass  # uvicorn has shut down cleanly and re-raised Ctrl-C for us: stopping is the intent
     finally:
         sock.close()
