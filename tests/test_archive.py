@@ -146,7 +146,8 @@ def test_an_empty_project_gives_an_empty_index_and_feed(tmp_path: Path):
     result = build_archive(tmp_path / "empty", tmp_path / "site")
     assert result.entries == ()
     assert "No issues yet" in (tmp_path / "site" / "index.html").read_text()
-    assert etree.parse(str(tmp_path / "site" / "feed.xml")).getroot().findall("a:entry", namespaces=ATOM) == []
+    feed = etree.parse(str(tmp_path / "site" / "feed.xml")).getroot()
+    assert feed.findall("a:entry", namespaces=ATOM) == []
 
 
 def test_the_cli_writes_the_archive_and_reports_errors_in_one_line(meridian_weeks: Path, tmp_path: Path):
