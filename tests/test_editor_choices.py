@@ -77,7 +77,7 @@ def test_an_issue_key_that_is_not_a_table_is_an_error():
         write_choices('issue = "oops"\n', choices())
 
 
-story_ids = st.sampled_from(["a", "b-2", "c.3", "d_4", "quote\"d", "ünï", "back\\slash"])
+story_ids = st.sampled_from(["a", "b-2", "c.3", "d_4", 'quote"d', "ünï", "back\\slash"])
 
 
 @settings(max_examples=80, deadline=None)

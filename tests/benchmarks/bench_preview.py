@@ -113,7 +113,10 @@ def main() -> None:
         hit = _median_ms(_timed(lambda: cache.get(folder), ROUNDS * 5))
         print(f"snapshot, cache hit (fingerprint check): {hit:.3f} ms  {hit / reference:.3f}x reference")
 
-        with RunningServer(create_preview_app(project)) as server, httpx.Client(timeout=10, limits=NO_KEEPALIVE) as client:
+        with (
+            RunningServer(create_preview_app(project)) as server,
+            httpx.Client(timeout=10, limits=NO_KEEPALIVE) as client,
+        ):
             page_url = f"{server.url}issues/meridian/"
             client.get(page_url)
             warm = _median_ms(_timed(lambda: client.get(page_url)))

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from urllib.parse import quote, urlencode, urlsplit
 
+import anyio
 import jinja2
 from sse_starlette import EventSourceResponse
 from starlette.applications import Starlette
@@ -196,7 +197,14 @@ class Preview:
 
     async def events(self, request: Request) -> Response:
         since = request.query_params.get("since", "")
-        return EventSourceResponse(self.hub.stream(since), ping=10, headers=NO_STORE)
+        stopping = anyio.Event()  # set by sse-starlette when the server shuts down
+        return EventSourceResponse(
+            self.hub.stream(since, stopping),
+            ping=10,
+            headers=NO_STORE,
+            shutdown_event=stopping,
+            shutdown_grace_period=1,
+        )
 
     @contextlib.asynccontextmanager
     async def lifespan(self, app: Starlette) -> AsyncIterator[None]:

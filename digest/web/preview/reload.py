@@ -13,6 +13,7 @@ import secrets
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 
+import anyio
 import watchfiles
 
 log = logging.getLogger(__name__)
@@ -49,12 +50,31 @@ class ChangeHub:
             await self._changed.wait_for(lambda: self.token != token)
             return self.token
 
-    async def stream(self, since: str) -> AsyncIterator[dict[str, str]]:
-        """Server-sent events: one "reload" each time the files change after `since`."""
-        token = since
-        while True:
-            token = await self.wait_past(token)
-            yield {"event": "reload", "data": token}
+    async def next_change(self, token: str, stop: anyio.Event) -> str | None:
+        """The token after the next change past `token`, or None if `stop` is set first."""
+        changed: list[str] = []
+        async with anyio.create_task_group() as group:
+
+            async def on_change() -> None:
+                changed.append(await self.wait_past(token))
+                group.cancel_scope.cancel()
+
+            async def on_stop() -> None:
+                await stop.wait()
+                group.cancel_scope.cancel()
+
+            group.start_soon(on_change)
+            group.start_soon(on_stop)
+        return changed[0] if changed else None
+
+    async def stream(self, since: str, stop: anyio.Event) -> AsyncIterator[dict[str, str]]:
+        """Server-sent events: one "reload" each time the files change after `since`, until `stop`
+        (the server shutting down: the stream then ends cleanly instead of being cut)."""
+        token: str | None = since
+        while token is not None:
+            token = await self.next_change(token, stop)
+            if token is not None:
+                yield {"event": "reload", "data": token}
 
 
 class FileWatcher:
