@@ -55,7 +55,7 @@ def _event_latency(server: RunningServer, story: Path) -> list[float]:
         token = httpx.get(server.url, timeout=10).text.split('data-reload-token="')[1].split('"')[0]
         got = threading.Event()
 
-        def listen(since: str = token) -> None:
+        def listen(since: str = token, got: threading.Event = got) -> None:
             with httpx.stream("GET", f"{server.url}events?since={since}", timeout=10) as response:
                 for line in response.iter_lines():
                     if line.startswith("event: reload"):

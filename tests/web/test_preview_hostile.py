@@ -36,10 +36,11 @@ def _yaml_string(value: str) -> str:
 
 def _page(root: Path, title: str, subject: str) -> str:
     (root / "issue").mkdir()
-    (root / "issue" / "issue.toml").write_text(
-        NEWSLETTER_TOML + f"\n[issue]\ndate = 2025-02-03\nsubject = {_toml_string(subject)}\n", encoding="utf-8"
+    settings = f"\n[issue]\ndate = 2025-02-03\nsubject = {_toml_string(subject)}\n"
+    (root / "issue" / "issue.toml").write_text(NEWSLETTER_TOML + settings, encoding="utf-8")
+    write_story(
+        root / "issue" / "stories", "hostile", f"title: {_yaml_string(title)}\nurl: https://x.example/"
     )
-    write_story(root / "issue" / "stories", "hostile", f"title: {_yaml_string(title)}\nurl: https://x.example/")
     preview = Preview(root, watch=False)
     folder = preview.folders()[0]
 
