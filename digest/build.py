@@ -9,6 +9,7 @@ from pathlib import Path
 from digest.compose import Composition, compose_config
 from digest.config import IssueConfig, load_issue_config
 from digest.deliver.message import build_message
+from digest.lint import LintReport, lint_rendered
 from digest.model import Issue, RenderedIssue, Story
 from digest.render import load_theme, render_issue
 from digest.sources import read_story_folder
@@ -23,6 +24,7 @@ class BuildResult:
     rendered: RenderedIssue
     files: dict[str, Path]
     timings: dict[str, float] = field(default_factory=dict)
+    lint: LintReport | None = None
     composition: Composition | None = None
     """Why each story is where it is, what was left out, and the composer's warnings."""
 
@@ -82,6 +84,9 @@ def write_outputs(rendered: RenderedIssue, out: Path) -> dict[str, Path]:
 def build_issue(folder: Path, out: Path, *, theme: Path | None = None) -> BuildResult:
     rendered, timings, composition = render_composed(folder, theme=theme)
     started = time.perf_counter()
+    report = lint_rendered(rendered, source=str(folder))
+    timings["lint"] = time.perf_counter() - started
+    started = time.perf_counter()
     files = write_outputs(rendered, out)
     timings["write"] = time.perf_counter() - started
-    return BuildResult(rendered=rendered, files=files, timings=timings, composition=composition)
+    return BuildResult(rendered=rendered, files=files, timings=timings, lint=report, composition=composition)

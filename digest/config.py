@@ -15,7 +15,7 @@ from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from digest.errors import ConfigError
-from digest.model import Newsletter
+from digest.model import LinkTagging, Newsletter
 from digest.validation import describe
 
 ISSUE_FILE = "issue.toml"
@@ -43,6 +43,27 @@ def check_address(value: str) -> str:
     return value
 
 
+class UtmSettings(_Table):
+    """``[newsletter.utm]``: UTM parameters on story links.
+
+    utm_campaign is the issue id and utm_content the slot (``lead``, ``more-3``, ``sponsored-1``).
+    """
+
+    enabled: bool = True
+    """Set to false to leave every link exactly as the story gave it."""
+    source: str = Field(default="", pattern=r"^[A-Za-z0-9._~-]*$")
+    """utm_source; empty means a slug of the newsletter's name, e.g. "meridian-daily"."""
+    medium: str = Field(default="email", min_length=1, pattern=r"^[A-Za-z0-9._~-]+$")
+    """utm_medium."""
+    sponsored: bool = True
+    """Tag sponsor links too: only appended, and a sponsor link already carrying utm_* is left alone."""
+
+    def to_model(self) -> LinkTagging:
+        return LinkTagging(
+            enabled=self.enabled, source=self.source, medium=self.medium, sponsored=self.sponsored
+        )
+
+
 class NewsletterSettings(_Table):
     name: str = Field(min_length=1)
     """The newsletter's name, shown in the header and as the sender's display name."""
@@ -59,6 +80,8 @@ class NewsletterSettings(_Table):
     reply_to: str = ""
     theme: str | None = None
     """A folder whose templates override the default theme file by file (relative to the file)."""
+    utm: UtmSettings = UtmSettings()
+    """UTM tagging of story links, ``[newsletter.utm]``."""
 
     _check_from = field_validator("from_address")(check_address)
 
@@ -94,6 +117,7 @@ class NewsletterSettings(_Table):
             lang=self.lang,
             timezone=self.timezone,
             reply_to=self.reply_to,
+            utm=self.utm.to_model(),
         )
 
 

@@ -34,3 +34,7 @@ class RenderError(DigestError):
 
 class ComposeError(DigestError):
     """The editor's choices or the stories cannot make an issue (an unknown id, no possible lead)."""
+
+
+class LintInputError(DigestError):
+    """`digest lint` was given something it cannot read: not an issue folder, .html or .eml file."""

@@ -52,6 +52,18 @@ class Story:
 
 
 @dataclass(frozen=True, slots=True)
+class LinkTagging:
+    """UTM parameters added to story links (``[newsletter.utm]``); see digest/render/links.py."""
+
+    enabled: bool = True
+    source: str = ""
+    """utm_source; empty means a slug of the newsletter's name."""
+    medium: str = "email"
+    sponsored: bool = True
+    """Tag sponsor links too (only ever by appending; a sponsor's own utm_* wins)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Newsletter:
     name: str
     publication: str
@@ -61,6 +73,7 @@ class Newsletter:
     lang: str = "en"
     timezone: str = "UTC"
     reply_to: str = ""
+    utm: LinkTagging = field(default_factory=LinkTagging)
 
 
 @dataclass(frozen=True, slots=True)

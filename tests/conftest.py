@@ -78,3 +78,13 @@ def sample_copy(tmp_path: Path):
         return target
 
     return copy
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's headless Chromium for the whole test session (Playwright's sync API allows only
+    one instance per thread, so the render judges and the preview tests share this one)."""
+    from tests.judges.browser import chromium
+
+    with chromium() as instance:
+        yield instance

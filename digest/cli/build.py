@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from digest.build import build_issue
+from digest.cli.lint import print_findings
 
 
 @click.command("build")
@@ -43,9 +44,13 @@ def build_command(issue_dir: Path, out: Path, theme: Path | None) -> None:
         table.add_row("left out", Text(f"{left_out} · see digest compose --explain"))
     table.add_row("html", f"{result.html_bytes / 1024:.1f} KB")
     table.add_row("written", Text(", ".join(str(p) for p in result.files.values())))
+    if result.lint is not None:
+        table.add_row("lint", result.lint.summary().removeprefix("lint: "))
     Console(soft_wrap=True).print(table)
     for warning in result.composition.warnings if result.composition else ():
         click.echo(f"warning: {warning}", err=True)
+    if result.lint is not None and result.lint.findings:
+        print_findings(result.lint, limit=10)
 
 
 def register(group: click.Group) -> None:

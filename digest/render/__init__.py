@@ -11,6 +11,7 @@ import jinja2
 from digest.errors import ThemeError
 from digest.model import Issue, RenderedIssue
 from digest.render.html import compile_mjml, finish_html, inline_css
+from digest.render.links import UtmTagger, slot_names
 from digest.render.theme import HTML_TEMPLATE, TEXT_TEMPLATE, Theme, load_theme
 
 __all__ = ["RecipientLinks", "Theme", "load_theme", "render_issue", "render_mjml", "render_text"]
@@ -36,6 +37,10 @@ def _context(issue: Issue, theme: Theme, links: RecipientLinks) -> dict[str, Any
         "links": links,
         "colors": theme.settings.get("colors", {}),
         "fonts": theme.settings.get("fonts", {}),
+        "dark": theme.settings.get("dark", {}),
+        "logo": theme.settings.get("logo", {}),
+        "slots": slot_names(issue),
+        "utm": UtmTagger.for_issue(issue),
     }
 
 

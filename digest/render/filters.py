@@ -10,6 +10,7 @@ from markupsafe import Markup
 
 from digest.markup import html_to_text, sanitize_html, wrap
 from digest.model import Image, Story
+from digest.render.links import UtmTagger
 
 TEXT_WIDTH = 78
 
@@ -48,9 +49,11 @@ def photo_line(image: Image | None) -> str:
     return f"[Photo] {image.caption}" if image.caption else f"[Photo: {image.credit}]"
 
 
-def track(url: str, slot: str, sponsored: bool = False) -> str:
-    """Hook for link tagging; the default theme leaves URLs as the story gave them."""
-    return url
+@jinja2.pass_context
+def track(context: jinja2.runtime.Context, url: str, slot: str, sponsored: bool = False) -> str:
+    """A story link with UTM parameters for its slot, when the issue's settings ask for them."""
+    tagger: UtmTagger | None = context.get("utm")
+    return tagger.tag(url, slot, sponsored=sponsored) if tagger is not None else url
 
 
 def install(env: jinja2.Environment) -> None:

@@ -21,7 +21,7 @@ from digest.project import IssueFolder
 from digest.web.preview import create_preview_app
 from digest.web.preview.snapshot import SnapshotCache
 from tests.conftest import SAMPLE_WEEKS
-from tests.web.conftest import CHROMIUM, CHROMIUM_FLAGS
+from tests.judges.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.web.servers import RunningServer
 
 ROUNDS = 20
@@ -79,7 +79,7 @@ def _browser_reload_latency(server: RunningServer, story: Path, page_url: str) -
 
     samples = []
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page()
         page.route(lambda url: not url.startswith("http://127.0.0.1:"), lambda route: route.abort())
         page.goto(page_url)
@@ -136,7 +136,7 @@ def main() -> None:
                 f"save -> reload event at the client: median {_median_ms(events):.0f} ms, "
                 f"max {max(events) * 1e3:.0f} ms ({RELOADS} saves)"
             )
-            if CHROMIUM.is_file():
+            if Path(CHROMIUM).is_file():
                 reloads = _browser_reload_latency(server, story, page_url)
                 print(
                     f"save -> page reloaded in Chromium: median {_median_ms(reloads):.0f} ms, "

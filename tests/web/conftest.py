@@ -1,9 +1,8 @@
 """Fixtures for the web tests: a project of issues in a temporary folder, the preview app served
-for real on 127.0.0.1, and Debian's Chromium driven by Playwright (never a downloaded browser)."""
+for real on 127.0.0.1, and a page in Debian's Chromium (the session's `browser`, tests/conftest.py)."""
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,19 +11,8 @@ import pytest
 
 from digest.web.preview import create_preview_app
 from tests.conftest import SAMPLE_WEEKS
+from tests.judges.browser import ARTIFACTS
 from tests.web.servers import RunningServer
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 
 # Story images live on the publisher's servers; tests have no network, so every remote image is
 # answered with this placeholder (same aspect as a typical lead photo) and nothing leaves the box.
@@ -59,24 +47,9 @@ def preview(project: Path) -> Iterator[RunningServer]:
         yield server
 
 
-@pytest.fixture(scope="session")
-def chromium():
-    if not CHROMIUM.is_file():
-        message = f"{CHROMIUM} is missing: apt-get install -y chromium (.ci/run installs it)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
-def page(chromium):
-    context = chromium.new_context(viewport={"width": 1440, "height": 1000})
+def page(browser):
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
 
     def placeholder(route) -> None:
         if route.request.resource_type == "image":

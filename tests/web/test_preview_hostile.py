@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import tempfile
 from pathlib import Path
 
@@ -11,6 +10,7 @@ from hypothesis import strategies as st
 from lxml import html as lxml_html
 
 from digest.web.preview.app import Preview
+from digest.web.preview.personas import DEFAULT_PERSONA
 from tests.conftest import NEWSLETTER_TOML, write_story
 
 HOSTILE = st.sampled_from(
@@ -43,18 +43,12 @@ def _page(root: Path, title: str, subject: str) -> str:
     )
     preview = Preview(root, watch=False)
     folder = preview.folders()[0]
-
-    async def render() -> str:
-        snapshot = await preview.snapshot(folder)
-        assert snapshot.ok, snapshot.problems
-        from digest.web.preview.personas import DEFAULT_PERSONA
-
-        response = preview.page(
-            "issue.html", snapshot=snapshot, folder=folder, persona=DEFAULT_PERSONA, email_html=""
-        )
-        return response.body.decode()
-
-    return asyncio.run(render())
+    snapshot = preview.cache.get(folder)
+    assert snapshot.ok, snapshot.problems
+    response = preview.page(
+        "issue.html", snapshot=snapshot, folder=folder, persona=DEFAULT_PERSONA, email_html=""
+    )
+    return response.body.decode()
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

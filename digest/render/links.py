@@ -1,0 +1,82 @@
+"""UTM tagging of story links, and the slot names (``lead``, ``more-3``, ``sponsored-1``) it reports.
+
+Tagging only ever appends: the story's own query string and fragment stay byte for byte, a
+parameter the URL already carries is never overwritten, and a sponsor link that already has any
+``utm_*`` parameter is left exactly as the sponsor gave it (their campaign tracking wins).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from digest.model import Issue, LinkTagging
+
+LEAD_SLOT = "lead"
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+_TAGGABLE_SCHEMES = frozenset({"http", "https"})
+
+
+def slug(text: str) -> str:
+    """ "The Tidewater Weekly" → "the-tidewater-weekly" (ASCII letters and digits only)."""
+    return _NOT_SLUG.sub("-", text.lower()).strip("-") or "newsletter"
+
+
+def slot_names(issue: Issue) -> dict[str, str]:
+    """Story id → slot: ``lead``; ``more-N`` by position in More from; ``sponsored-N`` by sponsor count."""
+    slots = {issue.lead.id: LEAD_SLOT}
+    sponsored = 0
+    for position, story in enumerate(issue.more_from, start=1):
+        if story.is_sponsored:
+            sponsored += 1
+            slots[story.id] = f"sponsored-{sponsored}"
+        else:
+            slots[story.id] = f"more-{position}"
+    return slots
+
+
+@dataclass(frozen=True, slots=True)
+class UtmTagger:
+    """The per-issue half of tagging: everything but the slot is fixed for the issue."""
+
+    settings: LinkTagging
+    source: str
+    campaign: str
+
+    @classmethod
+    def for_issue(cls, issue: Issue) -> UtmTagger:
+        settings = issue.newsletter.utm
+        return cls(
+            settings=settings,
+            source=settings.source or slug(issue.newsletter.name),
+            campaign=issue.issue_id,
+        )
+
+    def tag(self, url: str, slot: str, *, sponsored: bool = False) -> str:
+        if not self.settings.enabled or (sponsored and not self.settings.sponsored):
+            return url
+        parts = urlsplit(url)
+        if parts.scheme.lower() not in _TAGGABLE_SCHEMES or not parts.netloc:
+            return url
+        present = {key for key, _ in parse_qsl(parts.query, keep_blank_values=True)}
+        if sponsored and any(key.startswith("utm_") for key in present):
+            return url
+        wanted = {
+            "utm_source": self.source,
+            "utm_medium": self.settings.medium,
+            "utm_campaign": self.campaign,
+            "utm_content": slot,
+        }
+        extra = urlencode([(key, value) for key, value in wanted.items() if key not in present])
+        if not extra:
+            return url
+        query = f"{parts.query}&{extra}" if parts.query else extra
+        return urlunsplit(parts._replace(query=query))
+
+
+def untagged(url: str) -> str:
+    """The URL without utm_* parameters or fragment: what two links to one story have in common."""
+    parts = urlsplit(url)
+    kept = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not k.startswith("utm_")]
+    return urlunsplit(parts._replace(query=urlencode(kept), fragment=""))
