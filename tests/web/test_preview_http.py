@@ -41,7 +41,28 @@ def test_list_shows_every_issue_newest_first_with_date_subject_and_count(preview
     assert "2025-01-08" in meridian and "The Kremlin goes recruiting next door" in meridian
     counts = [row.xpath("string(td[contains(@class, 'num')])").strip() for row in rows]
     assert counts == ["6", "8"]
-    assert all("renders" in row.text_content() for row in rows)
+    assert all("lint clean" in row.text_content() for row in rows)
+
+
+def test_lint_findings_show_on_the_issue_page_and_in_the_list(preview, meridian):
+    toml = meridian / "issue.toml"
+    long_subject = "An unusually long subject line that a phone's inbox row will certainly cut off"
+    toml.write_text(toml.read_text().replace("[issue]", f'[issue]\nsubject = "{long_subject}"'))
+    write_story(meridian / "stories", "plain-http", 'title: "Old link"\nurl: "http://old.example/story"')
+
+    listing = doc(get(preview, "/"))
+    status = listing.xpath(f"string(//tr[@data-key='{MERIDIAN_KEY}']//td[@class='status'])")
+    assert "2 warnings" in status and "error" not in status
+    tidewater = listing.xpath(f"string(//tr[@data-key='{TIDEWATER_KEY}']//td[@class='status'])")
+    assert "lint clean" in tidewater
+
+    page = doc(get(preview, f"/issues/{MERIDIAN_KEY}/"))
+    findings = {row.get("data-code"): row for row in page.xpath("//tr[contains(@class, 'finding')]")}
+    assert set(findings) == {"subject-too-long", "link-not-https"}
+    too_long = findings["subject-too-long"].text_content()
+    assert "warning" in too_long and "Shorten [issue] subject" in too_long
+    assert "http://old.example/story" in findings["link-not-https"].text_content()
+    assert "lint: 0 errors, 2 warnings" in page.xpath("string(//section[@class='lint']//h2)")
 
 
 def test_issue_page_shows_inbox_row_both_frames_and_the_text_part(preview, meridian):

@@ -16,6 +16,7 @@ from digest.build import render_composed
 from digest.compose import Composition, Reason
 from digest.config import IssueSettings, find_project_file, load_issue_config
 from digest.errors import DigestError, StoryFileError
+from digest.lint import LintReport, lint_rendered
 from digest.model import Issue, RenderedIssue
 from digest.project import IssueFolder
 from digest.render.theme import default_theme_dir
@@ -57,6 +58,8 @@ class IssueSnapshot:
     folder: IssueFolder
     rendered: RenderedIssue | None = None
     composition: Composition | None = None
+    lint: LintReport | None = None
+    """The preflight checks `digest lint` runs, over this render."""
     settings: IssueSettings | None = None
     problems: tuple[Problem, ...] = ()
     watched: tuple[Path, ...] = ()
@@ -200,7 +203,13 @@ def take_snapshot(folder: IssueFolder) -> IssueSnapshot:
         problem = Problem(f"unexpected error while rendering: {type(e).__name__}: {e}", str(folder.path))
         return _snapshot(folder, config.issue, problems=(problem,), watched=watched, before=before)
     return _snapshot(
-        folder, config.issue, rendered=rendered, composition=composition, watched=watched, before=before
+        folder,
+        config.issue,
+        rendered=rendered,
+        composition=composition,
+        lint=lint_rendered(rendered, source=str(folder.path)),
+        watched=watched,
+        before=before,
     )
 
 
@@ -210,6 +219,7 @@ def _snapshot(
     *,
     rendered: RenderedIssue | None = None,
     composition: Composition | None = None,
+    lint: LintReport | None = None,
     problems: tuple[Problem, ...] = (),
     watched: tuple[Path, ...] | None = None,
     before: Fingerprint | None = None,
@@ -219,6 +229,7 @@ def _snapshot(
         folder=folder,
         rendered=rendered,
         composition=composition,
+        lint=lint,
         settings=settings,
         problems=problems,
         watched=watched,
