@@ -9,6 +9,7 @@ from pathlib import Path
 from digest.compose import Composition, compose_config
 from digest.config import IssueConfig, load_issue_config
 from digest.deliver.message import build_message
+from digest.gather import gather_issue_stories
 from digest.lint import LintReport, lint_rendered
 from digest.model import Issue, RenderedIssue, Story
 from digest.render import load_theme, render_issue
@@ -38,6 +39,8 @@ class BuildResult:
 
 
 def load_stories(config: IssueConfig) -> list[Story]:
+    if config.gathering.sources:  # the week from [[sources]], plus the folder's own stories/
+        return gather_issue_stories(config)
     return read_story_folder(config.stories_dir, timezone=config.newsletter.timezone)
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from itertools import pairwise
@@ -12,10 +14,11 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from digest.errors import ConfigError
-from digest.model import LinkTagging, Newsletter
+from digest.model import DEFAULT_TEASER_LENGTH, LinkTagging, Newsletter, Source, SourceKind, SourceRules
+from digest.sources.http import DEFAULT_MAX_BYTES, HttpPolicy
 from digest.validation import describe
 
 ISSUE_FILE = "issue.toml"
@@ -211,11 +214,143 @@ class ComposeSettings(_Table):
     _check_sections = field_validator("section_order")(unique_items)
 
 
+# --- gather: [[sources]] and [gather] (digest.toml or issue.toml) --------------------------------
+
+STATE_DIR = ".digest"
+STATE_DIR_ENV = "DIGEST_STATE_DIR"
+
+
+class SourceSettings(_Table):
+    """One [[sources]] table: a feed or a folder of story files, and how to read it."""
+
+    feed: str | None = None
+    """An RSS, Atom or JSON Feed: an http(s) URL or a file path (relative to this file)."""
+    folder: str | None = Field(default=None, validate_default=True)
+    """A folder of story files (relative to this file)."""
+    name: str = ""
+    """How reports and stories name the source; defaults to the URL or path."""
+    sponsored_if_category: list[str] = []
+    """Entries in any of these categories are sponsored (a string or a list; case-insensitive)."""
+    sponsored_if_match: str | None = None
+    """A regular expression: entries whose title or link matches it are sponsored."""
+    sponsor: str = ""
+    """The sponsor's name for this source's sponsored entries (default: the entry's author)."""
+    section: str = ""
+    """A section for every story from this source (default: the entry's first category)."""
+    teaser_length: int = Field(default=DEFAULT_TEASER_LENGTH, ge=20, le=2000)
+    """Characters of plain text in a story's teaser, cut at a word boundary."""
+
+    @field_validator("sponsored_if_category", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: object) -> object:
+        return [value] if isinstance(value, str) else value
+
+    @field_validator("sponsored_if_match")
+    @classmethod
+    def _check_pattern(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as e:
+                raise ValueError(f"not a regular expression: {e}") from None
+        return value
+
+    @field_validator("feed")
+    @classmethod
+    def _check_feed(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip()
+        scheme = urlsplit(value).scheme.lower()
+        if not value:
+            raise ValueError("must not be empty")
+        if len(scheme) > 1 and scheme not in ("http", "https"):  # one letter: a Windows drive
+            raise ValueError("must be an http(s) URL or a file path")
+        if scheme in ("http", "https") and not urlsplit(value).netloc:
+            raise ValueError("must be an absolute http(s) URL")
+        return value
+
+    @field_validator("folder")
+    @classmethod
+    def _feed_or_folder(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if "feed" not in info.data:
+            return value  # feed itself is invalid, and says so
+        if value is None and info.data["feed"] is None:
+            raise ValueError('a source needs feed = "PATH or URL" or folder = "PATH"')
+        if value is not None and info.data["feed"] is not None:
+            raise ValueError("give feed or folder, not both")
+        return value
+
+    def to_source(self, base_dir: Path) -> Source:
+        rules = SourceRules(
+            sponsored_if_category=tuple(self.sponsored_if_category),
+            sponsored_if_match=(
+                re.compile(self.sponsored_if_match, re.IGNORECASE) if self.sponsored_if_match else None
+            ),
+            sponsor=self.sponsor.strip(),
+            section=self.section.strip(),
+            teaser_length=self.teaser_length,
+        )
+        if self.folder is not None:
+            location = str((base_dir / Path(self.folder).expanduser()).resolve())
+            return Source(kind=SourceKind.FOLDER, location=location, name=self.name.strip(), rules=rules)
+        assert self.feed is not None
+        location = self.feed
+        if not location.lower().startswith(("http://", "https://")):
+            location = str((base_dir / Path(location).expanduser()).resolve())
+        return Source(kind=SourceKind.FEED, location=location, name=self.name.strip(), rules=rules)
+
+
+class GatherSettings(_Table):
+    """[gather]: the week's window and how politely feeds are fetched."""
+
+    days: int = Field(default=7, ge=1, le=366)
+    """How many days before the send time an issue covers."""
+    send_time: dt.time = dt.time(0, 0)
+    """The issue's send time on its date, in the newsletter's timezone ("08:00"); the window ends here."""
+    state_dir: str | None = None
+    """Folder for the HTTP cache and the first-seen log (default: .digest next to digest.toml)."""
+    timeout: float = Field(default=10.0, gt=0, le=300)
+    """Seconds to connect, and of silence while reading, before a feed counts as timed out."""
+    retries: int = Field(default=2, ge=0, le=10)
+    """Extra attempts after a timeout, a dropped connection or a 5xx/429 answer."""
+    max_bytes: int = Field(default=DEFAULT_MAX_BYTES, ge=1024)
+    """The largest feed accepted (default 10 MB); anything longer is abandoned while downloading."""
+
+    def http_policy(self) -> HttpPolicy:
+        return HttpPolicy(timeout=self.timeout, retries=self.retries, max_bytes=self.max_bytes)
+
+
+@dataclass(frozen=True, slots=True)
+class GatherConfig:
+    """What gather needs, from whichever files declared it."""
+
+    sources: tuple[Source, ...] = ()
+    settings: GatherSettings = field(default_factory=GatherSettings)
+    timezone: str = "UTC"
+    state_dir: Path = Path(STATE_DIR)
+    issue_date: dt.date | None = None
+    """Set when the config is an issue: the window then ends at its send time."""
+
+
+def state_dir_for(settings: GatherSettings, declared_in: Path, default_base: Path) -> Path:
+    """$DIGEST_STATE_DIR, else [gather] state_dir (relative to its file), else .digest/ by the config."""
+    override = os.environ.get(STATE_DIR_ENV, "").strip()
+    if override:
+        return Path(override).expanduser().resolve()
+    if settings.state_dir:
+        return (declared_in / Path(settings.state_dir).expanduser()).resolve()
+    return (default_base / STATE_DIR).resolve()
+
+
 class IssueFile(_Table):
     newsletter: NewsletterSettings
     issue: IssueSettings
     compose: ComposeSettings = ComposeSettings()
     stories: dict[str, StoryOverride] = {}
+    sources: list[SourceSettings] = []
+    """Where the week's stories come from, besides the folder's own stories/."""
+    gather: GatherSettings = GatherSettings()
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,6 +365,8 @@ class IssueConfig:
     compose: ComposeSettings = field(default_factory=ComposeSettings)
     story_overrides: dict[str, StoryOverride] = field(default_factory=dict)
     """`[stories.<id>]` tables of issue.toml, by story id."""
+    gathering: GatherConfig = GatherConfig()
+    """[[sources]] and [gather]; with no sources, the stories/ folder is the whole week."""
 
     @property
     def stories_dir(self) -> Path:
@@ -278,7 +415,7 @@ def load_issue_config(folder: Path, *, theme: Path | None = None) -> IssueConfig
     if not isinstance(issue_newsletter, dict):
         raise ConfigError("[newsletter] must be a table", where=issue_path)
     newsletter_raw.update(issue_newsletter)
-    merged = {**raw_issue, "newsletter": newsletter_raw}
+    merged = {**raw_issue, "newsletter": newsletter_raw, **_gather_tables(raw_project, raw_issue)}
     project_compose = raw_project.get("compose")
     if project_compose is not None:
         # [compose] may be set once for the whole project; an issue's own keys win one by one.
@@ -307,4 +444,79 @@ def load_issue_config(folder: Path, *, theme: Path | None = None) -> IssueConfig
         project_file=project_path,
         compose=parsed.compose,
         story_overrides=dict(parsed.stories),
+        gathering=_issue_gathering(parsed, raw_issue, issue_path, project_path),
+    )
+
+
+def _gather_tables(raw_project: dict[str, Any], raw_issue: dict[str, Any]) -> dict[str, Any]:
+    """digest.toml's [[sources]] unless issue.toml lists its own; [gather] merged key by key."""
+    tables: dict[str, Any] = {}
+    if "sources" not in raw_issue and "sources" in raw_project:
+        tables["sources"] = raw_project["sources"]
+    project_gather, issue_gather = raw_project.get("gather", {}), raw_issue.get("gather", {})
+    if isinstance(project_gather, dict) and isinstance(issue_gather, dict):
+        if project_gather or issue_gather:
+            tables["gather"] = {**project_gather, **issue_gather}
+    elif "gather" not in raw_issue:
+        tables["gather"] = project_gather  # not a table: validation says so, naming the key
+    return tables
+
+
+def _issue_gathering(
+    parsed: IssueFile, raw_issue: dict[str, Any], issue_path: Path, project_path: Path | None
+) -> GatherConfig:
+    folder = issue_path.parent
+    project_dir = project_path.parent if project_path is not None else folder
+    sources_base = folder if "sources" in raw_issue else project_dir
+    issue_gather = raw_issue.get("gather", {})
+    state_declared_in = folder if "state_dir" in issue_gather else project_dir
+    return GatherConfig(
+        sources=tuple(s.to_source(sources_base) for s in parsed.sources),
+        settings=parsed.gather,
+        timezone=parsed.newsletter.timezone,
+        state_dir=state_dir_for(parsed.gather, state_declared_in, project_dir),
+        issue_date=parsed.issue.date,
+    )
+
+
+class ProjectGatherFile(_Table):
+    """The parts of a digest.toml gather reads; its other tables belong to other commands."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+
+    newsletter: NewsletterSettings | None = None
+    sources: list[SourceSettings] = []
+    gather: GatherSettings = GatherSettings()
+
+
+def load_gather_config(path: Path | None = None, *, cwd: Path | None = None) -> GatherConfig:
+    """Sources and settings for `digest gather`, from an issue.toml, a digest.toml or neither.
+
+    ``path`` may be either file or an issue folder. Without one: ./issue.toml if present, else
+    the nearest digest.toml at or above ``cwd``, else no sources (they come from the command line).
+    """
+    cwd = (cwd or Path.cwd()).resolve()
+    if path is None:
+        if (cwd / ISSUE_FILE).is_file():
+            return load_issue_config(cwd).gathering
+        path = find_project_file(cwd)
+        if path is None:
+            return GatherConfig(state_dir=state_dir_for(GatherSettings(), cwd, cwd))
+    path = path.resolve()
+    if path.is_dir():
+        if (path / ISSUE_FILE).is_file():
+            return load_issue_config(path).gathering
+        path = path / PROJECT_FILE
+    raw = read_toml(path)
+    if path.name == ISSUE_FILE or "issue" in raw:
+        return load_issue_config(path.parent).gathering
+    try:
+        parsed = ProjectGatherFile.model_validate(raw)
+    except ValidationError as e:
+        raise ConfigError("\n  ".join(["invalid settings:", *describe(e)]), where=path) from None
+    return GatherConfig(
+        sources=tuple(s.to_source(path.parent) for s in parsed.sources),
+        settings=parsed.gather,
+        timezone=parsed.newsletter.timezone if parsed.newsletter else "UTC",
+        state_dir=state_dir_for(parsed.gather, path.parent, path.parent),
     )

@@ -38,3 +38,7 @@ class ComposeError(DigestError):
 
 class LintInputError(DigestError):
     """`digest lint` was given something it cannot read: not an issue folder, .html or .eml file."""
+
+
+class SourceError(DigestError):
+    """A feed or story folder cannot be gathered: unreachable, timed out, too large, not a feed."""

@@ -141,7 +141,10 @@ def summary_text(fragment: str) -> str:
     """Sanitised summary HTML as one line of plain text (for teasers and preheaders)."""
     if not fragment.strip():
         return ""
-    return fold_whitespace(lxml_html.fragment_fromstring(fragment, create_parent="div").text_content())
+    root = lxml_html.fragment_fromstring(fragment, create_parent="div")
+    for block in root.iter("p", "li", "br"):  # "one.</p><p>Two" reads "one. Two", not "one.Two"
+        block.tail = " " + (block.tail or "")
+    return fold_whitespace(root.text_content())
 
 
 def wrap(text: str, width: int = 78, indent: str = "") -> str:

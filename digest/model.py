@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
@@ -41,6 +42,8 @@ class Story:
     """Running time of a video, e.g. "4:32", where known."""
     source: str = ""
     """Where the story came from: a file path or a feed name."""
+    teaser: str = ""
+    """The summary as one line of plain text, cut at a word boundary (feeds set it; may be empty)."""
 
     @property
     def is_sponsored(self) -> bool:
@@ -107,3 +110,48 @@ class RenderedIssue:
     text: str
     timings: dict[str, float] = field(default_factory=dict, compare=False)
     """Seconds spent per render stage, for benchmarks and the build summary."""
+
+
+# Where stories come from: the sources gather reads (declared as [[sources]] in the config).
+
+DEFAULT_TEASER_LENGTH = 160
+
+
+class SourceKind(StrEnum):
+    FEED = "feed"
+    """RSS, Atom or JSON Feed, from a local file or an http(s) URL."""
+    FOLDER = "folder"
+    """A folder of story files (Markdown with YAML front matter)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRules:
+    """How one source's entries become stories, beyond what the entries say themselves."""
+
+    sponsored_if_category: tuple[str, ...] = ()
+    """Entries in any of these categories (case-insensitive) are sponsored."""
+    sponsored_if_match: re.Pattern[str] | None = None
+    """Entries whose title or link matches this pattern are sponsored."""
+    sponsor: str = ""
+    """The sponsor's name for sponsored entries; otherwise the entry's author names the sponsor."""
+    section: str = ""
+    """A section for every story from this source; otherwise the entry's first category."""
+    teaser_length: int = DEFAULT_TEASER_LENGTH
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    kind: SourceKind
+    location: str
+    """An http(s) URL or an absolute path."""
+    name: str = ""
+    rules: SourceRules = SourceRules()
+
+    @property
+    def label(self) -> str:
+        """How reports and stories name the source: its configured name, else where it lives."""
+        return self.name or self.location
+
+    @property
+    def is_remote(self) -> bool:
+        return self.location.lower().startswith(("http://", "https://"))

@@ -10,6 +10,7 @@ from digest import __version__
 from digest.cli import archive as archive_commands
 from digest.cli import build as build_commands
 from digest.cli import compose as compose_commands
+from digest.cli import gather as gather_commands
 from digest.cli import lint as lint_commands
 from digest.cli import preview as preview_commands
 from digest.errors import DigestError
@@ -33,5 +34,12 @@ def main() -> None:
 
 
 # One module per command (group); each registers itself here.
-for module in (build_commands, compose_commands, lint_commands, preview_commands, archive_commands):
+for module in (
+    build_commands,
+    compose_commands,
+    lint_commands,
+    gather_commands,
+    preview_commands,
+    archive_commands,
+):
     module.register(main)

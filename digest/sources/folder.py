@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -12,9 +13,10 @@ import frontmatter
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from digest.errors import StoryFileError
-from digest.markup import fold_whitespace, markdown_to_html
+from digest.errors import SourceError, StoryFileError
+from digest.markup import fold_whitespace, markdown_to_html, summary_text, teaser
 from digest.model import Image, Story, StoryKind
+from digest.sources.base import ReadContext, ReadResult
 from digest.validation import describe
 
 STORY_SUFFIXES = (".md", ".markdown")
@@ -147,3 +149,26 @@ def read_story_folder(folder: Path, *, timezone: str = "UTC") -> list[Story]:
         raise StoryFileError("story folder not found", where=folder)
     paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in STORY_SUFFIXES and p.is_file())
     return [read_story_file(p, timezone=timezone) for p in paths]
+
+
+class StoryFolderReader:
+    """A folder of story files as a gather source: a bad file is reported and skipped, not fatal."""
+
+    format = "folder"
+
+    def read(self, folder: Path, context: ReadContext) -> ReadResult:
+        if not folder.is_dir():
+            raise SourceError("story folder not found")
+        paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in STORY_SUFFIXES and p.is_file())
+        result = ReadResult(entries=len(paths))
+        for path in paths:
+            try:
+                story = read_story_file(path, timezone=context.timezone.key)
+            except StoryFileError as e:
+                result.warnings.append(f"skipped {path.name}: {e.message}")
+                result.dropped["invalid story file"] += 1
+                continue
+            plain = summary_text(story.summary)
+            short = teaser(plain, context.source.rules.teaser_length)
+            result.stories.append(replace(story, source=context.source.label, teaser=short))
+        return result

@@ -1,0 +1,77 @@
+"""What every reader shares: the source it reads, the document it gets, and what it gives back."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email.message import Message
+from typing import ClassVar, Protocol
+from zoneinfo import ZoneInfo
+
+from digest.model import Source, Story
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """The bytes of one feed, and what the transport said about them."""
+
+    body: bytes
+    location: str
+    """Where the bytes came from: the final URL after redirects, or the file path."""
+    content_type: str = ""
+    """The HTTP Content-Type header (may carry a charset); empty for local files."""
+    fetched: str = "file"
+    """How we got it: "file", "200" or "304 (cached copy)"."""
+
+    @property
+    def charset(self) -> str:
+        """The charset the Content-Type header declares, if any."""
+        if not self.content_type:
+            return ""
+        message = Message()
+        message["content-type"] = self.content_type
+        return str(message.get_param("charset") or "")
+
+    @property
+    def base_url(self) -> str:
+        """What relative links resolve against when the feed names no site link of its own."""
+        return self.location if self.location.lower().startswith(("http://", "https://")) else ""
+
+
+@dataclass(frozen=True, slots=True)
+class ReadContext:
+    """Everything a reader needs besides the document: the source's rules and the newsletter's zone."""
+
+    source: Source
+    timezone: ZoneInfo
+    outside: Callable[[dt.datetime], str] = lambda when: ""
+    """Why a dated entry falls outside the wanted window ("" when it is inside). Readers use it to
+    count such entries as dropped without turning them into stories (most of a feed, most weeks)."""
+
+    def skip_reason(self, published: dt.datetime | None) -> str:
+        if published is None:
+            return ""  # undated: gather dates it by when it was first seen
+        return self.outside(published if published.tzinfo else published.replace(tzinfo=self.timezone))
+
+
+@dataclass(slots=True)
+class ReadResult:
+    """What a reader made of one source. Entries it could not use are counted by reason."""
+
+    stories: list[Story] = field(default_factory=list)
+    entries: int = 0
+    """How many entries (or story files) the source held."""
+    dropped: Counter[str] = field(default_factory=Counter)
+    warnings: list[str] = field(default_factory=list)
+
+
+class FeedReader(Protocol):
+    """One feed format. The registry asks each reader in turn whether a document is its kind."""
+
+    format: ClassVar[str]
+
+    def accepts(self, document: Document) -> bool: ...
+
+    def read(self, document: Document, context: ReadContext) -> ReadResult: ...

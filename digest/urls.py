@@ -1,0 +1,66 @@
+"""Links from feeds: resolved, stripped of trackers, and reduced to a key that spots duplicates."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+# Query parameters that say how someone arrived, never which page it is.
+TRACKING_PARAMETERS = frozenset({"fbclid", "gclid", "mc_cid", "mc_eid"})
+TRACKING_PREFIXES = ("utm_",)
+_ASCII_SPACE_OR_CONTROL = re.compile(r"[\x00-\x20\x7f]")
+
+
+def _is_tracking(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in TRACKING_PARAMETERS or lowered.startswith(TRACKING_PREFIXES)
+
+
+def absolute_http_url(value: str, base: str = "") -> str:
+    """``value`` resolved against ``base``; empty unless the result is an absolute http(s) URL."""
+    value = value.strip()
+    if not value or _ASCII_SPACE_OR_CONTROL.search(value):
+        return ""  # spaces, line separators and control characters have no place inside a link
+    if not value.isascii() and any(unicodedata.category(c)[0] in "ZC" for c in value):
+        return ""
+    try:
+        already_absolute = value[:8].lower().startswith(("http://", "https://"))
+        resolved = urljoin(base, value) if base and not already_absolute else value
+        parts = urlsplit(resolved)
+    except ValueError:  # e.g. an invalid IPv6 literal
+        return ""
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return ""
+    return resolved
+
+
+def without_tracking(url: str) -> str:
+    """The link with utm_*, fbclid and similar parameters removed; everything else as given."""
+    parts = urlsplit(url)
+    if not parts.query:
+        return url
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)]
+    return urlunsplit(parts._replace(query=urlencode(query, doseq=True)))
+
+
+def canonical_url(url: str) -> str:
+    """A key equal for links to the same page: no trackers, fragment, trailing slash or default port.
+
+    Only for comparing: the scheme is folded to https and the host lowercased, and the remaining
+    query parameters are sorted.
+    """
+    try:
+        parts = urlsplit(url.strip())
+        host = (parts.hostname or "").lower()
+        port = parts.port
+    except ValueError:
+        return url.strip()
+    scheme = parts.scheme.lower()
+    if port is not None and not (scheme == "http" and port == 80) and not (scheme == "https" and port == 443):
+        host = f"{host}:{port}"
+    path = parts.path.rstrip("/")
+    query = sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k))
+    if scheme in ("http", "https"):
+        scheme = "https"
+    return urlunsplit((scheme, host, path, urlencode(query), ""))
