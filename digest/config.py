@@ -9,7 +9,7 @@ import tomllib
 from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -83,6 +83,10 @@ class NewsletterSettings(_Table):
     reply_to: str = ""
     theme: str | None = None
     """A folder whose templates override the default theme file by file (relative to the file)."""
+    secret_file: str | None = None
+    """File holding the unsubscribe-link signing secret (relative to the file); DIGEST_SECRET wins."""
+    unsubscribe_mailto: str = ""
+    """Mailbox named in List-Unsubscribe's mailto: link; defaults to the from address."""
     utm: UtmSettings = UtmSettings()
     """UTM tagging of story links, ``[newsletter.utm]``."""
 
@@ -92,6 +96,16 @@ class NewsletterSettings(_Table):
     @classmethod
     def _check_reply_to(cls, value: str) -> str:
         return check_address(value) if value else value
+
+    @field_validator("unsubscribe_mailto")
+    @classmethod
+    def _check_unsubscribe_mailto(cls, value: str) -> str:
+        if not value:
+            return value
+        check_address(value)
+        from email.utils import parseaddr
+
+        return parseaddr(value)[1]
 
     @field_validator("base_url")
     @classmethod
@@ -212,6 +226,66 @@ class ComposeSettings(_Table):
         return slots
 
     _check_sections = field_validator("section_order")(unique_items)
+
+
+class StoreSettings(_Table):
+    path: str = "digest.db"
+    """The SQLite file of subscribers and the send log (relative to the file that sets it;
+    when no file does: next to digest.toml, or in the current folder without one)."""
+
+
+class SmtpSettings(_Table):
+    host: str = ""
+    """The relay to send through; DIGEST_SMTP_HOST overrides it. Needed for real sends only."""
+    port: int | None = Field(default=None, ge=1, le=65535)
+    """Default by security: 587 (starttls), 465 (tls), 25 (none). DIGEST_SMTP_PORT overrides it."""
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    username: str = ""
+    """Log in (AUTH) as this user; the password comes only from DIGEST_SMTP_PASSWORD."""
+    concurrency: int = Field(default=4, ge=1, le=64)
+    """SMTP connections used in parallel."""
+    rate: float = Field(default=0, ge=0)
+    """At most this many messages per second over all connections; 0 means no limit."""
+    timeout: float = Field(default=60, gt=0)
+    """Seconds to wait for the server at any step before treating the attempt as failed."""
+    retries: int = Field(default=5, ge=0, le=20)
+    """Further attempts after a temporary failure (4xx, dropped connection, timeout)."""
+    retry_delay: float = Field(default=2.0, ge=0)
+    """Seconds before the first retry; each further retry waits twice as long (with jitter)."""
+
+    @property
+    def effective_port(self) -> int:
+        return self.port or {"starttls": 587, "tls": 465, "none": 25}[self.security]
+
+
+class DkimSettings(_Table):
+    selector: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    """The DNS selector: the public key is published at <selector>._domainkey.<domain>."""
+    key_file: str = Field(min_length=1)
+    """PEM RSA private key, relative to the file that sets it."""
+    domain: str = ""
+    """Signing domain (d=); defaults to the from address's domain."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeliverySettings:
+    """[store], [smtp], [dkim] and the secret file, with their paths resolved."""
+
+    store_path: Path
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    dkim: DkimSettings | None = None
+    dkim_key_file: Path | None = None
+    secret_file: Path | None = None
+    unsubscribe_mailto: str = ""
+
+
+DELIVERY_TABLES = ("store", "smtp", "dkim")
+
+
+class DeliveryTables(_Table):
+    store: StoreSettings = StoreSettings()
+    smtp: SmtpSettings = SmtpSettings()
+    dkim: DkimSettings | None = None
 
 
 # --- gather: [[sources]] and [gather] (digest.toml or issue.toml) --------------------------------
@@ -346,6 +420,9 @@ def state_dir_for(settings: GatherSettings, declared_in: Path, default_base: Pat
 class IssueFile(_Table):
     newsletter: NewsletterSettings
     issue: IssueSettings
+    store: StoreSettings = StoreSettings()
+    smtp: SmtpSettings = SmtpSettings()
+    dkim: DkimSettings | None = None
     compose: ComposeSettings = ComposeSettings()
     stories: dict[str, StoryOverride] = {}
     sources: list[SourceSettings] = []
@@ -362,6 +439,8 @@ class IssueConfig:
     issue: IssueSettings
     theme_dir: Path | None
     project_file: Path | None
+    delivery: DeliverySettings | None = None
+    """Where subscribers live and how mail goes out; None only for configs built by hand."""
     compose: ComposeSettings = field(default_factory=ComposeSettings)
     story_overrides: dict[str, StoryOverride] = field(default_factory=dict)
     """`[stories.<id>]` tables of issue.toml, by story id."""
@@ -425,6 +504,7 @@ def load_issue_config(folder: Path, *, theme: Path | None = None) -> IssueConfig
         merged["compose"] = (
             {**project_compose, **issue_compose} if isinstance(issue_compose, dict) else issue_compose
         )
+    merged.update(_merge_delivery_tables(raw_project, raw_issue, issue_path))
 
     try:
         parsed = IssueFile.model_validate(merged)
@@ -436,6 +516,14 @@ def load_issue_config(folder: Path, *, theme: Path | None = None) -> IssueConfig
     if theme_dir is None and parsed.newsletter.theme:
         base = newsletter_origin.parent if "theme" not in issue_newsletter else folder
         theme_dir = (base / parsed.newsletter.theme).resolve()
+    layers = [(raw_project, project_path.parent)] if project_path is not None else []
+    layers.append((raw_issue, folder))
+    delivery = _resolve_delivery(
+        DeliveryTables(store=parsed.store, smtp=parsed.smtp, dkim=parsed.dkim),
+        parsed.newsletter,
+        layers,
+        default_dir=project_path.parent if project_path is not None else Path.cwd(),
+    )
     return IssueConfig(
         folder=folder,
         newsletter=parsed.newsletter.to_model(),
@@ -444,7 +532,132 @@ def load_issue_config(folder: Path, *, theme: Path | None = None) -> IssueConfig
         project_file=project_path,
         compose=parsed.compose,
         story_overrides=dict(parsed.stories),
+        delivery=delivery,
         gathering=_issue_gathering(parsed, raw_issue, issue_path, project_path),
+    )
+
+
+# --- [store], [smtp], [dkim]: digest.toml, overridden table by table by an issue.toml -------------
+
+
+def _merge_delivery_tables(
+    project: dict[str, Any], issue: dict[str, Any], issue_path: Path
+) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for table in DELIVERY_TABLES:
+        values = {}
+        for raw in (project, issue):
+            section = raw.get(table)
+            if section is None:
+                continue
+            if not isinstance(section, dict):
+                raise ConfigError(f"[{table}] must be a table", where=issue_path)
+            values.update(section)
+        if values:
+            merged[table] = values
+    return merged
+
+
+def _declared_in(layers: list[tuple[dict[str, Any], Path]], table: str, key: str) -> Path | None:
+    """The folder of the last file that sets [table] key: relative paths are relative to it."""
+    found = None
+    for raw, folder in layers:
+        section = raw.get(table)
+        if isinstance(section, dict) and key in section:
+            found = folder
+    return found
+
+
+def _resolve_delivery(
+    tables: DeliveryTables,
+    newsletter: NewsletterSettings | None,
+    layers: list[tuple[dict[str, Any], Path]],
+    *,
+    default_dir: Path,
+) -> DeliverySettings:
+    store_dir = _declared_in(layers, "store", "path") or default_dir
+    key_file = None
+    if tables.dkim is not None:
+        key_file = (_declared_in(layers, "dkim", "key_file") or default_dir) / tables.dkim.key_file
+    secret_file = None
+    if newsletter is not None and newsletter.secret_file:
+        secret_file = (
+            _declared_in(layers, "newsletter", "secret_file") or default_dir
+        ) / newsletter.secret_file
+    mailto = ""
+    if newsletter is not None:
+        from email.utils import parseaddr
+
+        mailto = newsletter.unsubscribe_mailto or parseaddr(newsletter.from_address)[1]
+    return DeliverySettings(
+        store_path=(store_dir / tables.store.path).resolve(),
+        smtp=tables.smtp,
+        dkim=tables.dkim,
+        dkim_key_file=key_file.resolve() if key_file else None,
+        secret_file=secret_file.resolve() if secret_file else None,
+        unsubscribe_mailto=mailto,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectDelivery:
+    """What `digest subscribers` and `digest serve` need, read without an issue folder."""
+
+    delivery: DeliverySettings
+    newsletter: Newsletter | None
+    files: tuple[Path, ...]
+
+
+def load_delivery_settings(config_file: Path | None = None, *, cwd: Path | None = None) -> ProjectDelivery:
+    """From `config_file` (a digest.toml, or an issue.toml with any digest.toml above it), else
+    the nearest digest.toml from `cwd` upwards, else the defaults."""
+    cwd = (cwd or Path.cwd()).resolve()
+    files: list[Path] = []
+    if config_file is None:
+        found = find_project_file(cwd)
+        if found is not None:
+            files.append(found)
+    else:
+        config_file = config_file.resolve()
+        if not config_file.is_file():
+            raise ConfigError("file not found", where=config_file)
+        if config_file.name == ISSUE_FILE:
+            above = find_project_file(config_file.parent.parent)
+            if above is not None:
+                files.append(above)
+        files.append(config_file)
+    layers = [(read_toml(path), path.parent) for path in files]
+    where = files[-1] if files else cwd
+    if len(files) > 1:
+        where = f"{files[-1]} (with {files[0]})"
+
+    newsletter_raw: dict[str, Any] = {}
+    merged: dict[str, Any] = {}
+    for raw, _ in layers:
+        section = raw.get("newsletter", {})
+        if not isinstance(section, dict):
+            raise ConfigError("[newsletter] must be a table", where=where)
+        newsletter_raw.update(section)
+        for table, values in _merge_delivery_tables(merged, raw, files[-1]).items():
+            merged[table] = values
+    problems: list[str] = []
+    try:
+        tables = DeliveryTables.model_validate(merged)
+    except ValidationError as e:
+        problems += describe(e)
+    newsletter = None
+    try:
+        newsletter = NewsletterSettings.model_validate(newsletter_raw) if newsletter_raw else None
+    except ValidationError as e:
+        problems += [f"[newsletter] {line}" if not line.startswith("[") else line for line in describe(e)]
+    if problems:
+        raise ConfigError("\n  ".join(["invalid settings:", *problems]), where=where)
+    projects = [path for path in files if path.name == PROJECT_FILE]
+    delivery = _resolve_delivery(
+        tables, newsletter, layers, default_dir=projects[0].parent if projects else cwd
+    )
+    return ProjectDelivery(
+        delivery=delivery, newsletter=newsletter.to_model() if newsletter else None, files=tuple(files)
     )
 
 

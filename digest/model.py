@@ -155,3 +155,27 @@ class Source:
     @property
     def is_remote(self) -> bool:
         return self.location.lower().startswith(("http://", "https://"))
+
+
+class SubscriberStatus(StrEnum):
+    ACTIVE = "active"
+    UNSUBSCRIBED = "unsubscribed"
+    BOUNCED = "bounced"
+
+
+@dataclass(frozen=True, slots=True)
+class Subscriber:
+    """One address on the list, as the store holds it."""
+
+    id: int
+    email: str
+    """ASCII form (IDNA domain), the way it is written on the SMTP envelope."""
+    name: str = ""
+    status: SubscriberStatus = SubscriberStatus.ACTIVE
+    status_changed_at: datetime | None = None
+    attributes: dict[str, str] = field(default_factory=dict, compare=False)
+
+    @property
+    def key(self) -> str:
+        """What duplicates share: the address with case folded away."""
+        return self.email.lower()

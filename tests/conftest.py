@@ -80,6 +80,29 @@ def sample_copy(tmp_path: Path):
     return copy
 
 
+# --- delivery (issue #7) ---------------------------------------------------------------------------
+
+TEST_SECRET = "test-secret-0123456789abcdef"
+DELIVERY_TOML = """\
+[store]
+path = "subscribers.db"
+
+[smtp]
+security = "none"
+concurrency = 2
+retry_delay = 0.05
+timeout = 10
+"""
+
+
+@pytest.fixture
+def send_project(sample_copy, tmp_path: Path) -> Path:
+    """The Meridian sample week in a project whose digest.toml sets [store] and [smtp]."""
+    folder = sample_copy("meridian")
+    (tmp_path / "digest.toml").write_text(DELIVERY_TOML, encoding="utf-8")
+    return folder
+
+
 @pytest.fixture(scope="session")
 def browser():
     """Debian's headless Chromium for the whole test session (Playwright's sync API allows only

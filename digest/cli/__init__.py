@@ -13,6 +13,9 @@ from digest.cli import compose as compose_commands
 from digest.cli import gather as gather_commands
 from digest.cli import lint as lint_commands
 from digest.cli import preview as preview_commands
+from digest.cli import send as send_commands
+from digest.cli import serve as serve_commands
+from digest.cli import subscribers as subscriber_commands
 from digest.errors import DigestError
 
 
@@ -39,6 +42,9 @@ for module in (
     compose_commands,
     lint_commands,
     gather_commands,
+    subscriber_commands,
+    send_commands,
+    serve_commands,
     preview_commands,
     archive_commands,
 ):

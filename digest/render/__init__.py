@@ -23,6 +23,8 @@ class RecipientLinks:
 
     unsubscribe: str
     view_online: str
+    name: str = ""
+    """The subscriber's name where known; empty when building, for the archive and for proofs."""
 
     @classmethod
     def for_archive(cls, issue: Issue) -> RecipientLinks:

@@ -1,0 +1,220 @@
+"""`digest send ISSUE_DIR [--dry-run] [--test-to ADDR ...] [--limit N] [--rate N] [--concurrency N]`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+from rich.text import Text
+
+from digest.deliver.pool import Outcome, SendReport
+from digest.deliver.send import (
+    IssueSendReport,
+    Purpose,
+    check_ready,
+    count_to_send,
+    open_issue_store,
+    parse_recipients,
+    prepare_folder,
+    send_issue,
+    send_proofs,
+    write_dry_run,
+)
+from digest.deliver.smtp import SmtpError
+from digest.deliver.tokens import SECRET_ENV
+
+
+@click.command("send")
+@click.argument("issue_dir", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--dry-run", is_flag=True, help="Write the messages as .eml files instead of sending.")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Folder for --dry-run's .eml files [default: out/send-ISSUE_ID].",
+)
+@click.option(
+    "--test-to",
+    "test_to",
+    multiple=True,
+    metavar="ADDR",
+    help="Send a [PROOF] to this address instead (repeatable); the send log is not touched.",
+)
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Send at most N messages this run.")
+@click.option("--rate", type=click.FloatRange(min=0), default=None, help="Messages per second [smtp.rate].")
+@click.option(
+    "--concurrency",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="SMTP connections in parallel [smtp.concurrency].",
+)
+@click.option(
+    "--resend-uncertain",
+    is_flag=True,
+    help="Also send to recipients whose earlier transaction was cut off after DATA (may duplicate).",
+)
+@click.option(
+    "--theme",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="A theme folder whose files override the default theme's, file by file.",
+)
+def send_command(
+    issue_dir: Path,
+    dry_run: bool,
+    out: Path | None,
+    test_to: tuple[str, ...],
+    limit: int | None,
+    rate: float | None,
+    concurrency: int | None,
+    resend_uncertain: bool,
+    theme: Path | None,
+) -> None:
+    """Send ISSUE_DIR to every active subscriber who has not had it: exactly once."""
+    console = Console(stderr=True, soft_wrap=True)
+    if test_to:
+        parse_recipients(list(test_to))  # a typo stops us before anything is rendered
+        prepared = prepare_folder(issue_dir, Purpose.PROOF, theme=theme)
+        _warn_development_secret(console, prepared.secret.is_development)
+        if dry_run:
+            report, folder = write_dry_run(
+                prepared, None, _out(out, prepared.issue_id), recipients=parse_recipients(list(test_to))
+            )
+            _print_dry_run(report, folder)
+            return
+        report = send_proofs(prepared, list(test_to))
+        _print_run(console, report, label="proofs")
+        _finish(report)
+        return
+
+    prepared = prepare_folder(issue_dir, Purpose.DRY_RUN if dry_run else Purpose.SEND, theme=theme)
+    store = open_issue_store(prepared)
+    try:
+        if dry_run:
+            _warn_development_secret(console, prepared.secret.is_development)
+            report, folder = write_dry_run(
+                prepared, store, _out(out, prepared.issue_id), limit=limit, resend_uncertain=resend_uncertain
+            )
+            _print_dry_run(report, folder)
+            return
+        target = check_ready(prepared)
+        total = count_to_send(prepared, store, resend_uncertain=resend_uncertain)
+        if limit is not None:
+            total = min(total, limit)
+        with _progress(console) as progress:
+            task = progress.add_task(prepared.issue_id, total=total)
+
+            def advance(recipient, outcome: Outcome, detail: str) -> None:
+                progress.advance(task)
+                if outcome in (Outcome.FAILED, Outcome.UNCERTAIN):
+                    progress.console.print(f"{outcome}: {recipient.email}: {detail}", markup=False)
+
+            result = send_issue(
+                prepared,
+                store,
+                target=target,
+                limit=limit,
+                rate=rate,
+                concurrency=concurrency,
+                resend_uncertain=resend_uncertain,
+                on_outcome=advance,
+            )
+        _print_issue_summary(console, prepared.issue_id, result)
+        _finish(result.run)
+    finally:
+        store.close()
+
+
+def _out(out: Path | None, issue_id: str) -> Path:
+    return out or Path("out") / f"send-{issue_id}"
+
+
+def _warn_development_secret(console: Console, is_development: bool) -> None:
+    if is_development:
+        console.print(
+            f"note: no {SECRET_ENV} or [newsletter] secret_file: unsubscribe links are signed with the "
+            "development secret (fine for a dry run or a proof; a real send refuses it)",
+            markup=False,
+        )
+
+
+class RateColumn(ProgressColumn):
+    """Messages per second, as the progress bar measures it."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text(f"{speed:,.0f}/s" if speed else "…/s", style="progress.data.speed")
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        RateColumn(),
+        TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
+        console=console,
+    )
+
+
+def _print_dry_run(report: SendReport, folder: Path) -> None:
+    click.echo(f"wrote {report.sent} message(s) to {folder}")
+    if report.sent == 0:
+        click.echo("nobody to send to: add subscribers with `digest subscribers add` or `import`")
+
+
+def _print_run(console: Console, report: SendReport, *, label: str) -> None:
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_row(label, f"{report.sent} sent")
+    for address, reply in report.failed + report.deferred:
+        table.add_row("failed", f"{address}: {reply}")
+    table.add_row("time", f"{report.seconds:.1f} s")
+    Console(soft_wrap=True).print(table)
+
+
+def _print_issue_summary(console: Console, issue_id: str, result: IssueSendReport) -> None:
+    run = result.run
+    skipped = sum(result.already.values())
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_row("issue", issue_id)
+    table.add_row("sent", f"{run.sent}" + (f" ({run.rate:.0f}/s)" if run.sent else ""))
+    table.add_row("skipped", f"{skipped} already in the send log")
+    table.add_row("failed", f"{len(run.failed)} (5xx, recorded)")
+    if run.deferred:
+        table.add_row("deferred", f"{len(run.deferred)} (temporary failures; the next run retries them)")
+    if result.uncertain:
+        shown = ", ".join(result.uncertain[:5]) + (" …" if len(result.uncertain) > 5 else "")
+        table.add_row(
+            "uncertain", f"{len(result.uncertain)}: {shown} (not resent without --resend-uncertain)"
+        )
+    if run.bounced:
+        table.add_row("bounced", str(len(run.bounced)))
+    table.add_row("left", f"{result.pending} active subscriber(s) still without this issue")
+    table.add_row("time", f"{run.seconds:.1f} s" + (" (stopped early)" if run.stopped else ""))
+    Console(soft_wrap=True).print(table)
+
+
+def _finish(report: SendReport) -> None:
+    if report.error:
+        raise SmtpError(report.error)
+    if report.stopped:
+        sys.exit(130)
+
+
+def register(group: click.Group) -> None:
+    group.add_command(send_command)

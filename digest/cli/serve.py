@@ -1,0 +1,42 @@
+"""`digest serve [--host 127.0.0.1] [--port 8080]`: the subscriber-facing web app."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import uvicorn
+
+from digest.config import load_delivery_settings
+from digest.deliver.tokens import load_secret
+from digest.store import open_store
+from digest.web.app import create_app
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True)
+@click.option(
+    "--config",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="digest.toml (or an issue.toml) [default: the nearest digest.toml].",
+)
+def serve_command(host: str, port: int, config: Path | None) -> None:
+    """Serve the unsubscribe pages (GET confirm, POST one-click) for [newsletter] base_url."""
+    settings = load_delivery_settings(config)
+    # A forgeable (public) secret would let anyone unsubscribe anyone: never serve with it.
+    secret = load_secret(settings.delivery.secret_file, allow_development=False)
+    store = open_store(settings.delivery.store_path)
+    name = settings.newsletter.name if settings.newsletter else "this newsletter"
+    click.echo(f"serving unsubscribe pages for {name} on http://{host}:{port}/ (store {store.path})")
+    try:
+        uvicorn.run(
+            create_app(store, secret, newsletter_name=name), host=host, port=port, log_level="warning"
+        )
+    finally:
+        store.close()
+
+
+def register(group: click.Group) -> None:
+    group.add_command(serve_command)

@@ -1,0 +1,321 @@
+"""Send one prepared issue to many recipients: worker threads, one SMTP connection each.
+
+The calling thread streams recipients into a small queue (memory stays flat); each worker
+personalises, signs and sends, retrying temporary failures with backoff on a fresh connection
+when needed, and records every outcome in the ledger. Stopping (Ctrl-C, or `stop.set()`) lets
+each worker finish the message it is on, so the log stays exact.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import random
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Protocol
+
+from digest.deliver.dkim_signing import DkimSigner
+from digest.deliver.ledger import Ledger, SendState
+from digest.deliver.smtp import (
+    ConnectFailure,
+    Declined,
+    PermanentFailure,
+    SmtpConnection,
+    SmtpTarget,
+    TemporaryFailure,
+    Uncertain,
+)
+from digest.deliver.splice import MessageTemplate, Recipient
+from digest.errors import DigestError
+
+
+class Outcome(StrEnum):
+    SENT = "sent"
+    FAILED = "failed"
+    """5xx: recorded with the server's reply."""
+    DEFERRED = "deferred"
+    """Temporary failures until the retries ran out; the next run tries again."""
+    UNCERTAIN = "uncertain"
+    SKIPPED = "skipped"
+    """Claimed by someone else meanwhile."""
+
+
+@dataclass
+class SendReport:
+    sent: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    deferred: list[tuple[str, str]] = field(default_factory=list)
+    uncertain: list[str] = field(default_factory=list)
+    skipped: int = 0
+    bounced: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    stopped: bool = False
+    """Stopped early (Ctrl-C or a fatal error) before every recipient was tried."""
+    error: str = ""
+    """Why the run stopped, when the server became unusable (login refused, unreachable)."""
+
+    @property
+    def attempted(self) -> int:
+        return self.sent + len(self.failed) + len(self.deferred) + len(self.uncertain) + self.skipped
+
+    @property
+    def rate(self) -> float:
+        return self.attempted / self.seconds if self.seconds else 0.0
+
+
+class Transport(Protocol):
+    """A connection that delivers finished messages: SMTP, or a folder of .eml files."""
+
+    def send(self, sender: str, recipient: str, data: bytes, commit: Callable[[], bool]) -> str: ...
+    def close(self) -> None: ...
+    def abandon(self) -> None: ...
+
+
+class EmlFolder:
+    """A transport that writes each message to DIR/NNNNNN-address.eml (dry runs)."""
+
+    def __init__(self, folder: Path, counter: Callable[[], int]) -> None:
+        self.folder = folder
+        self.counter = counter
+
+    def send(self, sender: str, recipient: str, data: bytes, commit: Callable[[], bool]) -> str:
+        if not commit():
+            raise Declined()
+        safe = "".join(c if c.isalnum() or c in "@.-_+" else "_" for c in recipient)
+        (self.folder / f"{self.counter():06d}-{safe}.eml").write_bytes(data)
+        return "written"
+
+    def close(self) -> None:
+        return None
+
+    def abandon(self) -> None:
+        return None
+
+
+@dataclass
+class SendOptions:
+    concurrency: int = 4
+    rate: float = 0.0
+    """Messages per second over all workers; 0: as fast as the server takes them."""
+    retries: int = 5
+    retry_delay: float = 2.0
+    on_outcome: Callable[[Recipient, Outcome, str], None] | None = None
+    on_bounce: Callable[[Recipient, str], None] | None = None
+    """A 5.1.x refusal of the address: the caller marks the subscriber bounced."""
+
+
+class RateLimiter:
+    """Evenly spaced start times across threads (a one-slot token bucket); 0 means unlimited."""
+
+    def __init__(self, per_second: float) -> None:
+        self.interval = 1.0 / per_second if per_second > 0 else 0.0
+        self.lock = threading.Lock()
+        self.next_slot = time.monotonic()
+
+    def wait(self, stop: threading.Event) -> None:
+        if not self.interval:
+            return
+        with self.lock:
+            now = time.monotonic()
+            slot = max(now, self.next_slot)
+            self.next_slot = slot + self.interval
+        if slot > now:
+            stop.wait(slot - now)
+
+
+class Unreachable(Exception):
+    """Every try failed to open a connection: the server is down or full, not this message."""
+
+
+@dataclass
+class _Shared:
+    template: MessageTemplate
+    ledger: Ledger
+    sender: str
+    signer: DkimSigner | None
+    options: SendOptions
+    limiter: RateLimiter
+    stop: threading.Event
+    report: SendReport
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    fatal: BaseException | None = None
+    unreachable: str = ""
+    workers_lost: int = 0
+
+
+def _backoff(attempt: int, base: float) -> float:
+    # Exponential with jitter, so connections that failed together do not retry in lockstep.
+    return base * (2**attempt) * random.uniform(0.5, 1.0)
+
+
+def _deliver_one(shared: _Shared, transport: Transport, recipient: Recipient) -> tuple[Outcome, str]:
+    data = shared.template.personalise(recipient)
+    if shared.signer is not None:
+        data = shared.signer.sign(data)
+    ledger, options = shared.ledger, shared.options
+    last, unreachable = "", True
+    for attempt in range(options.retries + 1):
+        if attempt and shared.stop.wait(_backoff(attempt - 1, options.retry_delay)):
+            return Outcome.DEFERRED, f"stopped while waiting to retry ({last})"
+        shared.limiter.wait(shared.stop)
+        claimed = False
+
+        def commit() -> bool:
+            nonlocal claimed
+            claimed = ledger.claim(recipient)
+            return claimed
+
+        try:
+            reply = transport.send(shared.sender, recipient.email, data, commit)
+        except ConnectFailure as e:
+            last = str(e)
+            continue
+        except TemporaryFailure as e:
+            unreachable = False
+            if claimed:  # a 4xx after the dot: the server does not have it
+                ledger.release(recipient)
+            last = str(e)
+            continue
+        except PermanentFailure as e:
+            unreachable = False
+            if claimed:
+                ledger.record(recipient, SendState.FAILED, e.reply)
+            else:
+                # Refused before the dot: record it all the same, so the run does not retry it.
+                if ledger.claim(recipient):
+                    ledger.record(recipient, SendState.FAILED, e.reply)
+            if e.bounce and options.on_bounce is not None:
+                options.on_bounce(recipient, e.reply)
+            return Outcome.FAILED, e.reply
+        except Uncertain as e:
+            ledger.record(recipient, SendState.UNCERTAIN, str(e))
+            return Outcome.UNCERTAIN, str(e)
+        except Declined:
+            return Outcome.SKIPPED, "already claimed"
+        ledger.record(recipient, SendState.SENT, reply)
+        return Outcome.SENT, reply
+    if unreachable:
+        raise Unreachable(last)
+    return Outcome.DEFERRED, last
+
+
+def _worker(shared: _Shared, jobs: queue.Queue, transport: Transport) -> None:
+    try:
+        while not shared.stop.is_set():
+            try:
+                recipient = jobs.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            if recipient is None:
+                return
+            try:
+                outcome, detail = _deliver_one(shared, transport, recipient)
+            except Unreachable as e:
+                # This worker's connection slot is gone (others may still have theirs). The
+                # recipient has no log row, so it stays pending for the next run.
+                _tally(shared, recipient, Outcome.DEFERRED, str(e))
+                with shared.lock:
+                    shared.unreachable = str(e)
+                    shared.workers_lost += 1
+                return
+            _tally(shared, recipient, outcome, detail)
+    except BaseException as e:  # an unusable server (SmtpError) or a bug: stop everyone, report it
+        with shared.lock:
+            shared.fatal = shared.fatal or e
+        shared.stop.set()
+    finally:
+        with contextlib.suppress(Exception):
+            transport.close()
+
+
+def _tally(shared: _Shared, recipient: Recipient, outcome: Outcome, detail: str) -> None:
+    report = shared.report
+    with shared.lock:
+        if outcome is Outcome.SENT:
+            report.sent += 1
+        elif outcome is Outcome.FAILED:
+            report.failed.append((recipient.email, detail))
+        elif outcome is Outcome.DEFERRED:
+            report.deferred.append((recipient.email, detail))
+        elif outcome is Outcome.UNCERTAIN:
+            report.uncertain.append(recipient.email)
+        else:
+            report.skipped += 1
+    if shared.options.on_outcome is not None:
+        shared.options.on_outcome(recipient, outcome, detail)
+
+
+def deliver(
+    template: MessageTemplate,
+    recipients: Iterable[Recipient],
+    *,
+    ledger: Ledger,
+    sender: str,
+    transports: Callable[[], Transport],
+    options: SendOptions,
+    signer: DkimSigner | None = None,
+    stop: threading.Event | None = None,
+) -> SendReport:
+    """Send `template` to each recipient once, over `options.concurrency` transports.
+
+    A server that becomes unusable (login refused, unreachable) stops the run with
+    `report.error` set. KeyboardInterrupt stops cleanly: messages in progress finish, the rest
+    stay pending.
+    """
+    stop = stop or threading.Event()
+    report = SendReport()
+    shared = _Shared(template, ledger, sender, signer, options, RateLimiter(options.rate), stop, report)
+    jobs: queue.Queue[Recipient | None] = queue.Queue(maxsize=options.concurrency * 8)
+    workers = [
+        threading.Thread(target=_worker, args=(shared, jobs, transports()), name=f"send-{n}", daemon=True)
+        for n in range(options.concurrency)
+    ]
+    started = time.perf_counter()
+    for worker in workers:
+        worker.start()
+
+    def put(item: Recipient | None) -> bool:
+        while not stop.is_set():
+            if not any(w.is_alive() for w in workers):
+                stop.set()  # every worker is gone: nobody left to send
+                break
+            try:
+                jobs.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    try:
+        for recipient in recipients:
+            if not put(recipient):
+                break
+        for _ in workers:
+            put(None)
+        for worker in workers:
+            while worker.is_alive():
+                worker.join(timeout=0.1)
+    except KeyboardInterrupt:
+        stop.set()
+        for worker in workers:
+            while worker.is_alive():
+                worker.join(timeout=0.1)
+    report.seconds = time.perf_counter() - started
+    report.stopped = stop.is_set()
+    if isinstance(shared.fatal, DigestError):
+        report.error = str(shared.fatal)
+    elif shared.fatal is not None:
+        raise shared.fatal  # a bug, not the server: let it show
+    elif shared.workers_lost == len(workers):
+        report.stopped = True
+        report.error = shared.unreachable
+    return report
+
+
+def smtp_transports(target: SmtpTarget) -> Callable[[], Transport]:
+    return lambda: SmtpConnection(target)

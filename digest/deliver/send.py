@@ -1,0 +1,315 @@
+"""`digest send` as a library: prepare an issue once, then send it, proof it or write it out.
+
+For other features:
+- `prepare_folder(folder, purpose)` → `PreparedSend`: the issue rendered and encoded once.
+- `send_issue(prepared, store, ...)`: to every active subscriber, exactly once (the scheduler).
+- `send_proofs(prepared, addresses)`: `[PROOF]` copies through the configured SMTP (the preview).
+- `write_dry_run(prepared, store, folder)`: the messages a send would make, as .eml files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from email.utils import parseaddr
+from enum import StrEnum
+from pathlib import Path
+
+from digest.build import load_stories
+from digest.compose import compose_config
+from digest.config import DeliverySettings, IssueConfig, SmtpSettings, load_issue_config
+from digest.deliver.dkim_signing import DkimSigner, load_signer
+from digest.deliver.ledger import NoLedger, SendLedger, SendState
+from digest.deliver.pool import EmlFolder, Outcome, SendOptions, SendReport, deliver, smtp_transports
+from digest.deliver.smtp import SmtpTarget, resolve_target
+from digest.deliver.splice import Markers, MessageTemplate, Recipient, RecipientValues, build_template
+from digest.deliver.tokens import SigningSecret, load_secret, make_token
+from digest.errors import ConfigError, DigestError
+from digest.model import Issue, SubscriberStatus
+from digest.render import RecipientLinks, Theme, load_theme, render_issue
+from digest.store import Store, open_store
+from digest.subscribers import clean_name, parse_address, set_status
+
+PROOF_PREFIX = "[PROOF] "
+
+
+class Purpose(StrEnum):
+    SEND = "send"
+    PROOF = "proof"
+    DRY_RUN = "dry-run"
+
+
+class SendError(DigestError):
+    """Something about this send the user must fix (e.g. a bad --test-to address)."""
+
+
+@dataclass(frozen=True)
+class PreparedSend:
+    """One issue, rendered and encoded once, with what sending it needs."""
+
+    issue: Issue
+    template: MessageTemplate
+    delivery: DeliverySettings
+    secret: SigningSecret
+
+    @property
+    def issue_id(self) -> str:
+        return self.issue.issue_id
+
+    @property
+    def sender(self) -> str:
+        return parseaddr(self.issue.newsletter.from_address)[1]
+
+
+def link_values(issue: Issue, secret: bytes) -> Callable[[Recipient], RecipientValues]:
+    archive = RecipientLinks.for_archive(issue)
+    unsubscribe = f"{archive.unsubscribe}?token="
+
+    def values(recipient: Recipient) -> RecipientValues:
+        token = make_token(secret, recipient.subscriber_id, recipient.email)
+        return RecipientValues(recipient.name, unsubscribe + token, archive.view_online)
+
+    return values
+
+
+def prepare_issue(
+    issue: Issue,
+    theme: Theme,
+    delivery: DeliverySettings,
+    secret: SigningSecret,
+    *,
+    subject_prefix: str = "",
+    date: dt.datetime | None = None,
+) -> PreparedSend:
+    """Render the theme twice (with and without a name) with markers, and encode both once."""
+    markers = Markers.new()
+    links = RecipientLinks(unsubscribe=markers.unsubscribe, view_online=markers.view_online)
+    anonymous = render_issue(issue, theme, links)
+    named = render_issue(issue, theme, replace(links, name=markers.name))
+    template = build_template(
+        named,
+        anonymous,
+        markers,
+        link_values(issue, secret.value),
+        unsubscribe_mailto=delivery.unsubscribe_mailto,
+        date=date,
+        subject_prefix=subject_prefix,
+        stable_ids=not subject_prefix,
+    )
+    return PreparedSend(issue=issue, template=template, delivery=delivery, secret=secret)
+
+
+def prepare_folder(
+    folder: Path,
+    purpose: Purpose = Purpose.SEND,
+    *,
+    theme: Path | None = None,
+    environ: dict[str, str] | None = None,
+    date: dt.datetime | None = None,
+) -> PreparedSend:
+    """Load, compose and prepare an issue folder. A real send needs a real signing secret;
+    proofs and dry runs fall back to the development one (their links unsubscribe nobody real)."""
+    config = load_issue_config(folder, theme=theme)
+    issue = compose_config(config, load_stories(config)).issue
+    delivery = _delivery(config)
+    secret = load_secret(delivery.secret_file, environ=environ, allow_development=purpose is not Purpose.SEND)
+    prefix = PROOF_PREFIX if purpose is Purpose.PROOF else ""
+    return prepare_issue(
+        issue, load_theme(config.theme_dir), delivery, secret, subject_prefix=prefix, date=date
+    )
+
+
+def _delivery(config: IssueConfig) -> DeliverySettings:
+    if config.delivery is None:
+        raise ConfigError("no delivery settings", where=config.folder)
+    return config.delivery
+
+
+def load_dkim(prepared: PreparedSend) -> DkimSigner | None:
+    delivery = prepared.delivery
+    if delivery.dkim is None or delivery.dkim_key_file is None:
+        return None
+    return load_signer(delivery.dkim, delivery.dkim_key_file, prepared.issue.newsletter.from_address)
+
+
+def _options(smtp: SmtpSettings, **overrides) -> SendOptions:
+    values = {
+        "concurrency": smtp.concurrency,
+        "rate": smtp.rate,
+        "retries": smtp.retries,
+        "retry_delay": smtp.retry_delay,
+    }
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return SendOptions(**values)
+
+
+@dataclass
+class IssueSendReport:
+    """A run of `send_issue`: this run's outcomes and the send log's totals after it."""
+
+    run: SendReport
+    already: dict[SendState, int] = field(default_factory=dict)
+    """The log before this run: subscribers skipped because they have the issue (or tried)."""
+    totals: dict[SendState, int] = field(default_factory=dict)
+    uncertain: list[str] = field(default_factory=list)
+    """Every address of this issue whose copy may or may not have arrived (this run or earlier)."""
+    pending: int = 0
+    """Active subscribers still without the issue after this run."""
+
+
+def send_issue(
+    prepared: PreparedSend,
+    store: Store,
+    *,
+    target: SmtpTarget | None = None,
+    limit: int | None = None,
+    rate: float | None = None,
+    concurrency: int | None = None,
+    resend_uncertain: bool = False,
+    on_outcome: Callable[[Recipient, Outcome, str], None] | None = None,
+    stop: threading.Event | None = None,
+    environ: dict[str, str] | None = None,
+) -> IssueSendReport:
+    """Send the issue to every active subscriber who does not have it yet: exactly once."""
+    _refuse_development_secret(prepared)
+    target = target or resolve_target(prepared.delivery.smtp, environ)
+    signer = load_dkim(prepared)
+    ledger = SendLedger(store, prepared.issue_id, resend_uncertain=resend_uncertain)
+    ledger.settle_interrupted()
+    already = ledger.counts()
+
+    bounced_addresses: list[str] = []
+
+    def bounced(recipient: Recipient, reply: str) -> None:
+        set_status(store, recipient.subscriber_id, SubscriberStatus.BOUNCED, reason=reply)
+        bounced_addresses.append(recipient.email)
+
+    options = _options(
+        prepared.delivery.smtp, rate=rate, concurrency=concurrency, on_outcome=on_outcome, on_bounce=bounced
+    )
+    run = deliver(
+        prepared.template,
+        ledger.pending(limit=limit),
+        ledger=ledger,
+        sender=prepared.sender,
+        transports=smtp_transports(target),
+        options=options,
+        signer=signer,
+        stop=stop,
+    )
+    run.bounced = sorted(bounced_addresses)
+    return IssueSendReport(
+        run=run,
+        already=already,
+        totals=ledger.counts(),
+        uncertain=ledger.uncertain(),
+        pending=ledger.count_pending(),
+    )
+
+
+def check_ready(prepared: PreparedSend, environ: dict[str, str] | None = None) -> SmtpTarget:
+    """Everything a real send needs, checked before the first message: a real secret, an SMTP
+    host (and password when a username is set), a usable DKIM key."""
+    _refuse_development_secret(prepared)
+    target = resolve_target(prepared.delivery.smtp, environ)
+    load_dkim(prepared)
+    return target
+
+
+def _refuse_development_secret(prepared: PreparedSend) -> None:
+    if prepared.secret.is_development:
+        raise ConfigError(
+            "refusing to send with the development signing secret: set DIGEST_SECRET "
+            "or [newsletter] secret_file"
+        )
+
+
+def count_to_send(prepared: PreparedSend, store: Store, *, resend_uncertain: bool = False) -> int:
+    return SendLedger(store, prepared.issue_id, resend_uncertain=resend_uncertain).count_pending()
+
+
+def parse_recipients(addresses: list[str]) -> list[Recipient]:
+    """--test-to values: 'ana@example.com' or 'Ana <ana@example.com>'."""
+    recipients = []
+    for raw in addresses:
+        if "\r" in raw or "\n" in raw:
+            raise SendError(f"--test-to {raw!r}: must be on one line")
+        name, address = parseaddr(raw)
+        try:
+            recipients.append(Recipient(email=parse_address(address or raw), name=clean_name(name)))
+        except ValueError as e:
+            raise SendError(f"--test-to {raw!r}: {e}") from None
+    return recipients
+
+
+def send_proofs(
+    prepared: PreparedSend,
+    addresses: list[str],
+    *,
+    target: SmtpTarget | None = None,
+    environ: dict[str, str] | None = None,
+) -> SendReport:
+    """`[PROOF]` copies (prepare with Purpose.PROOF) to editors; the send log is not touched."""
+    recipients = parse_recipients(addresses)
+    target = target or resolve_target(prepared.delivery.smtp, environ)
+    return deliver(
+        prepared.template,
+        recipients,
+        ledger=NoLedger(),
+        sender=prepared.sender,
+        transports=smtp_transports(target),
+        options=_options(prepared.delivery.smtp, concurrency=min(len(recipients), 4) or 1),
+        signer=load_dkim(prepared),
+    )
+
+
+def send_proof_folder(
+    folder: Path, addresses: list[str], *, theme: Path | None = None, environ: dict[str, str] | None = None
+) -> SendReport:
+    """For the preview's "Send proof" button: one call from an issue folder to the inboxes."""
+    prepared = prepare_folder(folder, Purpose.PROOF, theme=theme, environ=environ)
+    return send_proofs(prepared, addresses, environ=environ)
+
+
+def write_dry_run(
+    prepared: PreparedSend,
+    store: Store | None,
+    out: Path,
+    *,
+    limit: int | None = None,
+    resend_uncertain: bool = False,
+    recipients: list[Recipient] | None = None,
+) -> tuple[SendReport, Path]:
+    """Write the messages a send would make now (or to `recipients`) as .eml files in `out`."""
+    out.mkdir(parents=True, exist_ok=True)
+    if recipients is None:
+        if store is None:
+            raise ValueError("write_dry_run needs a store or a list of recipients")
+        ledger = SendLedger(store, prepared.issue_id, resend_uncertain=resend_uncertain)
+        recipients_iter = ledger.pending(limit=limit)
+    else:
+        recipients_iter = iter(recipients[:limit] if limit is not None else recipients)
+    numbers = itertools.count(1)
+    lock = threading.Lock()
+
+    def next_number() -> int:
+        with lock:
+            return next(numbers)
+
+    report = deliver(
+        prepared.template,
+        recipients_iter,
+        ledger=NoLedger(),
+        sender=prepared.sender,
+        transports=lambda: EmlFolder(out, next_number),
+        options=SendOptions(concurrency=1, retries=0),
+        signer=load_dkim(prepared),
+    )
+    return report, out
+
+
+def open_issue_store(prepared: PreparedSend) -> Store:
+    return open_store(prepared.delivery.store_path)

@@ -1,0 +1,261 @@
+"""One SMTP connection (smtplib) that sends pre-built bytes and says exactly how each try ended.
+
+The one thing smtplib does not give us is a hook at the point of no return: the moment just
+before the final "." of DATA. Before it, a dropped connection means the server discarded the
+message and a retry is safe; after it, the server may have accepted the message, so a missing
+reply is *uncertain*. `send` calls `commit()` right before that dot — where the send log marks
+the message in flight — and sorts every outcome into the exceptions below.
+"""
+
+from __future__ import annotations
+
+import os
+import smtplib
+import socket
+import ssl
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from digest.config import SmtpSettings
+from digest.errors import ConfigError, DigestError
+
+PASSWORD_ENV = "DIGEST_SMTP_PASSWORD"
+HOST_ENV = "DIGEST_SMTP_HOST"
+PORT_ENV = "DIGEST_SMTP_PORT"
+
+
+class SmtpError(DigestError):
+    """The SMTP server cannot be used at all: unreachable, no TLS, login refused."""
+
+    exit_code = 3
+
+
+class TemporaryFailure(Exception):
+    """4xx, or the connection went away before the point of no return: safe to try again."""
+
+
+class ConnectFailure(TemporaryFailure):
+    """The server could not be reached or would not start a session (yet)."""
+
+
+class PermanentFailure(Exception):
+    """5xx: the server will not take this message for this recipient."""
+
+    def __init__(self, reply: str, *, bounce: bool = False) -> None:
+        super().__init__(reply)
+        self.reply = reply
+        self.bounce = bounce
+        """The address itself is bad (RCPT refused with 5.1.x): the subscriber has bounced."""
+
+
+class Uncertain(Exception):
+    """The final dot went out but no reply came back: the server may or may not have the message."""
+
+
+class Declined(Exception):
+    """`commit()` said no (another process claimed the recipient); the transaction was abandoned."""
+
+
+@dataclass(frozen=True)
+class SmtpTarget:
+    """Settings after the environment's overrides, with the password (never printed)."""
+
+    settings: SmtpSettings
+    host: str
+    port: int
+    password: str | None = None
+
+    def __repr__(self) -> str:
+        return f"SmtpTarget(host={self.host!r}, port={self.port}, security={self.settings.security!r})"
+
+    @property
+    def where(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+def resolve_target(settings: SmtpSettings, environ: dict[str, str] | None = None) -> SmtpTarget:
+    """[smtp] with DIGEST_SMTP_HOST / DIGEST_SMTP_PORT / DIGEST_SMTP_PASSWORD applied."""
+    environ = os.environ if environ is None else environ
+    host = environ.get(HOST_ENV) or settings.host
+    if not host:
+        raise ConfigError(f"[smtp] host is not set (nor {HOST_ENV}): it is needed to send mail")
+    port = settings.effective_port
+    if environ.get(PORT_ENV):
+        raw = environ[PORT_ENV]
+        if not raw.isdigit() or not 1 <= int(raw) <= 65535:
+            raise ConfigError(f"{PORT_ENV}: must be a port number from 1 to 65535 (got {raw!r})")
+        port = int(raw)
+    password = environ.get(PASSWORD_ENV) or None
+    if settings.username and password is None:
+        raise ConfigError(
+            f"[smtp] username is set but {PASSWORD_ENV} is not: the password comes only from there"
+        )
+    return SmtpTarget(settings=settings, host=host, port=port, password=password)
+
+
+def _reply(code: int, message: bytes | str) -> str:
+    text = message.decode("utf-8", "replace") if isinstance(message, bytes) else message
+    return f"{code} {' '.join(text.split())}".strip()
+
+
+def _is_bad_address(code: int, message: bytes) -> bool:
+    # RFC 3463 5.1.x: bad destination mailbox/system/syntax. Policy refusals (5.7.x) are not.
+    text = message.decode("utf-8", "replace").strip()
+    return code in (550, 551, 553) and text.startswith("5.1.")
+
+
+class SmtpConnection:
+    """One connection, reused for message after message. Not thread-safe: one per worker."""
+
+    def __init__(self, target: SmtpTarget, *, local_hostname: str | None = None) -> None:
+        self.target = target
+        self.local_hostname = local_hostname
+        self.client: smtplib.SMTP | None = None
+        self.sent_on_connection = 0
+
+    @property
+    def is_open(self) -> bool:
+        return self.client is not None and self.client.sock is not None
+
+    def open(self) -> None:
+        """Connect, say EHLO, start TLS, log in. TemporaryFailure for what may pass, SmtpError otherwise."""
+        target, settings = self.target, self.target.settings
+        context = ssl.create_default_context()
+        try:
+            if settings.security == "tls":
+                client = smtplib.SMTP_SSL(
+                    target.host,
+                    target.port,
+                    timeout=settings.timeout,
+                    local_hostname=self.local_hostname,
+                    context=context,
+                )
+            else:
+                client = smtplib.SMTP(
+                    target.host, target.port, timeout=settings.timeout, local_hostname=self.local_hostname
+                )
+            client.ehlo()
+            if settings.security == "starttls":
+                if not client.has_extn("starttls"):
+                    client.close()
+                    raise SmtpError(
+                        f'{target.where} does not offer STARTTLS; set [smtp] security = "tls" or "none"'
+                    )
+                client.starttls(context=context)
+                client.ehlo()
+            if settings.username:
+                client.login(settings.username, target.password or "")
+            # The final "." goes out as its own small write; without NODELAY, Nagle's algorithm
+            # would hold it back until the server acknowledged the body.
+            client.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except smtplib.SMTPAuthenticationError as e:
+            raise SmtpError(
+                f"{target.where} refused the login for [smtp] username: {_reply(e.smtp_code, e.smtp_error)}"
+            ) from None
+        except smtplib.SMTPNotSupportedError as e:
+            raise SmtpError(f"{target.where}: {e}") from None
+        except ssl.SSLError as e:
+            raise SmtpError(f"TLS with {target.where} failed: {e.reason or e}") from None
+        except smtplib.SMTPResponseException as e:
+            if 400 <= e.smtp_code < 500:
+                raise ConnectFailure(f"{target.where}: {_reply(e.smtp_code, e.smtp_error)}") from None
+            raise SmtpError(
+                f"{target.where} refused the session: {_reply(e.smtp_code, e.smtp_error)}"
+            ) from None
+        except (OSError, smtplib.SMTPException) as e:
+            raise ConnectFailure(f"cannot reach {target.where}: {e}") from None
+        self.client = client
+        self.sent_on_connection = 0
+
+    def close(self) -> None:
+        if self.client is None:
+            return
+        client, self.client = self.client, None
+        try:
+            client.quit()
+        except (OSError, smtplib.SMTPException):
+            client.close()
+
+    def abandon(self) -> None:
+        """Drop the connection without QUIT: the server discards a half-sent message."""
+        if self.client is not None:
+            self.client.close()
+            self.client = None
+
+    def _command(
+        self, send: Callable[[], tuple[int, bytes]], *, rcpt: bool = False, sender: str = ""
+    ) -> None:
+        try:
+            code, message = send()
+        except (OSError, smtplib.SMTPServerDisconnected) as e:
+            self.abandon()
+            raise TemporaryFailure(f"connection lost: {e}") from None
+        if 200 <= code < 400:
+            return
+        reply = _reply(code, message)
+        self._reset()
+        if 400 <= code < 500:
+            raise TemporaryFailure(reply)
+        if sender:
+            # Not about this recipient: every message would be refused. Stop, record nobody.
+            raise SmtpError(f"{self.target.where} refused the sender {sender}: {reply}")
+        raise PermanentFailure(reply, bounce=rcpt and _is_bad_address(code, message))
+
+    def _reset(self) -> None:
+        try:
+            self.client.rset()
+        except (OSError, smtplib.SMTPException):
+            self.abandon()
+
+    def send(self, sender: str, recipient: str, data: bytes, commit: Callable[[], bool]) -> str:
+        """Send one message; returns the server's acceptance reply.
+
+        `data` is the message with CRLF line ends. `commit` runs just before the final dot; when
+        it returns False the transaction is abandoned (Declined) and nothing is delivered.
+        """
+        if not self.is_open:
+            self.open()
+        client = self.client
+        self._command(lambda: client.mail(sender), sender=sender)
+        self._command(lambda: client.rcpt(recipient), rcpt=True)
+        try:
+            client.putcmd("data")
+            code, message = client.getreply()
+        except (OSError, smtplib.SMTPServerDisconnected) as e:
+            self.abandon()
+            raise TemporaryFailure(f"connection lost: {e}") from None
+        if code != 354:
+            reply = _reply(code, message)
+            self._reset()
+            if 400 <= code < 500 or code == -1:
+                raise TemporaryFailure(reply)
+            raise PermanentFailure(reply)
+        # Dot-stuffing (RFC 5321 4.5.2); the message never starts with "." (it starts with a header).
+        body = data.replace(b"\r\n.", b"\r\n..")
+        if not body.endswith(b"\r\n"):
+            body += b"\r\n"
+        try:
+            client.send(body)
+        except (OSError, smtplib.SMTPServerDisconnected) as e:
+            self.abandon()
+            raise TemporaryFailure(f"connection lost while sending: {e}") from None
+        if not commit():
+            self.abandon()
+            raise Declined()
+        # The point of no return.
+        try:
+            client.send(b".\r\n")
+            code, message = client.getreply()
+        except (TimeoutError, OSError, smtplib.SMTPServerDisconnected) as e:
+            self.abandon()
+            raise Uncertain(f"no reply after the message was sent: {e}") from None
+        reply = _reply(code, message)
+        if 200 <= code < 300:
+            self.sent_on_connection += 1
+            return reply
+        if 400 <= code < 500:
+            raise TemporaryFailure(reply)
+        if code == -1:
+            self.abandon()
+            raise Uncertain(f"unreadable reply after the message was sent: {reply}")
+        raise PermanentFailure(reply)

@@ -1,0 +1,315 @@
+"""Encode a rendered issue once; per recipient, splice in the few bytes that differ.
+
+The issue is rendered with marker words where the name and the links go. Each part is cut at
+the markers and the pieces are quoted-printable encoded once. QP allows a "soft" line break
+(`=` CRLF) anywhere and decoders drop it, so every piece ends on a soft break and every
+per-recipient value is encoded on its own lines: whatever its length, no line grows past 76
+characters and the decoded text is exactly what a per-recipient render would give. A message
+is then a join of pre-encoded bytes, plus a To, a Message-ID and a List-Unsubscribe header.
+`build_message` (the EmailMessage path) is the reference; tests prove both parse the same.
+"""
+
+from __future__ import annotations
+
+import binascii
+import datetime as dt
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr, make_msgid, parseaddr
+from zoneinfo import ZoneInfo
+
+from markupsafe import escape
+
+from digest.deliver.message import (
+    MESSAGE_POLICY,
+    ONE_CLICK,
+    build_message,
+    header_text,
+    issue_message_id,
+    list_id,
+    list_unsubscribe_value,
+    sender_domain,
+)
+from digest.errors import RenderError
+from digest.model import RenderedIssue
+
+CRLF = b"\r\n"
+SOFT_BREAK = b"=\r\n"
+# Unquoted display names: RFC 5322 atext and spaces. Anything else is quoted or encoded.
+_ATOM_PHRASE = re.compile(r"[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~ ]+")
+_QUOTABLE = re.compile(r"[\x20-\x7e]+")
+HEADER_LINE_LIMIT = 78
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    email: str
+    """ASCII address, already validated."""
+    name: str = ""
+    subscriber_id: int = 0
+    """0 for someone not on the list (a proof)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Markers:
+    """Words the theme is rendered with where per-recipient values go. Random per issue, so no
+    story can contain one; letters and digits only, so Jinja2, MJML and premailer pass them."""
+
+    name: str
+    unsubscribe: str
+    view_online: str
+
+    @classmethod
+    def new(cls) -> Markers:
+        nonce = secrets.token_hex(8)
+        return cls(name=f"dgst{nonce}name", unsubscribe=f"dgst{nonce}unsub", view_online=f"dgst{nonce}view")
+
+    def pattern(self) -> re.Pattern[str]:
+        return re.compile("|".join(map(re.escape, (self.name, self.unsubscribe, self.view_online))))
+
+
+@dataclass(frozen=True, slots=True)
+class RecipientValues:
+    name: str
+    unsubscribe_url: str
+    view_online_url: str
+
+
+def qp(data: bytes) -> bytes:
+    """Quoted-printable (C speed), CRLF line ends, lines of at most 76 characters."""
+    # Callers pass text whose line ends are "\n" only (compile_part normalises them).
+    return binascii.b2a_qp(data, quotetabs=False, istext=True, header=False).replace(b"\n", CRLF)
+
+
+QP_LINE = 76
+
+
+def _piece(encoded: bytes) -> bytes:
+    """End a piece on a line boundary: a soft break unless it ends on a hard one already.
+
+    The "=" of the soft break counts towards the 76 characters of a line, so a last line that
+    is already full is cut once more first, never inside an "=XX" escape."""
+    if not encoded or encoded.endswith(CRLF):
+        return encoded
+    start = encoded.rfind(CRLF) + 2 if CRLF in encoded else 0
+    if len(encoded) - start < QP_LINE:
+        return encoded + SOFT_BREAK
+    cut = start + QP_LINE - 1
+    while encoded[cut - 1 : cut] == b"=" or encoded[cut - 2 : cut - 1] == b"=":
+        cut -= 1
+    return encoded[:cut] + SOFT_BREAK + encoded[cut:] + SOFT_BREAK
+
+
+# A compiled part: static pieces (bytes) alternating with the index of the value that goes there.
+Field = int
+NAME, UNSUBSCRIBE, VIEW_ONLINE = 0, 1, 2
+
+
+def compile_part(text: str, markers: Markers) -> tuple[bytes | Field, ...]:
+    fields = {markers.name: NAME, markers.unsubscribe: UNSUBSCRIBE, markers.view_online: VIEW_ONLINE}
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    pieces: list[bytes | Field] = []
+    position = 0
+    for match in markers.pattern().finditer(text):
+        static = text[position : match.start()]
+        if static:
+            pieces.append(_piece(qp(static.encode("utf-8"))))
+        pieces.append(fields[match.group()])
+        position = match.end()
+    tail = text[position:]
+    if not tail.endswith("\n"):
+        tail += "\n"  # a part ends with a line break (as the email package writes it)
+    pieces.append(qp(tail.encode("utf-8")))
+    return tuple(pieces)
+
+
+def _display_name(name: str, email: str) -> bytes:
+    """The To header: fast for the common plain name, the email package for anything else."""
+    if not name:
+        line = f"To: {email}"
+    elif _ATOM_PHRASE.fullmatch(name):
+        line = f"To: {name} <{email}>"
+    elif _QUOTABLE.fullmatch(name):
+        quoted = name.replace("\\", "\\\\").replace('"', '\\"')
+        line = f'To: "{quoted}" <{email}>'
+    else:
+        line = ""
+    if line and len(line) <= HEADER_LINE_LIMIT:
+        return line.encode("ascii") + CRLF
+    return _header("To", formataddr((name, email)))
+
+
+def _header(name: str, value: str) -> bytes:
+    """A header line as the email package writes it: parsed, RFC 2047-encoded where needed, folded.
+    (Through a header object: the policy's fold of a plain string would not encode it.)"""
+    return MESSAGE_POLICY.header_factory(name, value).fold(policy=MESSAGE_POLICY).encode("ascii")
+
+
+@dataclass(frozen=True)
+class MessageTemplate:
+    """One issue, encoded once: `personalise(recipient)` is a join of bytes."""
+
+    rendered: RenderedIssue
+    """The issue as rendered without a name (for the Message-ID seed and the subject)."""
+    rendered_named: RenderedIssue
+    markers: Markers
+    date: dt.datetime
+    subject_prefix: str
+    stable_ids: bool
+    """Message-IDs derived from issue and address (a resend carries the same id); proofs get
+    fresh ones, so a proof never hides the real issue in an inbox that has both."""
+    head: bytes
+    """From, Subject (prefix included), Date: the headers before To that every copy shares."""
+    mid: bytes
+    """Reply-To, List-Id: between Message-ID and List-Unsubscribe."""
+    tail: bytes
+    """List-Unsubscribe-Post, MIME-Version, Content-Type and the first part's headers."""
+    named: tuple[tuple[bytes | Field, ...], tuple[bytes | Field, ...]]
+    anonymous: tuple[tuple[bytes | Field, ...], tuple[bytes | Field, ...]]
+    between: bytes
+    """Boundary and headers between the text and the HTML part."""
+    end: bytes
+    values: Callable[[Recipient], RecipientValues]
+    unsubscribe_mailto: str
+
+    def personalise(self, recipient: Recipient) -> bytes:
+        values = self.values(recipient)
+        text_part, html_part = self.named if recipient.name else self.anonymous
+        text_values = (
+            qp(values.name.encode()),
+            qp(values.unsubscribe_url.encode()),
+            qp(values.view_online_url.encode()),
+        )
+        html_values = (
+            qp(str(escape(values.name)).encode()),
+            qp(str(escape(values.unsubscribe_url)).encode()),
+            qp(str(escape(values.view_online_url)).encode()),
+        )
+        out = [
+            self.head,
+            _display_name(recipient.name, recipient.email),
+            b"Message-ID: ",
+            self.message_id(recipient).encode("ascii"),
+            CRLF,
+            self.mid,
+            b"List-Unsubscribe: ",
+            list_unsubscribe_value(self.unsubscribe_targets(values)).encode("ascii"),
+            CRLF,
+            self.tail,
+        ]
+        for piece in text_part:
+            out.append(piece if isinstance(piece, bytes) else _piece(text_values[piece]))
+        out.append(self.between)
+        for piece in html_part:
+            out.append(piece if isinstance(piece, bytes) else _piece(html_values[piece]))
+        out.append(self.end)
+        return b"".join(out)
+
+    def unsubscribe_targets(self, values: RecipientValues) -> tuple[str, str]:
+        return (values.unsubscribe_url, f"mailto:{self.unsubscribe_mailto}?subject=unsubscribe")
+
+    def message_id(self, recipient: Recipient) -> str:
+        if self.stable_ids:
+            return issue_message_id(self.rendered, recipient.email)
+        return make_msgid("proof", domain=sender_domain(self.rendered.issue.newsletter.from_address))
+
+    def rendered_for(self, recipient: Recipient) -> RenderedIssue:
+        """The issue as this recipient sees it, as plain strings (for previews and the reference)."""
+        values = self.values(recipient)
+        source = self.rendered_named if recipient.name else self.rendered
+
+        def fill(text: str, escape_value: Callable[[str], str]) -> str:
+            return (
+                text.replace(self.markers.name, escape_value(values.name))
+                .replace(self.markers.unsubscribe, escape_value(values.unsubscribe_url))
+                .replace(self.markers.view_online, escape_value(values.view_online_url))
+            )
+
+        return replace(
+            source,
+            html=fill(source.html, lambda v: str(escape(v))),
+            text=fill(source.text, str),
+        )
+
+    def reference_message(self, recipient: Recipient) -> EmailMessage:
+        """The same message built the slow way, with EmailMessage: what `personalise` must equal."""
+        values = self.values(recipient)
+        return build_message(
+            self.rendered_for(recipient),
+            to=recipient.email,
+            to_name=recipient.name,
+            subject_prefix=self.subject_prefix,
+            date=self.date,
+            unsubscribe_urls=self.unsubscribe_targets(values),
+        )
+
+
+def build_template(
+    named: RenderedIssue,
+    anonymous: RenderedIssue,
+    markers: Markers,
+    values: Callable[[Recipient], RecipientValues],
+    *,
+    unsubscribe_mailto: str,
+    date: dt.datetime | None = None,
+    subject_prefix: str = "",
+    stable_ids: bool = True,
+) -> MessageTemplate:
+    """Encode both renderings (with and without a name) of one issue, once."""
+    issue = anonymous.issue
+    newsletter = issue.newsletter
+    for rendered in (named, anonymous):
+        for part, label in ((rendered.text, "plain-text"), (rendered.html, "HTML")):
+            if markers.unsubscribe not in part:
+                raise RenderError(
+                    f"the theme's {label} part has no unsubscribe link ({{{{ links.unsubscribe }}}})"
+                )
+    parts = [compile_part(r.text, markers) for r in (named, anonymous)]
+    parts += [compile_part(r.html, markers) for r in (named, anonymous)]
+    boundary = "=_digest_" + secrets.token_hex(12)  # "=_" never occurs in quoted-printable text
+
+    display, address = parseaddr(newsletter.from_address)
+    when = date or dt.datetime.now(ZoneInfo(newsletter.timezone))
+    head = b"".join(
+        (
+            _header("From", formataddr((header_text(display or newsletter.name), address))),
+            _header("Subject", header_text(f"{subject_prefix}{issue.subject}")),
+            _header("Date", format_datetime(when)),
+        )
+    )
+    mid = _header("Reply-To", header_text(newsletter.reply_to)) if newsletter.reply_to else b""
+    mid += _header("List-Id", list_id(address, newsletter.name))
+    part_headers = (
+        b'Content-Type: text/%s; charset="utf-8"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n'
+    )
+    tail = b"".join(
+        (
+            _header("List-Unsubscribe-Post", ONE_CLICK),
+            b"MIME-Version: 1.0\r\n",
+            f'Content-Type: multipart/alternative;\r\n boundary="{boundary}"\r\n\r\n'.encode(),
+            f"--{boundary}\r\n".encode(),
+            part_headers % b"plain",
+        )
+    )
+    between = f"\r\n--{boundary}\r\n".encode() + part_headers % b"html"
+    end = f"\r\n--{boundary}--\r\n".encode()
+    return MessageTemplate(
+        rendered=anonymous,
+        rendered_named=named,
+        markers=markers,
+        date=when,
+        subject_prefix=subject_prefix,
+        stable_ids=stable_ids,
+        head=head,
+        mid=mid,
+        tail=tail,
+        named=(parts[0], parts[2]),
+        anonymous=(parts[1], parts[3]),
+        between=between,
+        end=end,
+        values=values,
+        unsubscribe_mailto=unsubscribe_mailto,
+    )

@@ -1,0 +1,106 @@
+"""Unsubscribe tokens: a subscriber id signed with HMAC-SHA256, bound to their address.
+
+The stdlib's hmac does the cryptography; this is only the token's shape, kept to characters
+that need no escaping in a URL or in quoted-printable (hex, ".", base64url), because a token
+is made for every recipient of every issue. Binding the address means a token stops working
+if its subscriber is erased, even should the id ever be reused.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from digest.errors import ConfigError
+
+SECRET_ENV = "DIGEST_SECRET"
+MIN_SECRET_LENGTH = 16
+MAC_BYTES = 16
+"""128 bits: no one guesses a valid token for someone else's id."""
+PROOF_SUBSCRIBER_ID = 0
+"""Proofs carry a token for id 0: a working link that unsubscribes nobody."""
+PROOF_ADDRESS = "proof"
+"""What a proof's token is bound to in place of an address (editors are not on the list)."""
+DEV_SECRET = b"digest development secret: never for real subscribers"
+"""Stands in for dry runs and proofs when no secret is set. Real sends and `digest serve` refuse it."""
+
+
+class InvalidToken(ValueError):
+    """Malformed, altered or forged."""
+
+
+@dataclass(frozen=True)
+class SigningSecret:
+    value: bytes
+    origin: str
+    """Where it came from, for messages: the variable's or the file's name. Never the value."""
+
+    @property
+    def is_development(self) -> bool:
+        return self.value == DEV_SECRET
+
+    def __repr__(self) -> str:
+        return f"SigningSecret(origin={self.origin!r})"
+
+
+def load_secret(
+    secret_file: Path | None, *, environ: dict[str, str] | None = None, allow_development: bool = False
+) -> SigningSecret:
+    """DIGEST_SECRET, else [newsletter] secret_file, else (only where allowed) the dev secret."""
+    environ = os.environ if environ is None else environ
+    if environ.get(SECRET_ENV):
+        secret = SigningSecret(environ[SECRET_ENV].encode(), SECRET_ENV)
+    elif secret_file is not None:
+        try:
+            secret = SigningSecret(
+                secret_file.read_bytes().strip(), f"[newsletter] secret_file {secret_file}"
+            )
+        except OSError as e:
+            raise ConfigError(
+                f"[newsletter] secret_file: cannot read it: {e.strerror}", where=secret_file
+            ) from None
+    elif allow_development:
+        return SigningSecret(DEV_SECRET, "the built-in development secret")
+    else:
+        raise ConfigError(
+            f"no unsubscribe signing secret: set {SECRET_ENV} or [newsletter] secret_file "
+            f"(e.g. a file made with `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
+        )
+    if len(secret.value) < MIN_SECRET_LENGTH:
+        raise ConfigError(f"{secret.origin}: the secret must be at least {MIN_SECRET_LENGTH} characters")
+    return secret
+
+
+def _mac(secret: bytes, subscriber_id: int, email_key: str) -> bytes:
+    message = f"unsubscribe:{subscriber_id:x}:{email_key}".encode()
+    return hmac.new(secret, message, hashlib.sha256).digest()[:MAC_BYTES]
+
+
+def make_token(secret: bytes, subscriber_id: int, email: str) -> str:
+    if subscriber_id == PROOF_SUBSCRIBER_ID:
+        email = PROOF_ADDRESS
+    mac = base64.urlsafe_b64encode(_mac(secret, subscriber_id, email.lower())).rstrip(b"=").decode()
+    return f"{subscriber_id:x}.{mac}"
+
+
+def token_subscriber_id(token: str) -> int:
+    """The id a token claims; `verify_token` must still check it against the subscriber's address."""
+    head, dot, mac = token.partition(".")
+    if not dot or not head or len(head) > 16 or not mac or len(mac) > 32:
+        raise InvalidToken("malformed token")
+    try:
+        return int(head, 16)
+    except ValueError:
+        raise InvalidToken("malformed token") from None
+
+
+def verify_token(secret: bytes, token: str, email: str) -> None:
+    """Raises InvalidToken unless `token` was made with `secret` for this id and address."""
+    subscriber_id = token_subscriber_id(token)
+    expected = make_token(secret, subscriber_id, email)
+    if not hmac.compare_digest(expected.encode(), token.encode("utf-8", "replace")):
+        raise InvalidToken("the token does not match")
