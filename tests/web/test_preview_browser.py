@@ -6,7 +6,8 @@ import time
 import tomllib
 from pathlib import Path
 
-from tests.conftest import write_story
+from tests.conftest import DELIVERY_TOML, write_story
+from tests.smtp_server import SmtpTestServer
 from tests.web.servers import RunningServer
 
 MERIDIAN = "issues/meridian-2025-01-08/"
@@ -172,3 +173,28 @@ def test_a_story_with_a_script_payload_runs_nothing(page, project, meridian, art
         assert page.locator("li.story[data-story='hostile'] .story-title").inner_text() == payload
         page.locator("figure.desktop iframe").screenshot(path=artifacts / "preview-hostile.png")
         page.goto("about:blank")
+
+
+def test_send_proof_from_the_page_reaches_a_real_smtp_server(preview, page, project, monkeypatch):
+    (project / "digest.toml").write_text(DELIVERY_TOML, encoding="utf-8")  # [smtp] without TLS
+    with SmtpTestServer() as smtp:
+        for name, value in smtp.environ().items():
+            monkeypatch.setenv(name, value)
+        open_issue(page, preview, MERIDIAN + "?persona=proof")
+        assert page.locator(".inbox .subject").inner_text().startswith("[PROOF] ")
+        page.fill("#proof-to", "desk@example.com")
+        page.get_by_role("button", name="Send proof").click()
+        page.wait_for_selector(".notice.ok")
+        assert page.locator(".notice").inner_text() == "Proof sent to desk@example.com."
+        assert list(smtp.copies) == ["desk@example.com"]
+        message = smtp.received[0].message()
+        assert message["Subject"] == "[PROOF] The Kremlin goes recruiting next door"
+
+
+def test_the_named_persona_is_greeted_by_name(preview, page):
+    open_issue(page, preview, MERIDIAN + "?persona=named")
+    assert "Hi Ana Ruiz," in frame(page, "phone").evaluate("document.body.innerText")
+    page.get_by_role("link", name="Subscriber without a name").click()
+    page.wait_for_selector("body[data-ready]")
+    assert "Hi " not in frame(page, "phone").evaluate("document.body.innerText").split("RUSSIA")[0]
+    assert "reader@example.com" in page.locator(".inbox .to").inner_text()

@@ -46,7 +46,14 @@ def _page(root: Path, title: str, subject: str) -> str:
     snapshot = preview.cache.get(folder)
     assert snapshot.ok, snapshot.problems
     response = preview.page(
-        "issue.html", snapshot=snapshot, folder=folder, persona=DEFAULT_PERSONA, email_html=""
+        "issue.html",
+        snapshot=snapshot,
+        folder=folder,
+        persona=DEFAULT_PERSONA,
+        copy=snapshot.for_recipient(DEFAULT_PERSONA.name, DEFAULT_PERSONA.address),
+        email_html="",
+        notice=None,
+        proof_to="",
     )
     return response.body.decode()
 

@@ -12,7 +12,8 @@ import pytest
 from lxml import html as lxml_html
 
 from digest.build import render_folder
-from tests.conftest import write_story
+from tests.conftest import DELIVERY_TOML, write_story
+from tests.smtp_server import Faults, SmtpTestServer
 from tests.web.servers import RunningServer
 
 MERIDIAN_KEY = "meridian-2025-01-08"
@@ -80,7 +81,8 @@ def test_issue_page_shows_inbox_row_both_frames_and_the_text_part(preview, merid
         # Sandboxed without allow-scripts: nothing in the email can run.
         assert "allow-scripts" not in frame.get("sandbox")
         assert rendered.issue.lead.title in frame.get("srcdoc")
-    assert page.xpath("string(//section[@class='text-part']//pre)").strip() == rendered.text.strip()
+    text_part = page.xpath("string(//section[@class='text-part']//pre)")
+    assert rendered.issue.lead.title.upper() in text_part.upper() and "Unsubscribe:" in text_part
     assert "script-src 'self'" in response.headers["content-security-policy"]
 
 
@@ -98,14 +100,28 @@ def test_personas_change_the_recipient_and_mark_proofs(preview):
     assert "Ana Ruiz" in inbox("no-such-persona"), "an unknown persona falls back to the default"
 
 
-def test_email_alone_is_served_sandboxed(preview, meridian):
-    rendered, _ = render_folder(meridian)
-    response = get(preview, f"/issues/{MERIDIAN_KEY}/email.html")
-    assert response.text == rendered.html
+def test_each_persona_gets_its_own_copy_as_digest_send_would_make_it(preview):
+    def copy(persona: str, part: str) -> httpx.Response:
+        return get(preview, f"/issues/{MERIDIAN_KEY}/email.{part}?persona={persona}")
+
+    named, anonymous = copy("named", "html"), copy("anonymous", "html")
+    assert "Hi Ana Ruiz," in named.text and "Hi Ana Ruiz," in copy("named", "txt").text
+    assert "Hi " not in lxml_html.document_fromstring(anonymous.text).text_content().split("RUSSIA")[0]
+    for response in (named, anonymous):
+        assert "The Kremlin goes recruiting next door" in response.text
+        # Each copy carries a signed unsubscribe link, as a subscriber's copy would.
+        assert "/daily/unsubscribe?token=" in response.text
+    frames = doc(get(preview, f"/issues/{MERIDIAN_KEY}/?persona=named")).xpath("//iframe/@srcdoc")
+    assert all("Hi Ana Ruiz," in srcdoc for srcdoc in frames)
+
+
+def test_email_alone_is_served_sandboxed(preview):
+    response = get(preview, f"/issues/{MERIDIAN_KEY}/email.html?persona=proof")
+    assert response.text.startswith("<!doctype html>")
     policy = response.headers["content-security-policy"]
     assert policy.startswith("sandbox") and "script-src" not in policy and "default-src 'none'" in policy
-    text = get(preview, f"/issues/{MERIDIAN_KEY}/email.txt")
-    assert text.text == rendered.text
+    text = get(preview, f"/issues/{MERIDIAN_KEY}/email.txt?persona=proof")
+    assert text.text.startswith("MERIDIAN DAILY")
     assert text.headers["content-type"].startswith("text/plain")
 
 
@@ -302,3 +318,53 @@ def test_the_app_can_run_bound_to_other_hosts_when_asked(project):
 
     with RunningServer(create_preview_app(project, allowed_hosts=None, watch=False)) as server:
         assert get(server, "/", headers={"Host": "preview.internal"}).status_code == 200
+
+
+def _proof_project(project: Path) -> None:
+    # [smtp] without TLS, for the plain test server; host and port come from the environment.
+    (project / "digest.toml").write_text(DELIVERY_TOML, encoding="utf-8")
+
+
+def test_send_proof_reaches_a_real_smtp_server(preview, project, monkeypatch):
+    _proof_project(project)
+    with SmtpTestServer() as smtp:
+        for name, value in smtp.environ().items():
+            monkeypatch.setenv(name, value)
+        to = "Editor One <one@example.com>, two@example.com"
+        form = {"to": to, "persona": "proof"}
+        response = post(preview, f"/issues/{MERIDIAN_KEY}/proof", form, follow_redirects=True)
+        assert response.status_code == 200
+        notice = doc(response).xpath("string(//div[contains(@class, 'notice')])")
+        assert "Proof sent to Editor One <one@example.com>, two@example.com." in notice
+        assert doc(response).xpath("//input[@id='proof-to']/@value") == [to], "the form keeps the addresses"
+        assert sorted(smtp.copies) == ["one@example.com", "two@example.com"]
+        for received in smtp.received:
+            message = received.message()
+            assert message["Subject"] == "[PROOF] The Kremlin goes recruiting next door"
+            assert [part.get_content_type() for part in message.iter_parts()] == ["text/plain", "text/html"]
+        named = next(r.message() for r in smtp.received if r.rcpt_tos == ["one@example.com"])
+        assert "Hi Editor One," in named.get_body(("plain",)).get_content()
+
+
+def test_a_refused_proof_address_is_reported_on_the_page(preview, project, monkeypatch):
+    _proof_project(project)
+    with SmtpTestServer(Faults(refuse={"bad@example.com": "550 5.1.1 no such user"})) as smtp:
+        for name, value in smtp.environ().items():
+            monkeypatch.setenv(name, value)
+        form = {"to": "good@example.com; bad@example.com"}
+        response = post(preview, f"/issues/{MERIDIAN_KEY}/proof", form, follow_redirects=True)
+        notice = doc(response).xpath("//div[contains(@class, 'notice')]")[0]
+        assert "failed" in notice.get("class")
+        assert "Proof sent to 1 of 2 addresses." in notice.text_content()
+        assert "bad@example.com" in notice.text_content() and "550" in notice.text_content()
+        assert list(smtp.copies) == ["good@example.com"]
+
+
+@pytest.mark.parametrize(
+    ("to", "message"),
+    [(" , ", "give at least one address"), ("not an address", "the proof was not sent")],
+)
+def test_a_proof_needs_valid_addresses(preview, to, message):
+    response = post(preview, f"/issues/{MERIDIAN_KEY}/proof", {"to": to})
+    assert response.status_code == 400
+    assert message in doc(response).xpath("string(//p[@class='message'])")

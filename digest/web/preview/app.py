@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+import secrets
 from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -24,6 +26,8 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from digest.config import STORIES_DIR
+from digest.deliver.pool import SendReport
+from digest.deliver.send import send_proof_folder
 from digest.errors import DigestError
 from digest.project import IssueFolder, find_issue_folders
 from digest.sources.folder import STORY_SUFFIXES
@@ -99,6 +103,8 @@ class Preview:
         self.hub = ChangeHub()
         self.watcher = FileWatcher(self.hub) if watch else None
         self.templates = _environment()
+        # One-time messages for the page a form redirects to ("proof sent to ...").
+        self.notices: dict[str, Notice] = {}
 
     def folders(self) -> list[IssueFolder]:
         return find_issue_folders(self.root)
@@ -147,26 +153,54 @@ class Preview:
         folder = self.folder(request.path_params["key"])
         snapshot = await self.snapshot(folder)
         chosen = persona(request.query_params.get("persona"))
+        copy = snapshot.for_recipient(chosen.name, chosen.address)
         return self.page(
             "issue.html",
             snapshot=snapshot,
             folder=folder,
             persona=chosen,
-            email_html=framed_email(snapshot.rendered.html) if snapshot.rendered else "",
+            copy=copy,
+            email_html=framed_email(copy.html) if copy else "",
+            notice=self.notices.pop(request.query_params.get("notice", ""), None),
+            proof_to=request.query_params.get("to", ""),
         )
 
-    async def email_html(self, request: Request) -> Response:
+    async def persona_copy(self, request: Request):
         snapshot = await self.snapshot(self.folder(request.path_params["key"]))
-        if snapshot.rendered is None:
+        chosen = persona(request.query_params.get("persona"))
+        copy = snapshot.for_recipient(chosen.name, chosen.address)
+        if copy is None:
             raise HTTPException(409, "this issue does not render; its page says why")
+        return copy
+
+    async def email_html(self, request: Request) -> Response:
+        copy = await self.persona_copy(request)
         headers = {"Content-Security-Policy": EMAIL_POLICY, **NO_STORE}
-        return HTMLResponse(snapshot.rendered.html, headers=headers)
+        return HTMLResponse(copy.html, headers=headers)
 
     async def email_text(self, request: Request) -> Response:
-        snapshot = await self.snapshot(self.folder(request.path_params["key"]))
-        if snapshot.rendered is None:
-            raise HTTPException(409, "this issue does not render; its page says why")
-        return PlainTextResponse(snapshot.rendered.text, headers=NO_STORE)
+        copy = await self.persona_copy(request)
+        return PlainTextResponse(copy.text, headers=NO_STORE)
+
+    async def send_proof(self, request: Request) -> Response:
+        """ "Send proof": `[PROOF]` copies to the addresses given, through the configured SMTP."""
+        folder = self.folder(request.path_params["key"])
+        form = await request.form()
+        raw = str(form.get("to", ""))
+        addresses = proof_addresses(raw)
+        if not addresses:
+            raise HTTPException(400, "give at least one address to send the proof to")
+        try:
+            report = await run_in_threadpool(send_proof_folder, folder.path, addresses)
+        except DigestError as e:
+            raise HTTPException(400, f"the proof was not sent: {e}") from None
+        notice = Notice.of_proof(report, addresses)
+        key = secrets.token_urlsafe(8)
+        self.notices[key] = notice
+        chosen = persona(str(form.get("persona", "")))
+        return RedirectResponse(
+            issue_url(folder, persona=chosen.key, notice=key, to=raw) + "#proof", status_code=303
+        )
 
     async def choose(self, request: Request) -> Response:
         """A story button: pin, unpin, move up/down, exclude or include, written to issue.toml."""
@@ -222,6 +256,28 @@ class Preview:
                 await asyncio.wait_for(task, timeout=5)
 
 
+@dataclass(frozen=True, slots=True)
+class Notice:
+    ok: bool
+    message: str
+    details: tuple[str, ...] = ()
+
+    @classmethod
+    def of_proof(cls, report: SendReport, addresses: list[str]) -> Notice:
+        problems = [f"{address}: {reply}" for address, reply in (*report.failed, *report.deferred)]
+        problems += [f"{address}: no answer after the message was sent" for address in report.uncertain]
+        if report.error:
+            problems.append(report.error)
+        if report.sent == len(addresses) and not problems:
+            return cls(True, f"Proof sent to {', '.join(addresses)}.")
+        return cls(False, f"Proof sent to {report.sent} of {len(addresses)} addresses.", tuple(problems))
+
+
+def proof_addresses(raw: str) -> list[str]:
+    """Addresses from the form: separated by commas, semicolons or line breaks."""
+    return [part.strip() for part in re.split(r"[,;\n]", raw) if part.strip()]
+
+
 def _same_site_referer(request: Request) -> str | None:
     referer = request.headers.get("referer", "")
     parts = urlsplit(referer)
@@ -257,6 +313,7 @@ def create_preview_app(
         Route(issue + "/email.html", preview.email_html),
         Route(issue + "/email.txt", preview.email_text),
         Route(issue + "/choice", preview.choose, methods=["POST"]),
+        Route(issue + "/proof", preview.send_proof, methods=["POST"]),
         Route(issue + "/", preview.issue_page),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from email.utils import formataddr
 
-PROOF_PREFIX = "[PROOF] "
+from digest.deliver.send import PROOF_PREFIX
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,8 @@ from pathlib import Path
 from digest.build import render_composed
 from digest.compose import Composition, Reason
 from digest.config import IssueSettings, find_project_file, load_issue_config
+from digest.deliver.send import PreparedSend, Purpose, prepare_folder
+from digest.deliver.splice import Recipient
 from digest.errors import DigestError, StoryFileError
 from digest.lint import LintReport, lint_rendered
 from digest.model import Issue, RenderedIssue
@@ -60,6 +62,8 @@ class IssueSnapshot:
     composition: Composition | None = None
     lint: LintReport | None = None
     """The preflight checks `digest lint` runs, over this render."""
+    prepared: PreparedSend | None = None
+    """The issue encoded as `digest send` does, for each persona's own copy (name, links)."""
     settings: IssueSettings | None = None
     problems: tuple[Problem, ...] = ()
     watched: tuple[Path, ...] = ()
@@ -73,6 +77,12 @@ class IssueSnapshot:
     @property
     def issue(self) -> Issue | None:
         return self.rendered.issue if self.rendered else None
+
+    def for_recipient(self, name: str, address: str) -> RenderedIssue | None:
+        """The issue as this recipient receives it: their name, their unsubscribe link."""
+        if self.prepared is None:
+            return self.rendered
+        return self.prepared.template.rendered_for(Recipient(email=address, name=name))
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -208,9 +218,20 @@ def take_snapshot(folder: IssueFolder) -> IssueSnapshot:
         rendered=rendered,
         composition=composition,
         lint=lint_rendered(rendered, source=str(folder.path)),
+        prepared=_prepared(folder.path),
         watched=watched,
         before=before,
     )
+
+
+def _prepared(folder: Path) -> PreparedSend | None:
+    """Personal copies as `digest send --dry-run` makes them (links signed with the development
+    secret unless one is configured: they unsubscribe nobody real)."""
+    try:
+        return prepare_folder(folder, Purpose.DRY_RUN)
+    except DigestError as e:  # e.g. delivery settings that do not load: show the plain render
+        log.info("persona copies unavailable for %s: %s", folder, e)
+        return None
 
 
 def _snapshot(
@@ -220,6 +241,7 @@ def _snapshot(
     rendered: RenderedIssue | None = None,
     composition: Composition | None = None,
     lint: LintReport | None = None,
+    prepared: PreparedSend | None = None,
     problems: tuple[Problem, ...] = (),
     watched: tuple[Path, ...] | None = None,
     before: Fingerprint | None = None,
@@ -230,6 +252,7 @@ def _snapshot(
         rendered=rendered,
         composition=composition,
         lint=lint,
+        prepared=prepared,
         settings=settings,
         problems=problems,
         watched=watched,
