@@ -30,20 +30,34 @@ class _Table(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
-def check_address(value: str) -> str:
-    """Accept 'Name <addr@host>' or a bare address; syntax only, never the network."""
-    from email.utils import parseaddr
+_SPECIALS = re.compile(r'[][\\()<>@,:;".]')
+_NAME_AND_ADDRESS = re.compile(r"^(?P<name>.*)<(?P<address>[^<>]*)>\s*$", re.DOTALL)
 
-    _, address = parseaddr(value)
+
+def check_address(value: str) -> str:
+    """Accept 'Name <addr@host>' or a bare address; syntax only, never the network.
+
+    Returns the RFC 5322 form, with the display name quoted where needed: people write
+    "Leser:innen <a@b>" in TOML, which a mail parser would read as a group named "Leser".
+    """
+    from email.utils import quote, unquote
+
+    if "\n" in value or "\r" in value:
+        raise ValueError("must be on one line")
+    match = _NAME_AND_ADDRESS.match(value.strip())
+    name, address = (match["name"], match["address"]) if match else ("", value)
+    name = unquote(name.strip()).strip()
+    address = address.strip()
     if not address:
         raise ValueError("is not an email address")
     try:
         validate_email(address, check_deliverability=False)
     except EmailNotValidError as e:
         raise ValueError(str(e)) from None
-    if "\n" in value or "\r" in value:
-        raise ValueError("must be on one line")
-    return value
+    if not name:
+        return address
+    # Quote (but never encode) the name: headers are encoded later, when a message is built.
+    return f'"{quote(name)}" <{address}>' if _SPECIALS.search(name) else f"{name} <{address}>"
 
 
 class UtmSettings(_Table):

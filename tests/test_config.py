@@ -76,3 +76,21 @@ def test_from_with_newline_rejected(tmp_path: Path):
     folder = _write(tmp_path / "w", toml + "[issue]\ndate = 2025-01-01\n")
     with pytest.raises(ConfigError, match=r"\[newsletter\] from"):
         load_issue_config(folder)
+
+
+@pytest.mark.parametrize(
+    ("written", "display"),
+    [
+        ("Leser:innen <weekly@test-press.example>", "Leser:innen"),
+        ('"Smith, Jones & Co" <weekly@test-press.example>', "Smith, Jones & Co"),
+        ('Dr. A "B" <weekly@test-press.example>', 'Dr. A "B"'),
+        ("Zoë’s Notes <weekly@test-press.example>", "Zoë’s Notes"),
+    ],
+)
+def test_sender_display_names_with_specials_survive(tmp_path: Path, written: str, display: str):
+    from email.utils import parseaddr
+
+    toml = NEWSLETTER_TOML.replace('from = "Test Weekly <weekly@test-press.example>"', f"from = '{written}'")
+    folder = _write(tmp_path / "w", toml + "[issue]\ndate = 2025-01-01\n")
+    sender = load_issue_config(folder).newsletter.from_address
+    assert parseaddr(sender) == (display, "weekly@test-press.example")
