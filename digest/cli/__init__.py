@@ -7,10 +7,12 @@ import sys
 import click
 
 from digest import __version__
+from digest.cli import archive as archive_commands
 from digest.cli import build as build_commands
 from digest.cli import compose as compose_commands
 from digest.cli import gather as gather_commands
 from digest.cli import lint as lint_commands
+from digest.cli import preview as preview_commands
 from digest.cli import send as send_commands
 from digest.cli import serve as serve_commands
 from digest.cli import subscribers as subscriber_commands
@@ -43,5 +45,7 @@ for module in (
     subscriber_commands,
     send_commands,
     serve_commands,
+    preview_commands,
+    archive_commands,
 ):
     module.register(main)
