@@ -835,8 +835,8 @@ class ScheduleSettings(_Table):
 
 
 class ArchiveSettings(_Table):
-    path: str = "archive"
-    """Folder (relative to digest.toml) that keeps every built issue under its id, e.g. archive/2025-W02/."""
+    path: str = "built"
+    """Folder (relative to digest.toml) where `digest run` keeps every built issue, e.g. built/2025-W02/."""
 
 
 class ProjectFile(_Table):

@@ -20,7 +20,6 @@ from dataclasses import dataclass, replace
 from enum import IntEnum
 from pathlib import Path
 
-from digest.archive import archive_issue, load_archived_issue
 from digest.build import compose_with_history, load_stories
 from digest.compose import Composition
 from digest.config import ISSUE_FILE, IssueConfig, IssueSettings, ProjectConfig, load_issue_config
@@ -33,6 +32,7 @@ from digest.lint import Level, LintReport, lint_rendered
 from digest.model import Issue, RenderedIssue, Story
 from digest.notices import ThinWeek, send_to_editors, thin_week_message
 from digest.render import load_theme, render_issue
+from digest.run_archive import archive_issue, load_archived_issue
 from digest.runlog import IssueHistory, IssueLocked, IssueRecord, IssueState, issue_lock, utc_now
 from digest.store import Store, open_store
 from digest.weekly import issue_id_for

@@ -101,3 +101,13 @@ def send_project(sample_copy, tmp_path: Path) -> Path:
     folder = sample_copy("meridian")
     (tmp_path / "digest.toml").write_text(DELIVERY_TOML, encoding="utf-8")
     return folder
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's headless Chromium for the whole test session (Playwright's sync API allows only
+    one instance per thread, so the render judges and the preview tests share this one)."""
+    from tests.judges.browser import chromium
+
+    with chromium() as instance:
+        yield instance

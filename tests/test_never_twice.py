@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from digest.archive import load_archived_issue
 from digest.cli import main
 from digest.config import load_project_config
 from digest.run import ExitCode, run_issue
+from digest.run_archive import load_archived_issue
 from digest.runlog import IssueHistory
 from digest.store import open_store
 from tests.conftest import TEST_SECRET, write_story
@@ -59,7 +59,7 @@ def test_last_weeks_stories_are_left_out_unless_pinned(sent_last_week):
     result = run_issue(load_project_config(config), NEXT_WEEK, send=True, environ=environ)
     assert result.exit_code is ExitCode.DONE, result.line
     assert result.issue_id == "2025-W12"
-    issue = load_archived_issue(config.parent / "archive", "2025-W12")
+    issue = load_archived_issue(config.parent / "built", "2025-W12")
     assert issue.lead.id == "seagrass-returns"  # pinned: sent again on purpose
     assert sorted(s.id for s in issue.more_from) == ["new-0", "new-1", "new-2"]
     assert set(server.copies.values()) == {2}  # each reader: last week's issue and this one

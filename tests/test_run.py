@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from digest.archive import load_archived_issue
 from digest.build import render_folder
 from digest.cli import main
 from digest.config import load_project_config
 from digest.errors import ConfigError
 from digest.run import ExitCode, due_issue_date, not_due, run_issue
+from digest.run_archive import load_archived_issue
 from tests.conftest import write_story
 from tests.schedule_fixtures import MERIDIAN_DATE, TIDEWATER_DATE, meridian_feed_project, tidewater_project
 
@@ -37,7 +37,7 @@ def test_a_week_is_built_and_archived_under_its_issue_id(tidewater):
     result = run_issue(project, TIDEWATER_DATE)
     assert result.exit_code is ExitCode.DONE
     assert result.issue_id == "2025-W11"
-    archived = config.parent / "archive" / "2025-W11"
+    archived = config.parent / "built" / "2025-W11"
     assert result.archived == archived
     assert result.line == f"2025-W11: built, 6 stories, archived in {archived}"
     assert sorted(p.name for p in archived.iterdir()) == ARCHIVED_FILES
@@ -52,7 +52,7 @@ def test_a_rebuild_replaces_the_archived_issue_whole(tidewater):
     config = tidewater()
     project = load_project_config(config)
     run_issue(project, TIDEWATER_DATE)
-    archived = config.parent / "archive" / "2025-W11"
+    archived = config.parent / "built" / "2025-W11"
     (archived / "stale.html").write_text("from an older build")
     issue_toml = config.parent / "2025-03-14" / "issue.toml"
     issue_toml.write_text(issue_toml.read_text().replace("Seagrass is back", "Seagrass returns"))
@@ -60,7 +60,7 @@ def test_a_rebuild_replaces_the_archived_issue_whole(tidewater):
     assert sorted(p.name for p in archived.iterdir()) == ARCHIVED_FILES
     assert b"Subject: Seagrass returns" in (archived / "issue.eml").read_bytes()
     # No staging or retired folders are left behind, and the archive is readable by a web server.
-    assert [p.name for p in (config.parent / "archive").iterdir()] == ["2025-W11"]
+    assert [p.name for p in (config.parent / "built").iterdir()] == ["2025-W11"]
     assert archived.stat().st_mode & 0o755 == 0o755
 
 
@@ -94,7 +94,7 @@ def test_cli_reads_digest_toml_in_the_current_folder(tidewater, monkeypatch):
     result = CliRunner().invoke(main, ["run", "--date", "2025-03-14"])
     assert result.exit_code == 0, result.output
     assert result.stdout.strip().endswith(
-        "2025-W11: built, 6 stories, archived in " + str(config.parent / "archive" / "2025-W11")
+        "2025-W11: built, 6 stories, archived in " + str(config.parent / "built" / "2025-W11")
     )
 
 
@@ -172,7 +172,7 @@ def test_lint_errors_stop_the_run_before_anything_is_archived(tidewater, caplog)
     assert result.exit_code is ExitCode.LINT_FAILED == 1
     assert result.line.startswith("2025-W11: stopped: lint: 1 error, ")
     assert "first story-duplicate-url:" in result.line
-    assert not (config.parent / "archive" / "2025-W11").exists()
+    assert not (config.parent / "built" / "2025-W11").exists()
     assert "lint error story-duplicate-url" in caplog.text
 
 
@@ -184,7 +184,7 @@ def test_a_week_without_a_folder_is_gathered_from_the_sources(tmp_path):
     result = run_issue(load_project_config(config), MERIDIAN_DATE)
     assert result.exit_code is ExitCode.DONE, result.line
     assert result.issue_id == "2025-W02"
-    issue = load_archived_issue(config.parent / "archive", "2025-W02")
+    issue = load_archived_issue(config.parent / "built", "2025-W02")
     # The feed's week: Jan 1 to the start of Jan 8 in New York. December's and Jan 8's items are out.
     assert sorted(s.id for s in issue.stories) == [
         "europe-pushes-back-on-musk",
@@ -193,7 +193,7 @@ def test_a_week_without_a_folder_is_gathered_from_the_sources(tmp_path):
         "treasury-sanctions-election-ai",
         "world-in-60-2025-01-07",
     ]
-    assert result.line == f"2025-W02: built, 5 stories, archived in {config.parent / 'archive' / '2025-W02'}"
+    assert result.line == f"2025-W02: built, 5 stories, archived in {config.parent / 'built' / '2025-W02'}"
     assert issue.date == MERIDIAN_DATE
     assert not (config.parent / "2025-01-08").exists()
 

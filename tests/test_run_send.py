@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from digest.archive import load_archived_issue
 from digest.cli import main
 from digest.config import load_project_config
 from digest.errors import ConfigError
 from digest.run import ApprovalError, ExitCode, approve_issue, reject_issue, run_issue, send_due_approvals
+from digest.run_archive import load_archived_issue
 from digest.runlog import IssueHistory, IssueState
 from digest.store import open_store
 from tests.conftest import TEST_SECRET
@@ -94,7 +94,7 @@ def test_a_missing_secret_stops_the_run_before_any_work(project, server):
     config = project()
     with pytest.raises(ConfigError, match="no unsubscribe signing secret"):
         run_issue(load_project_config(config), TIDEWATER_DATE, send=True, environ=server.environ())
-    assert not (config.parent / "archive").exists()
+    assert not (config.parent / "built").exists()
 
 
 # --- a thin week --------------------------------------------------------------------------------
@@ -263,7 +263,7 @@ def test_the_archived_issue_is_the_one_sent(project, server):
     config = project(require_approval=True)
     subscribe(config, 1)
     _run(config, server)
-    archived = load_archived_issue(config.parent / "archive", "2025-W11")
+    archived = load_archived_issue(config.parent / "built", "2025-W11")
     assert archived.subject == "Seagrass is back in Carrick Roads"
     assert len(archived.stories) == 6
 

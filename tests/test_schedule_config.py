@@ -38,7 +38,7 @@ def test_a_full_schedule_section(tmp_path: Path):
     assert schedule.require_approval is False
     assert schedule.approval_window() is None
     assert schedule.editors == ["Desk <desk@test-press.example>", "editor@test-press.example"]
-    assert config.archive_dir == tmp_path / "archive"
+    assert config.archive_dir == tmp_path / "built"
     assert config.newsletter.name == "Test Weekly"
 
 

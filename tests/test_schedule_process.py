@@ -97,7 +97,7 @@ def test_once_builds_and_sends_the_next_issue_now(tmp_path):
     assert f"running the next issue now: {issue_id}" in done.stderr
     assert f"{issue_id}: built, 6 stories, archived in " in done.stderr
     assert "; sent to 2 subscribers (0 failed, 0 uncertain" in done.stderr
-    assert (config.parent / "archive" / issue_id / "index.html").is_file()
+    assert (config.parent / "built" / issue_id / "index.html").is_file()
     assert server.copies == dict.fromkeys(readers, 1)
 
 

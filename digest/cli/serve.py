@@ -11,6 +11,7 @@ from digest.config import load_delivery_settings
 from digest.deliver.tokens import load_secret
 from digest.store import open_store
 from digest.web.app import create_app
+from digest.web.archive import archive_routes
 
 
 @click.command("serve")
@@ -22,17 +23,29 @@ from digest.web.app import create_app
     default=None,
     help="digest.toml (or an issue.toml) [default: the nearest digest.toml].",
 )
-def serve_command(host: str, port: int, config: Path | None) -> None:
+@click.option(
+    "--archive",
+    type=click.Path(path_type=Path, file_okay=False, exists=True),
+    default=None,
+    help="Also serve this web archive (made by `digest archive --out DIR`) at the site's root.",
+)
+def serve_command(host: str, port: int, config: Path | None, archive: Path | None) -> None:
     """Serve the unsubscribe pages (GET confirm, POST one-click) for [newsletter] base_url."""
+    extra = archive_routes(archive) if archive is not None else []
     settings = load_delivery_settings(config)
     # A forgeable (public) secret would let anyone unsubscribe anyone: never serve with it.
     secret = load_secret(settings.delivery.secret_file, allow_development=False)
     store = open_store(settings.delivery.store_path)
     name = settings.newsletter.name if settings.newsletter else "this newsletter"
     click.echo(f"serving unsubscribe pages for {name} on http://{host}:{port}/ (store {store.path})")
+    if archive is not None:
+        click.echo(f"serving the web archive in {archive} at http://{host}:{port}/")
     try:
         uvicorn.run(
-            create_app(store, secret, newsletter_name=name), host=host, port=port, log_level="warning"
+            create_app(store, secret, newsletter_name=name, extra=extra),
+            host=host,
+            port=port,
+            log_level="warning",
         )
     finally:
         store.close()

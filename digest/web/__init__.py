@@ -1,1 +1,2 @@
-"""Web apps: the subscriber-facing app (`digest serve`: unsubscribe, and the archive once it exists)."""
+"""Web apps: the subscriber-facing app (`digest serve`: unsubscribe pages, the web archive) and
+the editors' preview (`digest preview`, digest/web/preview/)."""

@@ -1,0 +1,33 @@
+"""`digest archive [PROJECT_DIR] [--out DIR]`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from digest.archive import build_archive
+
+
+@click.command("archive")
+@click.argument(
+    "project_dir", type=click.Path(path_type=Path, file_okay=False, exists=True), default=Path(".")
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("archive"),
+    show_default=True,
+    help="Folder to write the archive into (index.html, feed.xml, issues/).",
+)
+def archive_command(project_dir: Path, out: Path) -> None:
+    """Write a static web archive of every issue under PROJECT_DIR (default: here)."""
+    result = build_archive(project_dir, out)
+    click.echo(f"Archived {len(result.entries)} issue(s) into {result.out}")
+    for entry in result.entries:
+        click.echo(f"  {entry.issue.date.isoformat()}  {entry.href}  {entry.issue.subject}")
+    click.echo(f"  index: {result.out / 'index.html'}  feed: {result.out / 'feed.xml'}")
+
+
+def register(group: click.Group) -> None:
+    group.add_command(archive_command)

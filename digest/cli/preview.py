@@ -1,0 +1,48 @@
+"""`digest preview [ISSUE_DIR] [--port 8000] [--host 127.0.0.1]`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from digest.project import find_issue_folders, project_root
+
+
+@click.command("preview")
+@click.argument("issue_dir", type=click.Path(path_type=Path, file_okay=False, exists=True), default=Path("."))
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8000,
+    show_default=True,
+    help="Port to listen on (0: any free port).",
+)
+def preview_command(issue_dir: Path, host: str, port: int) -> None:
+    """Preview ISSUE_DIR (or every issue under it) in a browser, reloading as files change."""
+    # The web stack is imported only when serving, so other commands start quickly.
+    from digest.web.preview.app import LOOPBACK_HOSTS, create_preview_app, issue_url
+    from digest.web.serving import serve_app
+
+    root = project_root(issue_dir)
+    folders = find_issue_folders(root)
+    loopback = host in LOOPBACK_HOSTS
+    app = create_preview_app(root, allowed_hosts=LOOPBACK_HOSTS if loopback else None)
+    if not loopback:
+        click.echo(
+            f"warning: listening on {host}: anyone who can reach it can read and edit these issues",
+            err=True,
+        )
+    opened = next((f for f in folders if f.path == issue_dir.resolve()), None)
+
+    def ready(url: str) -> None:
+        start = url + (issue_url(opened).lstrip("/") if opened else "")
+        click.echo(f"Previewing {len(folders)} issue(s) under {root}")
+        click.echo(f"  {start}   (Ctrl-C to stop)")
+
+    serve_app(app, host=host, port=port, on_ready=ready)
+
+
+def register(group: click.Group) -> None:
+    group.add_command(preview_command)

@@ -1,0 +1,281 @@
+"""One issue folder as the preview shows it: rendered, or the errors that stop it rendering.
+
+A snapshot never raises for a problem in the editor's files: a broken story is something to
+show on the page, not a reason for the server to fall over.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from digest.build import render_composed
+from digest.compose import Composition, Reason
+from digest.config import IssueSettings, find_project_file, load_issue_config
+from digest.deliver.send import PreparedSend, Purpose, prepare_folder
+from digest.deliver.splice import Recipient
+from digest.errors import DigestError, StoryFileError
+from digest.lint import LintReport, lint_rendered
+from digest.model import Issue, RenderedIssue
+from digest.project import IssueFolder
+from digest.render.theme import default_theme_dir
+from digest.sources.folder import STORY_SUFFIXES, read_story_file
+
+log = logging.getLogger(__name__)
+
+Fingerprint = tuple[tuple[str, int, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Something in the editor's files that stops the issue from rendering."""
+
+    message: str
+    where: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StoryRow:
+    """A story as the preview lists it: where it sits, why (from the composer), what can be done."""
+
+    id: str
+    title: str
+    kind: str
+    place: str
+    reason: str
+    detail: str
+    in_issue: bool = True
+    pinned: bool = False
+    excluded: bool = False
+    can_move_up: bool = False
+    can_move_down: bool = False
+    score: str = ""
+
+
+@dataclass(frozen=True)
+class IssueSnapshot:
+    folder: IssueFolder
+    rendered: RenderedIssue | None = None
+    composition: Composition | None = None
+    lint: LintReport | None = None
+    """The preflight checks `digest lint` runs, over this render."""
+    prepared: PreparedSend | None = None
+    """The issue encoded as `digest send` does, for each persona's own copy (name, links)."""
+    settings: IssueSettings | None = None
+    problems: tuple[Problem, ...] = ()
+    watched: tuple[Path, ...] = ()
+    """Folders and files whose changes make this snapshot stale (for the file watcher)."""
+    fingerprint: Fingerprint = field(default=(), compare=False)
+
+    @property
+    def ok(self) -> bool:
+        return self.rendered is not None
+
+    @property
+    def issue(self) -> Issue | None:
+        return self.rendered.issue if self.rendered else None
+
+    def for_recipient(self, name: str, address: str) -> RenderedIssue | None:
+        """The issue as this recipient receives it: their name, their unsubscribe link."""
+        if self.prepared is None:
+            return self.rendered
+        return self.prepared.template.rendered_for(Recipient(email=address, name=name))
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        return self.composition.warnings if self.composition else ()
+
+    @property
+    def stories(self) -> list[StoryRow]:
+        """Every story: the lead, More from in order, then the ones left out."""
+        return story_rows(self.composition) if self.composition else []
+
+
+def story_rows(composition: Composition) -> list[StoryRow]:
+    placements = composition.placements
+    # Moves happen among a story's own kind: sponsored blocks keep their slots (compose.edits).
+    groups = {
+        kind: [p.story.id for p in placements[1:] if p.story.is_sponsored == kind] for kind in (True, False)
+    }
+    rows = []
+    for placement in placements:
+        story = placement.story
+        group = groups[story.is_sponsored]
+        where = group.index(story.id) if placement.position else -1
+        rows.append(
+            StoryRow(
+                id=story.id,
+                title=story.title,
+                kind=str(story.kind),
+                place="Lead" if placement.position == 0 else f"More from · {placement.position}",
+                reason=str(placement.reason),
+                detail=placement.detail,
+                pinned=placement.reason is Reason.PINNED,
+                can_move_up=where > 0,
+                can_move_down=0 <= where < len(group) - 1,
+                score=placement.score.describe() if placement.score else "",
+            )
+        )
+    for record in composition.left_out:
+        rows.append(
+            StoryRow(
+                id=record.story.id,
+                title=record.story.title,
+                kind=str(record.story.kind),
+                place="Left out",
+                reason=str(record.reason),
+                detail=record.detail,
+                in_issue=False,
+                excluded=record.reason is Reason.EXCLUDED,
+            )
+        )
+    return rows
+
+
+def fingerprint(paths: tuple[Path, ...]) -> Fingerprint:
+    """Name, mtime and size of every file under `paths`: equal fingerprints, equal inputs."""
+    entries: list[tuple[str, int, int]] = []
+    for root in paths:
+        if root.is_file():
+            stat = root.stat()
+            entries.append((str(root), stat.st_mtime_ns, stat.st_size))
+            continue
+        for folder, subfolders, files in os.walk(root):
+            subfolders[:] = sorted(name for name in subfolders if not name.startswith("."))
+            for name in sorted(files):
+                if name.startswith("."):
+                    continue
+                path = os.path.join(folder, name)
+                try:
+                    stat = os.stat(path)
+                except FileNotFoundError:  # deleted while we walked: the next look sees it gone
+                    continue
+                entries.append((path, stat.st_mtime_ns, stat.st_size))
+    return tuple(entries)
+
+
+def watched_paths(folder: IssueFolder) -> tuple[Path, ...]:
+    """What to watch for an issue folder, even one whose settings are broken right now."""
+    try:
+        theme_dir = load_issue_config(folder.path).theme_dir
+    except DigestError:
+        theme_dir = None
+    return _inputs(folder.path, theme_dir)
+
+
+def _inputs(folder: Path, theme_dir: Path | None) -> tuple[Path, ...]:
+    """Everything a render of `folder` reads: the issue, the project's settings, both themes."""
+    paths = [folder, default_theme_dir()]
+    project_file = find_project_file(folder.parent)
+    if project_file is not None:
+        paths.append(project_file)
+    if theme_dir is not None and theme_dir.is_dir():
+        paths.append(theme_dir)
+    return tuple(paths)
+
+
+def _story_problems(folder: Path, timezone: str) -> tuple[Problem, ...]:
+    """Every broken story file, not only the first one the build stopped at."""
+    stories = folder / "stories"
+    problems = []
+    for path in sorted(stories.iterdir()) if stories.is_dir() else []:
+        if path.suffix.lower() not in STORY_SUFFIXES or not path.is_file():
+            continue
+        try:
+            read_story_file(path, timezone=timezone)
+        except StoryFileError as e:
+            problems.append(Problem(e.message, e.where))
+    return tuple(problems)
+
+
+def take_snapshot(folder: IssueFolder) -> IssueSnapshot:
+    """Render an issue folder for the preview; whatever goes wrong is kept as problems."""
+    try:
+        config = load_issue_config(folder.path)
+    except DigestError as e:
+        return _snapshot(folder, problems=(Problem(e.message, e.where),))
+    # Fingerprint before rendering: a file saved mid-render then makes the snapshot stale, not lost.
+    watched = _inputs(folder.path, config.theme_dir)
+    before = fingerprint(watched)
+    try:
+        rendered, _, composition = render_composed(folder.path)
+    except StoryFileError as e:
+        problems = _story_problems(folder.path, config.newsletter.timezone) or (Problem(e.message, e.where),)
+        return _snapshot(folder, config.issue, problems=problems, watched=watched, before=before)
+    except DigestError as e:
+        problem = Problem(e.message, e.where)
+        return _snapshot(folder, config.issue, problems=(problem,), watched=watched, before=before)
+    except Exception as e:  # a bug of ours, or a library's: keep serving, say what happened
+        log.exception("preview of %s failed", folder.path)
+        problem = Problem(f"unexpected error while rendering: {type(e).__name__}: {e}", str(folder.path))
+        return _snapshot(folder, config.issue, problems=(problem,), watched=watched, before=before)
+    return _snapshot(
+        folder,
+        config.issue,
+        rendered=rendered,
+        composition=composition,
+        lint=lint_rendered(rendered, source=str(folder.path)),
+        prepared=_prepared(folder.path),
+        watched=watched,
+        before=before,
+    )
+
+
+def _prepared(folder: Path) -> PreparedSend | None:
+    """Personal copies as `digest send --dry-run` makes them (links signed with the development
+    secret unless one is configured: they unsubscribe nobody real)."""
+    try:
+        return prepare_folder(folder, Purpose.DRY_RUN)
+    except DigestError as e:  # e.g. delivery settings that do not load: show the plain render
+        log.info("persona copies unavailable for %s: %s", folder, e)
+        return None
+
+
+def _snapshot(
+    folder: IssueFolder,
+    settings: IssueSettings | None = None,
+    *,
+    rendered: RenderedIssue | None = None,
+    composition: Composition | None = None,
+    lint: LintReport | None = None,
+    prepared: PreparedSend | None = None,
+    problems: tuple[Problem, ...] = (),
+    watched: tuple[Path, ...] | None = None,
+    before: Fingerprint | None = None,
+) -> IssueSnapshot:
+    watched = watched if watched is not None else _inputs(folder.path, None)
+    return IssueSnapshot(
+        folder=folder,
+        rendered=rendered,
+        composition=composition,
+        lint=lint,
+        prepared=prepared,
+        settings=settings,
+        problems=problems,
+        watched=watched,
+        fingerprint=before if before is not None else fingerprint(watched),
+    )
+
+
+class SnapshotCache:
+    """Snapshots reused until a file they were made from changes (checked by fingerprint).
+
+    Renders are serialised: premailer's CSS parser keeps global state and is not thread-safe.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._snapshots: dict[Path, IssueSnapshot] = {}
+
+    def get(self, folder: IssueFolder) -> IssueSnapshot:
+        with self._lock:
+            cached = self._snapshots.get(folder.path)
+            fresh = cached is not None and cached.folder == folder
+            if fresh and fingerprint(cached.watched) == cached.fingerprint:
+                return cached
+            snapshot = take_snapshot(folder)
+            self._snapshots[folder.path] = snapshot
+            return snapshot

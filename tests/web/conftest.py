@@ -1,0 +1,71 @@
+"""Fixtures for the web tests: a project of issues in a temporary folder, the preview app served
+for real on 127.0.0.1, and a page in Debian's Chromium (the session's `browser`, tests/conftest.py)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from digest.web.preview import create_preview_app
+from tests.conftest import SAMPLE_WEEKS
+from tests.judges.browser import ARTIFACTS
+from tests.web.servers import RunningServer
+
+# Story images live on the publisher's servers; tests have no network, so every remote image is
+# answered with this placeholder (same aspect as a typical lead photo) and nothing leaves the box.
+PLACEHOLDER_SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" width="1200" height="675" viewBox="0 0 1200 675">'
+    '<rect width="1200" height="675" fill="#9aa5b1"/>'
+    '<path d="M0 675 L420 300 L700 560 L880 420 L1200 675 Z" fill="#6b7784"/>'
+    '<circle cx="930" cy="190" r="80" fill="#d9dee3"/></svg>'
+)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A project folder holding copies of both sample weeks (tidewater with its digest.toml)."""
+    root = tmp_path / "project"
+    root.mkdir()
+    meridian = SAMPLE_WEEKS["meridian"]
+    shutil.copytree(meridian, root / meridian.name)
+    tidewater = SAMPLE_WEEKS["tidewater"]
+    shutil.copytree(tidewater.parent, root / tidewater.parent.name)
+    return root
+
+
+@pytest.fixture
+def meridian(project: Path) -> Path:
+    return project / SAMPLE_WEEKS["meridian"].name
+
+
+@pytest.fixture
+def preview(project: Path) -> Iterator[RunningServer]:
+    with RunningServer(create_preview_app(project)) as server:
+        yield server
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+
+    def placeholder(route) -> None:
+        if route.request.resource_type == "image":
+            route.fulfill(status=200, content_type="image/svg+xml", body=PLACEHOLDER_SVG)
+        else:
+            route.abort()
+
+    # Anything not on 127.0.0.1 (remote images, links) is answered here, never fetched. Local
+    # requests are not intercepted at all: an intercepted event stream would be held back.
+    context.route(lambda url: not url.startswith("http://127.0.0.1:"), placeholder)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
