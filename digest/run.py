@@ -22,7 +22,14 @@ from pathlib import Path
 
 from digest.build import compose_with_history, load_stories
 from digest.compose import Composition
-from digest.config import ISSUE_FILE, IssueConfig, IssueSettings, ProjectConfig, load_issue_config
+from digest.config import (
+    ISSUE_FILE,
+    DeliverySettings,
+    IssueConfig,
+    IssueSettings,
+    ProjectConfig,
+    load_issue_config,
+)
 from digest.deliver.send import PROOF_PREFIX, prepare_issue, send_issue, send_proofs
 from digest.deliver.smtp import SmtpError, resolve_target
 from digest.deliver.tokens import load_secret
@@ -464,7 +471,7 @@ def project_theme(project: ProjectConfig, issue: Issue) -> Path | None:
     return project.theme_dir
 
 
-def _delivery(project: ProjectConfig):
+def _delivery(project: ProjectConfig) -> DeliverySettings:
     if project.delivery is None:
         raise ConfigError("no delivery settings ([store], [smtp])", where=project.path)
     return project.delivery

@@ -13,9 +13,13 @@ from digest.scheduler import project_scheduler, stop_on_signals
 
 @click.command("schedule")
 @config_option
-@click.option("--once", is_flag=True, help="Run the next due issue now and exit (for testing).")
+@click.option(
+    "--once",
+    is_flag=True,
+    help="Build and send the next issue now, as its time would, and exit (for testing).",
+)
 def schedule_command(config_path: Path, once: bool) -> None:
-    """Run the weekly issue at [schedule] weekday and time until stopped (SIGTERM or Ctrl-C)."""
+    """Build and send the weekly issue at [schedule] weekday and time, until stopped (SIGTERM, Ctrl-C)."""
     log_to_stderr()
     scheduler = project_scheduler(config_path)
     if once:
