@@ -33,7 +33,7 @@ from digest.config import (
 from digest.deliver.send import PROOF_PREFIX, prepare_issue, send_issue, send_proofs
 from digest.deliver.smtp import SmtpError, resolve_target
 from digest.deliver.tokens import load_secret
-from digest.errors import ConfigError, DigestError
+from digest.errors import ConfigError
 from digest.gather import SourceReport, gather_issue
 from digest.lint import Level, LintReport, lint_rendered
 from digest.model import Issue, RenderedIssue, Story
@@ -149,16 +149,15 @@ def run_issue(
     issue_id = issue_id_for(issue_date)
     with run_context(project, now, environ) as context, issue_lock(context.store, issue_id):
         record = context.history.get(issue_id)
-        settled = _settled(context, issue_id, record, send=send)
-        if settled is not None:
-            return settled
+        answer = settle(context, issue_id, record, send=send)
+        if answer is not None:
+            return answer
         return _build_and_send(context, issue_date, record, send=send)
 
 
-def _settled(
-    context: RunContext, issue_id: str, record: IssueRecord | None, *, send: bool
-) -> RunResult | None:
-    """The answer for an issue past building: sent, going out, held for approval. None: build it."""
+def settle(context: RunContext, issue_id: str, record: IssueRecord | None, *, send: bool) -> RunResult | None:
+    """The answer for an issue past building (sent, going out, held for approval), sending it when
+    its time has come (a resumed send, a passed approval deadline). None: build it."""
     if record is None or record.state in (IssueState.BUILT, IssueState.THIN):
         return None
     if record.state is IssueState.SENT:
@@ -166,7 +165,7 @@ def _settled(
     if record.state is IssueState.SENDING:
         if not send:
             return RunResult(issue_id, ExitCode.INCOMPLETE, "sending stopped part-way; --send resumes it")
-        return _send_archived(context, issue_id, "resuming the send")
+        return send_archived(context, issue_id, "resuming the send")
     if record.state is IssueState.REJECTED:
         return RunResult(
             issue_id,
@@ -176,7 +175,7 @@ def _settled(
         )
     # Awaiting approval.
     if send and record.deadline is not None and context.now >= record.deadline:
-        return _send_archived(context, issue_id, "nobody objected by the approval deadline")
+        return send_archived(context, issue_id, "nobody objected by the approval deadline")
     return RunResult(issue_id, ExitCode.DONE, _awaiting(record))
 
 
@@ -359,7 +358,7 @@ def _send_proof(context: RunContext, issue: Issue, folder: Path) -> RunResult:
     return RunResult(issue.issue_id, ExitCode.DONE, _awaiting(record), archived=folder)
 
 
-def _send_archived(context: RunContext, issue_id: str, why: str) -> RunResult:
+def send_archived(context: RunContext, issue_id: str, why: str) -> RunResult:
     """Send the issue exactly as it was built (and proofed), from its archive."""
     issue = load_archived_issue(context.project.archive_dir, issue_id)
     return _send_to_subscribers(context, issue, f"{why}; ")
@@ -391,75 +390,6 @@ def _send_to_subscribers(
     return RunResult(issue.issue_id, ExitCode.DONE, detail, archived=archived)
 
 
-# --- approval -----------------------------------------------------------------------------------
-
-
-def approve_issue(
-    project: ProjectConfig,
-    issue_id: str,
-    *,
-    by: str,
-    now: dt.datetime | None = None,
-    environ: dict[str, str] | None = None,
-) -> RunResult:
-    """An editor approves the proofed issue: it goes out to the subscribers now, as proofed."""
-    with run_context(project, now, environ) as context, issue_lock(context.store, issue_id):
-        record = context.history.get(issue_id)
-        if record is None or record.state not in (IssueState.AWAITING_APPROVAL, IssueState.REJECTED):
-            raise ApprovalError(_nothing_to_decide(issue_id, record))
-        context.history.record(issue_id, record.state, record.detail, decided_by=by, decided_at=context.now)
-        return _send_archived(context, issue_id, f"approved by {by}")
-
-
-def reject_issue(
-    project: ProjectConfig,
-    issue_id: str,
-    *,
-    by: str,
-    reason: str = "",
-    now: dt.datetime | None = None,
-) -> RunResult:
-    """An editor objects: the issue is held (no deadline sends it) until approved after all."""
-    with run_context(project, now) as context, issue_lock(context.store, issue_id):
-        record = context.history.get(issue_id)
-        if record is None or record.state is not IssueState.AWAITING_APPROVAL:
-            raise ApprovalError(_nothing_to_decide(issue_id, record))
-        detail = f"rejected by {by}" + (f": {reason}" if reason else "")
-        context.history.record(issue_id, IssueState.REJECTED, detail, decided_by=by, decided_at=context.now)
-        return RunResult(issue_id, ExitCode.DONE, f"{detail}; subscribers will not get it")
-
-
-def send_due_approvals(
-    project: ProjectConfig, *, now: dt.datetime | None = None, environ: dict[str, str] | None = None
-) -> list[RunResult]:
-    """Every proofed issue whose approval deadline passed with no objection: send it now."""
-    if project.schedule.approval_window() is None:
-        return []
-    results = []
-    with run_context(project, now, environ) as context:
-        for due in context.history.past_deadline(context.now):
-            try:
-                with issue_lock(context.store, due.issue_id):
-                    record = context.history.get(due.issue_id)  # an editor may have decided meanwhile
-                    settled = _settled(context, due.issue_id, record, send=True)
-            except IssueLocked as e:
-                log.info("%s", e)
-                continue
-            if settled is not None:
-                results.append(settled)
-    return results
-
-
-class ApprovalError(DigestError):
-    """`digest approve` / `reject` of an issue that is not waiting for a decision."""
-
-
-def _nothing_to_decide(issue_id: str, record: IssueRecord | None) -> str:
-    if record is None:
-        return f"{issue_id}: no such issue in the history (no run has built it)"
-    return f"{issue_id}: not awaiting approval ({_describe(record)})"
-
-
 # --- small helpers ------------------------------------------------------------------------------
 
 
@@ -483,10 +413,6 @@ def _awaiting(record: IssueRecord) -> str:
     if record.deadline is not None:
         text += f", and it goes out by itself at {record.deadline:%Y-%m-%d %H:%M} UTC unless rejected"
     return text
-
-
-def _describe(record: IssueRecord) -> str:
-    return f"{record.state.replace('_', ' ')}: {record.detail}" if record.detail else str(record.state)
 
 
 def _when(moment: dt.datetime | None) -> str:

@@ -26,9 +26,10 @@ from types import FrameType
 
 import schedule
 
+from digest.approval import send_due_approvals
 from digest.config import load_project_config
 from digest.errors import DigestError
-from digest.run import ExitCode, RunResult, run_issue, send_due_approvals
+from digest.run import ExitCode, RunResult, run_issue
 from digest.weekly import WEEKDAYS, WeeklySlot, format_duration, issue_id_for
 
 log = logging.getLogger("digest.schedule")

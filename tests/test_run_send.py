@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from digest.approval import ApprovalError, approve_issue, reject_issue, send_due_approvals
 from digest.cli import main
 from digest.config import load_project_config
 from digest.errors import ConfigError
-from digest.run import ApprovalError, ExitCode, approve_issue, reject_issue, run_issue, send_due_approvals
+from digest.run import ExitCode, run_issue
 from digest.run_archive import load_archived_issue
 from digest.runlog import IssueHistory, IssueState
 from digest.store import open_store

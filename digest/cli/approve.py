@@ -10,9 +10,9 @@ from pathlib import Path
 
 import click
 
+from digest.approval import approve_issue, reject_issue
 from digest.cli.run import config_option, log_to_stderr
 from digest.config import load_project_config
-from digest.run import approve_issue, reject_issue
 
 ISSUE_ID = re.compile(r"^\d{4}-W\d{2}$")
 

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import click
 
+from digest.approval import send_due_approvals
 from digest.config import PROJECT_FILE, load_project_config
-from digest.run import due_issue_date, not_due, run_issue, send_due_approvals, today
+from digest.run import due_issue_date, not_due, run_issue, today
 from digest.scheduler import utc_now
 
 config_option = click.option(

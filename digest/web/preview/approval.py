@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from digest.approval import ApprovalError, approve_issue
 from digest.config import load_issue_config, load_project_config
 from digest.errors import DigestError
-from digest.run import ApprovalError, RunResult, approve_issue
+from digest.run import RunResult
 from digest.runlog import IssueHistory, IssueState
 from digest.store import open_store
 from digest.weekly import issue_id_for
