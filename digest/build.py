@@ -13,7 +13,11 @@ from digest.gather import gather_issue_stories
 from digest.lint import LintReport, lint_rendered
 from digest.model import Issue, RenderedIssue, Story
 from digest.render import load_theme, render_issue
+from digest.runlog import IssueHistory
 from digest.sources import read_story_folder
+from digest.store import open_store
+from digest.urls import canonical_url
+from digest.weekly import issue_id_for
 
 HTML_FILE = "index.html"
 TEXT_FILE = "issue.txt"
@@ -44,10 +48,28 @@ def load_stories(config: IssueConfig) -> list[Story]:
     return read_story_folder(config.stories_dir, timezone=config.newsletter.timezone)
 
 
+def recent_stories(config: IssueConfig) -> dict[str, str]:
+    """Canonical URLs of the stories the last issues sent, with the issue that sent each, from the
+    store's history when there is one (without creating a database where there is none)."""
+    delivery = config.delivery
+    if delivery is None or not delivery.store_path.is_file():
+        return {}
+    store = open_store(delivery.store_path)
+    try:
+        return IssueHistory(store).recently_sent(issue_id_for(config.issue.date))
+    finally:
+        store.close()
+
+
+def compose_with_history(config: IssueConfig, stories: list[Story]) -> Composition:
+    """Compose an issue folder; a story one of the last issues sent is left out unless pinned."""
+    return compose_config(config, stories, recently_sent=recent_stories(config), canonical_url=canonical_url)
+
+
 def compose_folder(folder: Path) -> Composition:
     """Load an issue folder and compose it: the order, the reasons, what is left out."""
     config = load_issue_config(folder)
-    return compose_config(config, load_stories(config))
+    return compose_with_history(config, load_stories(config))
 
 
 def render_folder(folder: Path, *, theme: Path | None = None) -> tuple[RenderedIssue, dict[str, float]]:
@@ -67,7 +89,7 @@ def render_composed(
     timings["load"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    composition = compose_config(config, stories)
+    composition = compose_with_history(config, stories)
     timings["compose"] = time.perf_counter() - started
 
     rendered = render_issue(composition.issue, load_theme(config.theme_dir))

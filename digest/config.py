@@ -7,6 +7,7 @@ import os
 import re
 import tomllib
 from dataclasses import dataclass, field
+from difflib import get_close_matches
 from itertools import pairwise
 from pathlib import Path
 from typing import Any, Literal
@@ -20,6 +21,7 @@ from digest.errors import ConfigError
 from digest.model import DEFAULT_TEASER_LENGTH, LinkTagging, Newsletter, Source, SourceKind, SourceRules
 from digest.sources.http import DEFAULT_MAX_BYTES, HttpPolicy
 from digest.validation import describe
+from digest.weekly import WEEKDAYS, WeeklySlot, parse_duration
 
 ISSUE_FILE = "issue.toml"
 PROJECT_FILE = "digest.toml"
@@ -746,4 +748,155 @@ def load_gather_config(path: Path | None = None, *, cwd: Path | None = None) -> 
         settings=parsed.gather,
         timezone=parsed.newsletter.timezone if parsed.newsletter else "UTC",
         state_dir=state_dir_for(parsed.gather, path.parent, path.parent),
+    )
+
+
+# --- digest.toml for unattended runs: [schedule] and [archive] (`digest run`, `digest schedule`) ---
+
+
+def check_timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown IANA timezone {value!r}") from None
+    return value
+
+
+class ScheduleSettings(_Table):
+    """When the weekly issue goes out unattended, and who hears about it."""
+
+    weekday: str = "monday"
+    """Day of the week the issue goes out: monday … sunday."""
+    time: dt.time = dt.time(8, 0)
+    """Wall-clock time on that day, "HH:MM", in `timezone`."""
+    timezone: str | None = None
+    """IANA timezone of `weekday` and `time`; defaults to [newsletter] timezone."""
+    grace: str = "6h"
+    """How late a missed run may still go out (machine down at send time), e.g. "6h", "90m"."""
+    min_stories: int = Field(default=3, ge=1)
+    """Fewer stories than this in the week: the issue is skipped and the editors are told."""
+    require_approval: bool = False
+    """Send a [PROOF] to the editors; subscribers get the issue after `digest approve ISSUE_ID`."""
+    approval_deadline: str | None = None
+    """With require_approval: send anyway this long after the proof unless an editor rejected it."""
+    editors: list[str] = Field(min_length=1)
+    """Addresses told about thin weeks and sent proofs."""
+
+    @field_validator("weekday", mode="before")
+    @classmethod
+    def _check_weekday(cls, value: object) -> object:
+        if not isinstance(value, str) or value.strip().lower() not in WEEKDAYS:
+            close = sorted(get_close_matches(str(value).strip().lower(), WEEKDAYS, n=2), key=WEEKDAYS.index)
+            hint = f"did you mean {' or '.join(map(repr, close))}? " if close else ""
+            raise ValueError(f"unknown weekday, {hint}expected one of {', '.join(WEEKDAYS)}")
+        return value.strip().lower()
+
+    @field_validator("time")
+    @classmethod
+    def _check_time(cls, value: dt.time) -> dt.time:
+        if value.tzinfo is not None:
+            raise ValueError("give a wall-clock time without an offset; the zone is [schedule] timezone")
+        return value
+
+    @field_validator("grace", "approval_deadline")
+    @classmethod
+    def _check_duration(cls, value: str | None) -> str | None:
+        if value is not None and parse_duration(value) >= dt.timedelta(days=7):
+            raise ValueError("must be less than a week (the next issue is due by then)")
+        return value
+
+    @field_validator("approval_deadline")
+    @classmethod
+    def _deadline_needs_approval(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and not info.data.get("require_approval"):
+            raise ValueError("only meaningful with require_approval = true")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _check_zone(cls, value: str | None) -> str | None:
+        return check_timezone(value) if value is not None else None
+
+    @field_validator("editors")
+    @classmethod
+    def _check_editors(cls, value: list[str]) -> list[str]:
+        for address in value:
+            try:
+                check_address(address)
+            except ValueError as e:
+                raise ValueError(f"{address!r}: {e}") from None
+        return value
+
+    def grace_period(self) -> dt.timedelta:
+        return parse_duration(self.grace)
+
+    def approval_window(self) -> dt.timedelta | None:
+        return parse_duration(self.approval_deadline) if self.approval_deadline else None
+
+
+class ArchiveSettings(_Table):
+    path: str = "built"
+    """Folder (relative to digest.toml) where `digest run` keeps every built issue, e.g. built/2025-W02/."""
+
+
+class ProjectFile(_Table):
+    """A digest.toml for unattended runs: every table is declared, so a typo is caught up front."""
+
+    newsletter: NewsletterSettings
+    schedule: ScheduleSettings
+    archive: ArchiveSettings = ArchiveSettings()
+    compose: ComposeSettings = ComposeSettings()
+    sources: list[SourceSettings] = []
+    gather: GatherSettings = GatherSettings()
+    store: StoreSettings = StoreSettings()
+    smtp: SmtpSettings = SmtpSettings()
+    dkim: DkimSettings | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectConfig:
+    """Everything `digest run` and `digest schedule` need, read from one digest.toml."""
+
+    path: Path
+    newsletter: Newsletter
+    schedule: ScheduleSettings
+    archive_dir: Path
+    theme_dir: Path | None
+    compose: ComposeSettings = field(default_factory=ComposeSettings)
+    gathering: GatherConfig = GatherConfig()
+    """[[sources]] and [gather]: a week without its own issue folder is gathered from these."""
+    delivery: DeliverySettings | None = None
+    """[store], [smtp], [dkim]: the history, the lock, the send log, and how mail goes out."""
+
+    @property
+    def timezone(self) -> str:
+        """The zone the schedule runs in: [schedule] timezone, else [newsletter] timezone."""
+        return self.schedule.timezone or self.newsletter.timezone
+
+    @property
+    def slot(self) -> WeeklySlot:
+        return WeeklySlot(WEEKDAYS.index(self.schedule.weekday), self.schedule.time, self.timezone)
+
+
+def load_project_config(path: Path) -> ProjectConfig:
+    """digest.toml → validated settings, every problem reported at once, each naming file and key."""
+    path = path.resolve()
+    raw = read_toml(path)
+    try:
+        parsed = ProjectFile.model_validate(raw)
+    except ValidationError as e:
+        problems = describe(e)
+        if len(problems) == 1:
+            raise ConfigError(problems[0], where=path) from None
+        raise ConfigError("\n  ".join(["invalid settings:", *problems]), where=path) from None
+    base = path.parent
+    return ProjectConfig(
+        path=path,
+        newsletter=parsed.newsletter.to_model(),
+        schedule=parsed.schedule,
+        archive_dir=(base / parsed.archive.path).resolve(),
+        theme_dir=(base / parsed.newsletter.theme).resolve() if parsed.newsletter.theme else None,
+        compose=parsed.compose,
+        gathering=load_gather_config(path),
+        delivery=load_delivery_settings(path).delivery,
     )

@@ -428,6 +428,12 @@ def gather_issue_stories(config: IssueConfig) -> list[Story]:
     Sources that fail or warn are logged (one line each) and the rest are used; the editor's own
     story files are read strictly, as `digest build` always has.
     """
+    return gather_issue(config)[0]
+
+
+def gather_issue(config: IssueConfig) -> tuple[list[Story], GatherResult]:
+    """`gather_issue_stories`, also returning the gather result (its per-source report), for the
+    scheduler to tell the editors what each source gave in a thin week."""
     own = []
     if config.stories_dir.is_dir():
         own = read_story_folder(config.stories_dir, timezone=config.newsletter.timezone)
@@ -437,4 +443,4 @@ def gather_issue_stories(config: IssueConfig) -> list[Story]:
     for line in result.problems(failures_are_errors=False):
         log.warning(line)
     gathered = without_duplicates_of(result.stories, own)
-    return [*own, *unique_ids(gathered, taken={s.id for s in own})]
+    return [*own, *unique_ids(gathered, taken={s.id for s in own})], result

@@ -60,6 +60,42 @@ MIGRATIONS: tuple[Migration, ...] = (
         ) WITHOUT ROWID;
         """,
     ),
+    Migration(
+        2,
+        "unattended runs: issue history, stories sent, run locks (queries in digest/runlog.py)",
+        """
+        -- Where each week's issue stands. Times are ISO 8601 in UTC.
+        CREATE TABLE issue_runs (
+            issue_id TEXT PRIMARY KEY,             -- e.g. 2025-W11
+            state TEXT NOT NULL CHECK (state IN
+                ('built', 'thin', 'awaiting_approval', 'rejected', 'sending', 'sent')),
+            detail TEXT NOT NULL DEFAULT '',       -- the last run's one-line reason
+            updated_at TEXT NOT NULL,
+            editors_told_at TEXT,                  -- a thin week: when the editors were emailed (once)
+            proof_sent_at TEXT,
+            deadline TEXT,                         -- awaiting approval: goes out then unless rejected
+            decided_by TEXT NOT NULL DEFAULT '',   -- who approved or rejected it
+            decided_at TEXT,
+            sent_at TEXT
+        ) WITHOUT ROWID;
+
+        -- The stories each issue went out with, by canonical URL ("never twice").
+        CREATE TABLE issue_stories (
+            issue_id TEXT NOT NULL,
+            canonical_url TEXT NOT NULL,
+            PRIMARY KEY (issue_id, canonical_url)
+        ) WITHOUT ROWID;
+
+        -- Who is building or sending an issue right now; the row is the lock.
+        CREATE TABLE run_locks (
+            issue_id TEXT PRIMARY KEY,
+            host TEXT NOT NULL,
+            pid INTEGER NOT NULL,
+            boot_id TEXT NOT NULL DEFAULT '',      -- tells a pid from before a reboot from a live one
+            since TEXT NOT NULL
+        ) WITHOUT ROWID;
+        """,
+    ),
 )
 
 

@@ -312,6 +312,14 @@ def test_recently_sent_compares_canonical_urls():
     assert left_out(composition)["ferry-strike"] is Reason.RECENTLY_SENT
 
 
+def test_recently_sent_names_the_issue_when_it_is_known():
+    sent = {"https://harbour-press.example/ferry-strike": "2025-W10"}
+    composition = compose(NEWSLETTER, settings(), week(), recently_sent=sent)
+    record = composition.find("ferry-strike")
+    assert record.reason is Reason.RECENTLY_SENT
+    assert record.detail == "sent in 2025-W10; pin it or list it in [issue] order to send it again"
+
+
 # --- determinism ------------------------------------------------------------------------------
 
 

@@ -23,18 +23,18 @@ def test_a_new_database_is_migrated_to_the_latest_version_in_wal_mode(tmp_path: 
 def test_another_feature_adds_its_tables_with_the_next_migration(tmp_path: Path):
     path = tmp_path / "digest.db"
     open_store(path).close()
-    run_lock = Migration(
+    feature = Migration(
         len(MIGRATIONS) + 1,
-        "run lock",
-        "CREATE TABLE run_locks (issue_id TEXT PRIMARY KEY, holder TEXT NOT NULL);"
-        "CREATE INDEX run_locks_holder ON run_locks (holder);",
+        "a feature's notes",
+        "CREATE TABLE features (issue_id TEXT PRIMARY KEY, holder TEXT NOT NULL);"
+        "CREATE INDEX features_holder ON features (holder);",
     )
-    store = open_store(path, migrations=(*MIGRATIONS, run_lock))
+    store = open_store(path, migrations=(*MIGRATIONS, feature))
     assert store.schema_version == len(MIGRATIONS) + 1
-    store.execute("INSERT INTO run_locks VALUES ('2025-W02', 'pid 1')")
+    store.execute("INSERT INTO features VALUES ('2025-W02', 'pid 1')")
     store.close()
-    again = open_store(path, migrations=(*MIGRATIONS, run_lock))  # nothing to do the second time
-    assert again.fetchone("SELECT holder FROM run_locks")[0] == "pid 1"
+    again = open_store(path, migrations=(*MIGRATIONS, feature))  # nothing to do the second time
+    assert again.fetchone("SELECT holder FROM features")[0] == "pid 1"
     again.close()
 
 

@@ -7,12 +7,15 @@ import sys
 import click
 
 from digest import __version__
+from digest.cli import approve as approve_commands
 from digest.cli import archive as archive_commands
 from digest.cli import build as build_commands
 from digest.cli import compose as compose_commands
 from digest.cli import gather as gather_commands
 from digest.cli import lint as lint_commands
 from digest.cli import preview as preview_commands
+from digest.cli import run as run_commands
+from digest.cli import schedule as schedule_commands
 from digest.cli import send as send_commands
 from digest.cli import serve as serve_commands
 from digest.cli import subscribers as subscriber_commands
@@ -47,5 +50,8 @@ for module in (
     serve_commands,
     preview_commands,
     archive_commands,
+    run_commands,
+    schedule_commands,
+    approve_commands,
 ):
     module.register(main)

@@ -39,7 +39,8 @@ def compose(
 
     `recently_sent` holds the canonical URLs of stories in recent issues (compared with
     ``canonical_url(story.url)``): such a story is left out unless the editor pinned it as lead
-    or listed it in `order`. `choices_file` is named in errors about the editor's choices.
+    or listed it in `order`; given as a mapping from URL to issue id, the reason names the issue.
+    `choices_file` is named in errors about the editor's choices.
     """
     options = options or ComposeSettings()
     overrides = overrides or {}
@@ -49,7 +50,9 @@ def compose(
     check_choices(settings, overrides, stories, where=choices_file)
     stories = sorted(apply_overrides(stories, overrides), key=lambda s: s.id)
 
-    candidates, left_out = _set_aside(stories, settings, frozenset(recently_sent), canonical_url)
+    # A mapping (canonical URL → issue id) lets explain name the issue that carried the story.
+    recent = dict(recently_sent) if isinstance(recently_sent, Mapping) else dict.fromkeys(recently_sent, "")
+    candidates, left_out = _set_aside(stories, settings, recent, canonical_url)
     start = issue_start(settings.date, newsletter.timezone)
     scores = {s.id: lead_score(s, start) for s in candidates if not s.is_sponsored}
     lead = _lead(candidates, settings.lead, scores, where=choices_file)
@@ -79,7 +82,7 @@ def compose(
 def _set_aside(
     stories: Sequence[Story],
     settings: IssueSettings,
-    recent: frozenset[str],
+    recent: Mapping[str, str],
     canonical_url: Callable[[str], str],
 ) -> tuple[list[Story], list[LeftOut]]:
     """The stories that may appear, and those the editor excluded or recent issues already carried."""
@@ -91,7 +94,8 @@ def _set_aside(
         if story.id in excluded:
             left_out.append(LeftOut(story, Reason.EXCLUDED, "excluded by the editor ([issue] exclude)"))
         elif story.id not in chosen and recent and canonical_url(story.url) in recent:
-            detail = "sent in a recent issue; pin it or list it in [issue] order to send it again"
+            sent_in = recent[canonical_url(story.url)] or "a recent issue"
+            detail = f"sent in {sent_in}; pin it or list it in [issue] order to send it again"
             left_out.append(LeftOut(story, Reason.RECENTLY_SENT, detail))
         else:
             candidates.append(story)

@@ -18,8 +18,7 @@ from email.utils import parseaddr
 from enum import StrEnum
 from pathlib import Path
 
-from digest.build import load_stories
-from digest.compose import compose_config
+from digest.build import compose_with_history, load_stories
 from digest.config import DeliverySettings, IssueConfig, SmtpSettings, load_issue_config
 from digest.deliver.dkim_signing import DkimSigner, load_signer
 from digest.deliver.ledger import NoLedger, SendLedger, SendState
@@ -30,8 +29,10 @@ from digest.deliver.tokens import SigningSecret, load_secret, make_token
 from digest.errors import ConfigError, DigestError
 from digest.model import Issue, SubscriberStatus
 from digest.render import RecipientLinks, Theme, load_theme, render_issue
+from digest.runlog import IssueHistory
 from digest.store import Store, open_store
 from digest.subscribers import clean_name, parse_address, set_status
+from digest.urls import canonical_url
 
 PROOF_PREFIX = "[PROOF] "
 
@@ -113,7 +114,7 @@ def prepare_folder(
     """Load, compose and prepare an issue folder. A real send needs a real signing secret;
     proofs and dry runs fall back to the development one (their links unsubscribe nobody real)."""
     config = load_issue_config(folder, theme=theme)
-    issue = compose_config(config, load_stories(config)).issue
+    issue = compose_with_history(config, load_stories(config)).issue
     delivery = _delivery(config)
     secret = load_secret(delivery.secret_file, environ=environ, allow_development=purpose is not Purpose.SEND)
     prefix = PROOF_PREFIX if purpose is Purpose.PROOF else ""
@@ -178,6 +179,10 @@ def send_issue(
     target = target or resolve_target(prepared.delivery.smtp, environ)
     signer = load_dkim(prepared)
     ledger = SendLedger(store, prepared.issue_id, resend_uncertain=resend_uncertain)
+    # What the issue carries, by canonical URL: the next issues leave these stories out (never twice).
+    IssueHistory(store).remember_stories(
+        prepared.issue_id, (canonical_url(s.url) for s in prepared.issue.stories)
+    )
     ledger.settle_interrupted()
     already = ledger.counts()
 

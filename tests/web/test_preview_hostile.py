@@ -54,6 +54,8 @@ def _page(root: Path, title: str, subject: str) -> str:
         email_html="",
         notice=None,
         proof_to="",
+        approval=None,
+        approval_notice=None,
     )
     return response.body.decode()
 

@@ -32,6 +32,7 @@ from digest.errors import DigestError
 from digest.project import IssueFolder, find_issue_folders
 from digest.sources.folder import STORY_SUFFIXES
 from digest.web.preview.actions import Action, apply_action
+from digest.web.preview.approval import approval_for, approve_folder
 from digest.web.preview.personas import PERSONAS, Persona, persona
 from digest.web.preview.reload import ChangeHub, FileWatcher
 from digest.web.preview.snapshot import IssueSnapshot, SnapshotCache, watched_paths
@@ -163,6 +164,8 @@ class Preview:
             email_html=framed_email(copy.html) if copy else "",
             notice=self.notices.pop(request.query_params.get("notice", ""), None),
             proof_to=request.query_params.get("to", ""),
+            approval=await run_in_threadpool(approval_for, folder.path),
+            approval_notice=self.notices.pop(request.query_params.get("approval", ""), None),
         )
 
     async def persona_copy(self, request: Request):
@@ -200,6 +203,24 @@ class Preview:
         chosen = persona(str(form.get("persona", "")))
         return RedirectResponse(
             issue_url(folder, persona=chosen.key, notice=key, to=raw) + "#proof", status_code=303
+        )
+
+    async def approve(self, request: Request) -> Response:
+        """ "Approve and send": the proofed issue goes out to every subscriber (`digest approve`)."""
+        folder = self.folder(request.path_params["key"])
+        form = await request.form()
+        by = str(form.get("by", "")).strip() or "the preview"
+        try:
+            result = await run_in_threadpool(approve_folder, folder.path, by=by)
+        except DigestError as e:
+            notice = Notice(False, f"Not sent: {e}")
+        else:
+            notice = Notice(result.exit_code == 0, result.line)
+        key = secrets.token_urlsafe(8)
+        self.notices[key] = notice
+        chosen = persona(str(form.get("persona", "")))
+        return RedirectResponse(
+            issue_url(folder, persona=chosen.key, approval=key) + "#approval", status_code=303
         )
 
     async def choose(self, request: Request) -> Response:
@@ -314,6 +335,7 @@ def create_preview_app(
         Route(issue + "/email.txt", preview.email_text),
         Route(issue + "/choice", preview.choose, methods=["POST"]),
         Route(issue + "/proof", preview.send_proof, methods=["POST"]),
+        Route(issue + "/approve", preview.approve, methods=["POST"]),
         Route(issue + "/", preview.issue_page),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]

@@ -1,0 +1,62 @@
+"""`digest approve ISSUE_ID` and `digest reject ISSUE_ID`: the editors' decision on a proofed issue."""
+
+from __future__ import annotations
+
+import getpass
+import re
+import socket
+import sys
+from pathlib import Path
+
+import click
+
+from digest.approval import approve_issue, reject_issue
+from digest.cli.run import config_option, log_to_stderr
+from digest.config import load_project_config
+
+ISSUE_ID = re.compile(r"^\d{4}-W\d{2}$")
+
+
+def _issue_id(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    if not ISSUE_ID.match(value):
+        raise click.BadParameter(f"{value!r} is not an issue id like 2025-W11")
+    return value
+
+
+def _default_editor() -> str:
+    return f"{getpass.getuser()}@{socket.gethostname()}"
+
+
+issue_argument = click.argument("issue_id", callback=_issue_id)
+by_option = click.option(
+    "--by", default=_default_editor, show_default="user@host", help="Who decides, for the history."
+)
+
+
+@click.command("approve")
+@issue_argument
+@config_option
+@by_option
+def approve_command(issue_id: str, config_path: Path, by: str) -> None:
+    """Approve a proofed issue: it goes out to every subscriber now, exactly as proofed."""
+    log_to_stderr()
+    result = approve_issue(load_project_config(config_path), issue_id, by=by)
+    click.echo(result.line, err=bool(result.exit_code))
+    sys.exit(result.exit_code)
+
+
+@click.command("reject")
+@issue_argument
+@config_option
+@by_option
+@click.option("--reason", default="", help="Why, for the history and the other editors.")
+def reject_command(issue_id: str, config_path: Path, by: str, reason: str) -> None:
+    """Object to a proofed issue: it is held, and no approval deadline sends it."""
+    log_to_stderr()
+    result = reject_issue(load_project_config(config_path), issue_id, by=by, reason=reason)
+    click.echo(result.line)
+
+
+def register(group: click.Group) -> None:
+    group.add_command(approve_command)
+    group.add_command(reject_command)

@@ -1,0 +1,77 @@
+"""`digest run [--config FILE] [--date DATE]`: one week's issue, for cron and systemd timers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from digest.approval import send_due_approvals
+from digest.config import PROJECT_FILE, load_project_config
+from digest.run import due_issue_date, not_due, run_issue, today
+from digest.scheduler import utc_now
+
+config_option = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path(PROJECT_FILE),
+    show_default=True,
+    help="The project's settings: [newsletter], [schedule], [[sources]], [store], [smtp], ….",
+)
+
+
+@click.command("run")
+@config_option
+@click.option(
+    "--date",
+    "issue_date",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="The issue's date, YYYY-MM-DD (default: today in the schedule's timezone).",
+)
+@click.option(
+    "--if-due",
+    is_flag=True,
+    help="Only if the [schedule] time has come, at most `grace` ago; for a cron line or timer "
+    "that fires every few minutes.",
+)
+@click.option(
+    "--send",
+    is_flag=True,
+    help="Send it: a [PROOF] to the editors when [schedule] require_approval, else to every "
+    "subscriber, exactly once. Without it the issue is only built and archived.",
+)
+def run_command(config_path: Path, issue_date: dt.datetime | None, if_due: bool, send: bool) -> None:
+    """Build this week's issue (gather, compose, render, lint, archive) and, with --send, send it."""
+    log_to_stderr()
+    if if_due and issue_date:
+        raise click.UsageError("--if-due picks the date from [schedule]; leave out --date")
+    project = load_project_config(config_path)
+    now = utc_now()
+    if send:
+        # Proofed issues whose approval deadline passed with no objection go out first.
+        for settled in send_due_approvals(project, now=now):
+            click.echo(settled.line, err=bool(settled.exit_code))
+    day = (
+        issue_date.date() if issue_date else (due_issue_date(project, now) if if_due else today(project, now))
+    )
+    result = run_issue(project, day, send=send, now=now) if day else not_due(project, now)
+    click.echo(result.line, err=bool(result.exit_code))
+    sys.exit(result.exit_code)
+
+
+def log_to_stderr() -> None:
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(message)s",
+        datefmt="%Y-%m-%d %H:%M:%S%z",
+        stream=sys.stderr,
+    )
+
+
+def register(group: click.Group) -> None:
+    group.add_command(run_command)
