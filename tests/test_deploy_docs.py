@@ -91,7 +91,7 @@ def _env_file(installed: Path) -> dict[str, str]:
 def _systemd_analyze() -> str:
     found = shutil.which("systemd-analyze")
     if found is None:
-        pytest.fail("systemd-analyze is missing: install Debian's systemd package (.ci/run does)")
+        pytest.fail("systemd-analyze is missing: install Debian's systemd package (tests/install-tools does)")
     return found
 
 

@@ -2,28 +2,44 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import click
 
 from digest import __version__
-from digest.cli import approve as approve_commands
-from digest.cli import archive as archive_commands
-from digest.cli import build as build_commands
-from digest.cli import compose as compose_commands
-from digest.cli import gather as gather_commands
-from digest.cli import lint as lint_commands
-from digest.cli import preview as preview_commands
-from digest.cli import run as run_commands
-from digest.cli import schedule as schedule_commands
-from digest.cli import send as send_commands
-from digest.cli import serve as serve_commands
-from digest.cli import subscribers as subscriber_commands
 from digest.errors import DigestError
+
+# Command name → (module, attribute). Modules load only when their command runs, so a cron or
+# timer tick of `digest run --if-due` does not import the preview server, feeds and lint too.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "build": ("digest.cli.build", "build_command"),
+    "compose": ("digest.cli.compose", "compose_command"),
+    "lint": ("digest.cli.lint", "lint_command"),
+    "gather": ("digest.cli.gather", "gather_command"),
+    "subscribers": ("digest.cli.subscribers", "subscribers_group"),
+    "send": ("digest.cli.send", "send_command"),
+    "serve": ("digest.cli.serve", "serve_command"),
+    "preview": ("digest.cli.preview", "preview_command"),
+    "archive": ("digest.cli.archive", "archive_command"),
+    "run": ("digest.cli.run", "run_command"),
+    "schedule": ("digest.cli.schedule", "schedule_command"),
+    "approve": ("digest.cli.approve", "approve_command"),
+    "reject": ("digest.cli.approve", "reject_command"),
+}
 
 
 class DigestGroup(click.Group):
-    """Turns the errors a user can cause into one line on stderr and their exit code."""
+    """Loads commands on demand and turns user errors into one line on stderr and an exit code."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module, attribute = COMMANDS[cmd_name]
+        return getattr(importlib.import_module(module), attribute)
 
     def invoke(self, ctx: click.Context):
         try:
@@ -37,21 +53,3 @@ class DigestGroup(click.Group):
 @click.version_option(__version__, prog_name="digest")
 def main() -> None:
     """Gather the week's stories, compose an issue, render it, and send it."""
-
-
-# One module per command (group); each registers itself here.
-for module in (
-    build_commands,
-    compose_commands,
-    lint_commands,
-    gather_commands,
-    subscriber_commands,
-    send_commands,
-    serve_commands,
-    preview_commands,
-    archive_commands,
-    run_commands,
-    schedule_commands,
-    approve_commands,
-):
-    module.register(main)

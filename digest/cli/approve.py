@@ -55,8 +55,3 @@ def reject_command(issue_id: str, config_path: Path, by: str, reason: str) -> No
     log_to_stderr()
     result = reject_issue(load_project_config(config_path), issue_id, by=by, reason=reason)
     click.echo(result.line)
-
-
-def register(group: click.Group) -> None:
-    group.add_command(approve_command)
-    group.add_command(reject_command)

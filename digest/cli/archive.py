@@ -27,7 +27,3 @@ def archive_command(project_dir: Path, out: Path) -> None:
     for entry in result.entries:
         click.echo(f"  {entry.issue.date.isoformat()}  {entry.href}  {entry.issue.subject}")
     click.echo(f"  index: {result.out / 'index.html'}  feed: {result.out / 'feed.xml'}")
-
-
-def register(group: click.Group) -> None:
-    group.add_command(archive_command)

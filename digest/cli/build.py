@@ -51,7 +51,3 @@ def build_command(issue_dir: Path, out: Path, theme: Path | None) -> None:
         click.echo(f"warning: {warning}", err=True)
     if result.lint is not None and result.lint.findings:
         print_findings(result.lint, limit=10)
-
-
-def register(group: click.Group) -> None:
-    group.add_command(build_command)

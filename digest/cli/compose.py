@@ -78,7 +78,3 @@ def compose_command(issue_dir: Path, explain: bool, as_json: bool) -> None:
         click.echo(json.dumps(composition_to_dict(composition), indent=2, ensure_ascii=False))
         return
     print_composition(composition, explain=explain, console=Console(soft_wrap=False))
-
-
-def register(group: click.Group) -> None:
-    group.add_command(compose_command)

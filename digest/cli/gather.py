@@ -129,7 +129,3 @@ def gather_command(
         _print_tables(result, config)
     if result.failed:
         sys.exit(EXIT_SOURCES_FAILED)
-
-
-def register(group: click.Group) -> None:
-    group.add_command(gather_command)

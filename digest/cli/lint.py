@@ -34,7 +34,3 @@ def lint_command(target: Path, as_json: bool) -> None:
         print_findings(report)
         click.echo(report.summary())
     sys.exit(0 if report.ok else 1)
-
-
-def register(group: click.Group) -> None:
-    group.add_command(lint_command)

@@ -42,7 +42,3 @@ def preview_command(issue_dir: Path, host: str, port: int) -> None:
         click.echo(f"  {start}   (Ctrl-C to stop)")
 
     serve_app(app, host=host, port=port, on_ready=ready)
-
-
-def register(group: click.Group) -> None:
-    group.add_command(preview_command)

@@ -71,7 +71,3 @@ def log_to_stderr() -> None:
         datefmt="%Y-%m-%d %H:%M:%S%z",
         stream=sys.stderr,
     )
-
-
-def register(group: click.Group) -> None:
-    group.add_command(run_command)

@@ -27,7 +27,3 @@ def schedule_command(config_path: Path, once: bool) -> None:
         sys.exit(result.exit_code if result is not None else 2)
     with stop_on_signals(scheduler) as stop:
         scheduler.run_forever(stop)
-
-
-def register(group: click.Group) -> None:
-    group.add_command(schedule_command)

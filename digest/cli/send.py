@@ -214,7 +214,3 @@ def _finish(report: SendReport) -> None:
         raise SmtpError(report.error)
     if report.stopped:
         sys.exit(130)
-
-
-def register(group: click.Group) -> None:
-    group.add_command(send_command)

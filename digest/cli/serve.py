@@ -49,7 +49,3 @@ def serve_command(host: str, port: int, config: Path | None, archive: Path | Non
         )
     finally:
         store.close()
-
-
-def register(group: click.Group) -> None:
-    group.add_command(serve_command)

@@ -133,7 +133,3 @@ def export_command(ctx: click.Context, out: Path | None, status: str | None) -> 
     with out.open("w", encoding="utf-8", newline="") as handle:
         written = export_csv(store, handle, wanted)
     click.echo(f"wrote {written} subscriber(s) to {out}", err=True)
-
-
-def register(group: click.Group) -> None:
-    group.add_command(subscribers_group)

@@ -36,7 +36,7 @@ LOGO_SVG = """<svg xmlns="http://www.w3.org/2000/svg" width="320" height="80" vi
 
 def require_chromium() -> None:
     if shutil.which(CHROMIUM) is None:
-        raise AssertionError(f"{CHROMIUM} is missing: .ci/run installs it (apt-get install chromium)")
+        raise AssertionError(f"{CHROMIUM} is missing: run tests/install-tools (apt-get install chromium)")
 
 
 def _answer_locally(route: Route) -> None:

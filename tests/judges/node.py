@@ -1,6 +1,7 @@
 """The npm tools the judges run, installed in one place: tests/js (package.json + package-lock.json).
 
-.ci/run installs them with `npm ci --prefix tests/js`; a missing tool fails the test with that line.
+tests/install-tools installs them with `npm ci --prefix tests/js`; a missing tool fails the test
+with that line.
 """
 
 from __future__ import annotations
@@ -15,14 +16,14 @@ BIN = JS / "node_modules" / ".bin"
 def tool(name: str) -> Path:
     path = BIN / name
     if not path.exists():
-        raise AssertionError(f"{path} is missing: run `npm ci --prefix tests/js` (.ci/run does)")
+        raise AssertionError(f"{path} is missing: run `npm ci --prefix tests/js` (tests/install-tools does)")
     return path
 
 
 def module_file(relative: str) -> Path:
     path = JS / "node_modules" / relative
     if not path.is_file():
-        raise AssertionError(f"{path} is missing: run `npm ci --prefix tests/js` (.ci/run does)")
+        raise AssertionError(f"{path} is missing: run `npm ci --prefix tests/js` (tests/install-tools does)")
     return path
 
 

@@ -13,7 +13,9 @@ _ROW = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s+([A-Z0-9_]+)\s", re.MULTILINE)
 
 def spamassassin_report(eml: bytes) -> tuple[float, dict[str, float]]:
     if shutil.which("spamassassin") is None:
-        raise AssertionError("spamassassin is missing: .ci/run installs it (apt-get install spamassassin)")
+        raise AssertionError(
+            "spamassassin is missing: run tests/install-tools (apt-get install spamassassin)"
+        )
     result = subprocess.run(
         ["spamassassin", "-L", "-t"], input=eml, capture_output=True, timeout=120, check=False
     )
