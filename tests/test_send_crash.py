@@ -37,7 +37,14 @@ def _digest(issue: Path, server: SmtpTestServer) -> subprocess.Popen:
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        # A shell's background job inherits SIGINT ignored, and Python then keeps it ignored: give
+        # the child a terminal user's Ctrl-C whatever started the test run.
+        preexec_fn=_default_sigint,
     )
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _kill_when(process: subprocess.Popen, server: SmtpTestServer, copies: int, deadline: float) -> None:
