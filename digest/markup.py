@@ -107,16 +107,31 @@ def html_to_text(fragment: str) -> tuple[list[str], list[str]]:
             parts.append(child.tail or "")
         return "".join(parts)
 
-    def block(node, bullet: str = "") -> None:
+    def lines_of(node) -> list[str]:
+        return [fold_whitespace(line) for line in inline_text(node).split("\0") if line.strip()]
+
+    def list_lines(node, depth: int = 0) -> list[str]:
+        # One block per list, one line per item (nested lists indented), so it reads as a list.
+        lines: list[str] = []
+        for number, item in enumerate(node.iterchildren("li"), start=1):
+            mark = "- " if node.tag == "ul" else f"{number}. "
+            indent = "  " * depth
+            for n, line in enumerate(lines_of(item) or [""]):
+                lines.append(f"{indent}{mark if n == 0 else ' ' * len(mark)}{line}".rstrip())
+            for child in item:
+                if child.tag in ("ul", "ol"):
+                    lines.extend(list_lines(child, depth + 1))
+        return lines
+
+    def block(node) -> None:
         if node.tag in ("ul", "ol"):
-            for number, item in enumerate(node.iterchildren("li"), start=1):
-                mark = "- " if node.tag == "ul" else f"{number}. "
-                block(item, bullet=mark)
+            lines = list_lines(node)
+            if lines:
+                paragraphs.append("\n".join(lines))
             return
-        text = "\n".join(fold_whitespace(line) for line in inline_text(node).split("\0"))
-        text = text.strip()
+        text = "\n".join(lines_of(node))
         if text:
-            paragraphs.append(bullet + text)
+            paragraphs.append(text)
         for child in node:
             if child.tag in ("ul", "ol"):
                 block(child)
@@ -125,8 +140,12 @@ def html_to_text(fragment: str) -> tuple[list[str], list[str]]:
     if loose:
         paragraphs.append(loose)
     for child in root:
-        if child.tag in ("p", "ul", "ol", "li"):
+        if child.tag in ("p", "ul", "ol"):
             block(child)
+        elif child.tag == "li":  # an item whose list was cut away: still a list line
+            wrapper = lxml_html.Element("ul")
+            wrapper.append(child.__copy__())
+            block(wrapper)
         else:  # inline content outside a paragraph
             wrapper = lxml_html.Element("p")
             wrapper.append(child.__copy__())
@@ -147,16 +166,24 @@ def summary_text(fragment: str) -> str:
     return fold_whitespace(root.text_content())
 
 
+_LIST_MARK = re.compile(r"^(\s*(?:- |\d+\. ))")
+
+
 def wrap(text: str, width: int = 78, indent: str = "") -> str:
-    """Wrap one paragraph; URLs and other long words are never broken."""
+    """Wrap one paragraph; URLs and other long words are never broken.
+
+    A line that starts with a list mark ("- ", "3. ") wraps under its text, not under the mark.
+    """
     lines = []
     for line in text.split("\n"):
+        mark = _LIST_MARK.match(line)
+        hanging = indent + " " * len(mark.group(1)) if mark else indent
         lines.extend(
             textwrap.wrap(
                 line,
                 width=width,
                 initial_indent=indent,
-                subsequent_indent=indent,
+                subsequent_indent=hanging,
                 break_long_words=False,
                 break_on_hyphens=False,
             )

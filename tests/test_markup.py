@@ -30,8 +30,24 @@ def test_html_to_text_lists_links_once():
         '<p>See <a href="https://a.example">this</a> and <a href="https://a.example">that</a>.</p>'
         "<ul><li>one</li><li>two<br>lines</li></ul>"
     )
-    assert paragraphs == ["See this [1] and that [1].", "- one", "- two\nlines"]
+    assert paragraphs == ["See this [1] and that [1].", "- one\n- two\n  lines"]
     assert links == ["https://a.example"]
+
+
+def test_lists_read_as_lists_with_hanging_indents():
+    paragraphs, _ = html_to_text(
+        "<ol><li>first</li><li>second, which is long enough to wrap onto another line</li></ol>"
+        "<ul><li>outer<ul><li>inner</li></ul></li></ul>"
+    )
+    assert paragraphs == [
+        "1. first\n2. second, which is long enough to wrap onto another line",
+        "- outer\n  - inner",
+    ]
+    assert wrap(paragraphs[0], 32).splitlines() == [
+        "1. first",
+        "2. second, which is long enough",
+        "   to wrap onto another line",
+    ]
 
 
 def test_plain_title_folds():
