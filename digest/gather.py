@@ -25,6 +25,7 @@ from digest.errors import SourceError
 from digest.first_seen import STATE_FILE, FirstSeenLog
 from digest.markup import fold_whitespace, summary_text
 from digest.model import Source, SourceKind, Story
+from digest.process_pool import map_in_processes, usable_cores
 from digest.sources import ReadContext, ReadResult, StoryFolderReader, read_story_folder, reader_for
 from digest.sources.fetch import load_document
 from digest.sources.http import HttpCache, HttpPolicy, new_client
@@ -187,7 +188,8 @@ class _Outcome:
 
 # Parsing is pure Python under the GIL: threads overlap the downloads, but parsing one document
 # at a time is faster than several threads fighting over the interpreter (measured: 2.0 s against
-# 2.4-3.2 s for 5,000 entries with 8 workers).
+# 2.4-3.2 s for 5,000 entries with 8 workers). Many local feeds are
+# parsed in worker processes instead (_read_local_feeds_in_processes), where the cores do overlap.
 _PARSING = threading.Lock()
 
 
@@ -195,7 +197,7 @@ def _read_source(
     source: Source,
     window: Window,
     zone: ZoneInfo,
-    client: httpx.Client,
+    client: httpx.Client | None,
     policy: HttpPolicy,
     cache: HttpCache | None,
 ) -> _Outcome:
@@ -218,6 +220,36 @@ def _read_source(
     except Exception as e:  # the last line of defence: one broken source never stops the others
         outcome.error = f"unexpected error while reading ({type(e).__name__}: {e})"
     return outcome
+
+
+# Below this many local feeds, worker processes are not worth their start-up and pickling
+# (measured on 2 cores, feeds of 100 entries: even at 4 feeds, 10-25% faster from 8 on, and
+# 5,000 entries in 1.15 s against 2.1 s in one process).
+MIN_FEEDS_FOR_PROCESSES = 8
+
+
+def _read_local_feed(job: tuple[Source, Window, str, HttpPolicy]) -> _Outcome:
+    """_read_source in a worker process: a local feed needs no HTTP client and no cache."""
+    source, window, timezone, policy = job
+    return _read_source(source, window, ZoneInfo(timezone), None, policy, None)
+
+
+def _read_local_feeds_in_processes(
+    sources: Sequence[Source], window: Window, options: GatherOptions
+) -> dict[int, _Outcome]:
+    """Local feed files read in parallel processes, by their index in ``sources``.
+
+    Empty when there are too few to be worth it (or one core, or the pool failed): the caller
+    then reads them in threads as it does remote ones. Each outcome is what _read_source makes
+    of the source in this process, errors included.
+    """
+    indexes = [i for i, s in enumerate(sources) if s.kind is SourceKind.FEED and not s.is_remote]
+    workers = min(usable_cores(), options.workers, len(indexes) // (MIN_FEEDS_FOR_PROCESSES // 2))
+    if len(indexes) < MIN_FEEDS_FOR_PROCESSES or workers < 2:
+        return {}
+    jobs = [(sources[i], window, options.timezone, options.http) for i in indexes]
+    outcomes = map_in_processes(_read_local_feed, jobs, workers=workers)
+    return dict(zip(indexes, outcomes, strict=True)) if outcomes is not None else {}
 
 
 # --- duplicates -------------------------------------------------------------------------------
@@ -313,16 +345,18 @@ def gather_week(
     cache = HttpCache(state_dir / HTTP_CACHE_DIR) if state_dir is not None else None
     first_seen = FirstSeenLog(state_dir / STATE_FILE if state_dir is not None else None)
 
-    http = client or new_client(options.http)
+    done = _read_local_feeds_in_processes(sources, window, options)
+    rest = [i for i in range(len(sources)) if i not in done]
+    http = client or (new_client(options.http) if rest else None)
     try:
-        workers = max(1, min(options.workers, len(sources)))
+        workers = max(1, min(options.workers, len(rest)))
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            outcomes = list(
-                pool.map(lambda s: _read_source(s, window, zone, http, options.http, cache), sources)
-            )
+            read = pool.map(lambda i: _read_source(sources[i], window, zone, http, options.http, cache), rest)
+            done.update(zip(rest, read, strict=True))
     finally:
-        if client is None:
+        if client is None and http is not None:
             http.close()
+    outcomes = [done[i] for i in range(len(sources))]
 
     candidates: list[Story] = []
     owners: list[_Outcome] = []

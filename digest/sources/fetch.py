@@ -27,8 +27,11 @@ def read_local_feed(path: Path, max_bytes: int) -> Document:
 
 
 def load_document(
-    source: Source, *, client: httpx.Client, policy: HttpPolicy, cache: HttpCache | None
+    source: Source, *, client: httpx.Client | None, policy: HttpPolicy, cache: HttpCache | None
 ) -> Document:
+    """The source's document; ``client`` may be None only for a local file."""
     if source.is_remote:
+        if client is None:
+            raise ValueError(f"an HTTP client is needed to fetch {source.location}")
         return fetch(source.location, client, policy, cache)
     return read_local_feed(Path(source.location), policy.max_bytes)
