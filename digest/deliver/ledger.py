@@ -5,12 +5,20 @@ in_flight, and becomes sent / failed when the server answers. So, after any cras
 - no row: the server never got the whole message, so sending it is safe;
 - in_flight: the process died between the dot and the reply: uncertain, not resent unless asked;
 - sent / failed: done.
-Each change is one autocommitted statement; in WAL mode it survives the process being killed.
+Each change is committed before the call returns (in WAL mode it then survives the process
+being killed), with one exception that halves the commits of a busy send: `record_sent` only
+queues the "sent" update, and the next claim (by any worker) commits it in the same transaction
+as its own in_flight row; `flush` commits what is queued when no claim follows soon. A queued
+update lost to a crash leaves its row in_flight, so the rerun reports that recipient uncertain
+and never resends it; and since a worker's next claim flushes its own queued update, each
+connection still has at most one row that a crash can leave in_flight.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
+import threading
 from collections.abc import Iterator
 from enum import StrEnum
 from typing import Protocol
@@ -19,6 +27,11 @@ from digest.deliver.splice import Recipient
 from digest.store import Store
 
 PAGE_SIZE = 500
+
+
+_SENT_SQL = (
+    "UPDATE send_log SET state = 'sent', reply = ?, updated_at = ? WHERE issue_id = ? AND subscriber_id = ?"
+)
 
 
 class SendState(StrEnum):
@@ -37,7 +50,9 @@ class Ledger(Protocol):
 
     def claim(self, recipient: Recipient) -> bool: ...
     def record(self, recipient: Recipient, state: SendState, reply: str = "") -> None: ...
+    def record_sent(self, recipient: Recipient, reply: str) -> None: ...
     def release(self, recipient: Recipient) -> None: ...
+    def flush(self) -> None: ...
 
 
 class NoLedger:
@@ -49,7 +64,13 @@ class NoLedger:
     def record(self, recipient: Recipient, state: SendState, reply: str = "") -> None:
         return None
 
+    def record_sent(self, recipient: Recipient, reply: str) -> None:
+        return None
+
     def release(self, recipient: Recipient) -> None:
+        return None
+
+    def flush(self) -> None:
         return None
 
 
@@ -60,6 +81,12 @@ class SendLedger:
         self.store = store
         self.issue_id = issue_id
         self.resend_uncertain = resend_uncertain
+        self._sent: list[tuple[str, str, str, int]] = []
+        """Queued "sent" updates (reply, time, issue, subscriber), written by the next claim or flush."""
+        self._sent_lock = threading.Lock()
+        # Claiming inserts the in_flight row, or changes nothing when the row exists (another
+        # process, or an earlier run, has it) unless it is uncertain and those are to be resent.
+        self._retake = "OR (excluded.state = 'in_flight' AND send_log.state = 'uncertain')" * resend_uncertain
 
     # --- reading ---------------------------------------------------------------------------------
 
@@ -130,19 +157,65 @@ class SendLedger:
         return cursor.rowcount
 
     def claim(self, recipient: Recipient) -> bool:
-        """Mark in flight, just before the point of no return. False: someone else has it."""
-        retake = (
-            "DO UPDATE SET state = 'in_flight', updated_at = excluded.updated_at "
-            "WHERE send_log.state = 'uncertain'"
-            if self.resend_uncertain
-            else "DO NOTHING"
-        )
-        cursor = self.store.execute(
-            "INSERT INTO send_log (issue_id, subscriber_id, state, updated_at) VALUES (?, ?, 'in_flight', ?) "
-            f"ON CONFLICT (issue_id, subscriber_id) {retake}",
-            (self.issue_id, recipient.subscriber_id, _now()),
-        )
-        return cursor.rowcount == 1
+        """Mark in flight, just before the point of no return, committing the queued "sent"
+        updates with it. False: someone else has it.
+
+        One statement, so one commit and one trip into SQLite (each releases and retakes the GIL,
+        which the sending threads contend for): the claim's row and the queued ones go into one
+        INSERT whose ON CONFLICT turns the queued rows, in flight until now, into sent ones."""
+        now = _now()
+        with self.store.lock:
+            with self._sent_lock:
+                sent, self._sent = self._sent, []
+            rows = [(self.issue_id, recipient.subscriber_id, "in_flight", "", now)]
+            rows += [(issue, subscriber, "sent", reply, at) for reply, at, issue, subscriber in sent]
+            sql = (
+                "INSERT INTO send_log (issue_id, subscriber_id, state, reply, updated_at) VALUES "
+                + ", ".join(["(?, ?, ?, ?, ?)"] * len(rows))
+                + " ON CONFLICT (issue_id, subscriber_id) DO UPDATE SET state = excluded.state, "
+                "reply = CASE excluded.state WHEN 'sent' THEN excluded.reply ELSE send_log.reply END, "
+                "updated_at = excluded.updated_at "
+                f"WHERE (excluded.state = 'sent' AND send_log.state = 'in_flight') {self._retake}"
+            )
+            try:
+                changed = self.store.execute(sql, [value for row in rows for value in row]).rowcount
+            except sqlite3.IntegrityError:
+                self._requeue(sent)
+                if not sent:
+                    raise
+                # A subscriber deleted meanwhile (its log rows went with it): the upsert would
+                # insert its row again. Write the queued rows as plain updates, then claim alone.
+                self.flush()
+                return self.claim(recipient)
+            except BaseException:
+                self._requeue(sent)  # not written: still to be written
+                raise
+        # Every queued row is ours and in flight, so each counts once; the claim counts when it
+        # took the row. Anything else would mean someone else touched our rows: do not send.
+        return changed == len(rows)
+
+    def record_sent(self, recipient: Recipient, reply: str) -> None:
+        """The server accepted the message: queue the update for the next claim or flush."""
+        with self._sent_lock:
+            self._sent.append((reply, _now(), self.issue_id, recipient.subscriber_id))
+
+    def flush(self) -> None:
+        """Commit the queued "sent" updates now (before waiting, and when the send ends)."""
+        with self.store.lock:
+            with self._sent_lock:
+                sent, self._sent = self._sent, []
+            if not sent:
+                return
+            try:
+                with self.store.transaction() as connection:
+                    connection.executemany(_SENT_SQL, sent)
+            except BaseException:
+                self._requeue(sent)
+                raise
+
+    def _requeue(self, sent: list[tuple[str, str, str, int]]) -> None:
+        with self._sent_lock:
+            self._sent[:0] = sent
 
     def record(self, recipient: Recipient, state: SendState, reply: str = "") -> None:
         self.store.execute(

@@ -2,8 +2,10 @@
 
 The calling thread streams recipients into a small queue (memory stays flat); each worker
 personalises, signs and sends, retrying temporary failures with backoff on a fresh connection
-when needed, and records every outcome in the ledger. Stopping (Ctrl-C, or `stop.set()`) lets
-each worker finish the message it is on, so the log stays exact.
+when needed, and records every outcome in the ledger. A "sent" is written with the next claim
+(one commit per message instead of two); a worker flushes it itself before it waits for
+anything. Stopping (Ctrl-C, or `stop.set()`) lets each worker finish the message it is on, so
+the log stays exact.
 """
 
 from __future__ import annotations
@@ -160,6 +162,8 @@ def _deliver_one(shared: _Shared, transport: Transport, recipient: Recipient) ->
     ledger, options = shared.ledger, shared.options
     last, unreachable = "", True
     for attempt in range(options.retries + 1):
+        if attempt or shared.limiter.interval:
+            ledger.flush()  # about to wait: no claim of ours will carry the queued "sent" soon
         if attempt and shared.stop.wait(_backoff(attempt - 1, options.retry_delay)):
             return Outcome.DEFERRED, f"stopped while waiting to retry ({last})"
         shared.limiter.wait(shared.stop)
@@ -197,7 +201,7 @@ def _deliver_one(shared: _Shared, transport: Transport, recipient: Recipient) ->
             return Outcome.UNCERTAIN, str(e)
         except Declined:
             return Outcome.SKIPPED, "already claimed"
-        ledger.record(recipient, SendState.SENT, reply)
+        ledger.record_sent(recipient, reply)
         return Outcome.SENT, reply
     if unreachable:
         raise Unreachable(last)
@@ -208,9 +212,13 @@ def _worker(shared: _Shared, jobs: queue.Queue, transport: Transport) -> None:
     try:
         while not shared.stop.is_set():
             try:
-                recipient = jobs.get(timeout=0.1)
+                recipient = jobs.get_nowait()
             except queue.Empty:
-                continue
+                shared.ledger.flush()  # nothing to claim next: write the queued "sent" now
+                try:
+                    recipient = jobs.get(timeout=0.1)
+                except queue.Empty:
+                    continue
             if recipient is None:
                 return
             try:
@@ -231,6 +239,8 @@ def _worker(shared: _Shared, jobs: queue.Queue, transport: Transport) -> None:
     finally:
         with contextlib.suppress(Exception):
             transport.close()
+        with contextlib.suppress(Exception):
+            shared.ledger.flush()  # failing here leaves rows in_flight: uncertain, never resent
 
 
 def _tally(shared: _Shared, recipient: Recipient, outcome: Outcome, detail: str) -> None:
@@ -305,6 +315,8 @@ def deliver(
         for worker in workers:
             while worker.is_alive():
                 worker.join(timeout=0.1)
+    finally:
+        ledger.flush()
     report.seconds = time.perf_counter() - started
     report.stopped = stop.is_set()
     if isinstance(shared.fatal, DigestError):
