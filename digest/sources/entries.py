@@ -24,6 +24,7 @@ from slugify import slugify
 
 from digest.markup import fold_whitespace, plain_title, sanitize_html, summary_text, teaser
 from digest.model import Image, SourceRules, Story, StoryKind
+from digest.sources.base import ReadContext, ReadResult
 from digest.urls import absolute_http_url, without_tracking
 
 SUMMARY_CHARACTERS = 700
@@ -305,6 +306,19 @@ def story_from_entry(entry: Entry, rules: SourceRules, timezone: ZoneInfo, sourc
         source=source_label,
         teaser=teaser(summary_plain, rules.teaser_length),
     )
+
+
+def keep_entry(result: ReadResult, context: ReadContext, entry: Entry) -> None:
+    """Add the entry's story to ``result``, or count it as dropped: outside the window, or unusable."""
+    if skipped := context.skip_reason(entry.published):
+        result.dropped[skipped] += 1
+        return
+    try:
+        story = story_from_entry(entry, context.source.rules, context.timezone, context.source.label)
+    except UnusableEntry as e:
+        result.dropped[str(e)] += 1
+        return
+    result.stories.append(story)
 
 
 def parse_date(text: str) -> dt.datetime | None:

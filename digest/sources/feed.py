@@ -18,9 +18,8 @@ from digest.sources.base import Document, ReadContext, ReadResult
 from digest.sources.entries import (
     Entry,
     MediaItem,
-    UnusableEntry,
+    keep_entry,
     parse_date,
-    story_from_entry,
 )
 from digest.sources.feed_tree import FeedTree
 from digest.urls import absolute_http_url
@@ -245,15 +244,7 @@ class RssAtomReader:
             else:
                 entry, unreadable = _entry(raw, _flattened_media(raw), base_url)
             unreadable_dates += unreadable
-            if skipped := context.skip_reason(entry.published):
-                result.dropped[skipped] += 1
-                continue
-            try:
-                story = story_from_entry(entry, context.source.rules, context.timezone, context.source.label)
-            except UnusableEntry as e:
-                result.dropped[str(e)] += 1
-                continue
-            result.stories.append(story)
+            keep_entry(result, context, entry)
         if unreadable_dates:
             result.warnings.append(f"{unreadable_dates} entries have a date that could not be read")
         return result

@@ -13,9 +13,8 @@ from digest.sources.base import Document, ReadContext, ReadResult
 from digest.sources.entries import (
     Entry,
     MediaItem,
-    UnusableEntry,
+    keep_entry,
     parse_date,
-    story_from_entry,
     text_paragraphs,
 )
 from digest.urls import absolute_http_url
@@ -135,13 +134,5 @@ class JsonFeedReader:
                 result.dropped[f"invalid item ({where}: {first['msg']})"] += 1
                 continue
             entry = _entry(item, base_url)
-            if skipped := context.skip_reason(entry.published):
-                result.dropped[skipped] += 1
-                continue
-            try:
-                story = story_from_entry(entry, context.source.rules, context.timezone, context.source.label)
-            except UnusableEntry as e:
-                result.dropped[str(e)] += 1
-                continue
-            result.stories.append(story)
+            keep_entry(result, context, entry)
         return result
