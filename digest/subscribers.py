@@ -309,10 +309,6 @@ def count_by_status(store: Store) -> dict[SubscriberStatus, int]:
     return counts
 
 
-def count_active(store: Store) -> int:
-    return count_by_status(store)[SubscriberStatus.ACTIVE]
-
-
 EXPORT_COLUMNS = (EMAIL_COLUMN, NAME_COLUMN, *EXPORT_ONLY_COLUMNS)
 
 

@@ -111,7 +111,6 @@ class SmtpConnection:
         self.target = target
         self.local_hostname = local_hostname
         self.client: smtplib.SMTP | None = None
-        self.sent_on_connection = 0
 
     @property
     def is_open(self) -> bool:
@@ -165,7 +164,6 @@ class SmtpConnection:
         except (OSError, smtplib.SMTPException) as e:
             raise ConnectFailure(f"cannot reach {target.where}: {e}") from None
         self.client = client
-        self.sent_on_connection = 0
 
     def close(self) -> None:
         if self.client is None:
@@ -251,7 +249,6 @@ class SmtpConnection:
             raise Uncertain(f"no reply after the message was sent: {e}") from None
         reply = _reply(code, message)
         if 200 <= code < 300:
-            self.sent_on_connection += 1
             return reply
         if 400 <= code < 500:
             raise TemporaryFailure(reply)

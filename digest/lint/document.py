@@ -186,11 +186,6 @@ class EmailDocument:
             if element.get("style"):
                 yield element, inline_style(element)
 
-    # --- comments (Outlook conditionals live there) --------------------------------------------------
-    @cached_property
-    def comments(self) -> tuple[str, ...]:
-        return tuple(re.findall(r"<!--(.*?)-->", self.html, flags=re.DOTALL))
-
 
 def inline_style(element: etree._Element) -> dict[str, css.Declaration]:
     style = element.get("style")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 
@@ -46,9 +45,6 @@ class LintReport:
     @property
     def ok(self) -> bool:
         return not self.errors
-
-    def codes(self) -> Counter[str]:
-        return Counter(f.code for f in self.findings)
 
     def summary(self) -> str:
         errors, warnings = len(self.errors), len(self.warnings)

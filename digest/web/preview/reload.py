@@ -32,16 +32,14 @@ class ChangeHub:
         self._boot = secrets.token_hex(4)
         self._generation = 0
         self._changed = asyncio.Condition()
-        self.last_changes: tuple[str, ...] = ()
 
     @property
     def token(self) -> str:
         return f"{self._boot}-{self._generation}"
 
-    async def publish(self, paths: Iterable[str] = ()) -> None:
+    async def publish(self) -> None:
         async with self._changed:
             self._generation += 1
-            self.last_changes = tuple(sorted(paths))
             self._changed.notify_all()
 
     async def wait_past(self, token: str) -> str:
@@ -153,6 +151,6 @@ class FileWatcher:
             ):
                 changed = [path for _, path in changes]
                 log.info("changed: %s", ", ".join(changed))
-                await self._hub.publish(changed)
+                await self._hub.publish()
         except FileNotFoundError as e:  # deleted before the watch began: nothing left to watch
             log.info("not watching a path that is gone: %s", e)
