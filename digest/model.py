@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
+from digest import __version__
+
 
 class StoryKind(StrEnum):
     ARTICLE = "article"
@@ -179,3 +181,21 @@ class Subscriber:
     def key(self) -> str:
         """What duplicates share: the address with case folded away."""
         return self.email.lower()
+
+
+USER_AGENT = f"digest/{__version__} (newsletter digest; feed reader)"
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class HttpPolicy:
+    timeout: float = 10.0
+    """Seconds to connect, and seconds of silence while reading, before giving up."""
+    total_timeout: float = 60.0
+    """Seconds for a whole response: a server dripping one byte at a time cannot hold us forever."""
+    retries: int = 2
+    """Extra attempts after a timeout, a dropped connection or a 5xx/429 answer."""
+    backoff: float = 0.5
+    """Seconds before the first retry; each later retry waits twice as long (at most 8 s)."""
+    max_bytes: int = DEFAULT_MAX_BYTES
+    user_agent: str = USER_AGENT

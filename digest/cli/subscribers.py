@@ -7,10 +7,10 @@ from pathlib import Path
 
 import click
 
-from digest.config import load_delivery_settings
 from digest.model import SubscriberStatus
+from digest.settings import load_delivery_settings
 from digest.store import Store, open_store
-from digest.subscribers import (
+from digest.store.subscribers import (
     AddOutcome,
     SubscriberError,
     add_subscriber,

@@ -7,10 +7,10 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from digest.config import IssueSettings, StoryOverride
 from digest.errors import ComposeError, StoryFileError
 from digest.markup import fold_whitespace, markdown_to_html
 from digest.model import Image, Story
+from digest.settings import IssueSettings, StoryOverride
 
 CLOSEST_IDS = 3
 

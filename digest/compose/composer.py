@@ -10,10 +10,10 @@ from digest.compose.choices import apply_overrides, check_choices, check_stories
 from digest.compose.placement import Entry, group_by_section, headings, interleave, rank_key, ranked
 from digest.compose.records import Composition, LeadScore, LeftOut, Placement, Reason
 from digest.compose.score import issue_start, lead_score
-from digest.config import ComposeSettings, IssueSettings, StoryOverride
 from digest.errors import ComposeError
 from digest.markup import fold_whitespace, markdown_to_html, summary_text, teaser
 from digest.model import Issue, Newsletter, Story
+from digest.settings import ComposeSettings, IssueSettings, StoryOverride
 
 PREHEADER_LENGTH = 140
 SUBJECT_WARN_LENGTH = 60

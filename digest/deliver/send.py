@@ -18,8 +18,6 @@ from email.utils import parseaddr
 from enum import StrEnum
 from pathlib import Path
 
-from digest.build import compose_with_history, load_stories
-from digest.config import DeliverySettings, IssueConfig, SmtpSettings, load_issue_config
 from digest.deliver.dkim_signing import DkimSigner, load_signer
 from digest.deliver.ledger import NoLedger, SendLedger, SendState
 from digest.deliver.pool import EmlFolder, Outcome, SendOptions, SendReport, deliver, smtp_transports
@@ -28,10 +26,12 @@ from digest.deliver.splice import Markers, MessageTemplate, Recipient, Recipient
 from digest.deliver.tokens import SigningSecret, load_secret, make_token
 from digest.errors import ConfigError, DigestError
 from digest.model import Issue, SubscriberStatus
+from digest.pipeline import compose_with_history, load_stories
 from digest.render import RecipientLinks, Theme, load_theme, render_issue
-from digest.runlog import IssueHistory
+from digest.settings import DeliverySettings, IssueConfig, SmtpSettings, load_issue_config
 from digest.store import Store, open_store
-from digest.subscribers import clean_name, parse_address, set_status
+from digest.store.run_history import IssueHistory
+from digest.store.subscribers import clean_name, parse_address, set_status
 from digest.urls import canonical_url
 
 PROOF_PREFIX = "[PROOF] "

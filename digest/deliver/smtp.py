@@ -16,8 +16,8 @@ import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from digest.config import SmtpSettings
 from digest.errors import ConfigError, DigestError
+from digest.settings import SmtpSettings
 
 PASSWORD_ENV = "DIGEST_SMTP_PASSWORD"
 HOST_ENV = "DIGEST_SMTP_HOST"

@@ -45,7 +45,7 @@ def document_from_eml(path: Path) -> EmailDocument:
 def lint_path(path: Path) -> LintReport:
     """Lint ISSUE_DIR (rendered with its settings), FILE.html or FILE.eml."""
     if path.is_dir():
-        from digest.build import render_folder  # the build imports lint; import here to keep one direction
+        from digest.pipeline import render_folder  # the build imports lint; import here to keep one direction
 
         rendered, _ = render_folder(path)
         return lint_rendered(rendered, source=str(path))

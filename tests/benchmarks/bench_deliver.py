@@ -26,7 +26,7 @@ from digest.deliver.send import Purpose, prepare_folder
 from digest.deliver.smtp import SmtpTarget
 from digest.deliver.splice import Recipient
 from digest.store import open_store
-from digest.subscribers import import_csv
+from digest.store.subscribers import import_csv
 from tests.conftest import SAMPLE_WEEKS
 
 SECRET = {"DIGEST_SECRET": "benchmark-secret-0123456789"}

@@ -25,12 +25,12 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from digest.config import STORIES_DIR
 from digest.deliver.pool import SendReport
 from digest.deliver.send import send_proof_folder
 from digest.errors import DigestError
-from digest.project import IssueFolder, find_issue_folders
-from digest.sources.folder import STORY_SUFFIXES
+from digest.gather.readers.folder import STORY_SUFFIXES
+from digest.settings import STORIES_DIR
+from digest.settings.project import IssueFolder, find_issue_folders
 from digest.web.preview.actions import Action, apply_action
 from digest.web.preview.approval import approval_for, approve_folder
 from digest.web.preview.personas import PERSONAS, Persona, persona

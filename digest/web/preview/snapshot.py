@@ -12,17 +12,17 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from digest.build import render_composed
 from digest.compose import Composition, Reason
-from digest.config import IssueSettings, find_project_file, load_issue_config
 from digest.deliver.send import PreparedSend, Purpose, prepare_folder
 from digest.deliver.splice import Recipient
 from digest.errors import DigestError, StoryFileError
+from digest.gather.readers.folder import STORY_SUFFIXES, read_story_file
 from digest.lint import LintReport, lint_rendered
 from digest.model import Issue, RenderedIssue
-from digest.project import IssueFolder
+from digest.pipeline import render_composed
 from digest.render.theme import default_theme_dir
-from digest.sources.folder import STORY_SUFFIXES, read_story_file
+from digest.settings import IssueSettings, find_project_file, load_issue_config
+from digest.settings.project import IssueFolder
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,423 @@
+"""`digest run`: one week's issue from start to finish, for cron, a systemd timer or `digest schedule`.
+
+    run_issue: lock the issue → where does it stand? (sent: nothing to do) → gather the week →
+    thin-week policy → compose (leaving out what recent issues sent) → render → preflight lint
+    (errors stop the run) → archive → with --send: a [PROOF] to the editors when approval is
+    required, else to every subscriber, exactly once.
+
+Every way a run can end is a ``RunResult``: one line of reason and an exit code. Where each issue
+stands lives in the store (digest/runlog.py), so any number of runs of the same week, from cron,
+a timer or the scheduler, build and send it once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from enum import IntEnum
+from pathlib import Path
+
+from digest.compose import Composition
+from digest.deliver.send import PROOF_PREFIX, prepare_issue, send_issue, send_proofs
+from digest.deliver.smtp import SmtpError, resolve_target
+from digest.deliver.tokens import load_secret
+from digest.errors import ConfigError
+from digest.gather import SourceReport, gather_issue
+from digest.lint import Level, LintReport, lint_rendered
+from digest.model import Issue, RenderedIssue, Story
+from digest.pipeline import compose_with_history, load_stories
+from digest.render import load_theme, render_issue
+from digest.runs.archive import archive_issue, load_archived_issue
+from digest.runs.notices import ThinWeek, send_to_editors, thin_week_message
+from digest.settings import (
+    ISSUE_FILE,
+    DeliverySettings,
+    IssueConfig,
+    IssueSettings,
+    ProjectConfig,
+    load_issue_config,
+)
+from digest.store import Store, open_store
+from digest.store.run_history import IssueHistory, IssueLocked, IssueRecord, IssueState, issue_lock, utc_now
+from digest.weekly import issue_id_for
+
+log = logging.getLogger("digest.runs.run")
+
+
+class ExitCode(IntEnum):
+    """`digest run`'s exit codes, for cron mail and systemd's SuccessExitStatus (see the README)."""
+
+    DONE = 0
+    """Built, sent, proofed, or nothing to do (already sent, not due, awaiting approval)."""
+    LINT_FAILED = 1
+    """Preflight found errors; nothing was archived or sent."""
+    USER_ERROR = 2
+    """A configuration or input problem (the same code every digest command uses)."""
+    SMTP_UNUSABLE = SmtpError.exit_code
+    """The SMTP server could not be used at all (as for `digest send`)."""
+    LOCKED = IssueLocked.exit_code
+    """Another process is building or sending this issue right now."""
+    INCOMPLETE = 5
+    """Sending stopped part-way (temporary failures, or interrupted); the next run resumes it."""
+    THIN_WEEK = 6
+    """Fewer stories than [schedule] min_stories: the issue was skipped (editors told with --send)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    issue_id: str
+    exit_code: ExitCode
+    reason: str
+    """One line saying what happened."""
+    archived: Path | None = None
+
+    @property
+    def line(self) -> str:
+        return f"{self.issue_id}: {self.reason}"
+
+
+# --- which week ---------------------------------------------------------------------------------
+
+
+def week_folder(project: ProjectConfig, issue_date: dt.date) -> Path:
+    """Where the editors keep a week's issue, if they make one: a folder named by its date."""
+    return project.path.parent / issue_date.isoformat()
+
+
+def today(project: ProjectConfig, now: dt.datetime) -> dt.date:
+    """The issue date a run started at ``now`` builds: the date in the schedule's timezone."""
+    return project.slot.issue_date(now)
+
+
+def due_issue_date(project: ProjectConfig, now: dt.datetime) -> dt.date | None:
+    """For `--if-due`: the date of the scheduled run that has come and is at most `grace` late."""
+    slot = project.slot
+    latest = slot.previous_run(now)
+    if now - latest <= project.schedule.grace_period():
+        return slot.issue_date(latest)
+    return None
+
+
+def not_due(project: ProjectConfig, now: dt.datetime) -> RunResult:
+    slot = project.slot
+    upcoming = slot.next_run(now)
+    return RunResult(
+        issue_id_for(slot.issue_date(upcoming)), ExitCode.DONE, f"not due until {slot.describe(upcoming)}"
+    )
+
+
+# --- the run --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What every step of a run shares: the project, the store, the clock, the environment."""
+
+    project: ProjectConfig
+    store: Store
+    now: dt.datetime
+    environ: dict[str, str] | None = None
+
+    @property
+    def history(self) -> IssueHistory:
+        return IssueHistory(self.store, clock=lambda: self.now)
+
+
+@contextmanager
+def run_context(
+    project: ProjectConfig, now: dt.datetime | None = None, environ: dict[str, str] | None = None
+) -> Iterator[RunContext]:
+    store = open_store(_delivery(project).store_path)
+    try:
+        yield RunContext(project, store, now or utc_now(), environ)
+    finally:
+        store.close()
+
+
+def run_issue(
+    project: ProjectConfig,
+    issue_date: dt.date,
+    *,
+    send: bool = False,
+    now: dt.datetime | None = None,
+    environ: dict[str, str] | None = None,
+) -> RunResult:
+    """Build one week's issue and, with ``send``, proof or send it; safe to run any number of times."""
+    issue_id = issue_id_for(issue_date)
+    with run_context(project, now, environ) as context, issue_lock(context.store, issue_id):
+        record = context.history.get(issue_id)
+        answer = settle(context, issue_id, record, send=send)
+        if answer is not None:
+            return answer
+        return _build_and_send(context, issue_date, record, send=send)
+
+
+def settle(context: RunContext, issue_id: str, record: IssueRecord | None, *, send: bool) -> RunResult | None:
+    """The answer for an issue past building (sent, going out, held for approval), sending it when
+    its time has come (a resumed send, a passed approval deadline). None: build it."""
+    if record is None or record.state in (IssueState.BUILT, IssueState.THIN):
+        return None
+    if record.state is IssueState.SENT:
+        return RunResult(issue_id, ExitCode.DONE, f"already sent ({_when(record.sent_at)}); nothing to do")
+    if record.state is IssueState.SENDING:
+        if not send:
+            return RunResult(issue_id, ExitCode.INCOMPLETE, "sending stopped part-way; --send resumes it")
+        return send_archived(context, issue_id, "resuming the send")
+    if record.state is IssueState.REJECTED:
+        return RunResult(
+            issue_id,
+            ExitCode.DONE,
+            f"held: rejected by {record.decided_by} ({_when(record.decided_at)}); "
+            f"`digest approve {issue_id}` sends it after all",
+        )
+    # Awaiting approval.
+    if send and record.deadline is not None and context.now >= record.deadline:
+        return send_archived(context, issue_id, "nobody objected by the approval deadline")
+    return RunResult(issue_id, ExitCode.DONE, _awaiting(record))
+
+
+def _build_and_send(
+    context: RunContext, issue_date: dt.date, record: IssueRecord | None, *, send: bool
+) -> RunResult:
+    project, history = context.project, context.history
+    issue_id = issue_id_for(issue_date)
+    if send:
+        _check_ready(context)
+    week = gather_stories(week_config(project, issue_date))
+    composition = None
+    if len(week.stories) >= project.schedule.min_stories:
+        composition = compose_week(week)
+    carried = len(composition.issue.stories) if composition else len(week.stories)
+    if composition is None or carried < project.schedule.min_stories:
+        return _thin_week(context, issue_date, week, carried, record, send=send)
+
+    rendered = render_issue(composition.issue, load_theme(week.config.theme_dir))
+    report = preflight(rendered)
+    if report.errors:
+        first = report.errors[0]
+        detail = f"stopped: {report.summary()}, first {first.code}: {first.message}"
+        return RunResult(issue_id, ExitCode.LINT_FAILED, detail)
+    folder = archive_issue(rendered, project.archive_dir)["html"].parent
+    built = f"built, {_count(carried)}, archived in {folder}"
+    history.record(issue_id, IssueState.BUILT, built)
+    if not send:
+        return RunResult(issue_id, ExitCode.DONE, built, archived=folder)
+    if project.schedule.require_approval:
+        return _send_proof(context, composition.issue, folder)
+    return _send_to_subscribers(context, composition.issue, built + "; ", archived=folder)
+
+
+# --- the week's material --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Week:
+    """One week's material: the issue's settings, its stories, and what gathering said."""
+
+    config: IssueConfig
+    stories: list[Story]
+    sources: tuple[SourceReport, ...] = ()
+    """Per source: fetched, parsed, in the week, kept, dropped and why (gathered weeks only)."""
+    problems: tuple[str, ...] = ()
+    """One line per source that failed or gave a warning."""
+
+
+def week_config(project: ProjectConfig, issue_date: dt.date) -> IssueConfig:
+    """The week's issue folder if the editors made one, else the project's sources and defaults."""
+    folder = week_folder(project, issue_date)
+    if (folder / ISSUE_FILE).is_file():
+        config = load_issue_config(folder)
+        if config.issue.date != issue_date:
+            raise ConfigError(
+                f"[issue] date is {config.issue.date}, but this folder is the issue of {issue_date}",
+                where=config.issue_file,
+            )
+        return config
+    if not project.gathering.sources:
+        raise ConfigError(
+            f"nothing to build for {issue_date}: no issue folder ({folder}/{ISSUE_FILE}) "
+            "and no [[sources]] to gather from",
+            where=project.path,
+        )
+    return IssueConfig(
+        folder=folder,
+        newsletter=project.newsletter,
+        issue=IssueSettings(date=issue_date),
+        theme_dir=project.theme_dir,
+        project_file=project.path,
+        compose=project.compose,
+        gathering=replace(project.gathering, issue_date=issue_date),
+        delivery=project.delivery,
+    )
+
+
+def gather_stories(config: IssueConfig) -> Week:
+    """The week's stories: gathered from [[sources]] (plus the folder's own), or the folder's alone."""
+    if not config.gathering.sources:
+        return Week(config, load_stories(config))
+    stories, gathered = gather_issue(config)
+    return Week(config, stories, gathered.report, tuple(gathered.problems(failures_are_errors=False)))
+
+
+def compose_week(week: Week) -> Composition:
+    """Compose, leaving out stories the last issues sent (unless the editor pinned them)."""
+    composition = compose_with_history(week.config, week.stories)
+    for warning in composition.warnings:
+        log.warning("%s", warning)
+    for left in composition.left_out:
+        log.info("left out %s: %s", left.story.id, left.detail)
+    return composition
+
+
+def preflight(rendered: RenderedIssue) -> LintReport:
+    """Lint the rendered issue; every finding goes to the log, errors at ERROR level."""
+    report = lint_rendered(rendered, source=rendered.issue.issue_id)
+    for finding in report.findings:
+        log.log(
+            logging.ERROR if finding.level is Level.ERROR else logging.WARNING,
+            "lint %s %s: %s (%s) fix: %s",
+            finding.level,
+            finding.code,
+            finding.message,
+            finding.where,
+            finding.fix,
+        )
+    return report
+
+
+# --- the endings ----------------------------------------------------------------------------------
+
+
+def _thin_week(
+    context: RunContext,
+    issue_date: dt.date,
+    week: Week,
+    carried: int,
+    record: IssueRecord | None,
+    *,
+    send: bool,
+) -> RunResult:
+    """Skip the issue; with --send, tell the editors by email (once per issue)."""
+    project = context.project
+    issue_id = issue_id_for(issue_date)
+    minimum = project.schedule.min_stories
+    detail = f"skipped: a thin week, {_count(carried)} (min_stories = {minimum})"
+    if week.problems:
+        detail += f"; {len(week.problems)} source problem{'s' * (len(week.problems) != 1)} (see the log)"
+    told_at = record.editors_told_at if record is not None else None
+    if send and told_at is None:
+        notice = ThinWeek(
+            issue_id, issue_date, carried, minimum, str(week.config.folder), week.sources, week.problems
+        )
+        editors = project.schedule.editors
+        message = thin_week_message(project.newsletter, editors, notice)
+        failures = send_to_editors(message, editors, _delivery(project), environ=context.environ)
+        if len(failures) < len(editors):
+            told_at = context.now
+            detail += f"; the editors were told ({len(editors) - len(failures)} of {len(editors)})"
+        else:
+            detail += "; could not email the editors (see the log); the next run tries again"
+    elif told_at is not None:
+        detail += f"; the editors were told {_when(told_at)}"
+    context.history.record(issue_id, IssueState.THIN, detail, editors_told_at=told_at)
+    return RunResult(issue_id, ExitCode.THIN_WEEK, detail)
+
+
+def _check_ready(context: RunContext) -> None:
+    """Before any work: what sending will need (the signing secret, an SMTP host) is there."""
+    delivery = _delivery(context.project)
+    load_secret(delivery.secret_file, environ=context.environ)
+    resolve_target(delivery.smtp, context.environ)
+
+
+def _send_proof(context: RunContext, issue: Issue, folder: Path) -> RunResult:
+    """Require approval: a [PROOF] to the editors; subscribers wait for `digest approve`."""
+    project = context.project
+    delivery = _delivery(project)
+    secret = load_secret(delivery.secret_file, environ=context.environ)  # the real send needs it: fail now
+    theme = load_theme(project_theme(project, issue))
+    prepared = prepare_issue(issue, theme, delivery, secret, subject_prefix=PROOF_PREFIX)
+    report = send_proofs(prepared, list(project.schedule.editors), environ=context.environ)
+    if report.error:
+        raise SmtpError(f"could not send the proof: {report.error}")
+    if report.sent == 0:
+        reasons = "; ".join(reply for _, reply in [*report.failed, *report.deferred]) or "no editor got it"
+        raise SmtpError(f"could not send the proof: {reasons}")
+    window = project.schedule.approval_window()
+    deadline = context.now + window if window else None
+    record = context.history.record(
+        issue.issue_id,
+        IssueState.AWAITING_APPROVAL,
+        f"proof sent to {report.sent} of {len(project.schedule.editors)} editors",
+        proof_sent_at=context.now,
+        deadline=deadline,
+    )
+    return RunResult(issue.issue_id, ExitCode.DONE, _awaiting(record), archived=folder)
+
+
+def send_archived(context: RunContext, issue_id: str, why: str) -> RunResult:
+    """Send the issue exactly as it was built (and proofed), from its archive."""
+    issue = load_archived_issue(context.project.archive_dir, issue_id)
+    return _send_to_subscribers(context, issue, f"{why}; ")
+
+
+def _send_to_subscribers(
+    context: RunContext, issue: Issue, prefix: str = "", *, archived: Path | None = None
+) -> RunResult:
+    """To every active subscriber who does not have it yet: exactly once (delivery's send log)."""
+    project = context.project
+    delivery = _delivery(project)
+    secret = load_secret(delivery.secret_file, environ=context.environ)
+    prepared = prepare_issue(issue, load_theme(project_theme(project, issue)), delivery, secret)
+    context.history.record(issue.issue_id, IssueState.SENDING, "sending")
+    report = send_issue(prepared, context.store, environ=context.environ)
+    run = report.run
+    summary = (
+        f"sent to {run.sent} subscriber{'s' * (run.sent != 1)}"
+        f" ({len(run.failed)} failed, {len(run.uncertain)} uncertain, {run.seconds:.1f} s)"
+    )
+    if run.error:
+        raise SmtpError(f"{prefix}{summary}; stopped: {run.error}; the next run resumes")
+    if report.pending or run.stopped:
+        detail = f"{prefix}{summary}; {report.pending} still to send: the next run resumes"
+        context.history.record(issue.issue_id, IssueState.SENDING, detail)
+        return RunResult(issue.issue_id, ExitCode.INCOMPLETE, detail, archived=archived)
+    detail = f"{prefix}{summary}"
+    context.history.record(issue.issue_id, IssueState.SENT, detail, sent_at=context.now)
+    return RunResult(issue.issue_id, ExitCode.DONE, detail, archived=archived)
+
+
+# --- small helpers ------------------------------------------------------------------------------
+
+
+def project_theme(project: ProjectConfig, issue: Issue) -> Path | None:
+    """The theme a week's issue was built with: its folder's, else the project's."""
+    folder = week_folder(project, issue.date)
+    if (folder / ISSUE_FILE).is_file():
+        return load_issue_config(folder).theme_dir
+    return project.theme_dir
+
+
+def _delivery(project: ProjectConfig) -> DeliverySettings:
+    if project.delivery is None:
+        raise ConfigError("no delivery settings ([store], [smtp])", where=project.path)
+    return project.delivery
+
+
+def _awaiting(record: IssueRecord) -> str:
+    text = f"awaiting approval: {record.detail} ({_when(record.proof_sent_at)}); "
+    text += f"`digest approve {record.issue_id}` sends it"
+    if record.deadline is not None:
+        text += f", and it goes out by itself at {record.deadline:%Y-%m-%d %H:%M} UTC unless rejected"
+    return text
+
+
+def _when(moment: dt.datetime | None) -> str:
+    return f"{moment:%Y-%m-%d %H:%M} UTC" if moment is not None else "at an unknown time"
+
+
+def _count(stories: int) -> str:
+    return f"{stories} {'story' if stories == 1 else 'stories'}"
