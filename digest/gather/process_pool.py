@@ -2,7 +2,7 @@
 
 Parsing a feed is pure Python under the GIL, so threads cannot overlap it; processes can. A
 process costs milliseconds to start and every result is pickled back, so this pays only for
-many inputs: callers decide when (see digest/gather/__init__.py), and get ``None`` back when it is not
+many inputs: callers decide when (see digest/gather/sources.py), and get ``None`` back when it is not
 worth it, not safe, or the pool could not do the work, so they can always do it themselves.
 
 Workers are forked: they start with everything already imported, and they never re-run the

@@ -56,15 +56,15 @@ class TestGatherInProcesses:
     def test_many_local_feeds_give_what_one_process_gives(self):
         out = run_fresh(
             """
-            import digest.gather as gather
+            import digest.gather.sources as sources
             from digest.gather import GatherOptions, gather_week
             from digest.gather.process_pool import can_fork_safely, usable_cores
             from tests.gather.test_gather_feeds import NOW, WEEK
             from tests.gather.test_gather_processes import local_sources
 
             used = []
-            map_in_processes = gather.map_in_processes
-            gather.map_in_processes = lambda *a, **k: used.append(map_in_processes(*a, **k)) or used[-1]
+            map_in_processes = sources.map_in_processes
+            sources.map_in_processes = lambda *a, **k: used.append(map_in_processes(*a, **k)) or used[-1]
             assert can_fork_safely()
             in_processes = gather_week(local_sources(), WEEK, now=NOW)
             in_this_process = gather_week(local_sources(), WEEK, now=NOW, options=GatherOptions(workers=1))
