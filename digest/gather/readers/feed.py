@@ -15,13 +15,9 @@ import feedparser
 
 from digest.errors import SourceError
 from digest.gather.readers.base import Document, ReadContext, ReadResult
-from digest.gather.readers.entries import (
-    Entry,
-    MediaItem,
-    keep_entry,
-    parse_date,
-)
+from digest.gather.readers.entries import Entry, keep_entry, parse_date
 from digest.gather.readers.feed_tree import FeedTree
+from digest.gather.readers.media import MediaItem
 from digest.urls import absolute_http_url
 
 _DATE_KEYS = ("published", "updated", "created")

@@ -24,7 +24,9 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from digest.gather.readers.entries import MediaItem, parse_date, text_paragraphs
+from digest.gather.readers.entries import parse_date
+from digest.gather.readers.media import MediaItem
+from digest.gather.readers.summary import text_paragraphs
 
 MEDIA_NAMESPACES = ("http://search.yahoo.com/mrss/", "http://search.yahoo.com/mrss")
 ATOM = "{http://www.w3.org/2005/Atom}"

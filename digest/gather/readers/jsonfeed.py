@@ -10,13 +10,9 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from digest.errors import SourceError
 from digest.gather.readers.base import Document, ReadContext, ReadResult
-from digest.gather.readers.entries import (
-    Entry,
-    MediaItem,
-    keep_entry,
-    parse_date,
-    text_paragraphs,
-)
+from digest.gather.readers.entries import Entry, keep_entry, parse_date
+from digest.gather.readers.media import MediaItem
+from digest.gather.readers.summary import text_paragraphs
 from digest.urls import absolute_http_url
 
 _BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
