@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from digest.gather.duplicates import collapse_duplicates, title_key, unique_ids
 from digest.gather.issue import gather_issue, gather_issue_stories
+from digest.gather.readers import read_story_file, read_story_folder, story_files
 from digest.gather.report import GatherResult, SourceReport, story_record
 from digest.gather.sources import MIN_FEEDS_FOR_PROCESSES, GatherOptions, options_for
 from digest.gather.week import gather_week
@@ -31,6 +32,9 @@ __all__ = [
     "gather_issue_stories",
     "gather_week",
     "options_for",
+    "read_story_file",
+    "read_story_folder",
+    "story_files",
     "story_record",
     "title_key",
     "unique_ids",

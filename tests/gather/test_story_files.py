@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from digest.errors import StoryFileError
-from digest.gather.readers import read_story_file
+from digest.gather.readers import read_story_file, story_files
 from tests.conftest import write_story
 
 BAD_STORIES = {
@@ -108,3 +108,11 @@ def test_naive_dates_take_the_newsletter_timezone(tmp_path: Path):
     story = read_story_file(path, timezone="Europe/London")
     assert story.published.tzinfo is not None
     assert story.published.isoformat() == "2025-01-02T00:00:00+00:00"
+
+
+def test_story_files_are_the_markdown_files_sorted_by_name(tmp_path: Path):
+    for name in ("b.md", "A.MARKDOWN", "c.markdown", "notes.txt", ".md.swp"):
+        (tmp_path / name).write_text("", encoding="utf-8")
+    (tmp_path / "folder.md").mkdir()
+    assert [p.name for p in story_files(tmp_path)] == ["A.MARKDOWN", "b.md", "c.markdown"]
+    assert story_files(tmp_path / "missing") == []

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from digest.gather.readers.base import Document, FeedReader, ReadContext, ReadResult
 from digest.gather.readers.feed import RssAtomReader
-from digest.gather.readers.folder import StoryFolderReader, read_story_file, read_story_folder
+from digest.gather.readers.folder import StoryFolderReader, read_story_file, read_story_folder, story_files
 from digest.gather.readers.jsonfeed import JsonFeedReader
 from digest.model import Source, SourceKind, SourceRules
 
@@ -42,4 +42,5 @@ __all__ = [
     "read_story_folder",
     "reader_for",
     "register_reader",
+    "story_files",
 ]

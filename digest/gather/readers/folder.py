@@ -143,12 +143,21 @@ def read_story_file(path: Path, *, timezone: str = "UTC") -> Story:
     )
 
 
+def story_files(folder: Path) -> list[Path]:
+    """The story files in ``folder``, sorted by name so nothing depends on the disk's order.
+
+    None when there is no such folder.
+    """
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in STORY_SUFFIXES and p.is_file())
+
+
 def read_story_folder(folder: Path, *, timezone: str = "UTC") -> list[Story]:
-    """Every story file in a folder, sorted by file name so the result never depends on the disk."""
+    """Every story file in a folder, in the order of their names."""
     if not folder.is_dir():
         raise StoryFileError("story folder not found", where=folder)
-    paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in STORY_SUFFIXES and p.is_file())
-    return [read_story_file(p, timezone=timezone) for p in paths]
+    return [read_story_file(p, timezone=timezone) for p in story_files(folder)]
 
 
 class StoryFolderReader:
@@ -159,7 +168,7 @@ class StoryFolderReader:
     def read(self, folder: Path, context: ReadContext) -> ReadResult:
         if not folder.is_dir():
             raise SourceError("story folder not found")
-        paths = sorted(p for p in folder.iterdir() if p.suffix.lower() in STORY_SUFFIXES and p.is_file())
+        paths = story_files(folder)
         result = ReadResult(entries=len(paths))
         for path in paths:
             try:
