@@ -17,17 +17,18 @@ from digest.errors import SourceError, StoryFileError
 from digest.gather.readers.base import ReadContext, ReadResult
 from digest.markup import fold_whitespace, markdown_to_html, summary_text, teaser
 from digest.model import Image, Story, StoryKind
+from digest.urls import absolute_http_url
 from digest.validation import describe
 
 STORY_SUFFIXES = (".md", ".markdown")
 _STORY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
-def _absolute_http_url(value: str) -> str:
-    value = value.strip()
-    if not re.match(r"^https?://[^\s/]+", value, re.IGNORECASE):
+def _must_be_http_url(value: str) -> str:
+    url = absolute_http_url(value)
+    if not url:
         raise ValueError("must be an absolute http(s) URL")
-    return value
+    return url
 
 
 class StoryFrontMatter(BaseModel):
@@ -50,7 +51,7 @@ class StoryFrontMatter(BaseModel):
     cta: str = ""
     duration: str = ""
 
-    _check_url = field_validator("url")(_absolute_http_url)
+    _check_url = field_validator("url")(_must_be_http_url)
 
     @field_validator("published", mode="before")
     @classmethod
@@ -66,7 +67,7 @@ class StoryFrontMatter(BaseModel):
     @field_validator("image")
     @classmethod
     def _check_image(cls, value: str | None) -> str | None:
-        return _absolute_http_url(value) if value is not None else None
+        return _must_be_http_url(value) if value is not None else None
 
     @field_validator("title")
     @classmethod
