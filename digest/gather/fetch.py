@@ -8,7 +8,8 @@ import httpx
 
 from digest.errors import SourceError
 from digest.gather.http import HttpCache, HttpPolicy, fetch
-from digest.gather.readers.base import Document, Source
+from digest.gather.readers.base import Document
+from digest.model import Source
 
 
 def read_local_feed(path: Path, max_bytes: int) -> Document:

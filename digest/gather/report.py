@@ -34,20 +34,6 @@ class SourceReport:
     def failed(self) -> bool:
         return bool(self.error)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "source": self.source,
-            "location": self.location,
-            "fetched": self.fetched,
-            "format": self.format,
-            "parsed": self.parsed,
-            "in_window": self.in_window,
-            "kept": self.kept,
-            "dropped": dict(self.dropped),
-            "warnings": list(self.warnings),
-            "error": self.error or None,
-        }
-
 
 @dataclass(frozen=True, slots=True)
 class GatherResult:

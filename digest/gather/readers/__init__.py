@@ -2,8 +2,8 @@
 
 Folder sources go to :class:`StoryFolderReader`. A feed's document goes to the first registered
 reader that accepts it (JSON Feed by its content type or opening brace; RSS/Atom, through
-feedparser, takes whatever is left). A new format is one module with a reader class, registered
-here or by calling :func:`register_reader`.
+feedparser, takes whatever is left). A new format is one module with a reader class, added to
+:data:`FEED_READERS` before the readers that would also accept its documents.
 """
 
 from __future__ import annotations
@@ -12,14 +12,8 @@ from digest.gather.readers.base import Document, FeedReader, ReadContext, ReadRe
 from digest.gather.readers.feed import RssAtomReader
 from digest.gather.readers.folder import StoryFolderReader, read_story_file, read_story_folder, story_files
 from digest.gather.readers.jsonfeed import JsonFeedReader
-from digest.model import Source, SourceKind, SourceRules
 
 FEED_READERS: list[FeedReader] = [JsonFeedReader(), RssAtomReader()]
-
-
-def register_reader(reader: FeedReader) -> None:
-    """Ask ``reader`` before the built-in ones whether it reads a document."""
-    FEED_READERS.insert(0, reader)
 
 
 def reader_for(document: Document) -> FeedReader:
@@ -34,13 +28,9 @@ __all__ = [
     "ReadContext",
     "ReadResult",
     "RssAtomReader",
-    "Source",
-    "SourceKind",
-    "SourceRules",
     "StoryFolderReader",
     "read_story_file",
     "read_story_folder",
     "reader_for",
-    "register_reader",
     "story_files",
 ]
