@@ -173,7 +173,7 @@ def fetch(url: str, client: httpx.Client, policy: HttpPolicy, cache: HttpCache |
     try:
         response, body = retrying(_attempt, url, client, policy, cached)
     except RetryError as e:
-        last = e.last_attempt.exception()
+        last = e.last_attempt.exception() or e  # never None: a RetryError follows a failed attempt
         raise SourceError(_describe_failure(last, policy, e.last_attempt.attempt_number)) from last
     except httpx.HTTPError as e:  # not worth retrying: too many redirects, a broken gzip stream
         raise SourceError(_describe_failure(e, policy, 1)) from e

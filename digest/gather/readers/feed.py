@@ -152,7 +152,7 @@ def _author(raw: Mapping[str, Any]) -> str:
 
 
 def _entry(
-    raw: Mapping[str, Any], media: tuple[MediaItem, ...], base_url: str, media_description: str = ""
+    raw: dict[str, Any], media: tuple[MediaItem, ...], base_url: str, media_description: str = ""
 ) -> tuple[Entry, bool]:
     title_detail = raw.get("title_detail")
     title_type = title_detail.get("type") if isinstance(title_detail, Mapping) else "text/html"

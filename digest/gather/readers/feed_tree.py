@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
+from typing import cast
 
 from lxml import etree
 
@@ -51,11 +53,13 @@ _MEDIA_TAGS = tuple(f"{{{ns}}}{name}" for ns in MEDIA_NAMESPACES for name in ("c
 
 
 def _parser(*, recover: bool, encoding: str | None) -> etree.XMLParser:
-    options = {"recover": recover, "resolve_entities": False, "no_network": True, "huge_tree": False}
+    parser = partial(
+        etree.XMLParser, recover=recover, resolve_entities=False, no_network=True, huge_tree=False
+    )
     try:
-        return etree.XMLParser(encoding=encoding or None, **options)
+        return parser(encoding=encoding or None)
     except LookupError:  # an encoding name lxml does not know: let the document say
-        return etree.XMLParser(**options)
+        return parser()
 
 
 def _entry_date(entry: etree._Element) -> str | None:
@@ -130,11 +134,10 @@ class EntryMedia:
 def _entry_description(entry: etree._Element) -> str:
     groups = [c for c in entry if _namespace(c) in MEDIA_NAMESPACES and str(c.tag).endswith("}group")]
     for holder in (entry, *groups):
-        for ns in MEDIA_NAMESPACES:
-            found = holder.find(f"{{{ns}}}description")
-            if found is not None:
-                text = "".join(found.itertext())
-                return text if found.get("type") == "html" else text_paragraphs(text)
+        found = _media_child(holder, "description")
+        if found is not None:
+            text = _all_text(found)
+            return text if found.get("type") == "html" else text_paragraphs(text)
     return ""
 
 
@@ -151,12 +154,23 @@ def _number(value: str | None) -> int:
         return 0
 
 
-def _child_text(element: etree._Element, name: str) -> str | None:
+def _media_child(element: etree._Element, name: str) -> etree._Element | None:
+    """The element's Media RSS child ``name``, in whichever namespace spelling the feed uses."""
     for ns in MEDIA_NAMESPACES:
         found = element.find(f"{{{ns}}}{name}")
         if found is not None:
-            return "".join(found.itertext())
+            return found
     return None
+
+
+def _all_text(element: etree._Element) -> str:
+    # lxml-stubs say itertext() may give bytes; a parsed tree's text is always str.
+    return "".join(cast("Iterator[str]", element.itertext()))
+
+
+def _child_text(element: etree._Element, name: str) -> str | None:
+    found = _media_child(element, name)
+    return _all_text(found) if found is not None else None
 
 
 def _inherited(element: etree._Element, entry: etree._Element, name: str) -> str:
