@@ -14,7 +14,6 @@ from digest.deliver.ledger import SendLedger, SendState
 from digest.deliver.pool import Outcome
 from digest.deliver.send import (
     Purpose,
-    prepare_folder,
     send_issue,
     send_proofs,
     write_dry_run,
@@ -22,6 +21,7 @@ from digest.deliver.send import (
 from digest.deliver.tokens import verify_token
 from digest.errors import ConfigError
 from digest.model import SubscriberStatus
+from digest.pipeline import prepare_folder
 from digest.store import Store, open_store
 from digest.store.subscribers import add_subscriber, find_subscriber, unsubscribe
 from tests.conftest import TEST_SECRET
