@@ -6,7 +6,7 @@
     required, else to every subscriber, exactly once.
 
 Every way a run can end is a ``RunResult``: one line of reason and an exit code. Where each issue
-stands lives in the store (digest/runlog.py), so any number of runs of the same week, from cron,
+stands lives in the store (digest/store/run_history.py), so any number of runs of the same week, from cron,
 a timer or the scheduler, build and send it once.
 """
 
@@ -16,8 +16,7 @@ import datetime as dt
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
-from enum import IntEnum
+from dataclasses import dataclass
 from pathlib import Path
 
 from digest.compose import Composition
@@ -38,81 +37,17 @@ from digest.pipeline import Week, compose_week, gather_stories
 from digest.render import Theme, load_theme, render_issue
 from digest.runs.archive import archive_issue, load_archived_issue
 from digest.runs.notices import ThinWeek, send_to_editors, thin_week_message
+from digest.runs.result import ExitCode, RunResult
+from digest.runs.week import project_theme, week_config
 from digest.settings import (
-    ISSUE_FILE,
     DeliverySettings,
-    IssueConfig,
-    IssueSettings,
     ProjectConfig,
-    load_issue_config,
 )
 from digest.store import Store, open_store
-from digest.store.run_history import IssueHistory, IssueLocked, IssueRecord, IssueState, issue_lock, utc_now
+from digest.store.run_history import IssueHistory, IssueRecord, IssueState, issue_lock, utc_now
 from digest.weekly import issue_id_for
 
 log = logging.getLogger("digest.runs.run")
-
-
-class ExitCode(IntEnum):
-    """`digest run`'s exit codes, for cron mail and systemd's SuccessExitStatus (see the README)."""
-
-    DONE = 0
-    """Built, sent, proofed, or nothing to do (already sent, not due, awaiting approval)."""
-    LINT_FAILED = 1
-    """Preflight found errors; nothing was archived or sent."""
-    USER_ERROR = 2
-    """A configuration or input problem (the same code every digest command uses)."""
-    SMTP_UNUSABLE = SmtpError.exit_code
-    """The SMTP server could not be used at all (as for `digest send`)."""
-    LOCKED = IssueLocked.exit_code
-    """Another process is building or sending this issue right now."""
-    INCOMPLETE = 5
-    """Sending stopped part-way (temporary failures, or interrupted); the next run resumes it."""
-    THIN_WEEK = 6
-    """Fewer stories than [schedule] min_stories: the issue was skipped (editors told with --send)."""
-
-
-@dataclass(frozen=True, slots=True)
-class RunResult:
-    issue_id: str
-    exit_code: ExitCode
-    reason: str
-    """One line saying what happened."""
-    archived: Path | None = None
-
-    @property
-    def line(self) -> str:
-        return f"{self.issue_id}: {self.reason}"
-
-
-# --- which week ---------------------------------------------------------------------------------
-
-
-def week_folder(project: ProjectConfig, issue_date: dt.date) -> Path:
-    """Where the editors keep a week's issue, if they make one: a folder named by its date."""
-    return project.path.parent / issue_date.isoformat()
-
-
-def today(project: ProjectConfig, now: dt.datetime) -> dt.date:
-    """The issue date a run started at ``now`` builds: the date in the schedule's timezone."""
-    return project.slot.issue_date(now)
-
-
-def due_issue_date(project: ProjectConfig, now: dt.datetime) -> dt.date | None:
-    """For `--if-due`: the date of the scheduled run that has come and is at most `grace` late."""
-    slot = project.slot
-    latest = slot.previous_run(now)
-    if now - latest <= project.schedule.grace_period():
-        return slot.issue_date(latest)
-    return None
-
-
-def not_due(project: ProjectConfig, now: dt.datetime) -> RunResult:
-    slot = project.slot
-    upcoming = slot.next_run(now)
-    return RunResult(
-        issue_id_for(slot.issue_date(upcoming)), ExitCode.DONE, f"not due until {slot.describe(upcoming)}"
-    )
 
 
 # --- the run --------------------------------------------------------------------------------------
@@ -223,35 +158,6 @@ def _build_and_send(
 
 
 # --- the week's material --------------------------------------------------------------------------
-
-
-def week_config(project: ProjectConfig, issue_date: dt.date) -> IssueConfig:
-    """The week's issue folder if the editors made one, else the project's sources and defaults."""
-    folder = week_folder(project, issue_date)
-    if (folder / ISSUE_FILE).is_file():
-        config = load_issue_config(folder)
-        if config.issue.date != issue_date:
-            raise ConfigError(
-                f"[issue] date is {config.issue.date}, but this folder is the issue of {issue_date}",
-                where=config.issue_file,
-            )
-        return config
-    if not project.gathering.sources:
-        raise ConfigError(
-            f"nothing to build for {issue_date}: no issue folder ({folder}/{ISSUE_FILE}) "
-            "and no [[sources]] to gather from",
-            where=project.path,
-        )
-    return IssueConfig(
-        folder=folder,
-        newsletter=project.newsletter,
-        issue=IssueSettings(date=issue_date),
-        theme_dir=project.theme_dir,
-        project_file=project.path,
-        compose=project.compose,
-        gathering=replace(project.gathering, issue_date=issue_date),
-        delivery=project.delivery,
-    )
 
 
 def compose_and_log(week: Week) -> Composition:
@@ -393,14 +299,6 @@ def _send_to_subscribers(
 
 
 # --- small helpers ------------------------------------------------------------------------------
-
-
-def project_theme(project: ProjectConfig, issue: Issue) -> Path | None:
-    """The theme a week's issue was built with: its folder's, else the project's."""
-    folder = week_folder(project, issue.date)
-    if (folder / ISSUE_FILE).is_file():
-        return load_issue_config(folder).theme_dir
-    return project.theme_dir
 
 
 def _delivery(project: ProjectConfig) -> DeliverySettings:
