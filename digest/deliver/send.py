@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from email.utils import parseaddr
 from enum import StrEnum
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +72,13 @@ class PreparedSend:
     @property
     def sender(self) -> str:
         return parseaddr(self.issue.newsletter.from_address)[1]
+
+    @cached_property
+    def signer(self) -> DkimSigner | None:
+        delivery = self.delivery
+        if delivery.dkim is None or delivery.dkim_key_file is None:
+            return None
+        return load_signer(delivery.dkim, delivery.dkim_key_file, self.issue.newsletter.from_address)
 
 
 def link_values(issue: Issue, secret: bytes) -> Callable[[Recipient], RecipientValues]:
@@ -136,10 +144,9 @@ def prepare_issue(
 
 
 def load_dkim(prepared: PreparedSend) -> DkimSigner | None:
-    delivery = prepared.delivery
-    if delivery.dkim is None or delivery.dkim_key_file is None:
-        return None
-    return load_signer(delivery.dkim, delivery.dkim_key_file, prepared.issue.newsletter.from_address)
+    """The issue's DKIM signer: the key is read (and tried) once per prepared issue, whether a
+    command checks readiness first and then sends, or only sends."""
+    return prepared.signer
 
 
 def _options(smtp: SmtpSettings, **overrides: Any) -> SendOptions:

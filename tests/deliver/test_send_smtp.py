@@ -10,10 +10,13 @@ from pathlib import Path
 import dkim
 import pytest
 
+import digest.deliver.send as send_module
+from digest.deliver.dkim_signing import load_signer
 from digest.deliver.ledger import SendLedger, SendState
 from digest.deliver.pool import Outcome
 from digest.deliver.send import (
     Purpose,
+    check_ready,
     send_issue,
     send_proofs,
     write_dry_run,
@@ -265,15 +268,19 @@ def dkim_key(tmp_path_factory) -> tuple[Path, bytes]:
     return key, public
 
 
-def test_dkim_signatures_verify(send_project: Path, dkim_key, store):
+def test_dkim_signatures_verify(send_project: Path, dkim_key, store, monkeypatch):
     import base64
 
     key, public = dkim_key
     toml = send_project.parent / "digest.toml"
     toml.write_text(toml.read_text() + f'\n[dkim]\nselector = "news2025"\nkey_file = "{key}"\n')
     prepared = prepare_folder(send_project, Purpose.SEND, environ=ENV)
+    reads = []
+    monkeypatch.setattr(send_module, "load_signer", lambda *a: reads.append(a) or load_signer(*a))
     with SmtpTestServer() as server:
+        check_ready(prepared, server.environ(DIGEST_SECRET=TEST_SECRET))
         send(prepared, store, server)
+    assert len(reads) == 1  # the key is read once per send, readiness check included
     record = b"v=DKIM1; k=rsa; p=" + base64.b64encode(public)
     lookups = []
 
