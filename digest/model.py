@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
-from digest import __version__
+from digest.version import __version__
 
 
 class StoryKind(StrEnum):

@@ -28,13 +28,13 @@ from digest.deliver.send import (
     count_to_send,
     open_issue_store,
     parse_recipients,
-    prepare_folder,
     send_issue,
     send_proofs,
     write_dry_run,
 )
 from digest.deliver.smtp import SmtpError
 from digest.deliver.tokens import SECRET_ENV
+from digest.pipeline import prepare_folder
 
 
 @click.command("send")

@@ -218,21 +218,8 @@ class MessageTemplate:
 
     def rendered_for(self, recipient: Recipient) -> RenderedIssue:
         """The issue as this recipient sees it, as plain strings (for previews and the reference)."""
-        values = self.values(recipient)
         source = self.rendered_named if recipient.name else self.rendered
-
-        def fill(text: str, escape_value: Callable[[str], str]) -> str:
-            return (
-                text.replace(self.markers.name, escape_value(values.name))
-                .replace(self.markers.unsubscribe, escape_value(values.unsubscribe_url))
-                .replace(self.markers.view_online, escape_value(values.view_online_url))
-            )
-
-        return replace(
-            source,
-            html=fill(source.html, lambda v: str(escape(v))),
-            text=fill(source.text, str),
-        )
+        return fill_markers(source, self.markers, self.values(recipient))
 
     def reference_message(self, recipient: Recipient) -> EmailMessage:
         """The same message built the slow way, with EmailMessage: what `personalise` must equal."""
@@ -245,6 +232,19 @@ class MessageTemplate:
             date=self.date,
             unsubscribe_urls=self.unsubscribe_targets(values),
         )
+
+
+def fill_markers(source: RenderedIssue, markers: Markers, values: RecipientValues) -> RenderedIssue:
+    """A render with markers, with one recipient's values put in (escaped in the HTML part)."""
+
+    def fill(text: str, escape_value: Callable[[str], str]) -> str:
+        return (
+            text.replace(markers.name, escape_value(values.name))
+            .replace(markers.unsubscribe, escape_value(values.unsubscribe_url))
+            .replace(markers.view_online, escape_value(values.view_online_url))
+        )
+
+    return replace(source, html=fill(source.html, lambda v: str(escape(v))), text=fill(source.text, str))
 
 
 def build_template(

@@ -6,7 +6,7 @@
     required, else to every subscriber, exactly once.
 
 Every way a run can end is a ``RunResult``: one line of reason and an exit code. Where each issue
-stands lives in the store (digest/runlog.py), so any number of runs of the same week, from cron,
+stands lives in the store (digest/store/run_history.py), so any number of runs of the same week, from cron,
 a timer or the scheduler, build and send it once.
 """
 
@@ -16,97 +16,38 @@ import datetime as dt
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
-from enum import IntEnum
+from dataclasses import dataclass
 from pathlib import Path
 
 from digest.compose import Composition
-from digest.deliver.send import PROOF_PREFIX, prepare_issue, send_issue, send_proofs
+from digest.deliver.send import (
+    PROOF_PREFIX,
+    DeliveryRenders,
+    prepare_issue,
+    render_for_delivery,
+    send_issue,
+    send_proofs,
+)
 from digest.deliver.smtp import SmtpError, resolve_target
 from digest.deliver.tokens import load_secret
 from digest.errors import ConfigError
-from digest.gather import SourceReport, gather_issue
 from digest.lint import Level, LintReport, lint_rendered
-from digest.model import Issue, RenderedIssue, Story
-from digest.pipeline import compose_with_history, load_stories
-from digest.render import load_theme, render_issue
+from digest.model import Issue, RenderedIssue
+from digest.pipeline import Week, compose_week, gather_stories
+from digest.render import Theme, load_theme, render_issue
 from digest.runs.archive import archive_issue, load_archived_issue
 from digest.runs.notices import ThinWeek, send_to_editors, thin_week_message
+from digest.runs.result import ExitCode, RunResult
+from digest.runs.week import project_theme, week_config
 from digest.settings import (
-    ISSUE_FILE,
     DeliverySettings,
-    IssueConfig,
-    IssueSettings,
     ProjectConfig,
-    load_issue_config,
 )
 from digest.store import Store, open_store
-from digest.store.run_history import IssueHistory, IssueLocked, IssueRecord, IssueState, issue_lock, utc_now
+from digest.store.run_history import IssueHistory, IssueRecord, IssueState, issue_lock, utc_now
 from digest.weekly import issue_id_for
 
 log = logging.getLogger("digest.runs.run")
-
-
-class ExitCode(IntEnum):
-    """`digest run`'s exit codes, for cron mail and systemd's SuccessExitStatus (see the README)."""
-
-    DONE = 0
-    """Built, sent, proofed, or nothing to do (already sent, not due, awaiting approval)."""
-    LINT_FAILED = 1
-    """Preflight found errors; nothing was archived or sent."""
-    USER_ERROR = 2
-    """A configuration or input problem (the same code every digest command uses)."""
-    SMTP_UNUSABLE = SmtpError.exit_code
-    """The SMTP server could not be used at all (as for `digest send`)."""
-    LOCKED = IssueLocked.exit_code
-    """Another process is building or sending this issue right now."""
-    INCOMPLETE = 5
-    """Sending stopped part-way (temporary failures, or interrupted); the next run resumes it."""
-    THIN_WEEK = 6
-    """Fewer stories than [schedule] min_stories: the issue was skipped (editors told with --send)."""
-
-
-@dataclass(frozen=True, slots=True)
-class RunResult:
-    issue_id: str
-    exit_code: ExitCode
-    reason: str
-    """One line saying what happened."""
-    archived: Path | None = None
-
-    @property
-    def line(self) -> str:
-        return f"{self.issue_id}: {self.reason}"
-
-
-# --- which week ---------------------------------------------------------------------------------
-
-
-def week_folder(project: ProjectConfig, issue_date: dt.date) -> Path:
-    """Where the editors keep a week's issue, if they make one: a folder named by its date."""
-    return project.path.parent / issue_date.isoformat()
-
-
-def today(project: ProjectConfig, now: dt.datetime) -> dt.date:
-    """The issue date a run started at ``now`` builds: the date in the schedule's timezone."""
-    return project.slot.issue_date(now)
-
-
-def due_issue_date(project: ProjectConfig, now: dt.datetime) -> dt.date | None:
-    """For `--if-due`: the date of the scheduled run that has come and is at most `grace` late."""
-    slot = project.slot
-    latest = slot.previous_run(now)
-    if now - latest <= project.schedule.grace_period():
-        return slot.issue_date(latest)
-    return None
-
-
-def not_due(project: ProjectConfig, now: dt.datetime) -> RunResult:
-    slot = project.slot
-    upcoming = slot.next_run(now)
-    return RunResult(
-        issue_id_for(slot.issue_date(upcoming)), ExitCode.DONE, f"not due until {slot.describe(upcoming)}"
-    )
 
 
 # --- the run --------------------------------------------------------------------------------------
@@ -189,12 +130,16 @@ def _build_and_send(
     week = gather_stories(week_config(project, issue_date))
     composition = None
     if len(week.stories) >= project.schedule.min_stories:
-        composition = compose_week(week)
+        composition = compose_and_log(week)
     carried = len(composition.issue.stories) if composition else len(week.stories)
     if composition is None or carried < project.schedule.min_stories:
         return _thin_week(context, issue_date, week, carried, record, send=send)
 
-    rendered = render_issue(composition.issue, load_theme(week.config.theme_dir))
+    theme = load_theme(week.config.theme_dir)
+    # A send renders the two variants the messages are spliced from, and the archived copy is
+    # filled in from them; a build alone renders that copy directly. Either way: one render.
+    renders = render_for_delivery(composition.issue, theme) if send else None
+    rendered = renders.plain() if renders else render_issue(composition.issue, theme)
     report = preflight(rendered)
     if report.errors:
         first = report.errors[0]
@@ -206,65 +151,18 @@ def _build_and_send(
     if not send:
         return RunResult(issue_id, ExitCode.DONE, built, archived=folder)
     if project.schedule.require_approval:
-        return _send_proof(context, composition.issue, folder)
-    return _send_to_subscribers(context, composition.issue, built + "; ", archived=folder)
+        return _send_proof(context, composition.issue, folder, Rendered(theme, renders))
+    return _send_to_subscribers(
+        context, composition.issue, built + "; ", archived=folder, rendered=Rendered(theme, renders)
+    )
 
 
 # --- the week's material --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Week:
-    """One week's material: the issue's settings, its stories, and what gathering said."""
-
-    config: IssueConfig
-    stories: list[Story]
-    sources: tuple[SourceReport, ...] = ()
-    """Per source: fetched, parsed, in the week, kept, dropped and why (gathered weeks only)."""
-    problems: tuple[str, ...] = ()
-    """One line per source that failed or gave a warning."""
-
-
-def week_config(project: ProjectConfig, issue_date: dt.date) -> IssueConfig:
-    """The week's issue folder if the editors made one, else the project's sources and defaults."""
-    folder = week_folder(project, issue_date)
-    if (folder / ISSUE_FILE).is_file():
-        config = load_issue_config(folder)
-        if config.issue.date != issue_date:
-            raise ConfigError(
-                f"[issue] date is {config.issue.date}, but this folder is the issue of {issue_date}",
-                where=config.issue_file,
-            )
-        return config
-    if not project.gathering.sources:
-        raise ConfigError(
-            f"nothing to build for {issue_date}: no issue folder ({folder}/{ISSUE_FILE}) "
-            "and no [[sources]] to gather from",
-            where=project.path,
-        )
-    return IssueConfig(
-        folder=folder,
-        newsletter=project.newsletter,
-        issue=IssueSettings(date=issue_date),
-        theme_dir=project.theme_dir,
-        project_file=project.path,
-        compose=project.compose,
-        gathering=replace(project.gathering, issue_date=issue_date),
-        delivery=project.delivery,
-    )
-
-
-def gather_stories(config: IssueConfig) -> Week:
-    """The week's stories: gathered from [[sources]] (plus the folder's own), or the folder's alone."""
-    if not config.gathering.sources:
-        return Week(config, load_stories(config))
-    stories, gathered = gather_issue(config)
-    return Week(config, stories, gathered.report, tuple(gathered.problems(failures_are_errors=False)))
-
-
-def compose_week(week: Week) -> Composition:
-    """Compose, leaving out stories the last issues sent (unless the editor pinned them)."""
-    composition = compose_with_history(week.config, week.stories)
+def compose_and_log(week: Week) -> Composition:
+    """Compose, leaving out stories the last issues sent; warnings and left-out stories to the log."""
+    composition = compose_week(week)
     for warning in composition.warnings:
         log.warning("%s", warning)
     for left in composition.left_out:
@@ -286,6 +184,14 @@ def preflight(rendered: RenderedIssue) -> LintReport:
             finding.fix,
         )
     return report
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """What a run has rendered for sending: the theme, and the two variants when already made."""
+
+    theme: Theme
+    renders: DeliveryRenders | None = None
 
 
 # --- the endings ----------------------------------------------------------------------------------
@@ -333,13 +239,14 @@ def _check_ready(context: RunContext) -> None:
     resolve_target(delivery.smtp, context.environ)
 
 
-def _send_proof(context: RunContext, issue: Issue, folder: Path) -> RunResult:
+def _send_proof(context: RunContext, issue: Issue, folder: Path, rendered: Rendered) -> RunResult:
     """Require approval: a [PROOF] to the editors; subscribers wait for `digest approve`."""
     project = context.project
     delivery = _delivery(project)
     secret = load_secret(delivery.secret_file, environ=context.environ)  # the real send needs it: fail now
-    theme = load_theme(project_theme(project, issue))
-    prepared = prepare_issue(issue, theme, delivery, secret, subject_prefix=PROOF_PREFIX)
+    prepared = prepare_issue(
+        issue, rendered.theme, delivery, secret, subject_prefix=PROOF_PREFIX, renders=rendered.renders
+    )
     report = send_proofs(prepared, list(project.schedule.editors), environ=context.environ)
     if report.error:
         raise SmtpError(f"could not send the proof: {report.error}")
@@ -361,17 +268,18 @@ def _send_proof(context: RunContext, issue: Issue, folder: Path) -> RunResult:
 def send_archived(context: RunContext, issue_id: str, why: str) -> RunResult:
     """Send the issue exactly as it was built (and proofed), from its archive."""
     issue = load_archived_issue(context.project.archive_dir, issue_id)
-    return _send_to_subscribers(context, issue, f"{why}; ")
+    rendered = Rendered(load_theme(project_theme(context.project, issue)))
+    return _send_to_subscribers(context, issue, f"{why}; ", rendered=rendered)
 
 
 def _send_to_subscribers(
-    context: RunContext, issue: Issue, prefix: str = "", *, archived: Path | None = None
+    context: RunContext, issue: Issue, prefix: str, *, rendered: Rendered, archived: Path | None = None
 ) -> RunResult:
     """To every active subscriber who does not have it yet: exactly once (delivery's send log)."""
     project = context.project
     delivery = _delivery(project)
     secret = load_secret(delivery.secret_file, environ=context.environ)
-    prepared = prepare_issue(issue, load_theme(project_theme(project, issue)), delivery, secret)
+    prepared = prepare_issue(issue, rendered.theme, delivery, secret, renders=rendered.renders)
     context.history.record(issue.issue_id, IssueState.SENDING, "sending")
     report = send_issue(prepared, context.store, environ=context.environ)
     run = report.run
@@ -391,14 +299,6 @@ def _send_to_subscribers(
 
 
 # --- small helpers ------------------------------------------------------------------------------
-
-
-def project_theme(project: ProjectConfig, issue: Issue) -> Path | None:
-    """The theme a week's issue was built with: its folder's, else the project's."""
-    folder = week_folder(project, issue.date)
-    if (folder / ISSUE_FILE).is_file():
-        return load_issue_config(folder).theme_dir
-    return project.theme_dir
 
 
 def _delivery(project: ProjectConfig) -> DeliverySettings:

@@ -22,7 +22,8 @@ from pathlib import Path
 
 import schedule
 
-from digest.runs.run import due_issue_date, run_issue
+from digest.runs.run import run_issue
+from digest.runs.week import due_issue_date
 from digest.settings import load_project_config
 from digest.store import open_store
 from digest.store.run_history import IssueHistory, IssueState, issue_lock

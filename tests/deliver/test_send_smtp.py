@@ -10,11 +10,13 @@ from pathlib import Path
 import dkim
 import pytest
 
+import digest.deliver.send as send_module
+from digest.deliver.dkim_signing import load_signer
 from digest.deliver.ledger import SendLedger, SendState
 from digest.deliver.pool import Outcome
 from digest.deliver.send import (
     Purpose,
-    prepare_folder,
+    check_ready,
     send_issue,
     send_proofs,
     write_dry_run,
@@ -22,6 +24,7 @@ from digest.deliver.send import (
 from digest.deliver.tokens import verify_token
 from digest.errors import ConfigError
 from digest.model import SubscriberStatus
+from digest.pipeline import prepare_folder
 from digest.store import Store, open_store
 from digest.store.subscribers import add_subscriber, find_subscriber, unsubscribe
 from tests.conftest import TEST_SECRET
@@ -265,15 +268,19 @@ def dkim_key(tmp_path_factory) -> tuple[Path, bytes]:
     return key, public
 
 
-def test_dkim_signatures_verify(send_project: Path, dkim_key, store):
+def test_dkim_signatures_verify(send_project: Path, dkim_key, store, monkeypatch):
     import base64
 
     key, public = dkim_key
     toml = send_project.parent / "digest.toml"
     toml.write_text(toml.read_text() + f'\n[dkim]\nselector = "news2025"\nkey_file = "{key}"\n')
     prepared = prepare_folder(send_project, Purpose.SEND, environ=ENV)
+    reads = []
+    monkeypatch.setattr(send_module, "load_signer", lambda *a: reads.append(a) or load_signer(*a))
     with SmtpTestServer() as server:
+        check_ready(prepared, server.environ(DIGEST_SECRET=TEST_SECRET))
         send(prepared, store, server)
+    assert len(reads) == 1  # the key is read once per send, readiness check included
     record = b"v=DKIM1; k=rsa; p=" + base64.b64encode(public)
     lookups = []
 

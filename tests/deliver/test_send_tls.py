@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from digest.deliver.send import Purpose, prepare_folder, send_issue
+from digest.deliver.send import Purpose, send_issue
+from digest.pipeline import prepare_folder
 from digest.store import open_store
 from digest.store.subscribers import add_subscriber
 from tests.conftest import TEST_SECRET

@@ -13,10 +13,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from digest.deliver.send import Purpose, link_values, prepare_folder
+from digest.deliver.send import Purpose, link_values
 from digest.deliver.splice import Recipient
 from digest.errors import RenderError
-from digest.pipeline import compose_folder
+from digest.pipeline import compose_folder, prepare_folder
 from digest.render import RecipientLinks, load_theme, render_issue
 from digest.settings import load_issue_config
 from digest.store.subscribers import clean_name

@@ -13,7 +13,8 @@ from digest.cli import main
 from digest.errors import ConfigError
 from digest.pipeline import render_folder
 from digest.runs.archive import load_archived_issue
-from digest.runs.run import ExitCode, due_issue_date, not_due, run_issue
+from digest.runs.run import ExitCode, run_issue
+from digest.runs.week import due_issue_date, not_due
 from digest.settings import load_project_config
 from tests.conftest import write_story
 from tests.schedule_fixtures import MERIDIAN_DATE, TIDEWATER_DATE, meridian_feed_project, tidewater_project

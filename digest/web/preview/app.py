@@ -26,9 +26,9 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from digest.deliver.pool import SendReport
-from digest.deliver.send import send_proof_folder
 from digest.errors import DigestError
 from digest.gather.readers.folder import STORY_SUFFIXES
+from digest.pipeline import send_proof_folder
 from digest.settings import STORIES_DIR
 from digest.settings.project import IssueFolder, find_issue_folders
 from digest.web.preview.actions import Action, apply_action
