@@ -14,7 +14,7 @@ The package's face: other packages import from here, never from the modules belo
 from __future__ import annotations
 
 from digest.gather.duplicates import collapse_duplicates, title_key, unique_ids
-from digest.gather.issue import gather_issue, gather_issue_stories
+from digest.gather.issue import gather_issue
 from digest.gather.readers import read_story_file, read_story_folder, story_files
 from digest.gather.report import GatherResult, SourceReport, story_record
 from digest.gather.sources import MIN_FEEDS_FOR_PROCESSES, GatherOptions, options_for
@@ -29,7 +29,6 @@ __all__ = [
     "Window",
     "collapse_duplicates",
     "gather_issue",
-    "gather_issue_stories",
     "gather_week",
     "options_for",
     "read_story_file",

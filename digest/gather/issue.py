@@ -19,18 +19,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def gather_issue_stories(config: IssueConfig) -> list[Story]:
-    """An issue folder's week: its [[sources]] gathered, plus its own stories/ (which win duplicates).
+def gather_issue(config: IssueConfig) -> tuple[list[Story], GatherResult]:
+    """An issue folder's week: its [[sources]] gathered, plus its own stories/ (which win duplicates),
+    and the gather result (its per-source report, for the editors in a thin week).
 
     Sources that fail or warn are logged (one line each) and the rest are used; the editor's own
     story files are read strictly, as `digest build` always has.
     """
-    return gather_issue(config)[0]
-
-
-def gather_issue(config: IssueConfig) -> tuple[list[Story], GatherResult]:
-    """`gather_issue_stories`, also returning the gather result (its per-source report), for the
-    scheduler to tell the editors what each source gave in a thin week."""
     own = []
     if config.stories_dir.is_dir():
         own = read_story_folder(config.stories_dir, timezone=config.newsletter.timezone)
