@@ -29,8 +29,7 @@ from digest.deliver.send import (
 )
 from digest.deliver.tokens import load_secret
 from digest.errors import ConfigError
-from digest.gather import SourceReport, gather_issue
-from digest.gather.readers import read_story_folder
+from digest.gather import SourceReport, gather_issue, read_story_folder
 from digest.lint import LintReport, lint_rendered
 from digest.model import Issue, RenderedIssue, Story
 from digest.render import Theme, load_theme, render_issue

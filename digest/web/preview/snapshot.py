@@ -16,7 +16,7 @@ from digest.compose import Composition, Reason
 from digest.deliver.send import DeliveryRenders, PreparedSend, Purpose
 from digest.deliver.splice import Recipient
 from digest.errors import DigestError, StoryFileError
-from digest.gather.readers.folder import STORY_SUFFIXES, read_story_file
+from digest.gather import read_story_file, story_files
 from digest.lint import LintReport, lint_rendered
 from digest.model import Issue, RenderedIssue
 from digest.pipeline import ComposedIssue, compose_loaded, prepare, render_message
@@ -179,11 +179,8 @@ def _inputs(folder: Path, theme_dir: Path | None) -> tuple[Path, ...]:
 
 def _story_problems(folder: Path, timezone: str) -> tuple[Problem, ...]:
     """Every broken story file, not only the first one the build stopped at."""
-    stories = folder / "stories"
     problems = []
-    for path in sorted(stories.iterdir()) if stories.is_dir() else []:
-        if path.suffix.lower() not in STORY_SUFFIXES or not path.is_file():
-            continue
+    for path in story_files(folder / "stories"):
         try:
             read_story_file(path, timezone=timezone)
         except StoryFileError as e:
