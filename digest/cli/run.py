@@ -9,9 +9,9 @@ from pathlib import Path
 
 import click
 
+from digest.clock import utc_now
 from digest.runs.approval import send_due_approvals
 from digest.runs.run import run_issue
-from digest.runs.scheduler import utc_now
 from digest.runs.week import due_issue_date, not_due, today
 from digest.settings import PROJECT_FILE, load_project_config
 

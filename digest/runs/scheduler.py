@@ -26,6 +26,7 @@ from types import FrameType
 
 import schedule
 
+from digest.clock import Clock, utc_now
 from digest.errors import DigestError
 from digest.runs.approval import send_due_approvals
 from digest.runs.run import ExitCode, RunResult, run_issue
@@ -34,13 +35,8 @@ from digest.weekly import WEEKDAYS, WeeklySlot, format_duration, issue_id_for
 
 log = logging.getLogger("digest.schedule")
 
-Clock = Callable[[], dt.datetime]
 TICK_SECONDS = 20
 """How often the loop looks at the clock: the most a run can start after its time."""
-
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 class Action(StrEnum):

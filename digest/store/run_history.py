@@ -17,12 +17,13 @@ import datetime as dt
 import logging
 import os
 import socket
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from digest.clock import Clock, utc_now
 from digest.errors import DigestError
 from digest.store import Store
 
@@ -30,10 +31,6 @@ log = logging.getLogger("digest.runs.run")
 
 RECENT_ISSUES = 4
 """A story sent in one of this many previous issues is left out of the next (unless pinned)."""
-
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def _stamp(moment: dt.datetime | None) -> str | None:
@@ -79,7 +76,7 @@ _TIMES = ("editors_told_at", "proof_sent_at", "deadline", "decided_at", "sent_at
 class IssueHistory:
     """The issue_runs and issue_stories tables."""
 
-    def __init__(self, store: Store, *, clock: Callable[[], dt.datetime] = utc_now) -> None:
+    def __init__(self, store: Store, *, clock: Clock = utc_now) -> None:
         self.store = store
         self.clock = clock
 
@@ -209,7 +206,7 @@ def issue_lock(
     issue_id: str,
     *,
     me: ThisProcess | None = None,
-    clock: Callable[[], dt.datetime] = utc_now,
+    clock: Clock = utc_now,
 ) -> Iterator[None]:
     """Hold the issue's run lock for the block, or raise IssueLocked naming who holds it."""
     me = me or ThisProcess.current()

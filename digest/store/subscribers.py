@@ -18,6 +18,7 @@ from typing import TextIO
 
 from email_validator import EmailNotValidError, validate_email
 
+from digest.clock import utc_now
 from digest.errors import DigestError
 from digest.markup import fold_whitespace
 from digest.model import Subscriber, SubscriberStatus
@@ -36,7 +37,8 @@ class SubscriberError(DigestError):
 
 
 def now_utc() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    """Now, as the subscribers table stores it (ISO 8601, UTC, to the second)."""
+    return utc_now().isoformat(timespec="seconds")
 
 
 def parse_address(raw: str) -> str:
