@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
 from digest.version import __version__
+from digest.weekly import issue_id_for
 
 
 class StoryKind(StrEnum):
@@ -56,6 +58,23 @@ class Story:
         return self.kind is StoryKind.VIDEO
 
 
+LEAD_SLOT = "lead"
+
+
+def slot_names(lead: Story, more_from: Iterable[Story]) -> dict[str, str]:
+    """Story id → the slot it fills, as link tags and `compose --explain` name it: ``lead``;
+    ``more-N`` for the N-th item of More from; ``sponsored-N`` for the N-th sponsored block."""
+    slots = {lead.id: LEAD_SLOT}
+    sponsored = 0
+    for position, story in enumerate(more_from, start=1):
+        if story.is_sponsored:
+            sponsored += 1
+            slots[story.id] = f"sponsored-{sponsored}"
+        else:
+            slots[story.id] = f"more-{position}"
+    return slots
+
+
 @dataclass(frozen=True, slots=True)
 class LinkTagging:
     """UTM parameters added to story links (``[newsletter.utm]``); see digest/render/links.py."""
@@ -101,8 +120,7 @@ class Issue:
 
     @property
     def issue_id(self) -> str:
-        year, week, _ = self.date.isocalendar()
-        return f"{year}-W{week:02d}"
+        return issue_id_for(self.date)
 
 
 @dataclass(frozen=True, slots=True)

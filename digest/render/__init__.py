@@ -9,9 +9,9 @@ from typing import Any
 import jinja2
 
 from digest.errors import ThemeError
-from digest.model import Issue, RenderedIssue
+from digest.model import Issue, RenderedIssue, slot_names
 from digest.render.html import compile_mjml, finish_html, inline_css
-from digest.render.links import UtmTagger, slot_names
+from digest.render.links import UtmTagger
 from digest.render.theme import HTML_TEMPLATE, TEXT_TEMPLATE, Theme, load_theme
 
 __all__ = ["RecipientLinks", "Theme", "load_theme", "render_issue", "render_mjml", "render_text"]
@@ -41,7 +41,7 @@ def _context(issue: Issue, theme: Theme, links: RecipientLinks) -> dict[str, Any
         "fonts": theme.settings.get("fonts", {}),
         "dark": theme.settings.get("dark", {}),
         "logo": theme.settings.get("logo", {}),
-        "slots": slot_names(issue),
+        "slots": slot_names(issue.lead, issue.more_from),
         "utm": UtmTagger.for_issue(issue),
     }
 

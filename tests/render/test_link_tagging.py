@@ -11,9 +11,10 @@ from hypothesis import strategies as st
 from lxml import html as lxml_html
 
 from digest.errors import ConfigError
-from digest.model import LinkTagging
+from digest.model import LinkTagging, slot_names
 from digest.pipeline import render_folder
-from digest.render.links import UtmTagger, slot_names, slug, untagged
+from digest.render.links import UtmTagger, untagged
+from digest.words import name_slug as slug
 from tests.conftest import SAMPLE_WEEKS, write_story
 
 TAGGER = UtmTagger(settings=LinkTagging(), source="test-weekly", campaign="2025-W06")
@@ -90,7 +91,7 @@ def test_tagging_only_ever_appends(path, params, fragment, sponsored):
 
 def test_slots_name_lead_positions_and_sponsors():
     rendered, _ = render_folder(SAMPLE_WEEKS["meridian"])
-    slots = slot_names(rendered.issue)
+    slots = slot_names(rendered.issue.lead, rendered.issue.more_from)
     assert slots[rendered.issue.lead.id] == "lead"
     assert [slots[s.id] for s in rendered.issue.more_from] == [
         "more-1",
