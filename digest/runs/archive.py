@@ -11,13 +11,11 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import dacite
 
+from digest.atomic import replacing_folder
 from digest.errors import DigestError
 from digest.model import Issue, RenderedIssue, StoryKind
 from digest.pipeline import write_outputs
@@ -39,24 +37,11 @@ def issue_folder(archive_dir: Path, issue_id: str) -> Path:
 
 def archive_issue(rendered: RenderedIssue, archive_dir: Path) -> dict[str, Path]:
     """Write the issue's HTML, plain text and .eml under its id, replacing an earlier build."""
-    archive_dir.mkdir(parents=True, exist_ok=True)
     target = issue_folder(archive_dir, rendered.issue.issue_id)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=archive_dir))
-    staging.chmod(0o755)  # mkdtemp makes it private; the archive is for web servers and editors
-    try:
+    with replacing_folder(target) as staging:
         written = write_outputs(rendered, staging)
         written["data"] = staging / ISSUE_DATA
         written["data"].write_text(issue_to_json(rendered.issue), encoding="utf-8")
-        if target.exists():
-            retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=archive_dir))
-            os.replace(target, retired / target.name)
-            os.replace(staging, target)
-            shutil.rmtree(retired)
-        else:
-            os.replace(staging, target)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging)
     return {kind: target / path.name for kind, path in written.items()}
 
 

@@ -10,13 +10,12 @@ disk); `issues/<issue id>/` is also where an email's "view in browser" link poin
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
 
+from digest.atomic import write_atomically
 from digest.errors import ConfigError
 from digest.model import Issue, RenderedIssue
 from digest.pipeline import render_folder
@@ -80,17 +79,7 @@ def _title(issues: list[Issue]) -> tuple[str, bool]:
 
 def _write(path: Path, data: str | bytes) -> Path:
     """Write through a temporary file: a web server never serves half a page."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    payload = data.encode("utf-8") if isinstance(data, str) else data
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(payload)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomically(path, data.encode("utf-8") if isinstance(data, str) else data, mode=0o644)
     return path
 
 
