@@ -17,16 +17,19 @@ import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from zoneinfo import ZoneInfo
 
 from markupsafe import escape
 
+from digest.clock import utc_now
 from digest.deliver.message import (
     MESSAGE_POLICY,
     ONE_CLICK,
     build_message,
+    from_header,
     header_text,
     issue_message_id,
     list_id,
@@ -142,7 +145,7 @@ def _display_name(name: str, email: str) -> bytes:
     return _header("To", formataddr((name, email)))
 
 
-def _header(name: str, value: str) -> bytes:
+def _header(name: str, value: str | Address) -> bytes:
     """A header line as the email package writes it: parsed, RFC 2047-encoded where needed, folded.
     (Through a header object: the policy's fold of a plain string would not encode it.)"""
     return MESSAGE_POLICY.header_factory(name, value).fold(policy=MESSAGE_POLICY).encode("ascii")
@@ -271,11 +274,11 @@ def build_template(
     parts += [compile_part(r.html, markers) for r in (named, anonymous)]
     boundary = "=_digest_" + secrets.token_hex(12)  # "=_" never occurs in quoted-printable text
 
-    display, address = parseaddr(newsletter.from_address)
-    when = date or dt.datetime.now(ZoneInfo(newsletter.timezone))
+    address = parseaddr(newsletter.from_address)[1]
+    when = date or utc_now().astimezone(ZoneInfo(newsletter.timezone))
     head = b"".join(
         (
-            _header("From", formataddr((header_text(display or newsletter.name), address))),
+            _header("From", from_header(newsletter)),
             _header("Subject", header_text(f"{subject_prefix}{issue.subject}")),
             _header("Date", format_datetime(when)),
         )

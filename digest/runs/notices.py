@@ -1,6 +1,7 @@
 """Mail to the editors about an unattended run: a thin week's notice. (Proofs go through delivery.)
 
-Building the message is pure; sending it uses delivery's SMTP connection and settings.
+Building the message is pure; sending it goes through delivery's pool, so retries, TLS, AUTH
+and the rate limit behave as they do for an issue.
 """
 
 from __future__ import annotations
@@ -9,16 +10,20 @@ import datetime as dt
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, make_msgid, parseaddr
 
-from digest.deliver.message import header_text, sender_domain
-from digest.deliver.smtp import PermanentFailure, SmtpConnection, TemporaryFailure, Uncertain, resolve_target
+from digest.clock import utc_now
+from digest.deliver.ledger import NoLedger
+from digest.deliver.message import from_header, header_text, sender_domain
+from digest.deliver.pool import FixedMessage, Outcome, SendOptions, deliver, smtp_transports
+from digest.deliver.smtp import resolve_target
+from digest.deliver.splice import Recipient
 from digest.gather import SourceReport
 from digest.model import Newsletter
 from digest.settings import DeliverySettings
+from digest.words import plural
 
 log = logging.getLogger("digest.runs.run")
 
@@ -38,14 +43,13 @@ class ThinWeek:
 
 def thin_week_message(newsletter: Newsletter, editors: Sequence[str], week: ThinWeek) -> EmailMessage:
     message = EmailMessage(policy=SMTP)
-    display, address = parseaddr(newsletter.from_address)
-    message["From"] = Address(display_name=header_text(display or newsletter.name), addr_spec=address)
+    message["From"] = from_header(newsletter)
     message["To"] = ", ".join(header_text(editor) for editor in editors)
     # Short enough to stay on one line (the newsletter's name is in From).
     message["Subject"] = (
         f"[digest] {week.issue_id} skipped: a thin week ({week.stories} of {week.min_stories} stories)"
     )
-    message["Date"] = format_datetime(dt.datetime.now(dt.UTC))
+    message["Date"] = format_datetime(utc_now())
     message["Message-ID"] = make_msgid(domain=sender_domain(newsletter.from_address))
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no out-of-office replies, please
     message.set_content(thin_week_text(newsletter, week), charset="utf-8")
@@ -55,7 +59,7 @@ def thin_week_message(newsletter: Newsletter, editors: Sequence[str], week: Thin
 def thin_week_text(newsletter: Newsletter, week: ThinWeek) -> str:
     lines = [
         f"{newsletter.name} {week.issue_id} ({week.issue_date:%A %d %B %Y}) was not sent to subscribers:",
-        f"the week has {week.stories} {'story' if week.stories == 1 else 'stories'} for the issue, "
+        f"the week has {plural(week.stories, 'story', 'stories')} for the issue, "
         f"and [schedule] min_stories is {week.min_stories}.",
         "",
     ]
@@ -93,21 +97,30 @@ def send_to_editors(
 ) -> list[str]:
     """Send ``message`` to each editor over one SMTP connection; returns the failures, one line each.
 
-    Raises SmtpError when the server cannot be used at all."""
+    Raises SmtpError when the server cannot be used at all (login refused, no TLS)."""
     target = resolve_target(delivery.smtp, environ)
-    sender = parseaddr(str(message["From"]))[1]
-    data = message.as_bytes()
+    recipients = [Recipient(email=parseaddr(editor)[1]) for editor in editors]
+    outcomes: dict[str, tuple[Outcome, str]] = {}
+
+    def note(recipient: Recipient, outcome: Outcome, detail: str) -> None:
+        outcomes[recipient.email] = (outcome, detail)
+
+    report = deliver(
+        FixedMessage(message.as_bytes()),
+        recipients,
+        ledger=NoLedger(),  # a notice is not an issue: nothing goes into the send log
+        sender=parseaddr(str(message["From"]))[1],
+        transports=smtp_transports(target),
+        options=SendOptions.for_smtp(delivery.smtp, concurrency=1, on_outcome=note),
+    )
+    if report.fatal is not None:
+        raise report.fatal
     failures = []
-    connection = SmtpConnection(target)
-    try:
-        for editor in editors:
-            address = parseaddr(editor)[1]
-            try:
-                connection.send(sender, address, data, commit=lambda: True)
-            except (PermanentFailure, TemporaryFailure, Uncertain) as e:
-                failures.append(f"{address}: {e}")
-    finally:
-        connection.close()
+    for recipient in recipients:
+        # An editor the run never reached (the server went away before) was not told either.
+        outcome, detail = outcomes.get(recipient.email, (Outcome.DEFERRED, report.error or "not sent"))
+        if outcome is not Outcome.SENT:
+            failures.append(f"{recipient.email}: {detail}")
     for failure in failures:
         log.warning("could not tell an editor: %s", failure)
     return failures
