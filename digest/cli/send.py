@@ -35,6 +35,7 @@ from digest.deliver.send import (
 from digest.deliver.smtp import SmtpError
 from digest.deliver.tokens import SECRET_ENV
 from digest.pipeline import prepare_folder
+from digest.words import plural
 
 
 @click.command("send")
@@ -96,7 +97,7 @@ def send_command(
             _print_dry_run(report, folder)
             return
         report = send_proofs(prepared, list(test_to))
-        _print_run(console, report, label="proofs")
+        _print_run(report, label="proofs")
         _finish(report)
         return
 
@@ -132,7 +133,7 @@ def send_command(
                 resend_uncertain=resend_uncertain,
                 on_outcome=advance,
             )
-        _print_issue_summary(console, prepared.issue_id, result)
+        _print_issue_summary(prepared.issue_id, result)
         _finish(result.run)
     finally:
         store.close()
@@ -178,7 +179,10 @@ def _print_dry_run(report: SendReport, folder: Path) -> None:
         click.echo("nobody to send to: add subscribers with `digest subscribers add` or `import`")
 
 
-def _print_run(console: Console, report: SendReport, *, label: str) -> None:
+# The summaries go to stdout (a script may keep them); progress and notes go to stderr.
+
+
+def _print_run(report: SendReport, *, label: str) -> None:
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_row(label, f"{report.sent} sent")
     for address, reply in report.failed + report.deferred:
@@ -187,7 +191,7 @@ def _print_run(console: Console, report: SendReport, *, label: str) -> None:
     Console(soft_wrap=True).print(table)
 
 
-def _print_issue_summary(console: Console, issue_id: str, result: IssueSendReport) -> None:
+def _print_issue_summary(issue_id: str, result: IssueSendReport) -> None:
     run = result.run
     skipped = sum(result.already.values())
     table = Table(show_header=False, box=None, pad_edge=False)
@@ -204,7 +208,7 @@ def _print_issue_summary(console: Console, issue_id: str, result: IssueSendRepor
         )
     if run.bounced:
         table.add_row("bounced", str(len(run.bounced)))
-    table.add_row("left", f"{result.pending} active subscriber(s) still without this issue")
+    table.add_row("left", f"{plural(result.pending, 'active subscriber')} still without this issue")
     table.add_row("time", f"{run.seconds:.1f} s" + (" (stopped early)" if run.stopped else ""))
     Console(soft_wrap=True).print(table)
 

@@ -20,6 +20,7 @@ from digest.store.subscribers import (
     iter_subscribers,
     remove_subscriber,
 )
+from digest.words import plural
 
 STATUS = click.Choice([s.value for s in SubscriberStatus])
 
@@ -60,7 +61,7 @@ def import_command(ctx: click.Context, csv_file: Path) -> None:
     )
     if report.not_active:
         click.echo(
-            f"{report.not_active} address(es) stay unsubscribed or bounced "
+            f"{plural(report.not_active, 'address', 'addresses')} left unsubscribed or bounced "
             "(re-subscribe one with `digest subscribers add --resubscribe`)"
         )
     if report.problems:
@@ -132,4 +133,4 @@ def export_command(ctx: click.Context, out: Path | None, status: str | None) -> 
         return
     with out.open("w", encoding="utf-8", newline="") as handle:
         written = export_csv(store, handle, wanted)
-    click.echo(f"wrote {written} subscriber(s) to {out}", err=True)
+    click.echo(f"wrote {plural(written, 'subscriber')} to {out}", err=True)

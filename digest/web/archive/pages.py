@@ -16,7 +16,6 @@ from digest.render import RecipientLinks
 
 # What is left of "<a>Unsubscribe</a> · <a>Read online</a>" once both links are gone.
 _ONLY_SEPARATORS = re.compile(r"^[\s·|•–—\-,]*$")
-_BLOCKS = ("tr", "p", "div", "td")
 
 
 def personal_links(rendered: RenderedIssue) -> frozenset[str]:
