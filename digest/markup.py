@@ -13,6 +13,7 @@ from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 
 import nh3
+from lxml import etree
 from lxml import html as lxml_html
 from markdown_it import MarkdownIt
 
@@ -21,6 +22,8 @@ SUMMARY_ATTRIBUTES = {"a": {"href", "title"}}
 LINK_SCHEMES = frozenset({"http", "https", "mailto"})
 
 _WHITESPACE = re.compile(r"\s+")
+# What lxml.html's text_content() runs: every text node inside an element, in order.
+_STRING_VALUE = etree.XPath("string()")
 # C0 controls other than tab/newline are not allowed in XML (MJML) and mean nothing in email.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -62,6 +65,12 @@ def sanitize_html(fragment: str, *, base_url: str = "") -> str:
 def markdown_to_html(source: str, *, base_url: str = "") -> str:
     """Render a story body (Markdown) to sanitised HTML."""
     return sanitize_html(_markdown().render(source), base_url=base_url)
+
+
+def text_content(element: etree._Element) -> str:
+    """The text inside ``element`` (not its tail), as lxml.html's ``text_content()`` gives it, for
+    any element: lxml-stubs types the HTML parser's elements as plain XML ones, without it."""
+    return str(_STRING_VALUE(element))
 
 
 def fold_whitespace(text: str) -> str:

@@ -26,7 +26,7 @@ STATUS = click.Choice([s.value for s in SubscriberStatus])
 
 
 def _store(ctx: click.Context) -> Store:
-    options = ctx.find_object(dict)
+    options = ctx.ensure_object(dict)  # the group's --config and --db
     path = options["db"] or load_delivery_settings(options["config"]).delivery.store_path
     store = open_store(path)
     ctx.call_on_close(store.close)

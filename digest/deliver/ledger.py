@@ -114,9 +114,9 @@ class SendLedger:
             last = rows[-1]["id"]
 
     def count_pending(self) -> int:
-        return self.store.fetchone(
+        return self.store.fetchvalue(
             f"SELECT COUNT(*) FROM subscribers s WHERE {self._unsent_condition()}", {"issue": self.issue_id}
-        )[0]
+        )
 
     def counts(self) -> dict[SendState, int]:
         counts = dict.fromkeys(SendState, 0)

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from types import FrameType
+from typing import Generic, TypeVar
 
 import schedule
 
@@ -68,17 +69,21 @@ class Interrupted(KeyboardInterrupt):
     """SIGTERM or SIGINT arrived while a run was in progress; it unwinds like Ctrl-C would."""
 
 
-class WeeklyScheduler:
+JobResult = TypeVar("JobResult", covariant=True)
+"""What the job returns for a run (for `digest schedule`, a RunResult, or None after an error)."""
+
+
+class WeeklyScheduler(Generic[JobResult]):
     """Runs ``job(slot_instant)`` once per weekly slot; the job builds (and sends) that week's issue."""
 
     def __init__(
         self,
         slot: WeeklySlot,
         grace: dt.timedelta,
-        job: Callable[[dt.datetime], object],
+        job: Callable[[dt.datetime], JobResult],
         *,
         clock: Clock = utc_now,
-        tick_seconds: float = TICK_SECONDS,
+        tick_seconds: int = TICK_SECONDS,
         on_tick: Callable[[dt.datetime], object] | None = None,
     ) -> None:
         self.slot = slot
@@ -144,7 +149,7 @@ class WeeklyScheduler:
         )
         return upcoming
 
-    def run_once(self) -> object:
+    def run_once(self) -> JobResult:
         """`--once`: run the job for the next slot now, as if its time had come."""
         upcoming = self.slot.next_run(self.clock())
         log.info("running the next issue now: %s", issue_id_for(self.slot.issue_date(upcoming)))
@@ -170,7 +175,7 @@ class WeeklyScheduler:
             log.info("running %s (%s)", issue_id, when)
         self._guarded(self._run, decision.slot)
 
-    def _run(self, moment: dt.datetime) -> object:
+    def _run(self, moment: dt.datetime) -> JobResult:
         self.running = True
         try:
             return self.job(moment)
@@ -208,7 +213,7 @@ class WeeklyScheduler:
 
 
 @contextmanager
-def stop_on_signals(scheduler: WeeklyScheduler) -> Iterator[threading.Event]:
+def stop_on_signals(scheduler: WeeklyScheduler[object]) -> Iterator[threading.Event]:
     """SIGTERM/SIGINT set the returned event; during a run they also interrupt it (Ctrl-C semantics).
 
     Interrupting a send is safe: delivery keeps a send log, so the next run resumes where it stopped.
@@ -231,7 +236,7 @@ def stop_on_signals(scheduler: WeeklyScheduler) -> Iterator[threading.Event]:
             signal.signal(sig, handler)
 
 
-def project_scheduler(config_path: Path, *, clock: Clock = utc_now) -> WeeklyScheduler:
+def project_scheduler(config_path: Path, *, clock: Clock = utc_now) -> WeeklyScheduler[RunResult | None]:
     """The scheduler for a digest.toml. Each run rereads the file, so edits apply from the next run
     (all but the schedule itself, which is fixed when the process starts)."""
     project = load_project_config(config_path)

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from digest.errors import DigestError
 
@@ -105,6 +106,10 @@ def _check_sequence(migrations: tuple[Migration, ...]) -> None:
         raise AssertionError(f"migrations must be numbered 1, 2, 3… in order, got {versions}")
 
 
+Parameters = Sequence[Any] | Mapping[str, Any]
+"""A statement's values: by position (?) or by name (:name)."""
+
+
 class Store:
     """The process's one connection. Threads share it; `lock` serialises every use."""
 
@@ -113,18 +118,23 @@ class Store:
         self.path = path
         self.lock = threading.RLock()
 
-    def execute(self, sql: str, parameters: tuple | dict = ()) -> sqlite3.Cursor:
+    def execute(self, sql: str, parameters: Parameters = ()) -> sqlite3.Cursor:
         """One statement, committed on its own (autocommit), under the lock."""
         with self.lock:
             return self.connection.execute(sql, parameters)
 
-    def fetchall(self, sql: str, parameters: tuple | dict = ()) -> list[sqlite3.Row]:
+    def fetchall(self, sql: str, parameters: Parameters = ()) -> list[sqlite3.Row]:
         with self.lock:
             return self.connection.execute(sql, parameters).fetchall()
 
-    def fetchone(self, sql: str, parameters: tuple | dict = ()) -> sqlite3.Row | None:
+    def fetchone(self, sql: str, parameters: Parameters = ()) -> sqlite3.Row | None:
         with self.lock:
             return self.connection.execute(sql, parameters).fetchone()
+
+    def fetchvalue(self, sql: str, parameters: Parameters = ()) -> Any:
+        """The first value of the row a query always returns (a COUNT, a PRAGMA)."""
+        with self.lock:
+            return self.connection.execute(sql, parameters).fetchone()[0]
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -141,7 +151,7 @@ class Store:
 
     @property
     def schema_version(self) -> int:
-        return self.fetchone("PRAGMA user_version")[0]
+        return self.fetchvalue("PRAGMA user_version")
 
     def close(self) -> None:
         with self.lock:

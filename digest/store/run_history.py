@@ -17,6 +17,7 @@ import datetime as dt
 import logging
 import os
 import socket
+import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -73,6 +74,17 @@ class IssueRecord:
 _TIMES = ("editors_told_at", "proof_sent_at", "deadline", "decided_at", "sent_at")
 
 
+def _record(row: sqlite3.Row) -> IssueRecord:
+    return IssueRecord(
+        issue_id=row["issue_id"],
+        state=IssueState(row["state"]),
+        detail=row["detail"],
+        updated_at=dt.datetime.fromisoformat(row["updated_at"]),  # NOT NULL
+        decided_by=row["decided_by"],
+        **{name: _moment(row[name]) for name in _TIMES},
+    )
+
+
 class IssueHistory:
     """The issue_runs and issue_stories tables."""
 
@@ -82,16 +94,7 @@ class IssueHistory:
 
     def get(self, issue_id: str) -> IssueRecord | None:
         row = self.store.fetchone("SELECT * FROM issue_runs WHERE issue_id = ?", (issue_id,))
-        if row is None:
-            return None
-        return IssueRecord(
-            issue_id=row["issue_id"],
-            state=IssueState(row["state"]),
-            detail=row["detail"],
-            updated_at=_moment(row["updated_at"]),
-            decided_by=row["decided_by"],
-            **{name: _moment(row[name]) for name in _TIMES},
-        )
+        return _record(row) if row is not None else None
 
     def record(
         self, issue_id: str, state: IssueState, detail: str = "", *, decided_by: str | None = None, **times
@@ -117,7 +120,9 @@ class IssueHistory:
             f"ON CONFLICT (issue_id) DO UPDATE SET {updates}",
             values,
         )
-        return self.get(issue_id)
+        record = self.get(issue_id)
+        assert record is not None  # the row was just written
+        return record
 
     def remember_stories(self, issue_id: str, canonical_urls: Iterable[str]) -> None:
         with self.store.transaction() as connection:
@@ -140,11 +145,11 @@ class IssueHistory:
     def past_deadline(self, now: dt.datetime) -> list[IssueRecord]:
         """Issues awaiting approval whose deadline has passed: nobody objected, so they go out."""
         rows = self.store.fetchall(
-            "SELECT issue_id FROM issue_runs WHERE state = 'awaiting_approval' "
+            "SELECT * FROM issue_runs WHERE state = 'awaiting_approval' "
             "AND deadline IS NOT NULL AND deadline <= ? ORDER BY issue_id",
             (_stamp(now),),
         )
-        return [self.get(row["issue_id"]) for row in rows]
+        return [_record(row) for row in rows]
 
 
 # --- the run lock ---------------------------------------------------------------------------------
@@ -213,7 +218,8 @@ def issue_lock(
     with store.transaction() as connection:
         row = connection.execute("SELECT * FROM run_locks WHERE issue_id = ?", (issue_id,)).fetchone()
         if row is not None:
-            holder = LockHolder(row["host"], row["pid"], row["boot_id"], _moment(row["since"]))
+            since = dt.datetime.fromisoformat(row["since"])  # NOT NULL
+            holder = LockHolder(row["host"], row["pid"], row["boot_id"], since)
             if not _gone(holder, me):
                 raise IssueLocked(f"{issue_id} is being built or sent by {holder.describe()}")
             log.warning("%s: taking over the lock of %s, which has gone", issue_id, holder.describe())

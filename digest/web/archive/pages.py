@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 
+from lxml import etree
 from lxml import html as lxml_html
 
+from digest.markup import text_content
 from digest.model import RenderedIssue
 from digest.render import RecipientLinks
 
@@ -23,14 +25,20 @@ def personal_links(rendered: RenderedIssue) -> frozenset[str]:
     return frozenset({links.unsubscribe, links.view_online})
 
 
-def _remove_emptied_block(parent) -> None:
+def _drop(element: etree._Element) -> None:
+    """Take ``element`` out of the page, keeping the text that follows it (lxml.html's drop_tree)."""
+    assert isinstance(element, lxml_html.HtmlMixin)  # parsed as HTML; lxml-stubs types it as XML
+    element.drop_tree()
+
+
+def _remove_emptied_block(parent: etree._Element) -> None:
     """Drop the nearest enclosing block of `parent` (a table row, for MJML) if it says nothing now."""
-    if not _ONLY_SEPARATORS.match(parent.text_content()) or parent.xpath(".//img"):
+    if not _ONLY_SEPARATORS.match(text_content(parent)) or parent.xpath(".//img"):
         return
     row = next(parent.iterancestors("tr"), None)
     target = row if row is not None else parent
     if target.getparent() is not None:
-        target.drop_tree()
+        _drop(target)
 
 
 def archive_page(
@@ -40,10 +48,10 @@ def archive_page(
     document = lxml_html.document_fromstring(rendered.html)
     personal = personal_links(rendered)
     emptied = []
-    for anchor in document.xpath("//a[@href]"):
+    for anchor in [a for a in document.iter("a") if a.get("href") is not None]:
         if anchor.get("href", "").strip() in personal:
             parent = anchor.getparent()
-            anchor.drop_tree()
+            _drop(anchor)
             if parent is not None:
                 emptied.append(parent)
     for parent in emptied:
