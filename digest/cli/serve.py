@@ -10,8 +10,7 @@ import uvicorn
 from digest.deliver.tokens import load_secret
 from digest.settings import load_delivery_settings
 from digest.store import open_store
-from digest.web.site.app import create_app
-from digest.web.site.archive import archive_routes
+from digest.web.site import archive_routes, create_app
 
 
 @click.command("serve")

@@ -10,11 +10,23 @@ import jinja2
 
 from digest.errors import ThemeError
 from digest.model import Issue, RenderedIssue, slot_names
+from digest.render.filters import longdate
 from digest.render.html import compile_mjml, finish_html, inline_css
-from digest.render.links import UtmTagger
-from digest.render.theme import HTML_TEMPLATE, TEXT_TEMPLATE, Theme, load_theme
+from digest.render.links import UtmTagger, untagged
+from digest.render.theme import HTML_TEMPLATE, TEXT_TEMPLATE, Theme, default_theme_dir, load_theme
 
-__all__ = ["RecipientLinks", "Theme", "load_theme", "render_issue", "render_mjml", "render_text"]
+__all__ = [
+    "RecipientLinks",
+    "Theme",
+    "UtmTagger",
+    "default_theme_dir",
+    "load_theme",
+    "longdate",
+    "render_issue",
+    "render_mjml",
+    "render_text",
+    "untagged",
+]
 
 
 @dataclass(frozen=True, slots=True)

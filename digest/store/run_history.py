@@ -1,7 +1,7 @@
 """Unattended runs in the SQLite store: where each week's issue stands, who is working on it now,
 and which stories recent issues carried.
 
-Three tables, added by migration 2 in digest/store.py:
+Three tables, added by migration 2 in digest/store/connection.py:
 
 - ``issue_runs``: one row per issue id: built, thin (editors told), awaiting approval, rejected,
   sending, sent. What makes "re-running a finished week sends nothing" cheap and explicit.
@@ -26,7 +26,7 @@ from pathlib import Path
 
 from digest.clock import Clock, utc_now
 from digest.errors import DigestError
-from digest.store import Store
+from digest.store.connection import Store
 
 log = logging.getLogger("digest.runs.run")
 

@@ -22,7 +22,7 @@ from digest.clock import utc_now
 from digest.errors import DigestError
 from digest.markup import fold_whitespace
 from digest.model import Subscriber, SubscriberStatus
-from digest.store import Store
+from digest.store.connection import Store
 
 EMAIL_COLUMN = "email"
 NAME_COLUMN = "name"
@@ -36,7 +36,7 @@ class SubscriberError(DigestError):
     """A subscriber file or address the user gave cannot be used."""
 
 
-def now_utc() -> str:
+def _now_stamp() -> str:
     """Now, as the subscribers table stores it (ISO 8601, UTC, to the second)."""
     return utc_now().isoformat(timespec="seconds")
 
@@ -170,7 +170,7 @@ def import_csv(store: Store, path: Path) -> ImportReport:
     Bad rows are reported by line and skipped; the good ones go in together in one transaction,
     so a fatal error (unreadable file, database error) leaves the list exactly as it was.
     """
-    stamp = now_utc()
+    stamp = _now_stamp()
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle, store.transaction() as db:
             rows = _CsvRows(handle, path)
@@ -235,7 +235,7 @@ def add_subscriber(
         email = parse_address(raw_email)
     except ValueError as e:
         raise SubscriberError(str(e)) from None
-    name, stamp = clean_name(name), now_utc()
+    name, stamp = clean_name(name), _now_stamp()
     with store.transaction() as db:
         row = db.execute("SELECT * FROM subscribers WHERE email_key = ?", (email.lower(),)).fetchone()
         if row is None:
@@ -263,7 +263,7 @@ def set_status(store: Store, subscriber_id: int, status: SubscriberStatus, *, re
     cursor = store.execute(
         "UPDATE subscribers SET status = ?, status_reason = ?, status_changed_at = ? "
         "WHERE id = ? AND status != ?",
-        (status.value, reason, now_utc(), subscriber_id, status.value),
+        (status.value, reason, _now_stamp(), subscriber_id, status.value),
     )
     return cursor.rowcount > 0
 

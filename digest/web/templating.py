@@ -6,7 +6,7 @@ from pathlib import Path
 
 import jinja2
 
-from digest.render.filters import longdate
+from digest.render import longdate
 from digest.words import plural
 
 

@@ -9,7 +9,7 @@ from digest.lint.document import EmailDocument, describe, visible_text
 from digest.lint.findings import Finding, Level
 from digest.lint.registry import check
 from digest.markup import fold_whitespace, text_content
-from digest.render.links import untagged
+from digest.render import untagged
 
 MAX_SUBJECT = 60
 # A text part much shorter than the HTML's text is a "view in browser" stub, which filters penalise.

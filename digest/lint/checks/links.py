@@ -10,7 +10,7 @@ from digest.lint.findings import Finding, Level
 from digest.lint.registry import check
 from digest.markup import text_content
 from digest.model import Issue
-from digest.render.links import untagged
+from digest.render import untagged
 
 SAFE_SCHEMES = frozenset({"https", "http", "mailto", "tel"})
 

@@ -24,6 +24,17 @@ from digest.web.archive.feed import atom_feed
 from digest.web.archive.pages import archive_page
 from digest.web.templating import page_templates
 
+__all__ = [
+    "FEED_FILE",
+    "INDEX_FILE",
+    "ISSUES_DIR",
+    "ArchiveEntry",
+    "ArchiveResult",
+    "archive_page",
+    "atom_feed",
+    "build_archive",
+]
+
 INDEX_FILE = "index.html"
 FEED_FILE = "feed.xml"
 ISSUES_DIR = "issues"

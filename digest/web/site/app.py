@@ -1,6 +1,6 @@
 """`digest serve`'s app: one Starlette application that features add their routes to.
 
-The subscriber pages (unsubscribe) come from digest/web/unsubscribe.py; the web archive of
+The subscriber pages (unsubscribe) come from digest/web/site/unsubscribe.py; the web archive of
 past issues mounts beside them by passing its routes (e.g. a `Mount("/issues", ...)`) in `extra`.
 """
 
