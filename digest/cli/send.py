@@ -20,7 +20,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from digest.deliver.pool import Outcome, SendReport
+from digest.deliver import SECRET_ENV, Outcome, Recipient, SendReport, SmtpError
 from digest.deliver.send import (
     IssueSendReport,
     Purpose,
@@ -32,8 +32,6 @@ from digest.deliver.send import (
     send_proofs,
     write_dry_run,
 )
-from digest.deliver.smtp import SmtpError
-from digest.deliver.tokens import SECRET_ENV
 from digest.pipeline import prepare_folder
 from digest.words import plural
 
@@ -87,20 +85,8 @@ def send_command(
     """Send ISSUE_DIR to every active subscriber who has not had it: exactly once."""
     console = Console(stderr=True, soft_wrap=True)
     if test_to:
-        parse_recipients(list(test_to))  # a typo stops us before anything is rendered
-        prepared = prepare_folder(issue_dir, Purpose.PROOF, theme=theme)
-        _warn_development_secret(console, prepared.secret.is_development)
-        if dry_run:
-            report, folder = write_dry_run(
-                prepared, None, _out(out, prepared.issue_id), recipients=parse_recipients(list(test_to))
-            )
-            _print_dry_run(report, folder)
-            return
-        report = send_proofs(prepared, list(test_to))
-        _print_run(report, label="proofs")
-        _finish(report)
+        _proofs(issue_dir, list(test_to), theme=theme, dry_run=dry_run, out=out, console=console)
         return
-
     prepared = prepare_folder(issue_dir, Purpose.DRY_RUN if dry_run else Purpose.SEND, theme=theme)
     store = open_issue_store(prepared)
     try:
@@ -118,7 +104,7 @@ def send_command(
         with _progress(console) as progress:
             task = progress.add_task(prepared.issue_id, total=total)
 
-            def advance(recipient, outcome: Outcome, detail: str) -> None:
+            def advance(recipient: Recipient, outcome: Outcome, detail: str) -> None:
                 progress.advance(task)
                 if outcome in (Outcome.FAILED, Outcome.UNCERTAIN):
                     progress.console.print(f"{outcome}: {recipient.email}: {detail}", markup=False)
@@ -137,6 +123,30 @@ def send_command(
         _finish(result.run)
     finally:
         store.close()
+
+
+def _proofs(
+    issue_dir: Path,
+    addresses: list[str],
+    *,
+    theme: Path | None,
+    dry_run: bool,
+    out: Path | None,
+    console: Console,
+) -> None:
+    """--test-to: [PROOF] copies to these addresses (or, with --dry-run, their .eml files)."""
+    parse_recipients(addresses)  # a typo stops us before anything is rendered
+    prepared = prepare_folder(issue_dir, Purpose.PROOF, theme=theme)
+    _warn_development_secret(console, prepared.secret.is_development)
+    if dry_run:
+        report, folder = write_dry_run(
+            prepared, None, _out(out, prepared.issue_id), recipients=parse_recipients(addresses)
+        )
+        _print_dry_run(report, folder)
+        return
+    report = send_proofs(prepared, addresses)
+    _print_run(report, label="proofs")
+    _finish(report)
 
 
 def _out(out: Path | None, issue_id: str) -> Path:

@@ -328,33 +328,11 @@ def deliver(
     started = time.perf_counter()
     for worker in workers:
         worker.start()
-
-    def put(item: Recipient | None) -> bool:
-        while not stop.is_set():
-            if not any(w.is_alive() for w in workers):
-                stop.set()  # every worker is gone: nobody left to send
-                break
-            try:
-                jobs.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
     try:
-        for recipient in recipients:
-            if not put(recipient):
-                break
-        for _ in workers:
-            put(None)
-        for worker in workers:
-            while worker.is_alive():
-                worker.join(timeout=0.1)
+        _feed(recipients, jobs, workers, stop)
     except KeyboardInterrupt:
         stop.set()
-        for worker in workers:
-            while worker.is_alive():
-                worker.join(timeout=0.1)
+        _join(workers)
     finally:
         ledger.flush()
     report.seconds = time.perf_counter() - started
@@ -368,6 +346,46 @@ def deliver(
         report.stopped = True
         report.error = shared.unreachable
     return report
+
+
+def _feed(
+    recipients: Iterable[Recipient],
+    jobs: queue.Queue[Recipient | None],
+    workers: list[threading.Thread],
+    stop: threading.Event,
+) -> None:
+    """Stream the recipients to the workers, then one None each to end them; wait until they have."""
+    for recipient in recipients:
+        if not _put(jobs, recipient, workers, stop):
+            break
+    for _ in workers:
+        _put(jobs, None, workers, stop)
+    _join(workers)
+
+
+def _put(
+    jobs: queue.Queue[Recipient | None],
+    item: Recipient | None,
+    workers: list[threading.Thread],
+    stop: threading.Event,
+) -> bool:
+    while not stop.is_set():
+        if not any(w.is_alive() for w in workers):
+            stop.set()  # every worker is gone: nobody left to send
+            break
+        try:
+            jobs.put(item, timeout=0.1)
+            return True
+        except queue.Full:
+            continue
+    return False
+
+
+def _join(workers: list[threading.Thread]) -> None:
+    # join() with a timeout, so Ctrl-C reaches the main thread while it waits.
+    for worker in workers:
+        while worker.is_alive():
+            worker.join(timeout=0.1)
 
 
 def smtp_transports(target: SmtpTarget) -> Callable[[], Transport]:

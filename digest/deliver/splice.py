@@ -151,6 +151,27 @@ def _header(name: str, value: str | Address) -> bytes:
     return MESSAGE_POLICY.header_factory(name, value).fold(policy=MESSAGE_POLICY).encode("ascii")
 
 
+_PART_HEADERS = (
+    b'Content-Type: text/%s; charset="utf-8"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n'
+)
+
+
+def _mime_frame(boundary: str) -> tuple[bytes, bytes, bytes]:
+    """What every copy has after its own headers, between the two parts, and at the end."""
+    tail = b"".join(
+        (
+            _header("List-Unsubscribe-Post", ONE_CLICK),
+            b"MIME-Version: 1.0\r\n",
+            f'Content-Type: multipart/alternative;\r\n boundary="{boundary}"\r\n\r\n'.encode(),
+            f"--{boundary}\r\n".encode(),
+            _PART_HEADERS % b"plain",
+        )
+    )
+    between = f"\r\n--{boundary}\r\n".encode() + _PART_HEADERS % b"html"
+    end = f"\r\n--{boundary}--\r\n".encode()
+    return tail, between, end
+
+
 @dataclass(frozen=True)
 class MessageTemplate:
     """One issue, encoded once: `personalise(recipient)` is a join of bytes."""
@@ -285,20 +306,7 @@ def build_template(
     )
     mid = _header("Reply-To", header_text(newsletter.reply_to)) if newsletter.reply_to else b""
     mid += _header("List-Id", list_id(address, newsletter.name))
-    part_headers = (
-        b'Content-Type: text/%s; charset="utf-8"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n'
-    )
-    tail = b"".join(
-        (
-            _header("List-Unsubscribe-Post", ONE_CLICK),
-            b"MIME-Version: 1.0\r\n",
-            f'Content-Type: multipart/alternative;\r\n boundary="{boundary}"\r\n\r\n'.encode(),
-            f"--{boundary}\r\n".encode(),
-            part_headers % b"plain",
-        )
-    )
-    between = f"\r\n--{boundary}\r\n".encode() + part_headers % b"html"
-    end = f"\r\n--{boundary}--\r\n".encode()
+    tail, between, end = _mime_frame(boundary)
     return MessageTemplate(
         rendered=anonymous,
         rendered_named=named,
