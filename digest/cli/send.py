@@ -20,10 +20,14 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from digest.deliver import SECRET_ENV, Outcome, Recipient, SendReport, SmtpError
-from digest.deliver.send import (
+from digest.deliver import (
+    SECRET_ENV,
     IssueSendReport,
+    Outcome,
     Purpose,
+    Recipient,
+    SendReport,
+    SmtpError,
     check_ready,
     count_to_send,
     open_issue_store,

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 import uvicorn
 
-from digest.deliver.tokens import load_secret
+from digest.deliver import load_secret
 from digest.settings import load_delivery_settings
 from digest.store import open_store
 from digest.web.site import archive_routes, create_app

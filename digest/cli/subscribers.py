@@ -9,15 +9,16 @@ import click
 
 from digest.model import SubscriberStatus
 from digest.settings import load_delivery_settings
-from digest.store import Store, open_store
-from digest.store.subscribers import (
+from digest.store import (
     AddOutcome,
+    Store,
     SubscriberError,
     add_subscriber,
     count_by_status,
     export_csv,
     import_csv,
     iter_subscribers,
+    open_store,
     remove_subscriber,
 )
 from digest.words import plural

@@ -1,8 +1,4 @@
-"""Turning a rendered issue into mail: MIME messages, SMTP, the send log.
-
-The face of the stage. `digest.deliver.send` (prepare an issue once, send it, proof it, write
-it out) joins it once it no longer reaches up into the pipeline.
-"""
+"""Turning a rendered issue into mail: MIME messages, SMTP, the send log. The stage's face."""
 
 from digest.deliver.dkim_signing import DkimSigner, load_signer
 from digest.deliver.ledger import Ledger, NoLedger, SendLedger, SendState
@@ -25,6 +21,22 @@ from digest.deliver.pool import (
     deliver,
     smtp_transports,
 )
+from digest.deliver.send import (
+    PROOF_PREFIX,
+    IssueSendReport,
+    PreparedSend,
+    Purpose,
+    SendError,
+    check_ready,
+    count_to_send,
+    open_issue_store,
+    parse_recipients,
+    prepare_issue,
+    render_for_delivery,
+    send_issue,
+    send_proofs,
+    write_dry_run,
+)
 from digest.deliver.smtp import SmtpConnection, SmtpError, SmtpTarget, resolve_target
 from digest.deliver.splice import Markers, MessageTemplate, Recipient, RecipientValues, build_template
 from digest.deliver.tokens import (
@@ -42,6 +54,7 @@ from digest.deliver.tokens import (
 __all__ = [
     "ONE_CLICK",
     "PROOF_ADDRESS",
+    "PROOF_PREFIX",
     "PROOF_SUBSCRIBER_ID",
     "SECRET_ENV",
     "SEND_TIME",
@@ -49,14 +62,18 @@ __all__ = [
     "EmlFolder",
     "FixedMessage",
     "InvalidToken",
+    "IssueSendReport",
     "Ledger",
     "Markers",
     "MessageSource",
     "MessageTemplate",
     "NoLedger",
     "Outcome",
+    "PreparedSend",
+    "Purpose",
     "Recipient",
     "RecipientValues",
+    "SendError",
     "SendLedger",
     "SendOptions",
     "SendReport",
@@ -68,15 +85,24 @@ __all__ = [
     "Transport",
     "build_message",
     "build_template",
+    "check_ready",
+    "count_to_send",
     "deliver",
     "from_header",
     "header_text",
     "load_secret",
     "load_signer",
     "make_token",
+    "open_issue_store",
+    "parse_recipients",
+    "prepare_issue",
+    "render_for_delivery",
     "resolve_target",
+    "send_issue",
+    "send_proofs",
     "sender_domain",
     "smtp_transports",
     "token_subscriber_id",
     "verify_token",
+    "write_dry_run",
 ]

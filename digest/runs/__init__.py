@@ -4,7 +4,8 @@ scheduler, the approval gate, the editors' notices and the archive of what was b
 from digest.runs.approval import ApprovalError, approve_issue, reject_issue, send_due_approvals
 from digest.runs.archive import ArchiveError, archive_issue, issue_folder, load_archived_issue
 from digest.runs.notices import ThinWeek, send_to_editors, thin_week_message
-from digest.runs.run import ExitCode, RunResult, run_issue
+from digest.runs.result import ExitCode, RunResult
+from digest.runs.run import run_issue
 from digest.runs.scheduler import WeeklyScheduler, project_scheduler, stop_on_signals
 
 __all__ = [

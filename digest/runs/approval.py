@@ -13,7 +13,7 @@ import logging
 from digest.errors import DigestError
 from digest.runs.run import ExitCode, RunResult, run_context, send_archived, settle
 from digest.settings import ProjectConfig
-from digest.store.run_history import IssueLocked, IssueRecord, IssueState, issue_lock
+from digest.store import IssueLocked, IssueRecord, IssueState, issue_lock
 
 log = logging.getLogger("digest.runs.run")
 

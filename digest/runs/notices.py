@@ -15,11 +15,19 @@ from email.policy import SMTP
 from email.utils import format_datetime, make_msgid, parseaddr
 
 from digest.clock import utc_now
-from digest.deliver.ledger import NoLedger
-from digest.deliver.message import from_header, header_text, sender_domain
-from digest.deliver.pool import FixedMessage, Outcome, SendOptions, deliver, smtp_transports
-from digest.deliver.smtp import resolve_target
-from digest.deliver.splice import Recipient
+from digest.deliver import (
+    FixedMessage,
+    NoLedger,
+    Outcome,
+    Recipient,
+    SendOptions,
+    deliver,
+    from_header,
+    header_text,
+    resolve_target,
+    sender_domain,
+    smtp_transports,
+)
 from digest.gather import SourceReport
 from digest.model import Newsletter
 from digest.settings import DeliverySettings

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import Path
 
-from digest.deliver.smtp import SmtpError
-from digest.store.run_history import IssueLocked
+from digest.deliver import SmtpError
+from digest.store import IssueLocked
 
 
 class ExitCode(IntEnum):

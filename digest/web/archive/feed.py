@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from feedgen.feed import FeedGenerator
 
 from digest import __version__
-from digest.deliver.message import SEND_TIME
+from digest.deliver import SEND_TIME
 from digest.model import Issue
 
 

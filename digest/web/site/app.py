@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import BaseRoute, Route
 
-from digest.deliver.tokens import SigningSecret
+from digest.deliver import SigningSecret
 from digest.store import Store
 from digest.web.site.unsubscribe import UnsubscribePages
 

@@ -14,8 +14,8 @@ import jinja2
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from digest.deliver.message import ONE_CLICK
-from digest.deliver.tokens import (
+from digest.deliver import (
+    ONE_CLICK,
     PROOF_ADDRESS,
     PROOF_SUBSCRIBER_ID,
     InvalidToken,
@@ -23,8 +23,7 @@ from digest.deliver.tokens import (
     verify_token,
 )
 from digest.model import Subscriber, SubscriberStatus
-from digest.store import Store
-from digest.store.subscribers import get_subscriber, unsubscribe
+from digest.store import Store, get_subscriber, unsubscribe
 
 TEMPLATES = Path(__file__).parent / "templates"
 ONE_CLICK_KEY, _, ONE_CLICK_VALUE = ONE_CLICK.partition("=")
