@@ -19,7 +19,6 @@ from email.utils import parseaddr
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
-from typing import Any
 
 from digest.deliver.dkim_signing import DkimSigner, load_signer
 from digest.deliver.ledger import NoLedger, SendLedger, SendState
@@ -37,7 +36,7 @@ from digest.deliver.tokens import SigningSecret, make_token
 from digest.errors import ConfigError, DigestError
 from digest.model import Issue, RenderedIssue, SubscriberStatus
 from digest.render import RecipientLinks, Theme, render_issue
-from digest.settings import DeliverySettings, SmtpSettings
+from digest.settings import DeliverySettings
 from digest.store import Store, open_store
 from digest.store.run_history import IssueHistory
 from digest.store.subscribers import clean_name, parse_address, set_status
@@ -149,14 +148,6 @@ def load_dkim(prepared: PreparedSend) -> DkimSigner | None:
     return prepared.signer
 
 
-def _options(smtp: SmtpSettings, **overrides: Any) -> SendOptions:
-    """The [smtp] settings, with this call's overrides (None: keep the setting)."""
-    options = SendOptions(
-        concurrency=smtp.concurrency, rate=smtp.rate, retries=smtp.retries, retry_delay=smtp.retry_delay
-    )
-    return replace(options, **{k: v for k, v in overrides.items() if v is not None})
-
-
 @dataclass
 class IssueSendReport:
     """A run of `send_issue`: this run's outcomes and the send log's totals after it."""
@@ -201,7 +192,7 @@ def send_issue(
         set_status(store, recipient.subscriber_id, SubscriberStatus.BOUNCED, reason=reply)
         bounced_addresses.append(recipient.email)
 
-    options = _options(
+    options = SendOptions.for_smtp(
         prepared.delivery.smtp, rate=rate, concurrency=concurrency, on_outcome=on_outcome, on_bounce=bounced
     )
     run = deliver(
@@ -274,7 +265,7 @@ def send_proofs(
         ledger=NoLedger(),
         sender=prepared.sender,
         transports=smtp_transports(target),
-        options=_options(prepared.delivery.smtp, concurrency=min(len(recipients), 4) or 1),
+        options=SendOptions.for_smtp(prepared.delivery.smtp, concurrency=min(len(recipients), 4) or 1),
         signer=load_dkim(prepared),
     )
 

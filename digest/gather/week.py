@@ -13,6 +13,7 @@ from dataclasses import replace
 
 import httpx
 
+from digest.clock import utc_now
 from digest.gather.duplicates import collapse_duplicates, unique_ids
 from digest.gather.first_seen import STATE_FILE, FirstSeenLog
 from digest.gather.report import GatherResult, SourceOutcome
@@ -31,7 +32,7 @@ def gather_week(
     client: httpx.Client | None = None,
 ) -> GatherResult:
     """Read every source, keep the stories published in ``window``, collapse duplicates."""
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or utc_now()
     state_dir = options.state_dir
     first_seen = FirstSeenLog(state_dir / STATE_FILE if state_dir is not None else None)
 

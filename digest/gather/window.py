@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from digest.clock import utc_now
+
 if TYPE_CHECKING:
     from digest.settings import GatherConfig
 
@@ -79,5 +81,5 @@ def window_for(
             send_time=config.settings.send_time,
             days=config.settings.days,
         )
-    end = (now or dt.datetime.now(dt.UTC)).astimezone(ZoneInfo(config.timezone))
+    end = (now or utc_now()).astimezone(ZoneInfo(config.timezone))
     return Window(end - days, end)

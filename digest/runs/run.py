@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from digest.clock import utc_now
 from digest.compose import Composition
 from digest.deliver.send import (
     PROOF_PREFIX,
@@ -44,8 +45,9 @@ from digest.settings import (
     ProjectConfig,
 )
 from digest.store import Store, open_store
-from digest.store.run_history import IssueHistory, IssueRecord, IssueState, issue_lock, utc_now
+from digest.store.run_history import IssueHistory, IssueRecord, IssueState, issue_lock
 from digest.weekly import issue_id_for
+from digest.words import plural
 
 log = logging.getLogger("digest.runs.run")
 
@@ -146,7 +148,7 @@ def _build_and_send(
         detail = f"stopped: {report.summary()}, first {first.code}: {first.message}"
         return RunResult(issue_id, ExitCode.LINT_FAILED, detail)
     folder = archive_issue(rendered, project.archive_dir)["html"].parent
-    built = f"built, {_count(carried)}, archived in {folder}"
+    built = f"built, {plural(carried, 'story', 'stories')}, archived in {folder}"
     history.record(issue_id, IssueState.BUILT, built)
     if not send:
         return RunResult(issue_id, ExitCode.DONE, built, archived=folder)
@@ -210,9 +212,9 @@ def _thin_week(
     project = context.project
     issue_id = issue_id_for(issue_date)
     minimum = project.schedule.min_stories
-    detail = f"skipped: a thin week, {_count(carried)} (min_stories = {minimum})"
+    detail = f"skipped: a thin week, {plural(carried, 'story', 'stories')} (min_stories = {minimum})"
     if week.problems:
-        detail += f"; {len(week.problems)} source problem{'s' * (len(week.problems) != 1)} (see the log)"
+        detail += f"; {plural(len(week.problems), 'source problem')} (see the log)"
     told_at = record.editors_told_at if record is not None else None
     if send and told_at is None:
         notice = ThinWeek(
@@ -317,7 +319,3 @@ def _awaiting(record: IssueRecord) -> str:
 
 def _when(moment: dt.datetime | None) -> str:
     return f"{moment:%Y-%m-%d %H:%M} UTC" if moment is not None else "at an unknown time"
-
-
-def _count(stories: int) -> str:
-    return f"{stories} {'story' if stories == 1 else 'stories'}"

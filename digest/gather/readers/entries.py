@@ -17,14 +17,13 @@ from posixpath import splitext
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
 
-from slugify import slugify
-
 from digest.gather.readers.base import ReadContext, ReadResult
 from digest.gather.readers.media import MediaItem, choose_image
 from digest.gather.readers.summary import summary_blocks
 from digest.markup import fold_whitespace, plain_title, sanitize_html, summary_text, teaser
 from digest.model import Image, SourceRules, Story, StoryKind
 from digest.urls import absolute_http_url, without_tracking
+from digest.words import slug
 
 TITLE_FROM_SUMMARY = 90
 VIDEO_HOSTS = frozenset(
@@ -84,10 +83,10 @@ def _matches_category(categories: Sequence[str], wanted: Sequence[str]) -> bool:
 def story_id(url: str, title: str) -> str:
     """A readable id that stays put while the link does: the link's slug, else the title's."""
     last = unquote(urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1])
-    from_link = slugify(splitext(last)[0], max_length=80, word_boundary=True)
+    from_link = slug(splitext(last)[0], max_length=80)
     if "-" in from_link and re.search(r"[a-z]", from_link):
         return from_link
-    from_title = slugify(title, max_length=60, word_boundary=True)
+    from_title = slug(title, max_length=60)
     if from_title:
         return from_title
     return "story-" + hashlib.sha1(url.encode("utf-8")).hexdigest()[:10]
