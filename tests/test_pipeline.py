@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
-import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -26,7 +25,7 @@ from digest.runs.run import ExitCode, run_issue
 from digest.settings import load_project_config
 from digest.settings.project import IssueFolder
 from digest.web.preview.snapshot import take_snapshot
-from tests.conftest import DELIVERY_TOML, TEST_SECRET
+from tests.conftest import DELIVERY_TOML, TEST_SECRET, replace_everywhere
 from tests.schedule_fixtures import TIDEWATER_DATE, meridian_feed_project, tidewater_project
 
 STEPS: dict[str, Callable[[], Callable[..., Any]]] = {
@@ -65,13 +64,7 @@ def steps(monkeypatch: pytest.MonkeyPatch) -> Iterator[StepCounter]:
     counter = StepCounter()
     for step, find in STEPS.items():
         original = find()
-        wrapped = counter.wrap(step, original)
-        for module in list(sys.modules.values()):
-            if module is None or not getattr(module, "__name__", "").startswith("digest"):
-                continue
-            for name, value in list(vars(module).items()):
-                if value is original:
-                    monkeypatch.setattr(module, name, wrapped)
+        replace_everywhere(monkeypatch, original, counter.wrap(step, original))
     yield counter
 
 
@@ -139,7 +132,6 @@ def test_a_run_without_send_does_each_step_once(tmp_path: Path, steps: StepCount
     assert (steps.calls["gather feeds"], steps.calls["compose"], steps.calls["render"]) == (1, 1, 1)
 
 
-@pytest.mark.xfail(strict=True, reason="digest.toml is read by the project loader and again per issue")
 def test_a_run_of_an_issue_folder_reads_its_files_once(tmp_path: Path, steps: StepCounter):
     config = tidewater_project(tmp_path / "tidewater")
     shutil.rmtree(config.parent / "built", ignore_errors=True)

@@ -45,7 +45,7 @@ def week_config(project: ProjectConfig, issue_date: dt.date) -> IssueConfig:
     """The week's issue folder if the editors made one, else the project's sources and defaults."""
     folder = week_folder(project, issue_date)
     if (folder / ISSUE_FILE).is_file():
-        config = load_issue_config(folder)
+        config = load_issue_config(folder, project=project)
         if config.issue.date != issue_date:
             raise ConfigError(
                 f"[issue] date is {config.issue.date}, but this folder is the issue of {issue_date}",
@@ -74,5 +74,5 @@ def project_theme(project: ProjectConfig, issue: Issue) -> Path | None:
     """The theme a week's issue was built with: its folder's, else the project's."""
     folder = week_folder(project, issue.date)
     if (folder / ISSUE_FILE).is_file():
-        return load_issue_config(folder).theme_dir
+        return load_issue_config(folder, project=project).theme_dir
     return project.theme_dir

@@ -9,7 +9,6 @@ change are not touched, and `git diff issue.toml` shows just the lines that chan
 from __future__ import annotations
 
 import os
-import tempfile
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
@@ -18,8 +17,10 @@ import tomlkit
 import tomlkit.exceptions
 from tomlkit.items import Item, Table
 
+from digest.atomic import write_atomically
 from digest.errors import ConfigError
-from digest.settings import ISSUE_FILE, IssueSettings
+from digest.settings.files import ISSUE_FILE
+from digest.settings.issue import IssueSettings
 
 ISSUE_TABLE = "issue"
 CHOICE_KEYS = ("lead", "order", "exclude")
@@ -38,8 +39,8 @@ def _issue_table(document: tomlkit.TOMLDocument) -> Table:
 
 def _set_key(table: Table, key: str, value: Item) -> None:
     """Set a key, keeping the comment at the end of its line if it had one."""
-    if key in table:
-        old = table.item(key)
+    old = table.item(key) if key in table else None
+    if isinstance(old, Item):  # not a table split over the file: choices are plain values
         value.trivia.comment_ws = old.trivia.comment_ws
         value.trivia.comment = old.trivia.comment
     table[key] = value
@@ -97,13 +98,8 @@ def edit_issue_file(folder: Path, edit: Callable[[str], str]) -> bool:
     tomllib.loads(updated)  # tomlkit's output must stay readable by the loader the build uses
     if updated == source:
         return False
-    handle, temporary = tempfile.mkstemp(prefix=".issue.", suffix=".toml", dir=folder)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            out.write(updated)
-        os.chmod(temporary, path.stat().st_mode & 0o7777)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    mode = path.stat().st_mode & 0o7777
+    write_atomically(path, updated.encode("utf-8"))
+    # The editor's file keeps its permissions (the writer makes new files private to their owner).
+    os.chmod(path, mode)
     return True

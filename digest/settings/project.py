@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from digest.errors import ConfigError
-from digest.settings import ISSUE_FILE, find_project_file
+from digest.settings.files import ISSUE_FILE, find_project_file
 
 # Folders that never hold issues and can be huge: skipping them keeps the walk instant.
 _SKIPPED_FOLDERS = frozenset({"node_modules", "__pycache__", "site-packages", "venv", "out", "stories"})
