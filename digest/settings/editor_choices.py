@@ -8,7 +8,6 @@ change are not touched, and `git diff issue.toml` shows just the lines that chan
 
 from __future__ import annotations
 
-import os
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
@@ -98,8 +97,6 @@ def edit_issue_file(folder: Path, edit: Callable[[str], str]) -> bool:
     tomllib.loads(updated)  # tomlkit's output must stay readable by the loader the build uses
     if updated == source:
         return False
-    mode = path.stat().st_mode & 0o7777
-    write_atomically(path, updated.encode("utf-8"))
     # The editor's file keeps its permissions (the writer makes new files private to their owner).
-    os.chmod(path, mode)
+    write_atomically(path, updated.encode("utf-8"), mode=path.stat().st_mode & 0o7777)
     return True
