@@ -13,6 +13,7 @@ from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 
 import nh3
+from lxml import etree
 from lxml import html as lxml_html
 from markdown_it import MarkdownIt
 
@@ -21,6 +22,8 @@ SUMMARY_ATTRIBUTES = {"a": {"href", "title"}}
 LINK_SCHEMES = frozenset({"http", "https", "mailto"})
 
 _WHITESPACE = re.compile(r"\s+")
+# What lxml.html's text_content() runs: every text node inside an element, in order.
+_STRING_VALUE = etree.XPath("string()")
 # C0 controls other than tab/newline are not allowed in XML (MJML) and mean nothing in email.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -64,6 +67,12 @@ def markdown_to_html(source: str, *, base_url: str = "") -> str:
     return sanitize_html(_markdown().render(source), base_url=base_url)
 
 
+def text_content(element: etree._Element) -> str:
+    """The text inside ``element`` (not its tail), as lxml.html's ``text_content()`` gives it, for
+    any element: lxml-stubs types the HTML parser's elements as plain XML ones, without it."""
+    return str(_STRING_VALUE(element))
+
+
 def fold_whitespace(text: str) -> str:
     return _WHITESPACE.sub(" ", strip_controls(text)).strip()
 
@@ -85,75 +94,75 @@ def html_to_text(fragment: str) -> tuple[list[str], list[str]]:
     root = lxml_html.fragment_fromstring(fragment, create_parent="div")
     paragraphs: list[str] = []
     links: list[str] = []
-
-    def inline_text(node) -> str:
-        # Source line breaks are just spaces; only <br> (as a NUL sentinel) breaks a line.
-        parts = [node.text or ""]
-        for child in node:
-            if child.tag == "br":
-                parts.append("\0")
-            elif child.tag == "a":
-                label = fold_whitespace(child.text_content())
-                href = child.get("href", "")
-                if href and href not in links:
-                    links.append(href)
-                if href:
-                    label = f"{label} [{links.index(href) + 1}]"
-                parts.append(label)
-            elif child.tag in ("ul", "ol"):
-                parts.append("\n")
-            else:
-                parts.append(inline_text(child))
-            parts.append(child.tail or "")
-        return "".join(parts)
-
-    def lines_of(node) -> list[str]:
-        return [fold_whitespace(line) for line in inline_text(node).split("\0") if line.strip()]
-
-    def list_lines(node, depth: int = 0) -> list[str]:
-        # One block per list, one line per item (nested lists indented), so it reads as a list.
-        lines: list[str] = []
-        for number, item in enumerate(node.iterchildren("li"), start=1):
-            mark = "- " if node.tag == "ul" else f"{number}. "
-            indent = "  " * depth
-            for n, line in enumerate(lines_of(item) or [""]):
-                lines.append(f"{indent}{mark if n == 0 else ' ' * len(mark)}{line}".rstrip())
-            for child in item:
-                if child.tag in ("ul", "ol"):
-                    lines.extend(list_lines(child, depth + 1))
-        return lines
-
-    def block(node) -> None:
-        if node.tag in ("ul", "ol"):
-            lines = list_lines(node)
-            if lines:
-                paragraphs.append("\n".join(lines))
-            return
-        text = "\n".join(lines_of(node))
-        if text:
-            paragraphs.append(text)
-        for child in node:
-            if child.tag in ("ul", "ol"):
-                block(child)
-
     loose = fold_whitespace(root.text or "")
     if loose:
         paragraphs.append(loose)
     for child in root:
         if child.tag in ("p", "ul", "ol"):
-            block(child)
-        elif child.tag == "li":  # an item whose list was cut away: still a list line
-            wrapper = lxml_html.Element("ul")
+            paragraphs.extend(_block_paragraphs(child, links))
+        else:
+            # An item whose list was cut away is still a list line; other inline content outside
+            # a paragraph becomes one.
+            wrapper = lxml_html.Element("ul" if child.tag == "li" else "p")
             wrapper.append(child.__copy__())
-            block(wrapper)
-        else:  # inline content outside a paragraph
-            wrapper = lxml_html.Element("p")
-            wrapper.append(child.__copy__())
-            block(wrapper)
+            paragraphs.extend(_block_paragraphs(wrapper, links))
         tail = fold_whitespace(child.tail or "")
         if tail:
             paragraphs.append(tail)
     return paragraphs, links
+
+
+def _inline_text(node: etree._Element, links: list[str]) -> str:
+    # Source line breaks are just spaces; only <br> (as a NUL sentinel) breaks a line.
+    parts = [node.text or ""]
+    for child in node:
+        if child.tag == "br":
+            parts.append("\0")
+        elif child.tag == "a":
+            label = fold_whitespace(text_content(child))
+            href = child.get("href", "")
+            if href and href not in links:
+                links.append(href)
+            if href:
+                label = f"{label} [{links.index(href) + 1}]"
+            parts.append(label)
+        elif child.tag in ("ul", "ol"):
+            parts.append("\n")
+        else:
+            parts.append(_inline_text(child, links))
+        parts.append(child.tail or "")
+    return "".join(parts)
+
+
+def _lines_of(node: etree._Element, links: list[str]) -> list[str]:
+    return [fold_whitespace(line) for line in _inline_text(node, links).split("\0") if line.strip()]
+
+
+def _list_lines(node: etree._Element, links: list[str], depth: int = 0) -> list[str]:
+    # One block per list, one line per item (nested lists indented), so it reads as a list.
+    lines: list[str] = []
+    for number, item in enumerate(node.iterchildren("li"), start=1):
+        mark = "- " if node.tag == "ul" else f"{number}. "
+        indent = "  " * depth
+        for n, line in enumerate(_lines_of(item, links) or [""]):
+            lines.append(f"{indent}{mark if n == 0 else ' ' * len(mark)}{line}".rstrip())
+        for child in item:
+            if child.tag in ("ul", "ol"):
+                lines.extend(_list_lines(child, links, depth + 1))
+    return lines
+
+
+def _block_paragraphs(node: etree._Element, links: list[str]) -> list[str]:
+    """A paragraph or a list as paragraphs of text: its own lines, then the lists inside it."""
+    if node.tag in ("ul", "ol"):
+        lines = _list_lines(node, links)
+        return ["\n".join(lines)] if lines else []
+    text = "\n".join(_lines_of(node, links))
+    paragraphs = [text] if text else []
+    for child in node:
+        if child.tag in ("ul", "ol"):
+            paragraphs.extend(_block_paragraphs(child, links))
+    return paragraphs
 
 
 def summary_text(fragment: str) -> str:

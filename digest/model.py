@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
+
+from digest.version import __version__
+from digest.weekly import issue_id_for
 
 
 class StoryKind(StrEnum):
@@ -54,6 +58,23 @@ class Story:
         return self.kind is StoryKind.VIDEO
 
 
+LEAD_SLOT = "lead"
+
+
+def slot_names(lead: Story, more_from: Iterable[Story]) -> dict[str, str]:
+    """Story id → the slot it fills, as link tags and `compose --explain` name it: ``lead``;
+    ``more-N`` for the N-th item of More from; ``sponsored-N`` for the N-th sponsored block."""
+    slots = {lead.id: LEAD_SLOT}
+    sponsored = 0
+    for position, story in enumerate(more_from, start=1):
+        if story.is_sponsored:
+            sponsored += 1
+            slots[story.id] = f"sponsored-{sponsored}"
+        else:
+            slots[story.id] = f"more-{position}"
+    return slots
+
+
 @dataclass(frozen=True, slots=True)
 class LinkTagging:
     """UTM parameters added to story links (``[newsletter.utm]``); see digest/render/links.py."""
@@ -99,8 +120,7 @@ class Issue:
 
     @property
     def issue_id(self) -> str:
-        year, week, _ = self.date.isocalendar()
-        return f"{year}-W{week:02d}"
+        return issue_id_for(self.date)
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,3 +199,21 @@ class Subscriber:
     def key(self) -> str:
         """What duplicates share: the address with case folded away."""
         return self.email.lower()
+
+
+USER_AGENT = f"digest/{__version__} (newsletter digest; feed reader)"
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class HttpPolicy:
+    timeout: float = 10.0
+    """Seconds to connect, and seconds of silence while reading, before giving up."""
+    total_timeout: float = 60.0
+    """Seconds for a whole response: a server dripping one byte at a time cannot hold us forever."""
+    retries: int = 2
+    """Extra attempts after a timeout, a dropped connection or a 5xx/429 answer."""
+    backoff: float = 0.5
+    """Seconds before the first retry; each later retry waits twice as long (at most 8 s)."""
+    max_bytes: int = DEFAULT_MAX_BYTES
+    user_agent: str = USER_AGENT

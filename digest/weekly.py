@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_WEEK = dt.timedelta(days=7)
 _DURATION = re.compile(r"(\d+)\s*([dhms])")
 _DURATION_UNITS = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
 

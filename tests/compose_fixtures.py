@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from digest.config import IssueSettings
 from digest.model import Image, Newsletter, Story, StoryKind
+from digest.settings import IssueSettings
 
 NEWSLETTER = Newsletter(
     name="Harbour Weekly",

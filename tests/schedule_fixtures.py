@@ -119,9 +119,9 @@ def meridian_feed_project(
 
 def subscribe(config: Path, count: int) -> list[str]:
     """Put ``count`` readers on the project's list; returns their addresses."""
-    from digest.config import load_project_config
+    from digest.settings import load_project_config
     from digest.store import open_store
-    from digest.subscribers import add_subscriber
+    from digest.store.subscribers import add_subscriber
 
     store = open_store(load_project_config(config).delivery.store_path)
     try:

@@ -11,9 +11,9 @@ from urllib.parse import urlsplit
 import pytest
 from lxml import html as lxml_html
 
-from digest.build import build_issue
-from digest.config import load_issue_config
-from digest.sources import read_story_folder
+from digest.gather.readers import read_story_folder
+from digest.pipeline import build_issue
+from digest.settings import load_issue_config
 
 GMAIL_CLIP_BYTES = 102 * 1024
 

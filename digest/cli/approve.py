@@ -10,9 +10,9 @@ from pathlib import Path
 
 import click
 
-from digest.approval import approve_issue, reject_issue
 from digest.cli.run import config_option, log_to_stderr
-from digest.config import load_project_config
+from digest.runs.approval import approve_issue, reject_issue
+from digest.settings import load_project_config
 
 ISSUE_ID = re.compile(r"^\d{4}-W\d{2}$")
 

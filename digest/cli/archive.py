@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from digest.archive import build_archive
+from digest.web.archive import build_archive
 
 
 @click.command("archive")

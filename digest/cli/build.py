@@ -9,8 +9,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from digest.build import build_issue
 from digest.cli.lint import print_findings
+from digest.pipeline import build_issue
 
 
 @click.command("build")

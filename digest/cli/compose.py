@@ -10,9 +10,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from digest.build import compose_folder
 from digest.compose import Composition, composition_to_dict
 from digest.model import Story
+from digest.pipeline import compose_folder
 
 
 def _story_cell(story: Story, why: str | None) -> Text:

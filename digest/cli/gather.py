@@ -13,10 +13,10 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from digest.config import GatherConfig, load_gather_config
 from digest.errors import ConfigError
 from digest.gather import GatherResult, gather_week, options_for, story_record, window_for
 from digest.model import Source, SourceKind
+from digest.settings import GatherConfig, load_gather_config
 
 EXIT_SOURCES_FAILED = 1
 

@@ -9,7 +9,8 @@ from pathlib import Path
 import click
 
 from digest.lint import LintReport
-from digest.lint.inputs import lint_path
+from digest.lint.inputs import lint_file
+from digest.pipeline import lint_folder
 
 
 def print_findings(report: LintReport, *, limit: int | None = None) -> None:
@@ -27,7 +28,7 @@ def print_findings(report: LintReport, *, limit: int | None = None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
 def lint_command(target: Path, as_json: bool) -> None:
     """Preflight-check an issue folder, a built .html or an .eml before anyone sees it."""
-    report = lint_path(target)
+    report = lint_folder(target) if target.is_dir() else lint_file(target)
     if as_json:
         click.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
     else:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from digest.project import find_issue_folders, project_root
+from digest.settings.project import find_issue_folders, project_root
 
 
 @click.command("preview")

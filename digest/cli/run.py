@@ -9,10 +9,11 @@ from pathlib import Path
 
 import click
 
-from digest.approval import send_due_approvals
-from digest.config import PROJECT_FILE, load_project_config
-from digest.run import due_issue_date, not_due, run_issue, today
-from digest.scheduler import utc_now
+from digest.clock import utc_now
+from digest.runs.approval import send_due_approvals
+from digest.runs.run import run_issue
+from digest.runs.week import due_issue_date, not_due, today
+from digest.settings import PROJECT_FILE, load_project_config
 
 config_option = click.option(
     "--config",

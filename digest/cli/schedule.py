@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from digest.cli.run import config_option, log_to_stderr
-from digest.scheduler import project_scheduler, stop_on_signals
+from digest.runs.scheduler import project_scheduler, stop_on_signals
 
 
 @click.command("schedule")

@@ -20,21 +20,24 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from digest.deliver.pool import Outcome, SendReport
-from digest.deliver.send import (
+from digest.deliver import (
+    SECRET_ENV,
     IssueSendReport,
+    Outcome,
     Purpose,
+    Recipient,
+    SendReport,
+    SmtpError,
     check_ready,
     count_to_send,
     open_issue_store,
     parse_recipients,
-    prepare_folder,
     send_issue,
     send_proofs,
     write_dry_run,
 )
-from digest.deliver.smtp import SmtpError
-from digest.deliver.tokens import SECRET_ENV
+from digest.pipeline import prepare_folder
+from digest.words import plural
 
 
 @click.command("send")
@@ -86,20 +89,8 @@ def send_command(
     """Send ISSUE_DIR to every active subscriber who has not had it: exactly once."""
     console = Console(stderr=True, soft_wrap=True)
     if test_to:
-        parse_recipients(list(test_to))  # a typo stops us before anything is rendered
-        prepared = prepare_folder(issue_dir, Purpose.PROOF, theme=theme)
-        _warn_development_secret(console, prepared.secret.is_development)
-        if dry_run:
-            report, folder = write_dry_run(
-                prepared, None, _out(out, prepared.issue_id), recipients=parse_recipients(list(test_to))
-            )
-            _print_dry_run(report, folder)
-            return
-        report = send_proofs(prepared, list(test_to))
-        _print_run(console, report, label="proofs")
-        _finish(report)
+        _proofs(issue_dir, list(test_to), theme=theme, dry_run=dry_run, out=out, console=console)
         return
-
     prepared = prepare_folder(issue_dir, Purpose.DRY_RUN if dry_run else Purpose.SEND, theme=theme)
     store = open_issue_store(prepared)
     try:
@@ -117,7 +108,7 @@ def send_command(
         with _progress(console) as progress:
             task = progress.add_task(prepared.issue_id, total=total)
 
-            def advance(recipient, outcome: Outcome, detail: str) -> None:
+            def advance(recipient: Recipient, outcome: Outcome, detail: str) -> None:
                 progress.advance(task)
                 if outcome in (Outcome.FAILED, Outcome.UNCERTAIN):
                     progress.console.print(f"{outcome}: {recipient.email}: {detail}", markup=False)
@@ -132,10 +123,34 @@ def send_command(
                 resend_uncertain=resend_uncertain,
                 on_outcome=advance,
             )
-        _print_issue_summary(console, prepared.issue_id, result)
+        _print_issue_summary(prepared.issue_id, result)
         _finish(result.run)
     finally:
         store.close()
+
+
+def _proofs(
+    issue_dir: Path,
+    addresses: list[str],
+    *,
+    theme: Path | None,
+    dry_run: bool,
+    out: Path | None,
+    console: Console,
+) -> None:
+    """--test-to: [PROOF] copies to these addresses (or, with --dry-run, their .eml files)."""
+    parse_recipients(addresses)  # a typo stops us before anything is rendered
+    prepared = prepare_folder(issue_dir, Purpose.PROOF, theme=theme)
+    _warn_development_secret(console, prepared.secret.is_development)
+    if dry_run:
+        report, folder = write_dry_run(
+            prepared, None, _out(out, prepared.issue_id), recipients=parse_recipients(addresses)
+        )
+        _print_dry_run(report, folder)
+        return
+    report = send_proofs(prepared, addresses)
+    _print_run(report, label="proofs")
+    _finish(report)
 
 
 def _out(out: Path | None, issue_id: str) -> Path:
@@ -178,7 +193,10 @@ def _print_dry_run(report: SendReport, folder: Path) -> None:
         click.echo("nobody to send to: add subscribers with `digest subscribers add` or `import`")
 
 
-def _print_run(console: Console, report: SendReport, *, label: str) -> None:
+# The summaries go to stdout (a script may keep them); progress and notes go to stderr.
+
+
+def _print_run(report: SendReport, *, label: str) -> None:
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_row(label, f"{report.sent} sent")
     for address, reply in report.failed + report.deferred:
@@ -187,7 +205,7 @@ def _print_run(console: Console, report: SendReport, *, label: str) -> None:
     Console(soft_wrap=True).print(table)
 
 
-def _print_issue_summary(console: Console, issue_id: str, result: IssueSendReport) -> None:
+def _print_issue_summary(issue_id: str, result: IssueSendReport) -> None:
     run = result.run
     skipped = sum(result.already.values())
     table = Table(show_header=False, box=None, pad_edge=False)
@@ -204,7 +222,7 @@ def _print_issue_summary(console: Console, issue_id: str, result: IssueSendRepor
         )
     if run.bounced:
         table.add_row("bounced", str(len(run.bounced)))
-    table.add_row("left", f"{result.pending} active subscriber(s) still without this issue")
+    table.add_row("left", f"{plural(result.pending, 'active subscriber')} still without this issue")
     table.add_row("time", f"{run.seconds:.1f} s" + (" (stopped early)" if run.stopped else ""))
     Console(soft_wrap=True).print(table)
 

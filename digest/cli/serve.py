@@ -7,11 +7,10 @@ from pathlib import Path
 import click
 import uvicorn
 
-from digest.config import load_delivery_settings
-from digest.deliver.tokens import load_secret
+from digest.deliver import load_secret
+from digest.settings import load_delivery_settings
 from digest.store import open_store
-from digest.web.app import create_app
-from digest.web.archive import archive_routes
+from digest.web.site import archive_routes, create_app
 
 
 @click.command("serve")

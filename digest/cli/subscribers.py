@@ -7,25 +7,27 @@ from pathlib import Path
 
 import click
 
-from digest.config import load_delivery_settings
 from digest.model import SubscriberStatus
-from digest.store import Store, open_store
-from digest.subscribers import (
+from digest.settings import load_delivery_settings
+from digest.store import (
     AddOutcome,
+    Store,
     SubscriberError,
     add_subscriber,
     count_by_status,
     export_csv,
     import_csv,
     iter_subscribers,
+    open_store,
     remove_subscriber,
 )
+from digest.words import plural
 
 STATUS = click.Choice([s.value for s in SubscriberStatus])
 
 
 def _store(ctx: click.Context) -> Store:
-    options = ctx.find_object(dict)
+    options = ctx.ensure_object(dict)  # the group's --config and --db
     path = options["db"] or load_delivery_settings(options["config"]).delivery.store_path
     store = open_store(path)
     ctx.call_on_close(store.close)
@@ -60,7 +62,7 @@ def import_command(ctx: click.Context, csv_file: Path) -> None:
     )
     if report.not_active:
         click.echo(
-            f"{report.not_active} address(es) stay unsubscribed or bounced "
+            f"{plural(report.not_active, 'address', 'addresses')} left unsubscribed or bounced "
             "(re-subscribe one with `digest subscribers add --resubscribe`)"
         )
     if report.problems:
@@ -132,4 +134,4 @@ def export_command(ctx: click.Context, out: Path | None, status: str | None) -> 
         return
     with out.open("w", encoding="utf-8", newline="") as handle:
         written = export_csv(store, handle, wanted)
-    click.echo(f"wrote {written} subscriber(s) to {out}", err=True)
+    click.echo(f"wrote {plural(written, 'subscriber')} to {out}", err=True)

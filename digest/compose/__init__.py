@@ -13,8 +13,8 @@ from digest.compose.edits import exclude_story, include_story, move_story, pin_l
 from digest.compose.explain import composition_to_dict
 from digest.compose.records import Composition, LeadScore, LeftOut, Placement, Reason
 from digest.compose.score import lead_score
-from digest.config import IssueConfig
 from digest.model import Story
+from digest.settings import IssueConfig
 
 __all__ = [
     "Composition",

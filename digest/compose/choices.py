@@ -7,10 +7,10 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from digest.config import IssueSettings, StoryOverride
 from digest.errors import ComposeError, StoryFileError
 from digest.markup import fold_whitespace, markdown_to_html
 from digest.model import Image, Story
+from digest.settings import IssueSettings, StoryOverride
 
 CLOSEST_IDS = 3
 
@@ -85,11 +85,14 @@ def check_choices(
 
 def apply_override(story: Story, override: StoryOverride) -> Story:
     """The story with the editor's title, teaser (Markdown) and photo for this issue."""
-    changes: dict[str, object] = {}
-    if override.title is not None:
-        changes["title"] = fold_whitespace(override.title)
+    title = story.title if override.title is None else fold_whitespace(override.title)
+    summary = story.summary
     if override.teaser is not None:
-        changes["summary"] = markdown_to_html(override.teaser, base_url=story.url)
+        summary = markdown_to_html(override.teaser, base_url=story.url)
+    return replace(story, title=title, summary=summary, image=_image(story.image, override))
+
+
+def _image(image: Image | None, override: StoryOverride) -> Image | None:
     details = {
         "alt": fold_whitespace(override.image_alt),
         "credit": fold_whitespace(override.image_credit),
@@ -97,10 +100,10 @@ def apply_override(story: Story, override: StoryOverride) -> Story:
     }
     if override.image is not None:
         # A new photo brings its own description; the old one's alt text would be wrong.
-        changes["image"] = Image(url=override.image, **details) if override.image else None
-    elif story.image is not None and any(details.values()):
-        changes["image"] = replace(story.image, **{k: v for k, v in details.items() if v})
-    return replace(story, **changes) if changes else story
+        return Image(url=override.image, **details) if override.image else None
+    if image is not None and any(details.values()):
+        return replace(image, **{k: v for k, v in details.items() if v})
+    return image
 
 
 def apply_overrides(stories: Sequence[Story], overrides: Mapping[str, StoryOverride]) -> list[Story]:

@@ -10,10 +10,10 @@ from digest.compose.choices import apply_overrides, check_choices, check_stories
 from digest.compose.placement import Entry, group_by_section, headings, interleave, rank_key, ranked
 from digest.compose.records import Composition, LeadScore, LeftOut, Placement, Reason
 from digest.compose.score import issue_start, lead_score
-from digest.config import ComposeSettings, IssueSettings, StoryOverride
 from digest.errors import ComposeError
 from digest.markup import fold_whitespace, markdown_to_html, summary_text, teaser
-from digest.model import Issue, Newsletter, Story
+from digest.model import LEAD_SLOT, Issue, Newsletter, Story, slot_names
+from digest.settings import ComposeSettings, IssueSettings, StoryOverride
 
 PREHEADER_LENGTH = 140
 SUBJECT_WARN_LENGTH = 60
@@ -59,7 +59,7 @@ def compose(
     entries, more_left_out = _arrange([s for s in candidates if s.id != lead.story.id], settings, options)
     left_out.extend(more_left_out)
 
-    more_from = _more_from(entries, settings.order, scores, grouped=options.group_by_section)
+    more_from = _more_from(lead.story, entries, settings.order, scores, grouped=options.group_by_section)
     issue = Issue(
         newsletter=newsletter,
         date=settings.date,
@@ -131,7 +131,7 @@ def _lead(
     if pinned is not None:
         story = next(s for s in candidates if s.id == pinned)
         detail = "pinned by the editor ([issue] lead)"
-        return Placement(story, 0, "lead", Reason.PINNED, detail, scores[pinned])
+        return Placement(story, 0, LEAD_SLOT, Reason.PINNED, detail, scores[pinned])
     eligible = [s for s in candidates if not s.is_sponsored and not s.is_video]
     if not eligible:
         raise ComposeError(
@@ -146,21 +146,24 @@ def _lead(
     if len(ordered) > 1:
         runner_up = ordered[1]
         detail += f"; next best {runner_up.id} at {scores[runner_up.id].total:.1f}"
-    return Placement(best, 0, "lead", Reason.SCORE, detail, scores[best.id])
+    return Placement(best, 0, LEAD_SLOT, Reason.SCORE, detail, scores[best.id])
 
 
 def _more_from(
-    entries: Sequence[Entry], order: Sequence[str], scores: Mapping[str, LeadScore], *, grouped: bool
+    lead: Story,
+    entries: Sequence[Entry],
+    order: Sequence[str],
+    scores: Mapping[str, LeadScore],
+    *,
+    grouped: bool,
 ) -> list[Placement]:
     order_index = {story_id: n for n, story_id in enumerate(order)}
     shown_headings = headings(entries) if grouped else [""] * len(entries)
+    slots = slot_names(lead, [entry.story for entry in entries])
     placements: list[Placement] = []
-    sponsored_count = 0
     for position, (entry, heading) in enumerate(zip(entries, shown_headings, strict=True), start=1):
         story = entry.story
         if entry.wanted_slot is not None:
-            sponsored_count += 1
-            slot = f"sponsored-{sponsored_count}"
             if entry.wanted_slot == position:
                 reason, detail = Reason.SPONSORED_SLOT, f"sponsored slot {position}"
             else:
@@ -168,14 +171,14 @@ def _more_from(
                 detail = (
                     f"sponsored slot {entry.wanted_slot}, moved up to {position}: too few stories before it"
                 )
+        elif story.id in order_index:
+            reason = Reason.EDITOR_ORDER
+            detail = f"editor's order ({_ordinal(order_index[story.id] + 1)})"
         else:
-            slot = f"more-{position}"
-            if story.id in order_index:
-                reason = Reason.EDITOR_ORDER
-                detail = f"editor's order ({_ordinal(order_index[story.id] + 1)})"
-            else:
-                reason, detail = Reason.RANKED, _rank_detail(story)
-        placements.append(Placement(story, position, slot, reason, detail, scores.get(story.id), heading))
+            reason, detail = Reason.RANKED, _rank_detail(story)
+        placements.append(
+            Placement(story, position, slots[story.id], reason, detail, scores.get(story.id), heading)
+        )
     return placements
 
 

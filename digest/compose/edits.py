@@ -7,8 +7,8 @@ preview) can write exactly those keys back to issue.toml and compose again.
 from __future__ import annotations
 
 from digest.compose.records import Composition
-from digest.config import IssueSettings
 from digest.errors import ComposeError
+from digest.settings import IssueSettings
 
 
 def _without(ids: list[str], story_id: str) -> list[str]:

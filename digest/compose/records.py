@@ -95,7 +95,8 @@ class Composition:
 
     def find(self, story_id: str) -> Placement | LeftOut | None:
         """Where a story went: its placement, why it was left out, or None for an unknown id."""
-        for record in (*self.placements, *self.left_out):
+        records: tuple[Placement | LeftOut, ...] = (*self.placements, *self.left_out)
+        for record in records:
             if record.story.id == story_id:
                 return record
         return None

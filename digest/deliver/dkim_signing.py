@@ -7,9 +7,9 @@ from pathlib import Path
 
 import dkim
 
-from digest.config import DkimSettings
 from digest.deliver.message import sender_domain
 from digest.errors import ConfigError
+from digest.settings import DkimSettings
 
 # Everything a receiver shows or acts on, List-Unsubscribe(-Post) included: Gmail honours
 # one-click unsubscribe only when the signature covers both.

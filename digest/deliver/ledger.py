@@ -16,13 +16,13 @@ connection still has at most one row that a crash can leave in_flight.
 
 from __future__ import annotations
 
-import datetime as dt
 import sqlite3
 import threading
 from collections.abc import Iterator
 from enum import StrEnum
 from typing import Protocol
 
+from digest.clock import Clock, utc_now
 from digest.deliver.splice import Recipient
 from digest.store import Store
 
@@ -39,10 +39,6 @@ class SendState(StrEnum):
     SENT = "sent"
     FAILED = "failed"
     UNCERTAIN = "uncertain"
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
 
 
 class Ledger(Protocol):
@@ -77,10 +73,13 @@ class NoLedger:
 class SendLedger:
     """The send log of one issue."""
 
-    def __init__(self, store: Store, issue_id: str, *, resend_uncertain: bool = False) -> None:
+    def __init__(
+        self, store: Store, issue_id: str, *, resend_uncertain: bool = False, clock: Clock = utc_now
+    ) -> None:
         self.store = store
         self.issue_id = issue_id
         self.resend_uncertain = resend_uncertain
+        self.clock = clock
         self._sent: list[tuple[str, str, str, int]] = []
         """Queued "sent" updates (reply, time, issue, subscriber), written by the next claim or flush."""
         self._sent_lock = threading.Lock()
@@ -115,9 +114,9 @@ class SendLedger:
             last = rows[-1]["id"]
 
     def count_pending(self) -> int:
-        return self.store.fetchone(
+        return self.store.fetchvalue(
             f"SELECT COUNT(*) FROM subscribers s WHERE {self._unsent_condition()}", {"issue": self.issue_id}
-        )[0]
+        )
 
     def counts(self) -> dict[SendState, int]:
         counts = dict.fromkeys(SendState, 0)
@@ -146,13 +145,16 @@ class SendLedger:
 
     # --- writing ---------------------------------------------------------------------------------
 
+    def _now(self) -> str:
+        return self.clock().isoformat(timespec="milliseconds")
+
     def settle_interrupted(self) -> int:
         """Rows left in flight by a process that died: uncertain. Call before sending, with the
         issue's run lock held (no other process sends this issue at the same time)."""
         cursor = self.store.execute(
             "UPDATE send_log SET state = 'uncertain', updated_at = ? "
             "WHERE issue_id = ? AND state = 'in_flight'",
-            (_now(), self.issue_id),
+            (self._now(), self.issue_id),
         )
         return cursor.rowcount
 
@@ -163,7 +165,7 @@ class SendLedger:
         One statement, so one commit and one trip into SQLite (each releases and retakes the GIL,
         which the sending threads contend for): the claim's row and the queued ones go into one
         INSERT whose ON CONFLICT turns the queued rows, in flight until now, into sent ones."""
-        now = _now()
+        now = self._now()
         with self.store.lock:
             with self._sent_lock:
                 sent, self._sent = self._sent, []
@@ -197,7 +199,7 @@ class SendLedger:
     def record_sent(self, recipient: Recipient, reply: str) -> None:
         """The server accepted the message: queue the update for the next claim or flush."""
         with self._sent_lock:
-            self._sent.append((reply, _now(), self.issue_id, recipient.subscriber_id))
+            self._sent.append((reply, self._now(), self.issue_id, recipient.subscriber_id))
 
     def flush(self) -> None:
         """Commit the queued "sent" updates now (before waiting, and when the send ends)."""
@@ -221,7 +223,7 @@ class SendLedger:
         self.store.execute(
             "UPDATE send_log SET state = ?, reply = ?, updated_at = ? "
             "WHERE issue_id = ? AND subscriber_id = ?",
-            (state.value, reply, _now(), self.issue_id, recipient.subscriber_id),
+            (state.value, reply, self._now(), self.issue_id, recipient.subscriber_id),
         )
 
     def release(self, recipient: Recipient) -> None:

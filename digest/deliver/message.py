@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -12,7 +11,8 @@ from email.utils import format_datetime, formataddr, parseaddr
 from zoneinfo import ZoneInfo
 
 from digest.markup import fold_whitespace
-from digest.model import RenderedIssue
+from digest.model import Newsletter, RenderedIssue
+from digest.words import name_slug
 
 SEND_TIME = dt.time(8, 0)
 ONE_CLICK = "List-Unsubscribe=One-Click"
@@ -27,14 +27,21 @@ def header_text(value: str) -> str:
     return fold_whitespace(value.replace("\r", " ").replace("\n", " "))
 
 
+def from_header(newsletter: Newsletter) -> Address:
+    """The From header of everything the newsletter sends: the display name given in
+    ``from_address``, else the newsletter's name. As an Address, the email package encodes the
+    name as one phrase (quoted or RFC 2047) whatever characters it holds."""
+    display, address = parseaddr(newsletter.from_address)
+    return Address(display_name=header_text(display or newsletter.name), addr_spec=address)
+
+
 def sender_domain(from_address: str) -> str:
     return parseaddr(from_address)[1].rpartition("@")[2] or "localhost"
 
 
 def list_id(from_address: str, name: str) -> str:
     """RFC 2919: a label unique to this newsletter under the sender's domain."""
-    label = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "newsletter"
-    return f"{header_text(name)} <{label}.{sender_domain(from_address)}>"
+    return f"{header_text(name)} <{name_slug(name)}.{sender_domain(from_address)}>"
 
 
 def issue_message_id(rendered: RenderedIssue, recipient: str = "") -> str:
@@ -66,8 +73,8 @@ def build_message(
     issue = rendered.issue
     newsletter = issue.newsletter
     message = EmailMessage(policy=MESSAGE_POLICY)
-    display, address = parseaddr(newsletter.from_address)
-    message["From"] = Address(display_name=header_text(display or newsletter.name), addr_spec=address)
+    address = parseaddr(newsletter.from_address)[1]
+    message["From"] = from_header(newsletter)
     recipient = header_text(to or address)
     message["To"] = formataddr((header_text(to_name), recipient)) if to_name else recipient
     message["Subject"] = header_text(f"{subject_prefix}{issue.subject}")

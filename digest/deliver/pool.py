@@ -32,8 +32,9 @@ from digest.deliver.smtp import (
     TemporaryFailure,
     Uncertain,
 )
-from digest.deliver.splice import MessageTemplate, Recipient
+from digest.deliver.splice import Recipient
 from digest.errors import DigestError
+from digest.settings import SmtpSettings
 
 
 class Outcome(StrEnum):
@@ -60,6 +61,9 @@ class SendReport:
     """Stopped early (Ctrl-C or a fatal error) before every recipient was tried."""
     error: str = ""
     """Why the run stopped, when the server became unusable (login refused, unreachable)."""
+    fatal: DigestError | None = None
+    """The error itself when the server could not be used at all (login refused, no TLS), as
+    opposed to unreachable: for callers that raise it rather than report it."""
 
     @property
     def attempted(self) -> int:
@@ -68,6 +72,22 @@ class SendReport:
     @property
     def rate(self) -> float:
         return self.attempted / self.seconds if self.seconds else 0.0
+
+
+class MessageSource(Protocol):
+    """The bytes each recipient gets: an issue's MessageTemplate, or one FixedMessage for all."""
+
+    def personalise(self, recipient: Recipient) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class FixedMessage:
+    """A message every recipient gets byte for byte (a notice to the editors)."""
+
+    data: bytes
+
+    def personalise(self, recipient: Recipient) -> bytes:
+        return self.data
 
 
 class Transport(Protocol):
@@ -110,6 +130,26 @@ class SendOptions:
     on_bounce: Callable[[Recipient, str], None] | None = None
     """A 5.1.x refusal of the address: the caller marks the subscriber bounced."""
 
+    @classmethod
+    def for_smtp(
+        cls,
+        smtp: SmtpSettings,
+        *,
+        concurrency: int | None = None,
+        rate: float | None = None,
+        on_outcome: Callable[[Recipient, Outcome, str], None] | None = None,
+        on_bounce: Callable[[Recipient, str], None] | None = None,
+    ) -> SendOptions:
+        """[smtp]'s concurrency, rate and retries, with what the caller gives instead (None: keep)."""
+        return cls(
+            concurrency=smtp.concurrency if concurrency is None else concurrency,
+            rate=smtp.rate if rate is None else rate,
+            retries=smtp.retries,
+            retry_delay=smtp.retry_delay,
+            on_outcome=on_outcome,
+            on_bounce=on_bounce,
+        )
+
 
 class RateLimiter:
     """Evenly spaced start times across threads (a one-slot token bucket); 0 means unlimited."""
@@ -136,7 +176,7 @@ class Unreachable(Exception):
 
 @dataclass
 class _Shared:
-    template: MessageTemplate
+    template: MessageSource
     ledger: Ledger
     sender: str
     signer: DkimSigner | None
@@ -261,7 +301,7 @@ def _tally(shared: _Shared, recipient: Recipient, outcome: Outcome, detail: str)
 
 
 def deliver(
-    template: MessageTemplate,
+    template: MessageSource,
     recipients: Iterable[Recipient],
     *,
     ledger: Ledger,
@@ -288,45 +328,64 @@ def deliver(
     started = time.perf_counter()
     for worker in workers:
         worker.start()
-
-    def put(item: Recipient | None) -> bool:
-        while not stop.is_set():
-            if not any(w.is_alive() for w in workers):
-                stop.set()  # every worker is gone: nobody left to send
-                break
-            try:
-                jobs.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
     try:
-        for recipient in recipients:
-            if not put(recipient):
-                break
-        for _ in workers:
-            put(None)
-        for worker in workers:
-            while worker.is_alive():
-                worker.join(timeout=0.1)
+        _feed(recipients, jobs, workers, stop)
     except KeyboardInterrupt:
         stop.set()
-        for worker in workers:
-            while worker.is_alive():
-                worker.join(timeout=0.1)
+        _join(workers)
     finally:
         ledger.flush()
     report.seconds = time.perf_counter() - started
     report.stopped = stop.is_set()
     if isinstance(shared.fatal, DigestError):
         report.error = str(shared.fatal)
+        report.fatal = shared.fatal
     elif shared.fatal is not None:
         raise shared.fatal  # a bug, not the server: let it show
     elif shared.workers_lost == len(workers):
         report.stopped = True
         report.error = shared.unreachable
     return report
+
+
+def _feed(
+    recipients: Iterable[Recipient],
+    jobs: queue.Queue[Recipient | None],
+    workers: list[threading.Thread],
+    stop: threading.Event,
+) -> None:
+    """Stream the recipients to the workers, then one None each to end them; wait until they have."""
+    for recipient in recipients:
+        if not _put(jobs, recipient, workers, stop):
+            break
+    for _ in workers:
+        _put(jobs, None, workers, stop)
+    _join(workers)
+
+
+def _put(
+    jobs: queue.Queue[Recipient | None],
+    item: Recipient | None,
+    workers: list[threading.Thread],
+    stop: threading.Event,
+) -> bool:
+    while not stop.is_set():
+        if not any(w.is_alive() for w in workers):
+            stop.set()  # every worker is gone: nobody left to send
+            break
+        try:
+            jobs.put(item, timeout=0.1)
+            return True
+        except queue.Full:
+            continue
+    return False
+
+
+def _join(workers: list[threading.Thread]) -> None:
+    # join() with a timeout, so Ctrl-C reaches the main thread while it waits.
+    for worker in workers:
+        while worker.is_alive():
+            worker.join(timeout=0.1)
 
 
 def smtp_transports(target: SmtpTarget) -> Callable[[], Transport]:

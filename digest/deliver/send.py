@@ -1,7 +1,8 @@
 """`digest send` as a library: prepare an issue once, then send it, proof it or write it out.
 
 For other features:
-- `prepare_folder(folder, purpose)` → `PreparedSend`: the issue rendered and encoded once.
+- `prepare_issue(issue, theme, delivery, secret)` → `PreparedSend`: the issue rendered and encoded
+  once (digest.pipeline.prepare_folder does it from an issue folder).
 - `send_issue(prepared, store, ...)`: to every active subscriber, exactly once (the scheduler).
 - `send_proofs(prepared, addresses)`: `[PROOF]` copies through the configured SMTP (the preview).
 - `write_dry_run(prepared, store, folder)`: the messages a send would make, as .eml files.
@@ -16,22 +17,29 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from email.utils import parseaddr
 from enum import StrEnum
+from functools import cached_property
 from pathlib import Path
 
-from digest.build import compose_with_history, load_stories
-from digest.config import DeliverySettings, IssueConfig, SmtpSettings, load_issue_config
 from digest.deliver.dkim_signing import DkimSigner, load_signer
 from digest.deliver.ledger import NoLedger, SendLedger, SendState
 from digest.deliver.pool import EmlFolder, Outcome, SendOptions, SendReport, deliver, smtp_transports
 from digest.deliver.smtp import SmtpTarget, resolve_target
-from digest.deliver.splice import Markers, MessageTemplate, Recipient, RecipientValues, build_template
-from digest.deliver.tokens import SigningSecret, load_secret, make_token
+from digest.deliver.splice import (
+    Markers,
+    MessageTemplate,
+    Recipient,
+    RecipientValues,
+    build_template,
+    fill_markers,
+)
+from digest.deliver.tokens import SigningSecret, make_token
 from digest.errors import ConfigError, DigestError
-from digest.model import Issue, SubscriberStatus
-from digest.render import RecipientLinks, Theme, load_theme, render_issue
-from digest.runlog import IssueHistory
+from digest.model import Issue, RenderedIssue, SubscriberStatus
+from digest.render import RecipientLinks, Theme, render_issue
+from digest.settings import DeliverySettings
 from digest.store import Store, open_store
-from digest.subscribers import clean_name, parse_address, set_status
+from digest.store.run_history import IssueHistory
+from digest.store.subscribers import clean_name, parse_address, set_status
 from digest.urls import canonical_url
 
 PROOF_PREFIX = "[PROOF] "
@@ -64,6 +72,13 @@ class PreparedSend:
     def sender(self) -> str:
         return parseaddr(self.issue.newsletter.from_address)[1]
 
+    @cached_property
+    def signer(self) -> DkimSigner | None:
+        delivery = self.delivery
+        if delivery.dkim is None or delivery.dkim_key_file is None:
+            return None
+        return load_signer(delivery.dkim, delivery.dkim_key_file, self.issue.newsletter.from_address)
+
 
 def link_values(issue: Issue, secret: bytes) -> Callable[[Recipient], RecipientValues]:
     archive = RecipientLinks.for_archive(issue)
@@ -76,6 +91,32 @@ def link_values(issue: Issue, secret: bytes) -> Callable[[Recipient], RecipientV
     return values
 
 
+@dataclass(frozen=True)
+class DeliveryRenders:
+    """One issue rendered for the splice: with marker words where the name and the links go, once
+    with a name and once without. Every copy is filled in from these; nothing renders again."""
+
+    named: RenderedIssue
+    anonymous: RenderedIssue
+    markers: Markers
+
+    def plain(self) -> RenderedIssue:
+        """The copy without a recipient (the web archive's links): what `digest build` renders,
+        and what is linted and archived; byte for byte a render with those links."""
+        links = RecipientLinks.for_archive(self.anonymous.issue)
+        values = RecipientValues("", links.unsubscribe, links.view_online)
+        return fill_markers(self.anonymous, self.markers, values)
+
+
+def render_for_delivery(issue: Issue, theme: Theme) -> DeliveryRenders:
+    """Render the theme twice (with and without a name), with markers for what differs."""
+    markers = Markers.new()
+    links = RecipientLinks(unsubscribe=markers.unsubscribe, view_online=markers.view_online)
+    anonymous = render_issue(issue, theme, links)
+    named = render_issue(issue, theme, replace(links, name=markers.name))
+    return DeliveryRenders(named=named, anonymous=anonymous, markers=markers)
+
+
 def prepare_issue(
     issue: Issue,
     theme: Theme,
@@ -84,16 +125,14 @@ def prepare_issue(
     *,
     subject_prefix: str = "",
     date: dt.datetime | None = None,
+    renders: DeliveryRenders | None = None,
 ) -> PreparedSend:
-    """Render the theme twice (with and without a name) with markers, and encode both once."""
-    markers = Markers.new()
-    links = RecipientLinks(unsubscribe=markers.unsubscribe, view_online=markers.view_online)
-    anonymous = render_issue(issue, theme, links)
-    named = render_issue(issue, theme, replace(links, name=markers.name))
+    """Encode the issue's two renders once (rendering them unless given)."""
+    renders = renders or render_for_delivery(issue, theme)
     template = build_template(
-        named,
-        anonymous,
-        markers,
+        renders.named,
+        renders.anonymous,
+        renders.markers,
         link_values(issue, secret.value),
         unsubscribe_mailto=delivery.unsubscribe_mailto,
         date=date,
@@ -103,48 +142,10 @@ def prepare_issue(
     return PreparedSend(issue=issue, template=template, delivery=delivery, secret=secret)
 
 
-def prepare_folder(
-    folder: Path,
-    purpose: Purpose = Purpose.SEND,
-    *,
-    theme: Path | None = None,
-    environ: dict[str, str] | None = None,
-    date: dt.datetime | None = None,
-) -> PreparedSend:
-    """Load, compose and prepare an issue folder. A real send needs a real signing secret;
-    proofs and dry runs fall back to the development one (their links unsubscribe nobody real)."""
-    config = load_issue_config(folder, theme=theme)
-    issue = compose_with_history(config, load_stories(config)).issue
-    delivery = _delivery(config)
-    secret = load_secret(delivery.secret_file, environ=environ, allow_development=purpose is not Purpose.SEND)
-    prefix = PROOF_PREFIX if purpose is Purpose.PROOF else ""
-    return prepare_issue(
-        issue, load_theme(config.theme_dir), delivery, secret, subject_prefix=prefix, date=date
-    )
-
-
-def _delivery(config: IssueConfig) -> DeliverySettings:
-    if config.delivery is None:
-        raise ConfigError("no delivery settings", where=config.folder)
-    return config.delivery
-
-
 def load_dkim(prepared: PreparedSend) -> DkimSigner | None:
-    delivery = prepared.delivery
-    if delivery.dkim is None or delivery.dkim_key_file is None:
-        return None
-    return load_signer(delivery.dkim, delivery.dkim_key_file, prepared.issue.newsletter.from_address)
-
-
-def _options(smtp: SmtpSettings, **overrides) -> SendOptions:
-    values = {
-        "concurrency": smtp.concurrency,
-        "rate": smtp.rate,
-        "retries": smtp.retries,
-        "retry_delay": smtp.retry_delay,
-    }
-    values.update({k: v for k, v in overrides.items() if v is not None})
-    return SendOptions(**values)
+    """The issue's DKIM signer: the key is read (and tried) once per prepared issue, whether a
+    command checks readiness first and then sends, or only sends."""
+    return prepared.signer
 
 
 @dataclass
@@ -154,7 +155,6 @@ class IssueSendReport:
     run: SendReport
     already: dict[SendState, int] = field(default_factory=dict)
     """The log before this run: subscribers skipped because they have the issue (or tried)."""
-    totals: dict[SendState, int] = field(default_factory=dict)
     uncertain: list[str] = field(default_factory=list)
     """Every address of this issue whose copy may or may not have arrived (this run or earlier)."""
     pending: int = 0
@@ -192,7 +192,7 @@ def send_issue(
         set_status(store, recipient.subscriber_id, SubscriberStatus.BOUNCED, reason=reply)
         bounced_addresses.append(recipient.email)
 
-    options = _options(
+    options = SendOptions.for_smtp(
         prepared.delivery.smtp, rate=rate, concurrency=concurrency, on_outcome=on_outcome, on_bounce=bounced
     )
     run = deliver(
@@ -209,7 +209,6 @@ def send_issue(
     return IssueSendReport(
         run=run,
         already=already,
-        totals=ledger.counts(),
         uncertain=ledger.uncertain(),
         pending=ledger.count_pending(),
     )
@@ -266,17 +265,9 @@ def send_proofs(
         ledger=NoLedger(),
         sender=prepared.sender,
         transports=smtp_transports(target),
-        options=_options(prepared.delivery.smtp, concurrency=min(len(recipients), 4) or 1),
+        options=SendOptions.for_smtp(prepared.delivery.smtp, concurrency=min(len(recipients), 4) or 1),
         signer=load_dkim(prepared),
     )
-
-
-def send_proof_folder(
-    folder: Path, addresses: list[str], *, theme: Path | None = None, environ: dict[str, str] | None = None
-) -> SendReport:
-    """For the preview's "Send proof" button: one call from an issue folder to the inboxes."""
-    prepared = prepare_folder(folder, Purpose.PROOF, theme=theme, environ=environ)
-    return send_proofs(prepared, addresses, environ=environ)
 
 
 def write_dry_run(

@@ -13,11 +13,11 @@ import os
 import smtplib
 import socket
 import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from digest.config import SmtpSettings
 from digest.errors import ConfigError, DigestError
+from digest.settings import SmtpSettings
 
 PASSWORD_ENV = "DIGEST_SMTP_PASSWORD"
 HOST_ENV = "DIGEST_SMTP_HOST"
@@ -73,19 +73,19 @@ class SmtpTarget:
         return f"{self.host}:{self.port}"
 
 
-def resolve_target(settings: SmtpSettings, environ: dict[str, str] | None = None) -> SmtpTarget:
+def resolve_target(settings: SmtpSettings, environ: Mapping[str, str] | None = None) -> SmtpTarget:
     """[smtp] with DIGEST_SMTP_HOST / DIGEST_SMTP_PORT / DIGEST_SMTP_PASSWORD applied."""
-    environ = os.environ if environ is None else environ
-    host = environ.get(HOST_ENV) or settings.host
+    variables = os.environ if environ is None else environ
+    host = variables.get(HOST_ENV) or settings.host
     if not host:
         raise ConfigError(f"[smtp] host is not set (nor {HOST_ENV}): it is needed to send mail")
     port = settings.effective_port
-    if environ.get(PORT_ENV):
-        raw = environ[PORT_ENV]
+    if variables.get(PORT_ENV):
+        raw = variables[PORT_ENV]
         if not raw.isdigit() or not 1 <= int(raw) <= 65535:
             raise ConfigError(f"{PORT_ENV}: must be a port number from 1 to 65535 (got {raw!r})")
         port = int(raw)
-    password = environ.get(PASSWORD_ENV) or None
+    password = variables.get(PASSWORD_ENV) or None
     if settings.username and password is None:
         raise ConfigError(
             f"[smtp] username is set but {PASSWORD_ENV} is not: the password comes only from there"
@@ -112,14 +112,17 @@ class SmtpConnection:
         self.local_hostname = local_hostname
         self.client: smtplib.SMTP | None = None
 
-    @property
-    def is_open(self) -> bool:
-        return self.client is not None and self.client.sock is not None
+    def _session(self) -> smtplib.SMTP:
+        """The connection, opened (again) first when there is none or the server closed it."""
+        if self.client is None or self.client.sock is None:
+            return self.open()
+        return self.client
 
-    def open(self) -> None:
+    def open(self) -> smtplib.SMTP:
         """Connect, say EHLO, start TLS, log in. TemporaryFailure for what may pass, SmtpError otherwise."""
         target, settings = self.target, self.target.settings
         context = ssl.create_default_context()
+        client: smtplib.SMTP
         try:
             if settings.security == "tls":
                 client = smtplib.SMTP_SSL(
@@ -146,6 +149,7 @@ class SmtpConnection:
                 client.login(settings.username, target.password or "")
             # The final "." goes out as its own small write; without NODELAY, Nagle's algorithm
             # would hold it back until the server acknowledged the body.
+            assert client.sock is not None  # connected: ehlo() above went through it
             client.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         except smtplib.SMTPAuthenticationError as e:
             raise SmtpError(
@@ -164,6 +168,7 @@ class SmtpConnection:
         except (OSError, smtplib.SMTPException) as e:
             raise ConnectFailure(f"cannot reach {target.where}: {e}") from None
         self.client = client
+        return client
 
     def close(self) -> None:
         if self.client is None:
@@ -200,6 +205,8 @@ class SmtpConnection:
         raise PermanentFailure(reply, bounce=rcpt and _is_bad_address(code, message))
 
     def _reset(self) -> None:
+        if self.client is None:
+            return  # already dropped: nothing to reset
         try:
             self.client.rset()
         except (OSError, smtplib.SMTPException):
@@ -211,9 +218,7 @@ class SmtpConnection:
         `data` is the message with CRLF line ends. `commit` runs just before the final dot; when
         it returns False the transaction is abandoned (Declined) and nothing is delivered.
         """
-        if not self.is_open:
-            self.open()
-        client = self.client
+        client = self._session()
         self._command(lambda: client.mail(sender), sender=sender)
         self._command(lambda: client.rcpt(recipient), rcpt=True)
         try:

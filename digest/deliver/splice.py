@@ -17,16 +17,19 @@ import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from zoneinfo import ZoneInfo
 
 from markupsafe import escape
 
+from digest.clock import utc_now
 from digest.deliver.message import (
     MESSAGE_POLICY,
     ONE_CLICK,
     build_message,
+    from_header,
     header_text,
     issue_message_id,
     list_id,
@@ -142,10 +145,31 @@ def _display_name(name: str, email: str) -> bytes:
     return _header("To", formataddr((name, email)))
 
 
-def _header(name: str, value: str) -> bytes:
+def _header(name: str, value: str | Address) -> bytes:
     """A header line as the email package writes it: parsed, RFC 2047-encoded where needed, folded.
     (Through a header object: the policy's fold of a plain string would not encode it.)"""
     return MESSAGE_POLICY.header_factory(name, value).fold(policy=MESSAGE_POLICY).encode("ascii")
+
+
+_PART_HEADERS = (
+    b'Content-Type: text/%s; charset="utf-8"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n'
+)
+
+
+def _mime_frame(boundary: str) -> tuple[bytes, bytes, bytes]:
+    """What every copy has after its own headers, between the two parts, and at the end."""
+    tail = b"".join(
+        (
+            _header("List-Unsubscribe-Post", ONE_CLICK),
+            b"MIME-Version: 1.0\r\n",
+            f'Content-Type: multipart/alternative;\r\n boundary="{boundary}"\r\n\r\n'.encode(),
+            f"--{boundary}\r\n".encode(),
+            _PART_HEADERS % b"plain",
+        )
+    )
+    between = f"\r\n--{boundary}\r\n".encode() + _PART_HEADERS % b"html"
+    end = f"\r\n--{boundary}--\r\n".encode()
+    return tail, between, end
 
 
 @dataclass(frozen=True)
@@ -218,21 +242,8 @@ class MessageTemplate:
 
     def rendered_for(self, recipient: Recipient) -> RenderedIssue:
         """The issue as this recipient sees it, as plain strings (for previews and the reference)."""
-        values = self.values(recipient)
         source = self.rendered_named if recipient.name else self.rendered
-
-        def fill(text: str, escape_value: Callable[[str], str]) -> str:
-            return (
-                text.replace(self.markers.name, escape_value(values.name))
-                .replace(self.markers.unsubscribe, escape_value(values.unsubscribe_url))
-                .replace(self.markers.view_online, escape_value(values.view_online_url))
-            )
-
-        return replace(
-            source,
-            html=fill(source.html, lambda v: str(escape(v))),
-            text=fill(source.text, str),
-        )
+        return fill_markers(source, self.markers, self.values(recipient))
 
     def reference_message(self, recipient: Recipient) -> EmailMessage:
         """The same message built the slow way, with EmailMessage: what `personalise` must equal."""
@@ -245,6 +256,19 @@ class MessageTemplate:
             date=self.date,
             unsubscribe_urls=self.unsubscribe_targets(values),
         )
+
+
+def fill_markers(source: RenderedIssue, markers: Markers, values: RecipientValues) -> RenderedIssue:
+    """A render with markers, with one recipient's values put in (escaped in the HTML part)."""
+
+    def fill(text: str, escape_value: Callable[[str], str]) -> str:
+        return (
+            text.replace(markers.name, escape_value(values.name))
+            .replace(markers.unsubscribe, escape_value(values.unsubscribe_url))
+            .replace(markers.view_online, escape_value(values.view_online_url))
+        )
+
+    return replace(source, html=fill(source.html, lambda v: str(escape(v))), text=fill(source.text, str))
 
 
 def build_template(
@@ -271,31 +295,18 @@ def build_template(
     parts += [compile_part(r.html, markers) for r in (named, anonymous)]
     boundary = "=_digest_" + secrets.token_hex(12)  # "=_" never occurs in quoted-printable text
 
-    display, address = parseaddr(newsletter.from_address)
-    when = date or dt.datetime.now(ZoneInfo(newsletter.timezone))
+    address = parseaddr(newsletter.from_address)[1]
+    when = date or utc_now().astimezone(ZoneInfo(newsletter.timezone))
     head = b"".join(
         (
-            _header("From", formataddr((header_text(display or newsletter.name), address))),
+            _header("From", from_header(newsletter)),
             _header("Subject", header_text(f"{subject_prefix}{issue.subject}")),
             _header("Date", format_datetime(when)),
         )
     )
     mid = _header("Reply-To", header_text(newsletter.reply_to)) if newsletter.reply_to else b""
     mid += _header("List-Id", list_id(address, newsletter.name))
-    part_headers = (
-        b'Content-Type: text/%s; charset="utf-8"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n'
-    )
-    tail = b"".join(
-        (
-            _header("List-Unsubscribe-Post", ONE_CLICK),
-            b"MIME-Version: 1.0\r\n",
-            f'Content-Type: multipart/alternative;\r\n boundary="{boundary}"\r\n\r\n'.encode(),
-            f"--{boundary}\r\n".encode(),
-            part_headers % b"plain",
-        )
-    )
-    between = f"\r\n--{boundary}\r\n".encode() + part_headers % b"html"
-    end = f"\r\n--{boundary}--\r\n".encode()
+    tail, between, end = _mime_frame(boundary)
     return MessageTemplate(
         rendered=anonymous,
         rendered_named=named,

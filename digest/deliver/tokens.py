@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,12 +49,12 @@ class SigningSecret:
 
 
 def load_secret(
-    secret_file: Path | None, *, environ: dict[str, str] | None = None, allow_development: bool = False
+    secret_file: Path | None, *, environ: Mapping[str, str] | None = None, allow_development: bool = False
 ) -> SigningSecret:
     """DIGEST_SECRET, else [newsletter] secret_file, else (only where allowed) the dev secret."""
-    environ = os.environ if environ is None else environ
-    if environ.get(SECRET_ENV):
-        secret = SigningSecret(environ[SECRET_ENV].encode(), SECRET_ENV)
+    variables = os.environ if environ is None else environ
+    if variables.get(SECRET_ENV):
+        secret = SigningSecret(variables[SECRET_ENV].encode(), SECRET_ENV)
     elif secret_file is not None:
         try:
             secret = SigningSecret(

@@ -111,7 +111,12 @@ def parse_color(value: str) -> tuple[float, float, float, float] | None:
 
 def blend(top: tuple[float, float, float, float], under: RGB) -> RGB:
     red, green, blue, alpha = top
-    return tuple(alpha * c + (1 - alpha) * u for c, u in zip((red, green, blue), under, strict=True))
+    under_red, under_green, under_blue = under
+    return (
+        alpha * red + (1 - alpha) * under_red,
+        alpha * green + (1 - alpha) * under_green,
+        alpha * blue + (1 - alpha) * under_blue,
+    )
 
 
 def _channel(c: float) -> float:

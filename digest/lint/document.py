@@ -11,12 +11,13 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from typing import cast
 
 from lxml import etree
 from lxml import html as lxml_html
 
 from digest.lint import css
-from digest.markup import fold_whitespace, strip_controls
+from digest.markup import fold_whitespace, strip_controls, text_content
 from digest.model import Issue
 
 HEADING_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6")
@@ -86,9 +87,6 @@ class EmailDocument:
         body = self.tree.find("body")
         return body if body is not None else self.tree
 
-    def xpath(self, path: str) -> list:
-        return self.tree.xpath(path)
-
     @cached_property
     def hidden(self) -> frozenset[etree._Element]:
         """Elements not shown to readers (display:none or inside one)."""
@@ -145,7 +143,7 @@ class EmailDocument:
     @cached_property
     def headings(self) -> tuple[etree._Element, ...]:
         return tuple(
-            e for e in self.body.iter(*HEADING_TAGS) if self.is_rendered(e) and visible_text(e.text_content())
+            e for e in self.body.iter(*HEADING_TAGS) if self.is_rendered(e) and visible_text(text_content(e))
         )
 
     @cached_property
@@ -159,9 +157,9 @@ class EmailDocument:
 
     @cached_property
     def preheaders(self) -> tuple[etree._Element, ...]:
-        return tuple(
-            self.body.xpath(".//*[contains(concat(' ', normalize-space(@class), ' '), ' preheader ')]")
-        )
+        marked = self.body.xpath(".//*[contains(concat(' ', normalize-space(@class), ' '), ' preheader ')]")
+        # A path that selects elements gives a list of them; lxml-stubs types every XPath result alike.
+        return tuple(cast(list[etree._Element], marked))
 
     # --- CSS ----------------------------------------------------------------------------------------
     @cached_property

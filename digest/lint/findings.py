@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 
+from digest.words import plural
+
 
 class Level(StrEnum):
     ERROR = "error"
@@ -50,8 +52,7 @@ class LintReport:
         errors, warnings = len(self.errors), len(self.warnings)
         if not errors and not warnings:
             return "lint: no problems"
-        parts = [f"{errors} error{'s' * (errors != 1)}", f"{warnings} warning{'s' * (warnings != 1)}"]
-        return "lint: " + ", ".join(parts)
+        return f"lint: {plural(errors, 'error')}, {plural(warnings, 'warning')}"
 
     def as_dict(self) -> dict:
         return {

@@ -1,4 +1,4 @@
-"""The I/O edge of lint: an issue folder, an .html file or an .eml message → EmailDocument → report."""
+"""The I/O edge of lint: a built .html file or an .eml message → EmailDocument → report."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from digest.errors import LintInputError
-from digest.lint import EmailDocument, LintReport, lint_document, lint_rendered
+from digest.lint import EmailDocument, LintReport, lint_document
 from digest.markup import fold_whitespace
 
 # `digest build` writes the text part beside the HTML; lint picks it up when linting index.html.
@@ -42,13 +42,8 @@ def document_from_eml(path: Path) -> EmailDocument:
     )
 
 
-def lint_path(path: Path) -> LintReport:
-    """Lint ISSUE_DIR (rendered with its settings), FILE.html or FILE.eml."""
-    if path.is_dir():
-        from digest.build import render_folder  # the build imports lint; import here to keep one direction
-
-        rendered, _ = render_folder(path)
-        return lint_rendered(rendered, source=str(path))
+def lint_file(path: Path) -> LintReport:
+    """Lint a built FILE.html or FILE.eml (an issue folder goes through digest.pipeline.lint_folder)."""
     if not path.is_file():
         raise LintInputError("no such file or folder", where=path)
     suffix = path.suffix.lower()

@@ -9,12 +9,24 @@ from typing import Any
 import jinja2
 
 from digest.errors import ThemeError
-from digest.model import Issue, RenderedIssue
+from digest.model import Issue, RenderedIssue, slot_names
+from digest.render.filters import longdate
 from digest.render.html import compile_mjml, finish_html, inline_css
-from digest.render.links import UtmTagger, slot_names
-from digest.render.theme import HTML_TEMPLATE, TEXT_TEMPLATE, Theme, load_theme
+from digest.render.links import UtmTagger, untagged
+from digest.render.theme import HTML_TEMPLATE, TEXT_TEMPLATE, Theme, default_theme_dir, load_theme
 
-__all__ = ["RecipientLinks", "Theme", "load_theme", "render_issue", "render_mjml", "render_text"]
+__all__ = [
+    "RecipientLinks",
+    "Theme",
+    "UtmTagger",
+    "default_theme_dir",
+    "load_theme",
+    "longdate",
+    "render_issue",
+    "render_mjml",
+    "render_text",
+    "untagged",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +53,7 @@ def _context(issue: Issue, theme: Theme, links: RecipientLinks) -> dict[str, Any
         "fonts": theme.settings.get("fonts", {}),
         "dark": theme.settings.get("dark", {}),
         "logo": theme.settings.get("logo", {}),
-        "slots": slot_names(issue),
+        "slots": slot_names(issue.lead, issue.more_from),
         "utm": UtmTagger.for_issue(issue),
     }
 

@@ -1,4 +1,4 @@
-"""UTM tagging of story links, and the slot names (``lead``, ``more-3``, ``sponsored-1``) it reports.
+"""UTM tagging of story links, reporting each link's slot (``lead``, ``more-3``, ``sponsored-1``).
 
 Tagging only ever appends: the story's own query string and fragment stay byte for byte, a
 parameter the URL already carries is never overwritten, and a sponsor link that already has any
@@ -7,33 +7,12 @@ parameter the URL already carries is never overwritten, and a sponsor link that 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from digest.model import Issue, LinkTagging
-
-LEAD_SLOT = "lead"
-_NOT_SLUG = re.compile(r"[^a-z0-9]+")
-_TAGGABLE_SCHEMES = frozenset({"http", "https"})
-
-
-def slug(text: str) -> str:
-    """ "The Tidewater Weekly" → "the-tidewater-weekly" (ASCII letters and digits only)."""
-    return _NOT_SLUG.sub("-", text.lower()).strip("-") or "newsletter"
-
-
-def slot_names(issue: Issue) -> dict[str, str]:
-    """Story id → slot: ``lead``; ``more-N`` by position in More from; ``sponsored-N`` by sponsor count."""
-    slots = {issue.lead.id: LEAD_SLOT}
-    sponsored = 0
-    for position, story in enumerate(issue.more_from, start=1):
-        if story.is_sponsored:
-            sponsored += 1
-            slots[story.id] = f"sponsored-{sponsored}"
-        else:
-            slots[story.id] = f"more-{position}"
-    return slots
+from digest.urls import absolute_http_url
+from digest.words import name_slug
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,16 +28,16 @@ class UtmTagger:
         settings = issue.newsletter.utm
         return cls(
             settings=settings,
-            source=settings.source or slug(issue.newsletter.name),
+            source=settings.source or name_slug(issue.newsletter.name),
             campaign=issue.issue_id,
         )
 
     def tag(self, url: str, slot: str, *, sponsored: bool = False) -> str:
         if not self.settings.enabled or (sponsored and not self.settings.sponsored):
             return url
-        parts = urlsplit(url)
-        if parts.scheme.lower() not in _TAGGABLE_SCHEMES or not parts.netloc:
+        if not absolute_http_url(url):  # mailto:, a relative link: nothing to tag
             return url
+        parts = urlsplit(url)
         present = {key for key, _ in parse_qsl(parts.query, keep_blank_values=True)}
         if sponsored and any(key.startswith("utm_") for key in present):
             return url

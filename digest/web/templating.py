@@ -6,7 +6,8 @@ from pathlib import Path
 
 import jinja2
 
-from digest.render.filters import longdate
+from digest.render import longdate
+from digest.words import plural
 
 
 def page_templates(folder: Path) -> jinja2.Environment:
@@ -18,4 +19,5 @@ def page_templates(folder: Path) -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["longdate"] = longdate
+    env.filters["plural"] = plural  # {{ n | plural("issue") }} → "3 issues"
     return env

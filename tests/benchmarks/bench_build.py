@@ -9,7 +9,7 @@ from pathlib import Path
 
 import jinja2
 
-from digest.build import build_issue
+from digest.pipeline import build_issue
 from tests.conftest import SAMPLE_WEEKS
 
 ROUNDS = 30

@@ -6,9 +6,9 @@ import random
 import statistics
 import time
 
-from digest.build import load_stories
 from digest.compose import compose, compose_config
-from digest.config import ComposeSettings, load_issue_config
+from digest.pipeline import load_stories
+from digest.settings import ComposeSettings, load_issue_config
 from tests.benchmarks.bench_build import _reference_seconds
 from tests.compose_fixtures import NEWSLETTER, settings, story
 from tests.conftest import SAMPLE_WEEKS

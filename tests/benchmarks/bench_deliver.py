@@ -22,11 +22,12 @@ from pathlib import Path
 
 from digest.deliver.ledger import NoLedger, SendLedger, SendState
 from digest.deliver.pool import SendOptions, deliver, smtp_transports
-from digest.deliver.send import Purpose, prepare_folder
+from digest.deliver.send import Purpose
 from digest.deliver.smtp import SmtpTarget
 from digest.deliver.splice import Recipient
+from digest.pipeline import prepare_folder
 from digest.store import open_store
-from digest.subscribers import import_csv
+from digest.store.subscribers import import_csv
 from tests.conftest import SAMPLE_WEEKS
 
 SECRET = {"DIGEST_SECRET": "benchmark-secret-0123456789"}

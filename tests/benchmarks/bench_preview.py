@@ -15,9 +15,9 @@ from pathlib import Path
 
 import httpx
 
-from digest.archive import build_archive
-from digest.build import render_folder
-from digest.project import IssueFolder
+from digest.pipeline import render_folder
+from digest.settings.project import IssueFolder
+from digest.web.archive import build_archive
 from digest.web.preview import create_preview_app
 from digest.web.preview.snapshot import SnapshotCache
 from tests.conftest import SAMPLE_WEEKS

@@ -12,16 +12,16 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from digest.build import build_issue, load_stories
 from digest.compose import compose_config
-from digest.config import load_issue_config
 from digest.lint import lint_rendered
 from digest.model import RenderedIssue
+from digest.pipeline import build_issue, load_stories
 from digest.render import RecipientLinks, load_theme, render_mjml, render_text
 from digest.render.html import compile_mjml, finish_html, inline_css
+from digest.settings import load_issue_config
 from tests.conftest import SAMPLE_WEEKS
 from tests.judges.node import JS
-from tests.test_size_budget import full_issue
+from tests.lint.test_size_budget import full_issue
 
 ROUNDS = 40
 BUILD_BUDGET_MS = 100.0

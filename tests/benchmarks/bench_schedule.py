@@ -22,10 +22,11 @@ from pathlib import Path
 
 import schedule
 
-from digest.config import load_project_config
-from digest.run import due_issue_date, run_issue
-from digest.runlog import IssueHistory, IssueState, issue_lock
+from digest.runs.run import run_issue
+from digest.runs.week import due_issue_date
+from digest.settings import load_project_config
 from digest.store import open_store
+from digest.store.run_history import IssueHistory, IssueState, issue_lock
 from digest.weekly import WeeklySlot
 from tests.schedule_fixtures import TIDEWATER_DATE, tidewater_project, weekday_in
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from digest.build import BuildResult, build_issue
+from digest.pipeline import BuildResult, build_issue
 from tests.conftest import SAMPLE_WEEKS
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from digest.build import build_issue
+from digest.pipeline import build_issue
 from tests.judges.browser import open_email, overflow, screenshot
 from tests.judges.node import module_file
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageChops
 
-from digest.build import load_stories
 from digest.compose import compose_config
-from digest.config import load_issue_config
+from digest.pipeline import load_stories
 from digest.render import load_theme, render_mjml
+from digest.settings import load_issue_config
 from tests.conftest import SAMPLE_WEEKS
 from tests.judges.browser import ARTIFACTS, open_email
 from tests.judges.node import run

@@ -9,12 +9,12 @@ import httpx
 import pytest
 from lxml import html as lxml_html
 
-from digest.archive import build_archive
 from digest.deliver.tokens import SigningSecret
 from digest.errors import ConfigError
 from digest.store import open_store
-from digest.web.app import create_app
-from digest.web.archive import archive_routes
+from digest.web.archive import build_archive
+from digest.web.site.app import create_app
+from digest.web.site.archive import archive_routes
 from tests.conftest import SAMPLE_WEEKS
 from tests.web.servers import RunningServer
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import httpx
 from lxml import html as lxml_html
 
-from digest.config import load_project_config
-from digest.run import run_issue
+from digest.runs.run import run_issue
+from digest.settings import load_project_config
 from digest.web.preview import create_preview_app
 from tests.conftest import TEST_SECRET
 from tests.schedule_fixtures import EDITOR, TIDEWATER_DATE, subscribe, tidewater_project

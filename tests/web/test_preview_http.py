@@ -11,7 +11,7 @@ import httpx
 import pytest
 from lxml import html as lxml_html
 
-from digest.build import render_folder
+from digest.pipeline import render_folder
 from tests.conftest import DELIVERY_TOML, write_story
 from tests.smtp_server import Faults, SmtpTestServer
 from tests.web.servers import RunningServer

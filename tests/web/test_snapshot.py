@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from digest.project import IssueFolder
+from digest.settings.project import IssueFolder
 from digest.web.preview.snapshot import SnapshotCache, take_snapshot
 from tests.conftest import write_story
 

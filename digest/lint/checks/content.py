@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from digest.lint.document import EmailDocument, describe, visible_text
 from digest.lint.findings import Finding, Level
 from digest.lint.registry import check
-from digest.markup import fold_whitespace
-from digest.render.links import untagged
+from digest.markup import fold_whitespace, text_content
+from digest.render import untagged
 
 MAX_SUBJECT = 60
 # A text part much shorter than the HTML's text is a "view in browser" stub, which filters penalise.
@@ -50,7 +50,7 @@ def _unsubscribe_links(doc: EmailDocument) -> list:
     return [
         a
         for a in doc.links
-        if "unsubscribe" in (a.get("href") or "").lower() or "unsubscribe" in a.text_content().lower()
+        if "unsubscribe" in (a.get("href") or "").lower() or "unsubscribe" in text_content(a).lower()
     ]
 
 
@@ -123,7 +123,7 @@ def text_part(doc: EmailDocument) -> Iterator[Finding]:
         return
     text = fold_whitespace(doc.text).casefold()
     for link in doc.story_links:
-        title = visible_text(link.text_content())
+        title = visible_text(text_content(link))
         if title and title.casefold() not in text:
             yield Finding(
                 Level.ERROR,

@@ -8,7 +8,9 @@ from urllib.parse import urlsplit
 from digest.lint.document import EmailDocument, describe, visible_text
 from digest.lint.findings import Finding, Level
 from digest.lint.registry import check
-from digest.render.links import untagged
+from digest.markup import text_content
+from digest.model import Issue
+from digest.render import untagged
 
 SAFE_SCHEMES = frozenset({"https", "http", "mailto", "tel"})
 
@@ -52,12 +54,12 @@ def link_schemes(doc: EmailDocument) -> Iterator[Finding]:
 def duplicate_stories(doc: EmailDocument) -> Iterator[Finding]:
     """No two stories link to the same URL (UTM tags and fragments aside)."""
     if doc.issue is not None:
-        yield from _duplicate_issue_stories(doc)
+        yield from _duplicate_issue_stories(doc.issue)
         return
     seen: dict[str, str] = {}
     for link in doc.story_links:
         key = untagged(link.get("href", "").strip())
-        title = visible_text(link.text_content())
+        title = visible_text(text_content(link))
         if key in seen:
             yield Finding(
                 Level.ERROR,
@@ -70,9 +72,9 @@ def duplicate_stories(doc: EmailDocument) -> Iterator[Finding]:
             seen[key] = title
 
 
-def _duplicate_issue_stories(doc: EmailDocument) -> Iterator[Finding]:
+def _duplicate_issue_stories(issue: Issue) -> Iterator[Finding]:
     urls: dict[str, str] = {}
-    for story in doc.issue.stories:
+    for story in issue.stories:
         key = untagged(story.url)
         if key in urls:
             yield Finding(

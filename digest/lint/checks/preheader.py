@@ -10,6 +10,7 @@ from digest.lint import css
 from digest.lint.document import EmailDocument, describe, inline_style, visible_text
 from digest.lint.findings import Finding, Level
 from digest.lint.registry import check
+from digest.markup import text_content
 
 MAX_PREHEADER = 150
 
@@ -37,7 +38,7 @@ def preheader(doc: EmailDocument) -> Iterator[Finding]:
             )
     element = found[0]
     where = describe(element)
-    text = visible_text(element.text_content())
+    text = visible_text(text_content(element))
     if not text:
         yield Finding(Level.ERROR, "preheader-missing", "the preheader is empty", where, fix_missing)
     elif len(text) > MAX_PREHEADER:

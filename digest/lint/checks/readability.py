@@ -9,6 +9,7 @@ from digest.lint import css
 from digest.lint.document import EmailDocument, describe, visible_text
 from digest.lint.findings import Finding, Level
 from digest.lint.registry import check
+from digest.markup import text_content
 
 MIN_FONT_PX = 14.0
 MIN_CONTRAST = 4.5
@@ -75,7 +76,7 @@ def headings(doc: EmailDocument) -> Iterator[Finding]:
         yield Finding(
             Level.ERROR,
             "heading-h1-repeated",
-            f"more than one h1: {visible_text(extra.text_content())[:50]!r}",
+            f"more than one h1: {visible_text(text_content(extra))[:50]!r}",
             describe(extra),
             "Keep h1 for the lead story; use h2/h3 for the rest.",
         )
@@ -97,7 +98,7 @@ def link_text(doc: EmailDocument) -> Iterator[Finding]:
     for link in doc.links:
         if not doc.is_rendered(link):
             continue
-        text = visible_text(link.text_content())
+        text = visible_text(text_content(link))
         if not text:
             labels = [img.get("alt", "").strip() for img in link.iter("img")]
             if not any(labels) and not (link.get("aria-label") or "").strip():

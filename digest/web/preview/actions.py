@@ -9,11 +9,11 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 
-from digest.build import compose_folder
 from digest.compose import exclude_story, include_story, move_story, pin_lead
-from digest.config import IssueSettings, load_issue_config
-from digest.editor_choices import edit_issue_file, write_choices
 from digest.errors import DigestError
+from digest.pipeline import compose_folder
+from digest.settings import IssueSettings, load_issue_config
+from digest.settings.editor_choices import edit_issue_file, write_choices
 
 
 class Action(StrEnum):

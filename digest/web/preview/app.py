@@ -25,12 +25,12 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from digest.config import STORIES_DIR
 from digest.deliver.pool import SendReport
-from digest.deliver.send import send_proof_folder
 from digest.errors import DigestError
-from digest.project import IssueFolder, find_issue_folders
-from digest.sources.folder import STORY_SUFFIXES
+from digest.gather import story_files
+from digest.pipeline import send_proof_folder
+from digest.settings import STORIES_DIR
+from digest.settings.project import IssueFolder, find_issue_folders
 from digest.web.preview.actions import Action, apply_action
 from digest.web.preview.approval import approval_for, approve_folder
 from digest.web.preview.personas import PERSONAS, Persona, persona
@@ -308,10 +308,7 @@ def _same_site_referer(request: Request) -> str | None:
 
 
 def story_ids(folder: Path) -> set[str]:
-    stories = folder / STORIES_DIR
-    if not stories.is_dir():
-        return set()
-    return {path.stem for path in stories.iterdir() if path.suffix.lower() in STORY_SUFFIXES}
+    return {path.stem for path in story_files(folder / STORIES_DIR)}
 
 
 def _newest_first(snapshot: IssueSnapshot) -> tuple:

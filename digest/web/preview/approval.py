@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from digest.approval import ApprovalError, approve_issue
-from digest.config import load_issue_config, load_project_config
 from digest.errors import DigestError
-from digest.run import RunResult
-from digest.runlog import IssueHistory, IssueState
+from digest.runs.approval import ApprovalError, approve_issue
+from digest.runs.run import RunResult
+from digest.settings import load_issue_config, load_project_config
 from digest.store import open_store
+from digest.store.run_history import IssueHistory, IssueState
 from digest.weekly import issue_id_for
 
 DECIDABLE = (IssueState.AWAITING_APPROVAL, IssueState.REJECTED)

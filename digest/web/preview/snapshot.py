@@ -12,17 +12,17 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from digest.build import render_composed
 from digest.compose import Composition, Reason
-from digest.config import IssueSettings, find_project_file, load_issue_config
-from digest.deliver.send import PreparedSend, Purpose, prepare_folder
+from digest.deliver.send import DeliveryRenders, PreparedSend, Purpose
 from digest.deliver.splice import Recipient
 from digest.errors import DigestError, StoryFileError
+from digest.gather import read_story_file, story_files
 from digest.lint import LintReport, lint_rendered
 from digest.model import Issue, RenderedIssue
-from digest.project import IssueFolder
+from digest.pipeline import ComposedIssue, compose_loaded, prepare, render_message
 from digest.render.theme import default_theme_dir
-from digest.sources.folder import STORY_SUFFIXES, read_story_file
+from digest.settings import IssueSettings, find_project_file, load_issue_config
+from digest.settings.project import IssueFolder
 
 log = logging.getLogger(__name__)
 
@@ -179,11 +179,8 @@ def _inputs(folder: Path, theme_dir: Path | None) -> tuple[Path, ...]:
 
 def _story_problems(folder: Path, timezone: str) -> tuple[Problem, ...]:
     """Every broken story file, not only the first one the build stopped at."""
-    stories = folder / "stories"
     problems = []
-    for path in sorted(stories.iterdir()) if stories.is_dir() else []:
-        if path.suffix.lower() not in STORY_SUFFIXES or not path.is_file():
-            continue
+    for path in story_files(folder / "stories"):
         try:
             read_story_file(path, timezone=timezone)
         except StoryFileError as e:
@@ -201,7 +198,8 @@ def take_snapshot(folder: IssueFolder) -> IssueSnapshot:
     watched = _inputs(folder.path, config.theme_dir)
     before = fingerprint(watched)
     try:
-        rendered, _, composition = render_composed(folder.path)
+        composed = compose_loaded(config)
+        renders = render_message(composed)
     except StoryFileError as e:
         problems = _story_problems(folder.path, config.newsletter.timezone) or (Problem(e.message, e.where),)
         return _snapshot(folder, config.issue, problems=problems, watched=watched, before=before)
@@ -212,25 +210,26 @@ def take_snapshot(folder: IssueFolder) -> IssueSnapshot:
         log.exception("preview of %s failed", folder.path)
         problem = Problem(f"unexpected error while rendering: {type(e).__name__}: {e}", str(folder.path))
         return _snapshot(folder, config.issue, problems=(problem,), watched=watched, before=before)
+    rendered = renders.plain()
     return _snapshot(
         folder,
         config.issue,
         rendered=rendered,
-        composition=composition,
+        composition=composed.composition,
         lint=lint_rendered(rendered, source=str(folder.path)),
-        prepared=_prepared(folder.path),
+        prepared=_prepared(composed, renders),
         watched=watched,
         before=before,
     )
 
 
-def _prepared(folder: Path) -> PreparedSend | None:
-    """Personal copies as `digest send --dry-run` makes them (links signed with the development
-    secret unless one is configured: they unsubscribe nobody real)."""
+def _prepared(composed: ComposedIssue, renders: DeliveryRenders) -> PreparedSend | None:
+    """Personal copies as `digest send --dry-run` makes them, from the render already made (links
+    signed with the development secret unless one is configured: they unsubscribe nobody real)."""
     try:
-        return prepare_folder(folder, Purpose.DRY_RUN)
+        return prepare(composed, Purpose.DRY_RUN, renders=renders)
     except DigestError as e:  # e.g. delivery settings that do not load: show the plain render
-        log.info("persona copies unavailable for %s: %s", folder, e)
+        log.info("persona copies unavailable for %s: %s", composed.config.folder, e)
         return None
 
 
@@ -274,7 +273,7 @@ class SnapshotCache:
         with self._lock:
             cached = self._snapshots.get(folder.path)
             fresh = cached is not None and cached.folder == folder
-            if fresh and fingerprint(cached.watched) == cached.fingerprint:
+            if cached is not None and fresh and fingerprint(cached.watched) == cached.fingerprint:
                 return cached
             snapshot = take_snapshot(folder)
             self._snapshots[folder.path] = snapshot

@@ -1,0 +1,69 @@
+"""Keep every built issue under its stable id: <archive>/2025-W02/{index.html, issue.txt, issue.eml,
+issue.json}.
+
+issue.json is the composed issue as data: an approved issue is sent from it later, exactly as the
+editors saw it in the proof, even if the week's feeds have changed since. The folder is replaced
+as a whole, so a reader (a web server, an editor) never sees half of one build and half of another.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from pathlib import Path
+
+import dacite
+
+from digest.atomic import replacing_folder
+from digest.errors import DigestError
+from digest.model import Issue, RenderedIssue, StoryKind
+from digest.pipeline import write_outputs
+
+ISSUE_DATA = "issue.json"
+_READ_BACK = dacite.Config(
+    type_hooks={dt.date: dt.date.fromisoformat, dt.datetime: dt.datetime.fromisoformat},
+    cast=[StoryKind, tuple],
+)
+
+
+class ArchiveError(DigestError):
+    """An archived issue is missing or cannot be read back."""
+
+
+def issue_folder(archive_dir: Path, issue_id: str) -> Path:
+    return archive_dir / issue_id
+
+
+def archive_issue(rendered: RenderedIssue, archive_dir: Path) -> dict[str, Path]:
+    """Write the issue's HTML, plain text and .eml under its id, replacing an earlier build."""
+    target = issue_folder(archive_dir, rendered.issue.issue_id)
+    with replacing_folder(target) as staging:
+        written = write_outputs(rendered, staging)
+        written["data"] = staging / ISSUE_DATA
+        written["data"].write_text(issue_to_json(rendered.issue), encoding="utf-8")
+    return {kind: target / path.name for kind, path in written.items()}
+
+
+def issue_to_json(issue: Issue) -> str:
+    def encode(value: object) -> str:
+        if isinstance(value, dt.date):  # datetimes too
+            return value.isoformat()
+        raise TypeError(f"cannot archive a {type(value).__name__}")
+
+    return json.dumps(dataclasses.asdict(issue), default=encode, ensure_ascii=False, indent=1) + "\n"
+
+
+def issue_from_json(text: str) -> Issue:
+    return dacite.from_dict(Issue, json.loads(text), config=_READ_BACK)
+
+
+def load_archived_issue(archive_dir: Path, issue_id: str) -> Issue:
+    """The issue as it was built (and proofed), from its archive folder."""
+    path = issue_folder(archive_dir, issue_id) / ISSUE_DATA
+    try:
+        return issue_from_json(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ArchiveError("not built yet: no archived issue", where=path) from None
+    except (ValueError, dacite.DaciteError) as e:
+        raise ArchiveError(f"cannot read the archived issue: {e}", where=path) from None

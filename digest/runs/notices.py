@@ -1,0 +1,134 @@
+"""Mail to the editors about an unattended run: a thin week's notice. (Proofs go through delivery.)
+
+Building the message is pure; sending it goes through delivery's pool, so retries, TLS, AUTH
+and the rate limit behave as they do for an issue.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, make_msgid, parseaddr
+
+from digest.clock import utc_now
+from digest.deliver import (
+    FixedMessage,
+    NoLedger,
+    Outcome,
+    Recipient,
+    SendOptions,
+    deliver,
+    from_header,
+    header_text,
+    resolve_target,
+    sender_domain,
+    smtp_transports,
+)
+from digest.gather import SourceReport
+from digest.model import Newsletter
+from digest.settings import DeliverySettings
+from digest.words import plural
+
+log = logging.getLogger("digest.runs.run")
+
+
+@dataclass(frozen=True, slots=True)
+class ThinWeek:
+    """What the editors need to know about a skipped week."""
+
+    issue_id: str
+    issue_date: dt.date
+    stories: int
+    min_stories: int
+    week_folder: str
+    sources: tuple[SourceReport, ...] = ()
+    problems: tuple[str, ...] = ()
+
+
+def thin_week_message(newsletter: Newsletter, editors: Sequence[str], week: ThinWeek) -> EmailMessage:
+    message = EmailMessage(policy=SMTP)
+    message["From"] = from_header(newsletter)
+    message["To"] = ", ".join(header_text(editor) for editor in editors)
+    # Short enough to stay on one line (the newsletter's name is in From).
+    message["Subject"] = (
+        f"[digest] {week.issue_id} skipped: a thin week ({week.stories} of {week.min_stories} stories)"
+    )
+    message["Date"] = format_datetime(utc_now())
+    message["Message-ID"] = make_msgid(domain=sender_domain(newsletter.from_address))
+    message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no out-of-office replies, please
+    message.set_content(thin_week_text(newsletter, week), charset="utf-8")
+    return message
+
+
+def thin_week_text(newsletter: Newsletter, week: ThinWeek) -> str:
+    lines = [
+        f"{newsletter.name} {week.issue_id} ({week.issue_date:%A %d %B %Y}) was not sent to subscribers:",
+        f"the week has {plural(week.stories, 'story', 'stories')} for the issue, "
+        f"and [schedule] min_stories is {week.min_stories}.",
+        "",
+    ]
+    if week.sources:
+        lines.append("What each source gave:")
+        for report in week.sources:
+            if report.failed:
+                lines.append(f"  {report.source}: failed: {report.error}")
+                continue
+            dropped = "".join(f", {count} {reason}" for reason, count in report.dropped)
+            lines.append(
+                f"  {report.source}: {report.parsed} entries, {report.in_window} in the week, "
+                f"{report.kept} kept{dropped}"
+            )
+        lines.append("")
+    if week.problems:
+        lines += ["Problems:", *(f"  {line}" for line in week.problems), ""]
+    lines += [
+        "To send it anyway: add stories to the week's folder",
+        f"  {week.week_folder}/  (issue.toml with [issue] date = {week.issue_date}, and stories/)",
+        "or lower [schedule] min_stories, then run",
+        f"  digest run --send --date {week.issue_date}",
+        "",
+        "(You get this once per issue. Sent by digest's scheduled run.)",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def send_to_editors(
+    message: EmailMessage,
+    editors: Sequence[str],
+    delivery: DeliverySettings,
+    *,
+    environ: dict[str, str] | None = None,
+) -> list[str]:
+    """Send ``message`` to each editor over one SMTP connection; returns the failures, one line each.
+
+    Raises SmtpError when the server cannot be used at all (login refused, no TLS)."""
+    target = resolve_target(delivery.smtp, environ)
+    recipients = [Recipient(email=parseaddr(editor)[1]) for editor in editors]
+    outcomes: dict[str, tuple[Outcome, str]] = {}
+
+    def note(recipient: Recipient, outcome: Outcome, detail: str) -> None:
+        outcomes[recipient.email] = (outcome, detail)
+
+    report = deliver(
+        FixedMessage(message.as_bytes()),
+        recipients,
+        ledger=NoLedger(),  # a notice is not an issue: nothing goes into the send log
+        sender=parseaddr(str(message["From"]))[1],
+        transports=smtp_transports(target),
+        options=SendOptions.for_smtp(delivery.smtp, concurrency=1, on_outcome=note),
+    )
+    if report.fatal is not None:
+        raise report.fatal
+    failures = []
+    for recipient in recipients:
+        # An editor the run never reached (the server went away before) was not told either.
+        outcome, detail = outcomes.get(recipient.email, (Outcome.DEFERRED, report.error or "not sent"))
+        if outcome is not Outcome.SENT:
+            failures.append(f"{recipient.email}: {detail}")
+    for failure in failures:
+        log.warning("could not tell an editor: %s", failure)
+    return failures

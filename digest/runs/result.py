@@ -1,0 +1,42 @@
+"""How a run ends: one line of reason and an exit code (the README lists them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+from pathlib import Path
+
+from digest.deliver import SmtpError
+from digest.store import IssueLocked
+
+
+class ExitCode(IntEnum):
+    """`digest run`'s exit codes, for cron mail and systemd's SuccessExitStatus (see the README)."""
+
+    DONE = 0
+    """Built, sent, proofed, or nothing to do (already sent, not due, awaiting approval)."""
+    LINT_FAILED = 1
+    """Preflight found errors; nothing was archived or sent."""
+    USER_ERROR = 2
+    """A configuration or input problem (the same code every digest command uses)."""
+    SMTP_UNUSABLE = SmtpError.exit_code
+    """The SMTP server could not be used at all (as for `digest send`)."""
+    LOCKED = IssueLocked.exit_code
+    """Another process is building or sending this issue right now."""
+    INCOMPLETE = 5
+    """Sending stopped part-way (temporary failures, or interrupted); the next run resumes it."""
+    THIN_WEEK = 6
+    """Fewer stories than [schedule] min_stories: the issue was skipped (editors told with --send)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    issue_id: str
+    exit_code: ExitCode
+    reason: str
+    """One line saying what happened."""
+    archived: Path | None = None
+
+    @property
+    def line(self) -> str:
+        return f"{self.issue_id}: {self.reason}"

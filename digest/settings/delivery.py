@@ -1,0 +1,124 @@
+"""`[store]`, `[smtp]`, `[dkim]` and the secret file: where subscribers live and how mail goes out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError
+
+from digest.model import Newsletter
+from digest.settings.files import SettingsFiles, read_command_files
+from digest.settings.layering import layered
+from digest.settings.newsletter import NewsletterSettings
+from digest.settings.paths import resolved_path
+from digest.settings.table import Table, invalid_settings
+
+
+class StoreSettings(Table):
+    path: str = "digest.db"
+    """The SQLite file of subscribers and the send log (relative to the file that sets it;
+    when no file does: next to digest.toml, or in the current folder without one)."""
+
+
+class SmtpSettings(Table):
+    host: str = ""
+    """The relay to send through; DIGEST_SMTP_HOST overrides it. Needed for real sends only."""
+    port: int | None = Field(default=None, ge=1, le=65535)
+    """Default by security: 587 (starttls), 465 (tls), 25 (none). DIGEST_SMTP_PORT overrides it."""
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    """"starttls", "tls" (implicit TLS) or "none"; certificates are verified."""
+    username: str = ""
+    """Log in (AUTH) as this user; the password comes only from DIGEST_SMTP_PASSWORD."""
+    concurrency: int = Field(default=4, ge=1, le=64)
+    """SMTP connections used in parallel."""
+    rate: float = Field(default=0, ge=0)
+    """At most this many messages per second over all connections; 0 means no limit."""
+    timeout: float = Field(default=60, gt=0)
+    """Seconds to wait for the server at any step before treating the attempt as failed."""
+    retries: int = Field(default=5, ge=0, le=20)
+    """Further attempts after a temporary failure (4xx, dropped connection, timeout)."""
+    retry_delay: float = Field(default=2.0, ge=0)
+    """Seconds before the first retry; each further retry waits twice as long (with jitter)."""
+
+    @property
+    def effective_port(self) -> int:
+        return self.port or {"starttls": 587, "tls": 465, "none": 25}[self.security]
+
+
+class DkimSettings(Table):
+    selector: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    """The DNS selector: the public key is published at <selector>._domainkey.<domain>."""
+    key_file: str = Field(min_length=1)
+    """PEM RSA private key, relative to the file that sets it."""
+    domain: str = ""
+    """Signing domain (d=); defaults to the from address's domain."""
+
+
+class DeliveryTables(Table):
+    """What a delivery needs of a digest.toml or an issue.toml; their other tables are other commands'."""
+
+    store: StoreSettings = StoreSettings()
+    smtp: SmtpSettings = SmtpSettings()
+    dkim: DkimSettings | None = None
+    newsletter: NewsletterSettings | None = None
+    """Absent when no file sets [newsletter]: `digest subscribers` works without one."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeliverySettings:
+    """[store], [smtp], [dkim] and the secret file, with their paths resolved."""
+
+    store_path: Path
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    dkim: DkimSettings | None = None
+    dkim_key_file: Path | None = None
+    secret_file: Path | None = None
+    unsubscribe_mailto: str = ""
+
+
+def resolve_delivery(tables: DeliveryTables, files: SettingsFiles, *, default_dir: Path) -> DeliverySettings:
+    """The validated tables with each path relative to the file that declared it (else `default_dir`)."""
+    newsletter = tables.newsletter
+    key_file = None
+    if tables.dkim is not None:
+        key_file = resolved_path(files, "dkim", "key_file", tables.dkim.key_file, default=default_dir)
+    secret_file = None
+    if newsletter is not None and newsletter.secret_file:
+        secret_file = resolved_path(
+            files, "newsletter", "secret_file", newsletter.secret_file, default=default_dir
+        )
+    return DeliverySettings(
+        store_path=resolved_path(files, "store", "path", tables.store.path, default=default_dir),
+        smtp=tables.smtp,
+        dkim=tables.dkim,
+        dkim_key_file=key_file,
+        secret_file=secret_file,
+        unsubscribe_mailto=newsletter.mailbox if newsletter is not None else "",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectDelivery:
+    """What `digest subscribers` and `digest serve` need, read without an issue folder."""
+
+    delivery: DeliverySettings
+    newsletter: Newsletter | None
+
+
+def load_delivery_settings(config_file: Path | None = None, *, cwd: Path | None = None) -> ProjectDelivery:
+    """From `config_file` (a digest.toml, or an issue.toml with any digest.toml above it), else
+    the nearest digest.toml from `cwd` upwards, else the defaults."""
+    cwd = (cwd or Path.cwd()).resolve()
+    files = read_command_files(config_file, cwd=cwd)
+    raw = layered(files, ("store", "smtp", "dkim", "newsletter"))
+    if not raw.get("newsletter"):
+        raw.pop("newsletter", None)  # an empty [newsletter] is none: nothing in it is required here
+    try:
+        tables = DeliveryTables.model_validate(raw)
+    except ValidationError as e:
+        raise invalid_settings(e, files.where(cwd)) from None
+    delivery = resolve_delivery(tables, files, default_dir=files.default_folder(cwd))
+    newsletter = tables.newsletter.to_model() if tables.newsletter is not None else None
+    return ProjectDelivery(delivery=delivery, newsletter=newsletter)

@@ -1,0 +1,58 @@
+"""Which tables each settings file may hold, so a typo in a table's name is caught up front.
+
+An issue.toml is read with the digest.toml above it layered under it (see `layering`); a
+digest.toml read for unattended runs must hold nothing else; gather, reading a digest.toml on its
+own, looks only at its own tables and leaves the others to their commands.
+"""
+
+from __future__ import annotations
+
+from pydantic import ConfigDict, Field
+
+from digest.settings.archive import ArchiveSettings
+from digest.settings.compose import ComposeSettings
+from digest.settings.delivery import DkimSettings, SmtpSettings, StoreSettings
+from digest.settings.gather import GatherSettings, SourceSettings
+from digest.settings.issue import IssueSettings, StoryOverride
+from digest.settings.newsletter import NewsletterSettings
+from digest.settings.schedule import ScheduleSettings
+from digest.settings.table import Table
+
+
+class IssueFile(Table):
+    """An issue.toml with the digest.toml above it layered under it."""
+
+    newsletter: NewsletterSettings
+    issue: IssueSettings
+    store: StoreSettings = StoreSettings()
+    smtp: SmtpSettings = SmtpSettings()
+    dkim: DkimSettings | None = None
+    compose: ComposeSettings = ComposeSettings()
+    stories: dict[str, StoryOverride] = Field(default_factory=dict)
+    sources: list[SourceSettings] = Field(default_factory=list)
+    """Where the week's stories come from, besides the folder's own stories/."""
+    gather: GatherSettings = GatherSettings()
+
+
+class ProjectFile(Table):
+    """A digest.toml for unattended runs: every table is declared, so a typo is caught up front."""
+
+    newsletter: NewsletterSettings
+    schedule: ScheduleSettings
+    archive: ArchiveSettings = ArchiveSettings()
+    compose: ComposeSettings = ComposeSettings()
+    sources: list[SourceSettings] = Field(default_factory=list)
+    gather: GatherSettings = GatherSettings()
+    store: StoreSettings = StoreSettings()
+    smtp: SmtpSettings = SmtpSettings()
+    dkim: DkimSettings | None = None
+
+
+class ProjectGatherFile(Table):
+    """The parts of a digest.toml gather reads; its other tables belong to other commands."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+
+    newsletter: NewsletterSettings | None = None
+    sources: list[SourceSettings] = Field(default_factory=list)
+    gather: GatherSettings = GatherSettings()

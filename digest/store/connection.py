@@ -1,0 +1,215 @@
+"""The SQLite connection: one per process, WAL, a versioned schema grown by migrations.
+
+Features own their tables through migrations appended to ``MIGRATIONS`` (never edit one that
+has shipped: add the next). Queries live with the features (digest/store/subscribers.py,
+digest/store/run_history.py, digest/deliver/ledger.py); this module only opens, migrates and
+guards the connection.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from digest.errors import DigestError
+
+
+class StoreError(DigestError):
+    """The database cannot be opened, is from a newer digest, or is not ours."""
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "subscribers and the send log",
+        """
+        CREATE TABLE subscribers (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,  -- AUTOINCREMENT: an id is never reused
+            email TEXT NOT NULL,                   -- as the subscriber wrote it (domain normalised)
+            email_key TEXT NOT NULL UNIQUE,        -- lower-cased: duplicates differ only in case
+            name TEXT NOT NULL DEFAULT '',
+            attributes TEXT NOT NULL DEFAULT '{}', -- JSON object of the import's extra columns
+            status TEXT NOT NULL DEFAULT 'active'
+                CHECK (status IN ('active', 'unsubscribed', 'bounced')),
+            status_reason TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            status_changed_at TEXT NOT NULL
+        );
+        CREATE INDEX subscribers_status ON subscribers (status, id);
+
+        -- One row per (issue, subscriber) once a message reached the point of no return.
+        -- in_flight: the message's last byte went out, the server's reply is not recorded yet;
+        -- a row still in_flight after its process died is uncertain.
+        CREATE TABLE send_log (
+            issue_id TEXT NOT NULL,
+            subscriber_id INTEGER NOT NULL REFERENCES subscribers (id) ON DELETE CASCADE,
+            state TEXT NOT NULL CHECK (state IN ('in_flight', 'sent', 'failed', 'uncertain')),
+            reply TEXT NOT NULL DEFAULT '',
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (issue_id, subscriber_id)
+        ) WITHOUT ROWID;
+        """,
+    ),
+    Migration(
+        2,
+        "unattended runs: issue history, stories sent, run locks (queries in digest/runlog.py)",
+        """
+        -- Where each week's issue stands. Times are ISO 8601 in UTC.
+        CREATE TABLE issue_runs (
+            issue_id TEXT PRIMARY KEY,             -- e.g. 2025-W11
+            state TEXT NOT NULL CHECK (state IN
+                ('built', 'thin', 'awaiting_approval', 'rejected', 'sending', 'sent')),
+            detail TEXT NOT NULL DEFAULT '',       -- the last run's one-line reason
+            updated_at TEXT NOT NULL,
+            editors_told_at TEXT,                  -- a thin week: when the editors were emailed (once)
+            proof_sent_at TEXT,
+            deadline TEXT,                         -- awaiting approval: goes out then unless rejected
+            decided_by TEXT NOT NULL DEFAULT '',   -- who approved or rejected it
+            decided_at TEXT,
+            sent_at TEXT
+        ) WITHOUT ROWID;
+
+        -- The stories each issue went out with, by canonical URL ("never twice").
+        CREATE TABLE issue_stories (
+            issue_id TEXT NOT NULL,
+            canonical_url TEXT NOT NULL,
+            PRIMARY KEY (issue_id, canonical_url)
+        ) WITHOUT ROWID;
+
+        -- Who is building or sending an issue right now; the row is the lock.
+        CREATE TABLE run_locks (
+            issue_id TEXT PRIMARY KEY,
+            host TEXT NOT NULL,
+            pid INTEGER NOT NULL,
+            boot_id TEXT NOT NULL DEFAULT '',      -- tells a pid from before a reboot from a live one
+            since TEXT NOT NULL
+        ) WITHOUT ROWID;
+        """,
+    ),
+)
+
+
+def _check_sequence(migrations: tuple[Migration, ...]) -> None:
+    versions = [m.version for m in migrations]
+    if versions != list(range(1, len(migrations) + 1)):
+        raise AssertionError(f"migrations must be numbered 1, 2, 3… in order, got {versions}")
+
+
+Parameters = Sequence[Any] | Mapping[str, Any]
+"""A statement's values: by position (?) or by name (:name)."""
+
+
+class Store:
+    """The process's one connection. Threads share it; `lock` serialises every use."""
+
+    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+        self.connection = connection
+        self.path = path
+        self.lock = threading.RLock()
+
+    def execute(self, sql: str, parameters: Parameters = ()) -> sqlite3.Cursor:
+        """One statement, committed on its own (autocommit), under the lock."""
+        with self.lock:
+            return self.connection.execute(sql, parameters)
+
+    def fetchall(self, sql: str, parameters: Parameters = ()) -> list[sqlite3.Row]:
+        with self.lock:
+            return self.connection.execute(sql, parameters).fetchall()
+
+    def fetchone(self, sql: str, parameters: Parameters = ()) -> sqlite3.Row | None:
+        with self.lock:
+            return self.connection.execute(sql, parameters).fetchone()
+
+    def fetchvalue(self, sql: str, parameters: Parameters = ()) -> Any:
+        """The first value of the row a query always returns (a COUNT, a PRAGMA)."""
+        with self.lock:
+            return self.connection.execute(sql, parameters).fetchone()[0]
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """Everything inside commits together or not at all. BEGIN IMMEDIATE takes the write lock
+        up front, so a second process waits (busy_timeout) instead of failing half-way."""
+        with self.lock:
+            self.connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.connection
+            except BaseException:
+                self.connection.execute("ROLLBACK")
+                raise
+            self.connection.execute("COMMIT")
+
+    @property
+    def schema_version(self) -> int:
+        return self.fetchvalue("PRAGMA user_version")
+
+    def close(self) -> None:
+        with self.lock:
+            self.connection.close()
+
+
+def open_store(path: Path, *, migrations: tuple[Migration, ...] = MIGRATIONS) -> Store:
+    """Open (creating if needed) and migrate the database at `path`."""
+    _check_sequence(migrations)
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: autocommit; multi-statement work uses Store.transaction().
+        connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+    except (sqlite3.Error, OSError) as e:
+        raise StoreError(f"cannot open the database: {e}", where=path) from None
+    connection.row_factory = sqlite3.Row
+    store = Store(connection, path)
+    try:
+        connection.execute("PRAGMA journal_mode = WAL")
+        # In WAL, NORMAL survives any crash of this process (kill -9 included); only a power cut
+        # can lose the last commits. Full fsync per commit would cost more than the SMTP send.
+        connection.execute("PRAGMA synchronous = NORMAL")
+        connection.execute("PRAGMA foreign_keys = ON")
+        connection.execute("PRAGMA busy_timeout = 30000")
+        _migrate(store, migrations)
+    except sqlite3.DatabaseError as e:
+        connection.close()
+        raise StoreError(f"not a usable digest database: {e}", where=path) from None
+    return store
+
+
+def _migrate(store: Store, migrations: tuple[Migration, ...]) -> None:
+    current = store.schema_version
+    if current > len(migrations):
+        raise StoreError(
+            f"the database has schema version {current}, newer than this digest knows "
+            f"({len(migrations)}); upgrade digest",
+            where=store.path,
+        )
+    for migration in migrations[current:]:
+        # executescript would COMMIT first; run the statements inside our own transaction so a
+        # migration applies whole or not at all, together with its version number.
+        with store.transaction() as connection:
+            for statement in _statements(migration.sql):
+                connection.execute(statement)
+            connection.execute(f"PRAGMA user_version = {migration.version:d}")
+
+
+def _statements(script: str) -> Iterator[str]:
+    """Split a script at the semicolons that end statements (not those in strings or comments)."""
+    buffer = ""
+    for chunk in script.split(";"):
+        buffer += chunk + ";"
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip(" \t\r\n;"):
+                yield buffer
+            buffer = ""
+    if buffer.strip(" \t\r\n;"):
+        yield buffer

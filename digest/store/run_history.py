@@ -1,0 +1,236 @@
+"""Unattended runs in the SQLite store: where each week's issue stands, who is working on it now,
+and which stories recent issues carried.
+
+Three tables, added by migration 2 in digest/store/connection.py:
+
+- ``issue_runs``: one row per issue id: built, thin (editors told), awaiting approval, rejected,
+  sending, sent. What makes "re-running a finished week sends nothing" cheap and explicit.
+- ``issue_stories``: the canonical URLs each issue went out with (written when sending starts,
+  by ``digest.deliver.send.send_issue``); "never twice" looks back four issues.
+- ``run_locks``: a row while a process builds or sends an issue. A second process (another
+  scheduler, a cron `digest run --send`) is told who holds it instead of doing the work twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import socket
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from digest.clock import Clock, utc_now
+from digest.errors import DigestError
+from digest.store.connection import Store
+
+log = logging.getLogger("digest.runs.run")
+
+RECENT_ISSUES = 4
+"""A story sent in one of this many previous issues is left out of the next (unless pinned)."""
+
+
+def _stamp(moment: dt.datetime | None) -> str | None:
+    return moment.astimezone(dt.UTC).isoformat(timespec="seconds") if moment else None
+
+
+def _moment(text: str | None) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(text) if text else None
+
+
+class IssueState(StrEnum):
+    BUILT = "built"
+    """Built and archived; not sent (a run without --send, or waiting for one)."""
+    THIN = "thin"
+    """Skipped: fewer stories than min_stories."""
+    AWAITING_APPROVAL = "awaiting_approval"
+    """A [PROOF] went to the editors; subscribers get it after `digest approve`."""
+    REJECTED = "rejected"
+    """An editor objected: it never goes out unless approved after all."""
+    SENDING = "sending"
+    """Going out to subscribers (or stopped part-way: the next run resumes it)."""
+    SENT = "sent"
+    """Every active subscriber has it (or a final answer for it)."""
+
+
+@dataclass(frozen=True, slots=True)
+class IssueRecord:
+    issue_id: str
+    state: IssueState
+    detail: str
+    updated_at: dt.datetime
+    editors_told_at: dt.datetime | None = None
+    proof_sent_at: dt.datetime | None = None
+    deadline: dt.datetime | None = None
+    decided_by: str = ""
+    decided_at: dt.datetime | None = None
+    sent_at: dt.datetime | None = None
+
+
+_TIMES = ("editors_told_at", "proof_sent_at", "deadline", "decided_at", "sent_at")
+
+
+def _record(row: sqlite3.Row) -> IssueRecord:
+    return IssueRecord(
+        issue_id=row["issue_id"],
+        state=IssueState(row["state"]),
+        detail=row["detail"],
+        updated_at=dt.datetime.fromisoformat(row["updated_at"]),  # NOT NULL
+        decided_by=row["decided_by"],
+        **{name: _moment(row[name]) for name in _TIMES},
+    )
+
+
+class IssueHistory:
+    """The issue_runs and issue_stories tables."""
+
+    def __init__(self, store: Store, *, clock: Clock = utc_now) -> None:
+        self.store = store
+        self.clock = clock
+
+    def get(self, issue_id: str) -> IssueRecord | None:
+        row = self.store.fetchone("SELECT * FROM issue_runs WHERE issue_id = ?", (issue_id,))
+        return _record(row) if row is not None else None
+
+    def record(
+        self, issue_id: str, state: IssueState, detail: str = "", *, decided_by: str | None = None, **times
+    ) -> IssueRecord:
+        """Move an issue to ``state``; the given times (see ``_TIMES``) are set, the others kept."""
+        unknown = set(times) - set(_TIMES)
+        if unknown:
+            raise TypeError(f"not an issue_runs time: {sorted(unknown)}")
+        values = {
+            "issue_id": issue_id,
+            "state": str(state),
+            "detail": detail,
+            "updated_at": _stamp(self.clock()),
+            **{name: _stamp(value) for name, value in times.items()},
+        }
+        if decided_by is not None:
+            values["decided_by"] = decided_by
+        columns = ", ".join(values)
+        placeholders = ", ".join(f":{name}" for name in values)
+        updates = ", ".join(f"{name} = excluded.{name}" for name in values if name != "issue_id")
+        self.store.execute(
+            f"INSERT INTO issue_runs ({columns}) VALUES ({placeholders}) "
+            f"ON CONFLICT (issue_id) DO UPDATE SET {updates}",
+            values,
+        )
+        record = self.get(issue_id)
+        assert record is not None  # the row was just written
+        return record
+
+    def remember_stories(self, issue_id: str, canonical_urls: Iterable[str]) -> None:
+        with self.store.transaction() as connection:
+            connection.executemany(
+                "INSERT OR IGNORE INTO issue_stories (issue_id, canonical_url) VALUES (?, ?)",
+                [(issue_id, url) for url in canonical_urls],
+            )
+
+    def recently_sent(self, before: str, issues: int = RECENT_ISSUES) -> dict[str, str]:
+        """Canonical URL → the latest of the last ``issues`` issues before ``before`` that sent it."""
+        rows = self.store.fetchall(
+            "SELECT canonical_url, issue_id FROM issue_stories WHERE issue_id IN ("
+            "  SELECT DISTINCT issue_id FROM issue_stories WHERE issue_id < ?"
+            "  ORDER BY issue_id DESC LIMIT ?"
+            ") ORDER BY issue_id",
+            (before, issues),
+        )
+        return {row["canonical_url"]: row["issue_id"] for row in rows}
+
+    def past_deadline(self, now: dt.datetime) -> list[IssueRecord]:
+        """Issues awaiting approval whose deadline has passed: nobody objected, so they go out."""
+        rows = self.store.fetchall(
+            "SELECT * FROM issue_runs WHERE state = 'awaiting_approval' "
+            "AND deadline IS NOT NULL AND deadline <= ? ORDER BY issue_id",
+            (_stamp(now),),
+        )
+        return [_record(row) for row in rows]
+
+
+# --- the run lock ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LockHolder:
+    host: str
+    pid: int
+    boot_id: str
+    since: dt.datetime
+
+    def describe(self) -> str:
+        return f"pid {self.pid} on {self.host} since {self.since:%Y-%m-%d %H:%M:%S} UTC"
+
+
+class IssueLocked(DigestError):
+    """Another process is building or sending this issue."""
+
+    exit_code = 4
+
+
+@dataclass(frozen=True, slots=True)
+class ThisProcess:
+    host: str
+    pid: int
+    boot_id: str
+
+    @classmethod
+    def current(cls) -> ThisProcess:
+        return cls(host=socket.gethostname(), pid=os.getpid(), boot_id=_boot_id())
+
+
+def _boot_id() -> str:
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text(encoding="ascii").strip()
+    except OSError:
+        return ""
+
+
+def _gone(holder: LockHolder, me: ThisProcess) -> bool:
+    """A lock left behind by a process that died (kill -9, a crash, a reboot) on this machine."""
+    if holder.host != me.host:
+        return False  # another machine's process: we cannot tell, so it holds
+    if holder.boot_id and me.boot_id and holder.boot_id != me.boot_id:
+        return True
+    try:
+        os.kill(holder.pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+@contextmanager
+def issue_lock(
+    store: Store,
+    issue_id: str,
+    *,
+    me: ThisProcess | None = None,
+    clock: Clock = utc_now,
+) -> Iterator[None]:
+    """Hold the issue's run lock for the block, or raise IssueLocked naming who holds it."""
+    me = me or ThisProcess.current()
+    with store.transaction() as connection:
+        row = connection.execute("SELECT * FROM run_locks WHERE issue_id = ?", (issue_id,)).fetchone()
+        if row is not None:
+            since = dt.datetime.fromisoformat(row["since"])  # NOT NULL
+            holder = LockHolder(row["host"], row["pid"], row["boot_id"], since)
+            if not _gone(holder, me):
+                raise IssueLocked(f"{issue_id} is being built or sent by {holder.describe()}")
+            log.warning("%s: taking over the lock of %s, which has gone", issue_id, holder.describe())
+            connection.execute("DELETE FROM run_locks WHERE issue_id = ?", (issue_id,))
+        connection.execute(
+            "INSERT INTO run_locks (issue_id, host, pid, boot_id, since) VALUES (?, ?, ?, ?, ?)",
+            (issue_id, me.host, me.pid, me.boot_id, _stamp(clock())),
+        )
+    try:
+        yield
+    finally:
+        store.execute(
+            "DELETE FROM run_locks WHERE issue_id = ? AND host = ? AND pid = ?", (issue_id, me.host, me.pid)
+        )

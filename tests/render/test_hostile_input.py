@@ -1,0 +1,115 @@
+"""Everything a story says is untrusted: it shows as text and never reaches a header raw."""
+
+from __future__ import annotations
+
+import email
+from email import policy
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from lxml import html as lxml_html
+
+from digest.compose import compose_issue
+from digest.deliver.message import build_message
+from digest.model import Newsletter, Story
+from digest.pipeline import build_issue, render_folder
+from digest.render import load_theme, render_issue
+from digest.settings import IssueSettings
+from tests.conftest import write_story
+
+PAYLOADS = [
+    "<script>alert(1)</script>",
+    '"><img src=x onerror=alert(1)>',
+    "</mj-text></mj-column><mj-raw><script>alert(2)</script></mj-raw>",
+    "{{ 7*7 }} {% raw %}",
+]
+
+
+def _assert_inert(html: str) -> None:
+    doc = lxml_html.document_fromstring(html)
+    assert not doc.xpath("//script")
+    assert not doc.xpath("//@*[starts-with(name(), 'on')]")
+    for img in doc.xpath("//img"):
+        assert img.get("src", "").startswith("https://")
+
+
+def test_hostile_titles_show_as_text(issue_dir: Path, tmp_path: Path):
+    for n, payload in enumerate(PAYLOADS):
+        write_story(
+            issue_dir / "stories",
+            f"hostile-{n}",
+            f'title: {payload!r}\nurl: "https://evil.example/{n}"\nsponsor: {payload!r}\n'
+            f'image: "https://evil.example/{n}.jpg"\nimage_alt: {payload!r}\nimage_credit: {payload!r}',
+            body=payload + "\n\n[x](javascript:alert(1)) <iframe src=https://evil.example></iframe>",
+        )
+    result = build_issue(issue_dir, tmp_path / "out")
+    html = result.rendered.html
+    _assert_inert(html)
+    doc = lxml_html.document_fromstring(html)
+    assert not doc.xpath("//@href[contains(translate(., 'JAVSCRIPT', 'javscript'), 'javascript')]")
+    assert "<iframe" not in html
+    text = lxml_html.document_fromstring(html).text_content()
+    # A title is text: shown literally, never interpreted.
+    for payload in PAYLOADS:
+        assert payload in text
+    assert "{{ 7*7 }}" in text
+
+
+def _story(title: str) -> Story:
+    return Story(id="s", title=title, url="https://x.example/s", summary="<p>x</p>")
+
+
+NEWSLETTER = Newsletter(
+    name="N",
+    publication="P",
+    from_address="N <n@x.example>",
+    base_url="https://x.example",
+    postal_address="1 Street",
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(title=st.text(min_size=1, max_size=200).filter(lambda t: t.strip()))
+def test_any_title_stays_inert_and_subject_stays_one_line(title: str):
+    issue = compose_issue(NEWSLETTER, IssueSettings(date="2025-01-01"), [_story(title)])
+    rendered = render_issue(issue, THEME)
+    _assert_inert(rendered.html)
+    message = build_message(rendered)
+    raw = message.as_bytes()
+    parsed = email.message_from_bytes(raw, policy=policy.default)
+    subject = parsed["Subject"]
+    assert "\n" not in subject and "\r" not in subject
+    # Headers end at the first blank line: a title can never start a header or the body early.
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    assert len([h for h in head.split(b"\r\n") if h.lower().startswith(b"subject:")]) == 1
+
+
+THEME = load_theme()
+
+
+def test_newline_in_title_never_reaches_subject(issue_dir: Path, tmp_path: Path):
+    (issue_dir / "issue.toml").write_text(
+        (issue_dir / "issue.toml").read_text() + 'subject = "Hello\\nBcc: victim@example.com"\n'
+    )
+    rendered, _ = render_folder(issue_dir)
+    raw = build_message(rendered).as_bytes()
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    assert b"\r\nBcc:" not in head
+    assert b"Subject: Hello Bcc: victim@example.com" in head
+
+
+def test_build_summary_prints_titles_literally(issue_dir: Path, tmp_path: Path):
+    from click.testing import CliRunner
+
+    from digest.cli import main
+
+    write_story(
+        issue_dir / "stories",
+        "markup",
+        'title: "[bold red]Not markup[/bold red] [link=https://evil.example]x[/link]"\n'
+        'url: "https://x.example/m"\npriority: 99',
+    )
+    result = CliRunner().invoke(main, ["build", str(issue_dir), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "[bold red]Not markup[/bold red]" in result.output

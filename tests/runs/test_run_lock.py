@@ -1,0 +1,159 @@
+"""Two runs of the same week at once (two schedulers, or a scheduler and a cron `digest run --send`):
+the store's run lock lets exactly one build and send; the other says who holds the issue."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from digest.settings import load_project_config
+from digest.store import open_store
+from digest.store.run_history import IssueLocked, ThisProcess, issue_lock
+from tests.conftest import TEST_SECRET
+from tests.schedule_fixtures import subscribe, tidewater_project
+from tests.smtp_server import Faults, SmtpTestServer
+
+READERS = 20
+TIMEOUT = 60
+
+
+def _run(config: Path, server: SmtpTestServer) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "digest", "run", "--config", str(config), "--date", "2025-03-14", "--send"],
+        env={**os.environ, **server.environ(DIGEST_SECRET=TEST_SECRET)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _lock_rows(config: Path) -> list[tuple]:
+    store = open_store(load_project_config(config).delivery.store_path)
+    try:
+        return [tuple(row) for row in store.fetchall("SELECT issue_id, host, pid FROM run_locks")]
+    finally:
+        store.close()
+
+
+def test_while_one_run_sends_a_second_is_told_who_holds_the_issue(tmp_path: Path):
+    config = tidewater_project(tmp_path / "tidewater")
+    readers = subscribe(config, READERS)
+    # The first reader's RCPT hangs for a second: the first run is mid-send, holding the lock.
+    with SmtpTestServer(Faults(stall_first_rcpt={readers[0]: 1.0})) as server:
+        first = _run(config, server)
+        deadline = time.monotonic() + TIMEOUT
+        while not _lock_rows(config):
+            assert first.poll() is None, first.communicate()
+            assert time.monotonic() < deadline, "the first run never took the lock"
+            time.sleep(0.01)
+        second = _run(config, server)
+        second_out, second_err = second.communicate(timeout=TIMEOUT)
+        first_out, first_err = first.communicate(timeout=TIMEOUT)
+        copies = server.copies
+
+    assert second.returncode == 4, second_err
+    assert second_out == ""
+    holder = f"2025-W11 is being built or sent by pid {first.pid} on {socket.gethostname()} since "
+    assert second_err.strip().splitlines()[-1].startswith(f"error: {holder}")
+    assert first.returncode == 0, first_err
+    assert "sent to 20 subscribers (0 failed, 0 uncertain" in first_out
+    assert copies == dict.fromkeys(readers, 1)
+    assert _lock_rows(config) == []  # released when the run ended
+
+
+def test_two_runs_started_together_send_exactly_once(tmp_path: Path):
+    config = tidewater_project(tmp_path / "tidewater")
+    readers = subscribe(config, READERS)
+    with SmtpTestServer() as server:
+        runs = [_run(config, server), _run(config, server)]
+        outputs = [run.communicate(timeout=TIMEOUT) for run in runs]
+        copies = server.copies
+
+    assert copies == dict.fromkeys(readers, 1), "a subscriber got the issue twice, or not at all"
+    lines = [(out + err).strip().splitlines()[-1] for out, err in outputs]
+    senders = [line for line in lines if "sent to 20 subscribers" in line]
+    assert len(senders) == 1, lines
+    # The other either found the lock taken, or came after and found the week done.
+    [other] = [(run.returncode, line) for run, line in zip(runs, lines, strict=True) if line not in senders]
+    assert other[0] in (0, 4), other
+    assert "is being built or sent by pid" in other[1] or "already sent" in other[1], other
+
+
+# --- the lock itself ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    opened = open_store(tmp_path / "digest.db")
+    yield opened
+    opened.close()
+
+
+NOW = dt.datetime(2025, 3, 14, 7, 0, 5, tzinfo=dt.UTC)
+
+
+def _hold(store, me: ThisProcess) -> None:
+    store.execute(
+        "INSERT INTO run_locks (issue_id, host, pid, boot_id, since) VALUES (?, ?, ?, ?, ?)",
+        ("2025-W11", me.host, me.pid, me.boot_id, NOW.isoformat()),
+    )
+
+
+def test_a_live_holder_is_named(store):
+    here = ThisProcess.current()
+    _hold(store, ThisProcess(here.host, os.getppid(), here.boot_id))  # our parent: alive
+    with pytest.raises(IssueLocked) as caught, issue_lock(store, "2025-W11"):
+        pytest.fail("got a lock that is held")
+    assert str(caught.value) == (
+        f"2025-W11 is being built or sent by pid {os.getppid()} on {here.host} since 2025-03-14 07:00:05 UTC"
+    )
+    assert caught.value.exit_code == 4
+
+
+def test_a_holder_on_another_machine_is_never_second_guessed(store):
+    _hold(store, ThisProcess("other-host", 1, "some-boot"))
+    with pytest.raises(IssueLocked, match="by pid 1 on other-host since"), issue_lock(store, "2025-W11"):
+        pass
+
+
+def test_a_lock_left_by_a_dead_process_is_taken_over(store, caplog):
+    here = ThisProcess.current()
+    _hold(store, ThisProcess(here.host, _a_dead_pid(), here.boot_id))
+    with issue_lock(store, "2025-W11"):
+        assert store.fetchone("SELECT pid FROM run_locks")[0] == os.getpid()
+    assert "taking over the lock" in caplog.text
+
+
+def test_a_lock_from_before_a_reboot_is_taken_over(store):
+    here = ThisProcess.current()
+    if not here.boot_id:
+        pytest.fail("/proc/sys/kernel/random/boot_id is missing: digest's locks rely on it on Linux")
+    _hold(store, ThisProcess(here.host, os.getppid(), "an-earlier-boot"))
+    with issue_lock(store, "2025-W11"):
+        pass
+
+
+def test_the_lock_is_released_when_the_run_fails(store):
+    with pytest.raises(RuntimeError), issue_lock(store, "2025-W11"):
+        raise RuntimeError("the SMTP server caught fire")
+    assert store.fetchall("SELECT * FROM run_locks") == []
+    with issue_lock(store, "2025-W11"):  # and can be taken again
+        pass
+
+
+def test_locks_are_per_issue(store):
+    with issue_lock(store, "2025-W11"), issue_lock(store, "2025-W12"):
+        assert len(store.fetchall("SELECT * FROM run_locks")) == 2
+
+
+def _a_dead_pid() -> int:
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
