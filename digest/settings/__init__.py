@@ -11,11 +11,10 @@ from digest.settings.compose import ComposeSettings
 from digest.settings.delivery import (
     DeliverySettings,
     DkimSettings,
-    ProjectDelivery,
     SmtpSettings,
     StoreSettings,
-    load_delivery_settings,
 )
+from digest.settings.delivery_config import ProjectDelivery, load_delivery_settings
 from digest.settings.file_schemas import IssueFile, ProjectFile
 from digest.settings.files import (
     ISSUE_FILE,

@@ -28,6 +28,12 @@ def read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(handle)
     except FileNotFoundError:
         raise ConfigError("file not found", where=path) from None
+    except IsADirectoryError:
+        raise ConfigError("is a folder, not a settings file", where=path) from None
+    except OSError as e:  # unreadable: permissions, an I/O error
+        raise ConfigError(f"cannot read it: {e.strerror or e}", where=path) from None
+    except UnicodeDecodeError:
+        raise ConfigError("not valid TOML: the file is not UTF-8 text", where=path) from None
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"not valid TOML: {e}", where=path) from None
 
