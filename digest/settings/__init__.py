@@ -23,6 +23,7 @@ from digest.settings.files import (
     SettingsFile,
     SettingsFiles,
     find_project_file,
+    project_file,
     read_toml,
 )
 from digest.settings.gather import STATE_DIR, STATE_DIR_ENV, GatherConfig, GatherSettings, SourceSettings
@@ -65,5 +66,6 @@ __all__ = [
     "load_gather_config",
     "load_issue_config",
     "load_project_config",
+    "project_file",
     "read_toml",
 ]

@@ -47,6 +47,19 @@ def find_project_file(start: Path) -> Path | None:
     return None
 
 
+def project_file(config_file: Path | None, *, cwd: Path) -> Path:
+    """The one discovery rule for a command that needs a project: `--config FILE` if given, else the
+    nearest digest.toml in `cwd` or a folder above it."""
+    if config_file is not None:
+        if not config_file.is_file():
+            raise ConfigError("file not found", where=config_file.resolve())
+        return config_file.resolve()
+    found = find_project_file(cwd.resolve())
+    if found is None:
+        raise ConfigError(f"no {PROJECT_FILE} here or in any folder above; give --config FILE", where=cwd)
+    return found
+
+
 @dataclass(frozen=True, slots=True)
 class SettingsFile:
     """One TOML file as read: its path and its raw tables, before any validation."""

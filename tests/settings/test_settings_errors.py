@@ -111,3 +111,26 @@ def test_issue_toml_that_is_not_text_is_one_line(project: Path, tmp_path: Path):
     assert code == 2
     assert "not valid TOML: the file is not UTF-8 text" in output
     assert "Traceback" not in output
+
+
+# --- one discovery rule (issue 12, item 18) ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", [["run", "--date", "2025-03-14"], ["approve", "2025-W11"]])
+def test_commands_find_the_nearest_digest_toml_upwards(project: Path, monkeypatch, command: list[str]):
+    """From inside an issue folder, `digest run` uses the project's digest.toml above it, as
+    `subscribers` and `serve` always did (it used to look only in the current folder)."""
+    monkeypatch.chdir(project / "2025-03-14")
+    code, output = _digest(project, *command)
+    # The sample's digest.toml has no [schedule]: finding it is what the error proves.
+    assert code == 2
+    assert f"{project / 'digest.toml'}: schedule: required key is missing" in output
+
+
+def test_without_any_digest_toml_the_command_says_where_it_looked(tmp_path: Path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, output = _digest(tmp_path, "run")
+    assert code == 2
+    assert (
+        output.strip() == f"error: {tmp_path}: no digest.toml here or in any folder above; give --config FILE"
+    )
