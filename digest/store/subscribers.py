@@ -22,6 +22,7 @@ from digest.clock import utc_now
 from digest.errors import DigestError
 from digest.markup import fold_whitespace
 from digest.model import Subscriber, SubscriberStatus
+from digest.spreadsheet import SpreadsheetSafeWriter, unguard_cell
 from digest.store.connection import Store
 
 EMAIL_COLUMN = "email"
@@ -120,7 +121,7 @@ class _CsvRows:
             raise SubscriberError(
                 "the file is empty (expected a header line with an email column)", where=where
             ) from None
-        columns = [c.strip().lower() for c in header]
+        columns = [unguard_cell(c).strip().lower() for c in header]
         if EMAIL_COLUMN not in columns:
             raise SubscriberError(f"no {EMAIL_COLUMN!r} column in the header line {header!r}", where=where)
         self.width = len(columns)
@@ -142,7 +143,7 @@ class _CsvRows:
             if len(record) > self.width:
                 self.problems.append(RowProblem(start, f"{len(record)} fields, the header has {self.width}"))
                 continue
-            record += [""] * (self.width - len(record))
+            record = [unguard_cell(cell) for cell in record] + [""] * (self.width - len(record))
             try:
                 email = parse_address(record[self.email_at])
             except ValueError as e:
@@ -315,7 +316,8 @@ EXPORT_COLUMNS = (EMAIL_COLUMN, NAME_COLUMN, *EXPORT_ONLY_COLUMNS)
 
 
 def export_csv(store: Store, out: TextIO, status: SubscriberStatus | None = None) -> int:
-    """Write the list as CSV that `import_csv` reads back; attribute names become columns."""
+    """Write the list as CSV that `import_csv` reads back; attribute names become columns. A cell
+    a spreadsheet would run as a formula is written as text (digest/spreadsheet.py)."""
     keys = [
         row[0]
         for row in store.fetchall(
@@ -323,7 +325,7 @@ def export_csv(store: Store, out: TextIO, status: SubscriberStatus | None = None
         )
         if row[0] not in EXPORT_COLUMNS
     ]
-    writer = csv.writer(out, lineterminator="\n")
+    writer = SpreadsheetSafeWriter(out)
     writer.writerow([*EXPORT_COLUMNS, *keys])
     written = 0
     for s in iter_subscribers(store, status):
