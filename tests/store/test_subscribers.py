@@ -185,3 +185,8 @@ def test_addresses_over_rfc_5321s_limits_are_refused_with_their_line(store, tmp_
     assert report.added == 2
     with pytest.raises(SubscriberError, match="over RFC 5321's 64"):
         add_subscriber(store, f"{local_65}@example.com")
+
+
+def test_a_folder_given_as_the_csv_is_one_error(store, tmp_path: Path):
+    with pytest.raises(SubscriberError, match="this is a folder, not a CSV file"):
+        import_csv(store, tmp_path)
