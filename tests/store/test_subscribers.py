@@ -160,9 +160,7 @@ def test_add_rejects_a_bad_address_with_the_reason(store):
 def test_a_column_named_twice_in_the_header_is_an_error_naming_the_line(store, tmp_path: Path, header: str):
     """Was: the second `email` column silently dropped (which one holds the address is a guess)."""
     path = write(tmp_path, f"{header}\nana@example.com,Ana,x,y\n")
-    with pytest.raises(
-        SubscriberError, match=r"line 1: the header line names '\w+' more than once"
-    ):
+    with pytest.raises(SubscriberError, match=r"line 1: the header line names '\w+' more than once"):
         import_csv(store, path)
     assert count_by_status(store)[SubscriberStatus.ACTIVE] == 0
 
