@@ -7,6 +7,8 @@ itself after 20 s, and every test checks the clock well below that.
 
 from __future__ import annotations
 
+import os
+import resource
 import subprocess
 import sys
 import time
@@ -100,3 +102,34 @@ class TestOneDeadlineForGather:
 
     def test_the_default_deadline_is_two_minutes(self):
         assert GatherOptions().deadline == 120.0
+
+
+def _gather_cli(path: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """`digest gather PATH` in a process of at most 1 GB, given 20 s: a path that blocks or is read
+    without end makes the test fail, never the machine."""
+
+    def limit_memory() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+
+    return subprocess.run(
+        [sys.executable, "-m", "digest", "gather", path],
+        capture_output=True,
+        text=True,
+        timeout=20,
+        cwd=tmp_path,
+        preexec_fn=limit_memory,
+    )
+
+
+class TestLocalFeedPaths:
+    def test_a_fifo_is_refused_without_blocking(self, tmp_path: Path):
+        fifo = tmp_path / "feed.rss"
+        os.mkfifo(fifo)
+        done = _gather_cli(str(fifo), tmp_path)
+        assert done.returncode == 1
+        assert done.stderr.splitlines() == [f"error: {fifo}: not a regular file (a FIFO)"]
+
+    def test_dev_zero_is_refused_without_reading_it(self, tmp_path: Path):
+        done = _gather_cli("/dev/zero", tmp_path)
+        assert done.returncode == 1
+        assert done.stderr.splitlines() == ["error: /dev/zero: not a regular file (a character device)"]
