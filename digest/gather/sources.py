@@ -64,8 +64,7 @@ def options_for(config: GatherConfig) -> GatherOptions:
         timezone=config.timezone,
         http=config.settings.http_policy(),
         state_dir=config.state_dir,
-        # [gather] deadline, once the settings schema has it; the default until then.
-        deadline=getattr(config.settings, "deadline", DEFAULT_DEADLINE),
+        deadline=config.settings.deadline,
     )
 
 

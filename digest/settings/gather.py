@@ -115,6 +115,9 @@ class GatherSettings(Table):
     """Extra attempts after a timeout, a dropped connection or a 5xx/429 answer."""
     max_bytes: int = Field(default=DEFAULT_MAX_BYTES, ge=1024)
     """The largest feed accepted (default 10 MB); anything longer is abandoned while downloading."""
+    deadline: float = Field(default=120.0, gt=0, le=3600)
+    """Seconds for gathering as a whole: sources still being read then are reported as timed out,
+    and the others' stories are used."""
 
     def http_policy(self) -> HttpPolicy:
         return HttpPolicy(timeout=self.timeout, retries=self.retries, max_bytes=self.max_bytes)
