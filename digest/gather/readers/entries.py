@@ -122,6 +122,7 @@ def story_from_entry(entry: Entry, rules: SourceRules, timezone: ZoneInfo, sourc
         duration=_entry_duration(entry) if kind is StoryKind.VIDEO else "",
         source=source_label,
         teaser=teaser(summary_plain, rules.teaser_length),
+        teaser_length=rules.teaser_length,
     )
 
 

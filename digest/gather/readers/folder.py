@@ -237,6 +237,9 @@ class StoryFolderReader:
             if cut:
                 result.warnings.append(f"{path.name}: {cut}")
             plain = summary_text(story.summary)
-            short = teaser(plain, context.source.rules.teaser_length)
-            result.stories.append(replace(story, source=context.source.label, teaser=short))
+            length = context.source.rules.teaser_length
+            short = teaser(plain, length)
+            result.stories.append(
+                replace(story, source=context.source.label, teaser=short, teaser_length=length)
+            )
         return result
