@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 
@@ -42,3 +43,51 @@ class LintInputError(DigestError):
 
 class SourceError(DigestError):
     """A feed or story folder cannot be gathered: unreachable, timed out, too large, not a feed."""
+
+
+# --- the machine, not the input: each its own exit code, so a cron mail or a unit's status says
+# which one without reading the line. The store's errors (digest/store/errors.py) are these too.
+
+
+class DiskFull(DigestError):
+    """No space left where digest writes. Nothing half-written is kept: free space, run again."""
+
+    exit_code = 7
+
+
+class Busy(DigestError):
+    """Another process held what digest needed for longer than digest waits."""
+
+    exit_code = 8
+
+
+class Damaged(DigestError):
+    """A file digest must read is damaged: it reads as garbage or the disk cannot read it."""
+
+    exit_code = 9
+
+
+class ReadOnly(DigestError):
+    """digest may not write where it must: a read-only file, folder or file system."""
+
+    exit_code = 10
+
+
+_OS_ERRORS: dict[int, type[DigestError]] = {
+    errno.ENOSPC: DiskFull,
+    errno.EDQUOT: DiskFull,
+    errno.EROFS: ReadOnly,
+    errno.EACCES: ReadOnly,
+    errno.EPERM: ReadOnly,
+}
+
+
+def machine_error(error: OSError, *, where: str | Path | None = None) -> DigestError | None:
+    """The one-line error for an OSError the machine caused (a full disk, a read-only folder),
+    naming the file (`where`, when the error does not: a failed write names none); None for any
+    other OSError (a bug, or for its caller to word)."""
+    kind = _OS_ERRORS.get(error.errno or 0)
+    if kind is None:
+        return None
+    reason = error.strerror or str(error)
+    return kind(reason[:1].lower() + reason[1:], where=error.filename or where)

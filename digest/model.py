@@ -48,6 +48,9 @@ class Story:
     """Where the story came from: a file path or a feed name."""
     teaser: str = ""
     """The summary as one line of plain text, cut at a word boundary (feeds set it; may be empty)."""
+    teaser_length: int = 0
+    """Characters of the summary's text the email shows in More from (the lead shows twice as many),
+    cut at a word with "…": its source's teaser_length. 0 shows it whole (the editors' own words)."""
 
     @property
     def is_sponsored(self) -> bool:

@@ -38,6 +38,7 @@ from digest.store import open_store
 from digest.store.run_history import IssueHistory
 from digest.urls import canonical_url
 from digest.weekly import issue_id_for
+from digest.words import plural
 
 HTML_FILE = "index.html"
 TEXT_FILE = "issue.txt"
@@ -150,6 +151,32 @@ def lint_folder(folder: Path) -> LintReport:
     return lint_rendered(rendered, source=str(folder))
 
 
+@dataclass(frozen=True, slots=True)
+class Preflight:
+    """The one rule before an issue goes out, the same in build, send, run and the preview: lint
+    errors stop it (unless a person forces it); warnings are shown and let it through."""
+
+    report: LintReport
+
+    @property
+    def passed(self) -> bool:
+        return self.report.ok
+
+    def verdict(self) -> str:
+        """One line: whether this issue may be sent, and the first reason when not."""
+        warnings = len(self.report.warnings)
+        if self.passed:
+            return "ready to send" + (f" ({plural(warnings, 'lint warning')})" if warnings else "")
+        first = self.report.errors[0]
+        errors = plural(len(self.report.errors), "lint error")
+        return f"not sendable: {errors}, first {first.code}: {first.message}"
+
+
+def preflight(rendered: RenderedIssue, *, source: str = "") -> Preflight:
+    """Lint the copy that goes out (the plain one: every recipient's differs only in name and links)."""
+    return Preflight(lint_rendered(rendered, source=source or rendered.issue.issue_id))
+
+
 @dataclass(frozen=True)
 class BuildResult:
     rendered: RenderedIssue
@@ -166,6 +193,10 @@ class BuildResult:
     @property
     def html_bytes(self) -> int:
         return len(self.rendered.html.encode("utf-8"))
+
+    @property
+    def preflight(self) -> Preflight | None:
+        return Preflight(self.lint) if self.lint is not None else None
 
 
 def write_outputs(rendered: RenderedIssue, out: Path) -> dict[str, Path]:

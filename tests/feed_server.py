@@ -19,6 +19,9 @@ FEEDS = Path(__file__).parent / "fixtures" / "feeds"
 ETAG = '"meridian-2025-01-07T23:10"'
 LAST_MODIFIED = "Tue, 07 Jan 2025 23:10:04 GMT"
 LONGEST_STALL = 5.0
+LONGEST_DRIBBLE = 20.0
+"""A dribbling response gives up after this long, so a client that never hangs up cannot keep it."""
+DRIBBLE_INTERVAL = 0.2
 
 
 @dataclass
@@ -113,6 +116,33 @@ def slow(handler, server) -> None:
         time.sleep(0.05)
 
 
+def _dribble(handler, server, data: bytes) -> None:
+    """Send ``data`` one byte every DRIBBLE_INTERVAL seconds: each read gets a byte long before any
+    per-read timeout, so only a deadline over the whole request can stop the client."""
+    started = time.monotonic()
+    for byte in data:
+        if server.stop.is_set() or time.monotonic() - started > LONGEST_DRIBBLE:
+            return
+        handler.wfile.write(bytes([byte]))
+        time.sleep(DRIBBLE_INTERVAL)
+
+
+def slow_headers(handler, server) -> None:
+    """The status line and headers one byte at a time (hours of them, were the client to wait)."""
+    headers = b"HTTP/1.1 200 OK\r\nContent-Type: application/rss+xml\r\n" + b"X-Padding: ...\r\n" * 10_000
+    _dribble(handler, server, headers)
+
+
+def slow_body(handler, server) -> None:
+    """Prompt headers, then the feed one byte at a time."""
+    body = (FEEDS / "meridian-world.rss").read_bytes()
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/rss+xml")
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    _dribble(handler, server, body)
+
+
 def oversized_stream(handler, server) -> None:
     """11 MB of a feed with no Content-Length: only counting while reading can stop it."""
     handler.send_response(200)
@@ -164,6 +194,8 @@ ROUTES = {
     "/gangkou.rss": gb2312_by_header,
     "/feed.json": json_feed,
     "/slow.rss": slow,
+    "/slow-headers.rss": slow_headers,
+    "/slow-body.rss": slow_body,
     "/huge.rss": oversized_stream,
     "/huge-declared.rss": oversized_declared,
     "/bomb.rss": gzip_bomb,

@@ -13,19 +13,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
 import digest.compose
 import digest.gather
 import digest.gather.readers
 import digest.render
 import digest.settings
+from digest.cli import main
 from digest.deliver.send import Purpose
 from digest.pipeline import build_issue, lint_folder, prepare_folder
 from digest.runs.run import ExitCode, run_issue
 from digest.settings import load_project_config
 from digest.settings.project import IssueFolder
 from digest.web.preview.snapshot import take_snapshot
-from tests.conftest import DELIVERY_TOML, TEST_SECRET, replace_everywhere
+from tests.conftest import DELIVERY_TOML, SAMPLE_WEEKS, TEST_SECRET, replace_everywhere, write_story
 from tests.schedule_fixtures import TIDEWATER_DATE, meridian_feed_project, tidewater_project
 
 STEPS: dict[str, Callable[[], Callable[..., Any]]] = {
@@ -141,3 +143,37 @@ def test_a_run_of_an_issue_folder_reads_its_files_once(tmp_path: Path, steps: St
     assert result.exit_code is ExitCode.DONE, result.reason
     assert steps.each_file_read_once(), steps.files
     assert (steps.calls["read story folder"], steps.calls["compose"], steps.calls["render"]) == (1, 1, 1)
+
+
+# --- one preflight policy ----------------------------------------------------------------------------
+
+
+def test_build_and_lint_agree_an_issue_must_not_go_out(
+    issue_dir: Path, tmp_path: Path
+):
+    """An http:// photo is a lint error: `digest lint` exits 1, and so does `digest build` (which
+    still writes the files for the editors to look at), both naming the same first finding."""
+    write_story(
+        issue_dir / "stories",
+        "insecure-photo",
+        """
+        title: "A story whose photo is served over http"
+        url: "https://test-press.example/insecure"
+        priority: 9
+        image: "http://test-press.example/photo.jpg"
+        image_alt: "A photo"
+        """,
+    )
+    runner = CliRunner()
+    built = runner.invoke(main, ["build", str(issue_dir), "--out", str(tmp_path / "out")])
+    linted = runner.invoke(main, ["lint", str(issue_dir)])
+    assert built.exit_code == 1 and linted.exit_code == 1
+    assert (tmp_path / "out" / "index.html").is_file()
+    assert "not sendable: 1 lint error, first img-not-https" in " ".join(built.output.split())
+    assert "img-not-https" in linted.output
+
+
+def test_a_clean_issue_is_ready_to_send(tmp_path: Path):
+    built = CliRunner().invoke(main, ["build", str(SAMPLE_WEEKS["meridian"]), "--out", str(tmp_path / "o")])
+    assert built.exit_code == 0, built.output
+    assert "preflight  ready to send" in built.output

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import importlib
 import sys
+from typing import NoReturn
 
 import click
 
 from digest import __version__
-from digest.errors import DigestError
+from digest.errors import DigestError, machine_error
 
 # Command name → (module, attribute). Modules load only when their command runs, so a cron or
 # timer tick of `digest run --if-due` does not import the preview server, feeds and lint too.
@@ -45,8 +46,21 @@ class DigestGroup(click.Group):
         try:
             return super().invoke(ctx)
         except DigestError as e:
-            click.echo(f"error: {e}", err=True)
-            sys.exit(e.exit_code)
+            _exit_with(e)
+        except OSError as e:
+            # A full disk or a read-only folder under a file digest writes (an export, a build,
+            # a dry run's messages): one line and its exit code, like the store's. Any other
+            # OSError is a bug and keeps its traceback.
+            error = machine_error(e)
+            if error is None:
+                raise
+            _exit_with(error)
+
+
+def _exit_with(error: DigestError) -> NoReturn:
+    """The one line on stderr, and the exit code that says which kind of problem it was."""
+    click.echo(f"error: {error}", err=True)
+    sys.exit(error.exit_code)
 
 
 @click.group(cls=DigestGroup)

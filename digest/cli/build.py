@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -46,8 +47,14 @@ def build_command(issue_dir: Path, out: Path, theme: Path | None) -> None:
     table.add_row("written", Text(", ".join(str(p) for p in result.files.values())))
     if result.lint is not None:
         table.add_row("lint", result.lint.summary().removeprefix("lint: "))
+    verdict = result.preflight
+    if verdict is not None:
+        table.add_row("preflight", Text(verdict.verdict()))
     Console(soft_wrap=True).print(table)
     for warning in result.composition.warnings if result.composition else ():
         click.echo(f"warning: {warning}", err=True)
     if result.lint is not None and result.lint.findings:
         print_findings(result.lint, limit=10)
+    if verdict is not None and not verdict.passed:
+        # The files are written for the editors to look at; the exit code says it must not go out.
+        sys.exit(1)

@@ -13,15 +13,21 @@ from digest.clock import utc_now
 from digest.runs.approval import send_due_approvals
 from digest.runs.run import run_issue
 from digest.runs.week import due_issue_date, not_due, today
-from digest.settings import PROJECT_FILE, load_project_config
+from digest.settings import load_project_config, project_file
+
+
+def _project_file(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path:
+    return project_file(value, cwd=Path.cwd())
+
 
 config_option = click.option(
     "--config",
     "config_path",
     type=click.Path(path_type=Path, dir_okay=False),
-    default=Path(PROJECT_FILE),
-    show_default=True,
-    help="The project's settings: [newsletter], [schedule], [[sources]], [store], [smtp], ….",
+    default=None,
+    callback=_project_file,
+    help="The project's settings: [newsletter], [schedule], [[sources]], [store], [smtp], … "
+    "[default: the nearest digest.toml, here or above].",
 )
 
 

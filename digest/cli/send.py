@@ -228,6 +228,8 @@ def _print_issue_summary(issue_id: str, result: IssueSendReport) -> None:
 
 
 def _finish(report: SendReport) -> None:
+    if report.fatal is not None:
+        raise report.fatal  # as it was raised: the server's SmtpError, or the store's (a full disk)
     if report.error:
         raise SmtpError(report.error)
     if report.stopped:

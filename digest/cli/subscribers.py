@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from digest.errors import machine_error
 from digest.model import SubscriberStatus
 from digest.settings import load_delivery_settings
 from digest.store import (
@@ -26,10 +27,12 @@ from digest.words import plural
 STATUS = click.Choice([s.value for s in SubscriberStatus])
 
 
-def _store(ctx: click.Context) -> Store:
+def _store(ctx: click.Context, *, create: bool = True) -> Store:
+    """The store; a command that only reads (list, count, export) passes create=False, so a
+    mistyped [store] path or --db is reported instead of answered from a new, empty list."""
     options = ctx.ensure_object(dict)  # the group's --config and --db
     path = options["db"] or load_delivery_settings(options["config"]).delivery.store_path
-    store = open_store(path)
+    store = open_store(path, create=create)
     ctx.call_on_close(store.close)
     return store
 
@@ -101,7 +104,7 @@ def remove_command(ctx: click.Context, email: str, forget: bool) -> None:
 @click.pass_context
 def list_command(ctx: click.Context, status: str | None) -> None:
     """One subscriber per line: email, name, status, since (tab-separated)."""
-    for s in iter_subscribers(_store(ctx), SubscriberStatus(status) if status else None):
+    for s in iter_subscribers(_store(ctx, create=False), SubscriberStatus(status) if status else None):
         since = s.status_changed_at.isoformat() if s.status_changed_at else ""
         click.echo(f"{s.email}\t{s.name}\t{s.status.value}\t{since}")
 
@@ -111,7 +114,7 @@ def list_command(ctx: click.Context, status: str | None) -> None:
 @click.pass_context
 def count_command(ctx: click.Context, by_status: bool) -> None:
     """How many active subscribers there are."""
-    counts = count_by_status(_store(ctx))
+    counts = count_by_status(_store(ctx, create=False))
     if not by_status:
         click.echo(counts[SubscriberStatus.ACTIVE])
         return
@@ -127,11 +130,17 @@ def count_command(ctx: click.Context, by_status: bool) -> None:
 @click.pass_context
 def export_command(ctx: click.Context, out: Path | None, status: str | None) -> None:
     """The list as CSV (email, name, status, status_changed_at, attributes...)."""
-    store = _store(ctx)
+    store = _store(ctx, create=False)
     wanted = SubscriberStatus(status) if status else None
     if out is None:
         export_csv(store, sys.stdout, wanted)
         return
-    with out.open("w", encoding="utf-8", newline="") as handle:
-        written = export_csv(store, handle, wanted)
+    try:
+        with out.open("w", encoding="utf-8", newline="") as handle:
+            written = export_csv(store, handle, wanted)
+    except BaseException as e:
+        out.unlink(missing_ok=True)  # half a list (a full disk, a damaged store) is worse than none
+        if isinstance(e, OSError) and (error := machine_error(e, where=out)) is not None:
+            raise error from e
+        raise
     click.echo(f"wrote {plural(written, 'subscriber')} to {out}", err=True)

@@ -86,10 +86,11 @@ def check_choices(
 def apply_override(story: Story, override: StoryOverride) -> Story:
     """The story with the editor's title, teaser (Markdown) and photo for this issue."""
     title = story.title if override.title is None else fold_whitespace(override.title)
-    summary = story.summary
-    if override.teaser is not None:
-        summary = markdown_to_html(override.teaser, base_url=story.url)
-    return replace(story, title=title, summary=summary, image=_image(story.image, override))
+    summary, teaser_length = story.summary, story.teaser_length
+    if override.teaser is not None:  # the editor's own words: shown as written, never cut
+        summary, teaser_length = markdown_to_html(override.teaser, base_url=story.url), 0
+    image = _image(story.image, override)
+    return replace(story, title=title, summary=summary, teaser_length=teaser_length, image=image)
 
 
 def _image(image: Image | None, override: StoryOverride) -> Image | None:

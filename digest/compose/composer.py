@@ -10,6 +10,7 @@ from digest.compose.choices import apply_overrides, check_choices, check_stories
 from digest.compose.placement import Entry, group_by_section, headings, interleave, rank_key, ranked
 from digest.compose.records import Composition, LeadScore, LeftOut, Placement, Reason
 from digest.compose.score import issue_start, lead_score
+from digest.compose.teasers import shown_summary
 from digest.errors import ComposeError
 from digest.markup import fold_whitespace, markdown_to_html, summary_text, teaser
 from digest.model import LEAD_SLOT, Issue, Newsletter, Story, slot_names
@@ -66,7 +67,7 @@ def compose(
         subject=fold_whitespace(settings.subject or "") or lead.story.title,
         preheader=fold_whitespace(settings.preheader or "")
         or teaser(summary_text(lead.story.summary), PREHEADER_LENGTH),
-        lead=lead.story,
+        lead=shown_summary(lead.story, lead=True),
         more_from=tuple(_as_shown(p, grouped=options.group_by_section) for p in more_from),
         intro=markdown_to_html(settings.intro) if settings.intro else "",
         more_from_headings=tuple(p.heading for p in more_from) if options.group_by_section else (),
@@ -183,10 +184,11 @@ def _more_from(
 
 
 def _as_shown(placement: Placement, *, grouped: bool) -> Story:
+    story = shown_summary(placement.story)
     # Grouped, a section shows once as the heading above its stories, not again on each of them.
-    if grouped and placement.story.section and not placement.story.is_sponsored:
-        return replace(placement.story, section="")
-    return placement.story
+    if grouped and story.section and not story.is_sponsored:
+        return replace(story, section="")
+    return story
 
 
 def _rank_detail(story: Story) -> str:

@@ -6,22 +6,31 @@ is a folder of small files (one JSON header file and one body per URL), written 
 
 The response body is read as a stream and abandoned as soon as it passes the cap, so a hostile
 or broken server cannot make us hold more than ``max_bytes`` in memory (decompressed bytes count,
-so a gzip bomb is stopped too).
+so a gzip bomb is stopped too). A fetch, retries and their waits included, ends by one deadline
+(``total_timeout`` from its start, see :mod:`~digest.gather.deadline`), however slowly a server
+sends its headers or its body.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from tenacity import RetryError, Retrying, retry_if_exception, stop_after_attempt, wait_exponential
+from tenacity import (
+    RetryError,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_before_delay,
+    wait_exponential,
+)
 
 from digest.atomic import write_atomically
 from digest.errors import SourceError
+from digest.gather.deadline import Deadline, DeadlineTransport, fetch_deadline
 from digest.gather.readers.base import Document
 from digest.model import HttpPolicy
 
@@ -29,7 +38,10 @@ RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 
 
 def new_client(policy: HttpPolicy) -> httpx.Client:
+    """A client whose fetches end by their deadline (a client made elsewhere checks it only while
+    the body streams)."""
     return httpx.Client(
+        transport=DeadlineTransport(),
         timeout=httpx.Timeout(policy.timeout),
         follow_redirects=True,
         max_redirects=5,
@@ -109,7 +121,7 @@ def _human_size(size: int) -> str:
     return f"{size / (1024 * 1024):g} MB" if size >= 1024 * 1024 else f"{size} bytes"
 
 
-def _read_capped(response: httpx.Response, policy: HttpPolicy, started: float) -> bytes:
+def _read_capped(response: httpx.Response, policy: HttpPolicy, deadline: Deadline) -> bytes:
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > policy.max_bytes:
         raise SourceError(
@@ -121,14 +133,14 @@ def _read_capped(response: httpx.Response, policy: HttpPolicy, started: float) -
         total += len(chunk)
         if total > policy.max_bytes:
             raise SourceError(f"response is larger than the {_human_size(policy.max_bytes)} cap")
-        if time.monotonic() - started > policy.total_timeout:
-            raise httpx.ReadTimeout(f"the whole response took over {policy.total_timeout:g} s")
+        if deadline.passed:
+            raise httpx.ReadTimeout(f"the whole fetch took over {deadline.seconds:g} s")
         chunks.append(chunk)
     return b"".join(chunks)
 
 
 def _attempt(
-    url: str, client: httpx.Client, policy: HttpPolicy, cached: CachedResponse | None
+    url: str, client: httpx.Client, policy: HttpPolicy, cached: CachedResponse | None, deadline: Deadline
 ) -> tuple[httpx.Response, bytes]:
     headers = {}
     if cached is not None:
@@ -136,24 +148,29 @@ def _attempt(
             headers["If-None-Match"] = cached.etag
         if cached.last_modified:
             headers["If-Modified-Since"] = cached.last_modified
-    started = time.monotonic()
-    with client.stream("GET", url, headers=headers) as response:
+    with fetch_deadline(deadline), client.stream("GET", url, headers=headers) as response:
         if response.status_code in RETRY_STATUSES:
             raise _Transient(response)
         if response.status_code == 304:
             return response, b""
         if response.status_code >= 400:
             raise SourceError(f"server answered {response.status_code} {response.reason_phrase}")
-        return response, _read_capped(response, policy, started)
+        return response, _read_capped(response, policy, deadline)
 
 
-def _describe_failure(error: BaseException, policy: HttpPolicy, attempts: int) -> str:
+def _worth_retrying(error: BaseException, deadline: Deadline) -> bool:
+    return isinstance(error, _Transient | httpx.TransportError) and not deadline.passed
+
+
+def _describe_failure(error: BaseException, policy: HttpPolicy, attempts: int, deadline: Deadline) -> str:
     tries = f" ({attempts} attempts)" if attempts > 1 else ""
     if isinstance(error, _Transient):
         return f"server answered {error}{tries}"
     if isinstance(error, httpx.TimeoutException):
-        detail = str(error) if "whole response" in str(error) else f"no answer within {policy.timeout:g} s"
-        return f"timed out: {detail}{tries}"
+        # A wait cut short by the deadline is the deadline's doing, whatever the socket said.
+        if deadline.passed:
+            return f"timed out: the whole fetch took over {deadline.seconds:g} s{tries}"
+        return f"timed out: no answer within {policy.timeout:g} s{tries}"
     if isinstance(error, httpx.ConnectError):
         return f"cannot connect: {error or 'connection refused'}{tries}"
     if isinstance(error, httpx.TooManyRedirects):
@@ -162,21 +179,27 @@ def _describe_failure(error: BaseException, policy: HttpPolicy, attempts: int) -
 
 
 def fetch(url: str, client: httpx.Client, policy: HttpPolicy, cache: HttpCache | None = None) -> Document:
-    """GET a feed, retrying transient failures; a cached copy answers a 304."""
+    """GET a feed, retrying transient failures, all within ``policy.total_timeout``; a cached copy
+    answers a 304."""
     cached = cache.lookup(url) if cache is not None else None
+    deadline = Deadline.after(policy.total_timeout)
     retrying = Retrying(
-        stop=stop_after_attempt(policy.retries + 1),
+        # No retry, and no wait before one, that the deadline would cut short.
+        stop=stop_after_attempt(policy.retries + 1) | stop_before_delay(policy.total_timeout),
         wait=wait_exponential(multiplier=policy.backoff, max=8),
-        retry=retry_if_exception(lambda e: isinstance(e, _Transient | httpx.TransportError)),
+        retry=retry_if_exception(lambda e: _worth_retrying(e, deadline)),
         reraise=False,
     )
     try:
-        response, body = retrying(_attempt, url, client, policy, cached)
+        response, body = retrying(_attempt, url, client, policy, cached, deadline)
     except RetryError as e:
         last = e.last_attempt.exception() or e  # never None: a RetryError follows a failed attempt
-        raise SourceError(_describe_failure(last, policy, e.last_attempt.attempt_number)) from last
-    except httpx.HTTPError as e:  # not worth retrying: too many redirects, a broken gzip stream
-        raise SourceError(_describe_failure(e, policy, 1)) from e
+        attempts = e.last_attempt.attempt_number
+        raise SourceError(_describe_failure(last, policy, attempts, deadline)) from last
+    except (httpx.HTTPError, _Transient) as e:  # not retried: too many redirects, a broken gzip
+        # stream, or anything once the deadline has passed
+        attempts = retrying.statistics.get("attempt_number", 1)
+        raise SourceError(_describe_failure(e, policy, attempts, deadline)) from e
     except httpx.InvalidURL as e:
         raise SourceError(f"not a usable URL: {e}") from e
 

@@ -41,6 +41,11 @@ def alt_text(image: Image, story: Story) -> str:
     return image.alt or image.caption or story.title
 
 
+def video_label(story: Story) -> str:
+    """What marks a video in the email, with its running time where known: "Video · 4:32"."""
+    return f"Video · {story.duration}" if story.duration else "Video"
+
+
 def photo_line(image: Image | None) -> str:
     if image is None or not (image.caption or image.credit):
         return ""
@@ -64,6 +69,7 @@ def install(env: jinja2.Environment) -> None:
         host=host,
         alt_text=alt_text,
         photo_line=photo_line,
+        video_label=video_label,
         track=track,
         wrap=lambda text, width=TEXT_WIDTH: wrap(text, width),
     )

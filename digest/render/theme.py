@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -14,6 +15,7 @@ from markupsafe import Markup
 from digest.errors import ThemeError
 from digest.markup import strip_controls
 from digest.render import filters
+from digest.render.css import CSS_TABLES, UnsafeCss
 
 _PACKAGED = Path(__file__).resolve().parent.parent / "templates"
 _SOURCE_TREE = Path(__file__).resolve().parents[2] / "templates"
@@ -55,7 +57,24 @@ def _read_settings(path: Path) -> dict[str, dict[str, Any]]:
     for table, values in data.items():
         if not isinstance(values, dict):
             raise ThemeError(f"{table} must be a table", where=path)
+        if table in CSS_TABLES:
+            data[table] = _css_values(table, values, CSS_TABLES[table], path)
     return data
+
+
+def _css_values(
+    table: str, values: dict[str, Any], as_css: Callable[[str], Markup], path: Path
+) -> dict[str, Markup]:
+    """A table written into <style> blocks and style attributes: each value checked as CSS."""
+    checked = {}
+    for key, value in values.items():
+        if not isinstance(value, str):
+            raise ThemeError(f"[{table}] {key}: must be a string, not {type(value).__name__}", where=path)
+        try:
+            checked[key] = as_css(value)
+        except UnsafeCss as e:
+            raise ThemeError(f"[{table}] {key}: {e}", where=path) from None
+    return checked
 
 
 @dataclass(frozen=True)

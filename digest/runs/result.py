@@ -7,6 +7,7 @@ from enum import IntEnum
 from pathlib import Path
 
 from digest.deliver import SmtpError
+from digest.errors import Busy, Damaged, DiskFull, ReadOnly
 from digest.store import IssueLocked
 
 
@@ -27,6 +28,14 @@ class ExitCode(IntEnum):
     """Sending stopped part-way (temporary failures, or interrupted); the next run resumes it."""
     THIN_WEEK = 6
     """Fewer stories than [schedule] min_stories: the issue was skipped (editors told with --send)."""
+    DISK_FULL = DiskFull.exit_code
+    """No space left for the database (or a file being written); the next run resumes."""
+    STORE_BUSY = Busy.exit_code
+    """Another process held the database's write lock for longer than the store waits."""
+    STORE_DAMAGED = Damaged.exit_code
+    """The database file is damaged or cannot be read."""
+    READ_ONLY = ReadOnly.exit_code
+    """The database file, its folder or the file system is read-only."""
 
 
 @dataclass(frozen=True, slots=True)

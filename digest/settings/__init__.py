@@ -11,11 +11,10 @@ from digest.settings.compose import ComposeSettings
 from digest.settings.delivery import (
     DeliverySettings,
     DkimSettings,
-    ProjectDelivery,
     SmtpSettings,
     StoreSettings,
-    load_delivery_settings,
 )
+from digest.settings.delivery_config import ProjectDelivery, load_delivery_settings
 from digest.settings.file_schemas import IssueFile, ProjectFile
 from digest.settings.files import (
     ISSUE_FILE,
@@ -24,6 +23,7 @@ from digest.settings.files import (
     SettingsFile,
     SettingsFiles,
     find_project_file,
+    project_file,
     read_toml,
 )
 from digest.settings.gather import STATE_DIR, STATE_DIR_ENV, GatherConfig, GatherSettings, SourceSettings
@@ -66,5 +66,6 @@ __all__ = [
     "load_gather_config",
     "load_issue_config",
     "load_project_config",
+    "project_file",
     "read_toml",
 ]

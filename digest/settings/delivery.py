@@ -6,14 +6,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field
 
-from digest.model import Newsletter
-from digest.settings.files import SettingsFiles, read_command_files
-from digest.settings.layering import layered
+from digest.settings.files import SettingsFiles
 from digest.settings.newsletter import NewsletterSettings
 from digest.settings.paths import resolved_path
-from digest.settings.table import Table, invalid_settings
+from digest.settings.table import Table
 
 
 class StoreSettings(Table):
@@ -97,28 +95,3 @@ def resolve_delivery(tables: DeliveryTables, files: SettingsFiles, *, default_di
         secret_file=secret_file,
         unsubscribe_mailto=newsletter.mailbox if newsletter is not None else "",
     )
-
-
-@dataclass(frozen=True, slots=True)
-class ProjectDelivery:
-    """What `digest subscribers` and `digest serve` need, read without an issue folder."""
-
-    delivery: DeliverySettings
-    newsletter: Newsletter | None
-
-
-def load_delivery_settings(config_file: Path | None = None, *, cwd: Path | None = None) -> ProjectDelivery:
-    """From `config_file` (a digest.toml, or an issue.toml with any digest.toml above it), else
-    the nearest digest.toml from `cwd` upwards, else the defaults."""
-    cwd = (cwd or Path.cwd()).resolve()
-    files = read_command_files(config_file, cwd=cwd)
-    raw = layered(files, ("store", "smtp", "dkim", "newsletter"))
-    if not raw.get("newsletter"):
-        raw.pop("newsletter", None)  # an empty [newsletter] is none: nothing in it is required here
-    try:
-        tables = DeliveryTables.model_validate(raw)
-    except ValidationError as e:
-        raise invalid_settings(e, files.where(cwd)) from None
-    delivery = resolve_delivery(tables, files, default_dir=files.default_folder(cwd))
-    newsletter = tables.newsletter.to_model() if tables.newsletter is not None else None
-    return ProjectDelivery(delivery=delivery, newsletter=newsletter)

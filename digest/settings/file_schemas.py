@@ -7,11 +7,15 @@ own, looks only at its own tables and leaves the others to their commands.
 
 from __future__ import annotations
 
+from difflib import get_close_matches
+
 from pydantic import ConfigDict, Field
 
+from digest.errors import ConfigError
 from digest.settings.archive import ArchiveSettings
 from digest.settings.compose import ComposeSettings
 from digest.settings.delivery import DkimSettings, SmtpSettings, StoreSettings
+from digest.settings.files import SettingsFile, SettingsFiles
 from digest.settings.gather import GatherSettings, SourceSettings
 from digest.settings.issue import IssueSettings, StoryOverride
 from digest.settings.newsletter import NewsletterSettings
@@ -56,3 +60,22 @@ class ProjectGatherFile(Table):
     newsletter: NewsletterSettings | None = None
     sources: list[SourceSettings] = Field(default_factory=list)
     gather: GatherSettings = GatherSettings()
+
+
+def unknown_tables(file: SettingsFile) -> list[str]:
+    """One problem line per table of `file` that no command knows, naming the closest one."""
+    known = set(IssueFile.model_fields) | set(ProjectFile.model_fields)
+    return [_unknown_table(name, known) for name in file.tables if name not in known]
+
+
+def check_table_names(files: SettingsFiles) -> None:
+    """Every table of every file read is one some command knows: `[dkimm]` is a typo that would
+    otherwise leave mail unsigned, so every command stops on it, naming the closest table."""
+    for file in files.layers:
+        if problems := unknown_tables(file):
+            raise ConfigError("; ".join(problems), where=file.path)
+
+
+def _unknown_table(name: str, known: set[str]) -> str:
+    close = get_close_matches(name, sorted(known), n=1)
+    return f"unknown table [{name}]" + (f" (did you mean [{close[0]}]?)" if close else "")

@@ -28,6 +28,12 @@ def read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(handle)
     except FileNotFoundError:
         raise ConfigError("file not found", where=path) from None
+    except IsADirectoryError:
+        raise ConfigError("is a folder, not a settings file", where=path) from None
+    except OSError as e:  # unreadable: permissions, an I/O error
+        raise ConfigError(f"cannot read it: {e.strerror or e}", where=path) from None
+    except UnicodeDecodeError:
+        raise ConfigError("not valid TOML: the file is not UTF-8 text", where=path) from None
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"not valid TOML: {e}", where=path) from None
 
@@ -39,6 +45,19 @@ def find_project_file(start: Path) -> Path | None:
         if candidate.is_file():
             return candidate
     return None
+
+
+def project_file(config_file: Path | None, *, cwd: Path) -> Path:
+    """The one discovery rule for a command that needs a project: `--config FILE` if given, else the
+    nearest digest.toml in `cwd` or a folder above it."""
+    if config_file is not None:
+        if not config_file.is_file():
+            raise ConfigError("file not found", where=config_file.resolve())
+        return config_file.resolve()
+    found = find_project_file(cwd.resolve())
+    if found is None:
+        raise ConfigError(f"no {PROJECT_FILE} here or in any folder above; give --config FILE", where=cwd)
+    return found
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,7 +39,8 @@ class SourceSettings(Table):
     section: str = ""
     """A section for every story from this source (default: the entry's first category)."""
     teaser_length: int = Field(default=DEFAULT_TEASER_LENGTH, ge=20, le=2000)
-    """Characters of plain text in a story's teaser, cut at a word boundary."""
+    """Characters of plain text in a story's teaser, cut at a word boundary (default: [gather]
+    teaser_length)."""
 
     @field_validator("sponsored_if_category", mode="before")
     @classmethod
@@ -80,7 +81,10 @@ class SourceSettings(Table):
             raise ValueError("give feed or folder, not both")
         return value
 
-    def to_source(self, base_dir: Path) -> Source:
+    def to_source(self, base_dir: Path, *, teaser_length: int = DEFAULT_TEASER_LENGTH) -> Source:
+        """The source, its paths resolved; `teaser_length` is the project's, unless this one sets its own."""
+        if "teaser_length" in self.model_fields_set:
+            teaser_length = self.teaser_length
         rules = SourceRules(
             sponsored_if_category=tuple(self.sponsored_if_category),
             sponsored_if_match=(
@@ -88,7 +92,7 @@ class SourceSettings(Table):
             ),
             sponsor=self.sponsor.strip(),
             section=self.section.strip(),
-            teaser_length=self.teaser_length,
+            teaser_length=teaser_length,
         )
         if self.folder is not None:
             location = str((base_dir / Path(self.folder).expanduser()).resolve())
@@ -115,6 +119,12 @@ class GatherSettings(Table):
     """Extra attempts after a timeout, a dropped connection or a 5xx/429 answer."""
     max_bytes: int = Field(default=DEFAULT_MAX_BYTES, ge=1024)
     """The largest feed accepted (default 10 MB); anything longer is abandoned while downloading."""
+    teaser_length: int = Field(default=DEFAULT_TEASER_LENGTH, ge=20, le=2000)
+    """Characters of a More-from item's teaser for every source without its own (the lead gets twice
+    as many); cut at a word boundary with "…"."""
+    deadline: float = Field(default=120.0, gt=0, le=3600)
+    """Seconds for gathering as a whole: sources still being read then are reported as timed out,
+    and the others' stories are used."""
 
     def http_policy(self) -> HttpPolicy:
         return HttpPolicy(timeout=self.timeout, retries=self.retries, max_bytes=self.max_bytes)
@@ -159,7 +169,9 @@ def gathering(
     sources_base = declared_in(files, "sources") or default_base
     state_base = declared_in(files, "gather", "state_dir") or default_base
     return GatherConfig(
-        sources=tuple(source.to_source(sources_base) for source in sources),
+        sources=tuple(
+            source.to_source(sources_base, teaser_length=settings.teaser_length) for source in sources
+        ),
         settings=settings,
         timezone=timezone,
         state_dir=state_dir_for(settings, state_base, default_base),

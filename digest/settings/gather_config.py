@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from digest.settings.file_schemas import ProjectGatherFile
+from digest.settings.file_schemas import ProjectGatherFile, check_table_names
 from digest.settings.files import (
     ISSUE_FILE,
     PROJECT_FILE,
@@ -43,6 +43,7 @@ def load_gather_config(path: Path | None = None, *, cwd: Path | None = None) -> 
         return issue_config_from(read_issue_files(path.parent, known=[file])).gathering
     if "issue" in file.tables:
         return load_issue_config(path.parent).gathering
+    check_table_names(SettingsFiles(project=file))
     try:
         parsed = ProjectGatherFile.model_validate(file.tables)
     except ValidationError as e:

@@ -13,7 +13,7 @@ from digest.errors import ConfigError
 from digest.model import Newsletter
 from digest.settings.compose import ComposeSettings
 from digest.settings.delivery import DeliverySettings, DeliveryTables, resolve_delivery
-from digest.settings.file_schemas import IssueFile
+from digest.settings.file_schemas import IssueFile, check_table_names
 from digest.settings.files import ISSUE_FILE, STORIES_DIR, SettingsFiles, read_issue_files
 from digest.settings.gather import GatherConfig, gathering
 from digest.settings.issue import IssueSettings, StoryOverride
@@ -63,6 +63,7 @@ def _validated(files: SettingsFiles, issue_tables: Mapping[str, Any]) -> IssueFi
 def issue_config_from(files: SettingsFiles, *, theme: Path | None = None) -> IssueConfig:
     """The settings of the issue folder whose issue.toml (and digest.toml above it) `files` holds."""
     assert files.issue is not None, "an issue's settings need its issue.toml"
+    check_table_names(files)
     folder = files.issue.folder
     parsed = _validated(files, files.issue.tables)
     newsletter = parsed.newsletter

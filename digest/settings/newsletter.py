@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from pydantic import Field, field_validator
 
 from digest.model import LinkTagging, Newsletter
@@ -76,7 +78,7 @@ class NewsletterSettings(Table):
     @field_validator("base_url")
     @classmethod
     def _check_base_url(cls, value: str) -> str:
-        return check_http_url(value).rstrip("/")
+        return check_base_url(check_http_url(value)).rstrip("/")
 
     def to_model(self) -> Newsletter:
         return Newsletter(
@@ -97,3 +99,22 @@ class NewsletterSettings(Table):
         from email.utils import parseaddr
 
         return self.unsubscribe_mailto or parseaddr(self.from_address)[1]
+
+
+# Characters that would end or split a URL where digest writes one: List-Unsubscribe's <…>, an
+# HTML attribute, a header. A base URL is a plain scheme://host[:port][/path].
+_NOT_IN_BASE_URL = set("<>\"'\\`{}|^")
+
+
+def check_base_url(url: str) -> str:
+    """`base_url` is prefixed to every unsubscribe and archive link, so it must be only a base."""
+    parts = urlsplit(url)
+    if bad := sorted(_NOT_IN_BASE_URL.intersection(url)):
+        raise ValueError(f"must not contain {' '.join(bad)}")
+    if "@" in parts.netloc:
+        raise ValueError("must not contain a user name or password (nothing before @)")
+    if parts.query or url.rstrip("/").endswith("?"):
+        raise ValueError("must not have a query (?…): it is the start of every link")
+    if parts.fragment or "#" in url:
+        raise ValueError("must not have a fragment (#…): it is the start of every link")
+    return url

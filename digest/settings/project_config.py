@@ -11,12 +11,11 @@ from digest.errors import ConfigError
 from digest.model import Newsletter
 from digest.settings.compose import ComposeSettings
 from digest.settings.delivery import DeliverySettings, DeliveryTables, resolve_delivery
-from digest.settings.file_schemas import ProjectFile
+from digest.settings.file_schemas import ProjectFile, unknown_tables
 from digest.settings.files import SettingsFile, SettingsFiles, read_settings_file
 from digest.settings.gather import GatherConfig, gathering
 from digest.settings.paths import resolved_path
 from digest.settings.schedule import ScheduleSettings
-from digest.settings.table import invalid_settings
 from digest.validation import describe
 from digest.weekly import WEEKDAYS, WeeklySlot
 
@@ -49,14 +48,21 @@ class ProjectConfig:
 
 
 def _validated(file: SettingsFile) -> ProjectFile:
-    """The whole file checked at once; a single problem is a single line."""
+    """The whole file checked at once; a single problem is a single line. An unknown table is
+    named as every command names it (with the closest table), not as pydantic's unknown key."""
+    tables = unknown_tables(file)
     try:
-        return ProjectFile.model_validate(file.tables)
+        parsed = ProjectFile.model_validate(file.tables)
     except ValidationError as e:
-        problems = describe(e)
-        if len(problems) == 1:
-            raise ConfigError(problems[0], where=file.path) from None
-        raise invalid_settings(e, file.path) from None
+        unknown = {line.split(" ", 3)[2].strip("[]") for line in tables}
+        problems = tables + [line for line in describe(e) if line.split(":")[0] not in unknown]
+    else:
+        if not tables:
+            return parsed
+        problems = tables
+    if len(problems) == 1:
+        raise ConfigError(problems[0], where=file.path)
+    raise ConfigError("\n  ".join(["invalid settings:", *problems]), where=file.path)
 
 
 def load_project_config(path: Path) -> ProjectConfig:

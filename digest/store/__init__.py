@@ -1,7 +1,15 @@
 """The SQLite store: the connection and its migrations, the subscriber list, and the history of
 unattended runs (the send log's queries live with delivery, in digest/deliver/ledger.py)."""
 
-from digest.store.connection import MIGRATIONS, Migration, Store, StoreError, open_store
+from digest.store.connection import MIGRATIONS, Migration, Store, open_store
+from digest.store.errors import (
+    StoreBusy,
+    StoreDamaged,
+    StoreError,
+    StoreFull,
+    StoreMissing,
+    StoreReadOnly,
+)
 from digest.store.run_history import (
     RECENT_ISSUES,
     IssueHistory,
@@ -44,7 +52,12 @@ __all__ = [
     "Migration",
     "RowProblem",
     "Store",
+    "StoreBusy",
+    "StoreDamaged",
     "StoreError",
+    "StoreFull",
+    "StoreMissing",
+    "StoreReadOnly",
     "SubscriberError",
     "ThisProcess",
     "add_subscriber",

@@ -15,12 +15,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.request import pathname2url
 
-from digest.errors import DigestError
-
-
-class StoreError(DigestError):
-    """The database cannot be opened, is from a newer digest, or is not ours."""
+from digest.store import errors
+from digest.store.errors import StoreError, StoreMissing
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,36 +117,49 @@ class Store:
         self.path = path
         self.lock = threading.RLock()
 
+    @contextmanager
+    def _using(self) -> Iterator[sqlite3.Connection]:
+        """The connection, under the lock; what the machine does to the file (a full disk, a lock
+        held too long, damaged pages, a read-only folder) leaves as a StoreError naming the file."""
+        with self.lock:
+            try:
+                yield self.connection
+            except sqlite3.Error as error:
+                translated = errors.translate(error, self.path)
+                if translated is None:
+                    raise
+                raise translated from error
+
     def execute(self, sql: str, parameters: Parameters = ()) -> sqlite3.Cursor:
         """One statement, committed on its own (autocommit), under the lock."""
-        with self.lock:
-            return self.connection.execute(sql, parameters)
+        with self._using() as connection:
+            return connection.execute(sql, parameters)
 
     def fetchall(self, sql: str, parameters: Parameters = ()) -> list[sqlite3.Row]:
-        with self.lock:
-            return self.connection.execute(sql, parameters).fetchall()
+        with self._using() as connection:
+            return connection.execute(sql, parameters).fetchall()
 
     def fetchone(self, sql: str, parameters: Parameters = ()) -> sqlite3.Row | None:
-        with self.lock:
-            return self.connection.execute(sql, parameters).fetchone()
+        with self._using() as connection:
+            return connection.execute(sql, parameters).fetchone()
 
     def fetchvalue(self, sql: str, parameters: Parameters = ()) -> Any:
         """The first value of the row a query always returns (a COUNT, a PRAGMA)."""
-        with self.lock:
-            return self.connection.execute(sql, parameters).fetchone()[0]
+        with self._using() as connection:
+            return connection.execute(sql, parameters).fetchone()[0]
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """Everything inside commits together or not at all. BEGIN IMMEDIATE takes the write lock
         up front, so a second process waits (busy_timeout) instead of failing half-way."""
-        with self.lock:
-            self.connection.execute("BEGIN IMMEDIATE")
+        with self._using() as connection:
+            connection.execute("BEGIN IMMEDIATE")
             try:
-                yield self.connection
-            except BaseException:
-                self.connection.execute("ROLLBACK")
+                yield connection
+                connection.execute("COMMIT")
+            except BaseException as error:
+                _roll_back(connection, error)
                 raise
-            self.connection.execute("COMMIT")
 
     @property
     def schema_version(self) -> int:
@@ -159,30 +170,63 @@ class Store:
             self.connection.close()
 
 
-def open_store(path: Path, *, migrations: tuple[Migration, ...] = MIGRATIONS) -> Store:
-    """Open (creating if needed) and migrate the database at `path`."""
+def _roll_back(connection: sqlite3.Connection, error: BaseException) -> None:
+    """Undo the open transaction, keeping `error` the one reported. After some errors (a full
+    disk, an I/O error) SQLite has rolled back already, and a ROLLBACK then fails with "no
+    transaction is active", which used to hide the real error."""
+    if not connection.in_transaction:
+        return
+    try:
+        connection.execute("ROLLBACK")
+    except sqlite3.Error as failed:
+        error.add_note(f"and the rollback failed too: {failed}")
+
+
+def open_store(path: Path, *, create: bool = True, migrations: tuple[Migration, ...] = MIGRATIONS) -> Store:
+    """Open and migrate the database at `path`, creating the file if it is missing and `create`
+    is true. Never creates folders: a [store] path in a folder that does not exist is a mistake
+    to report, not a new empty subscriber list to start. Read-only commands pass create=False."""
     _check_sequence(migrations)
     path = Path(path)
+    if not path.parent.is_dir():
+        raise errors.folder_missing(path)
+    if not create and not path.exists():
+        raise StoreMissing(
+            "no database here yet; `digest subscribers add` or `import` creates it "
+            "(or correct [store] path, or --db)",
+            where=path,
+        )
+    # mode=rwc creates the file, mode=rw does not (no window between a check and the open).
+    uri = f"file:{pathname2url(str(path.absolute()))}?mode={'rwc' if create else 'rw'}"
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: autocommit; multi-statement work uses Store.transaction().
-        connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
-    except (sqlite3.Error, OSError) as e:
-        raise StoreError(f"cannot open the database: {e}", where=path) from None
+        connection = sqlite3.connect(
+            uri, uri=True, isolation_level=None, check_same_thread=False, timeout=errors.BUSY_TIMEOUT
+        )
+    except sqlite3.Error as e:
+        raise errors.cannot_open(path, f"({e})") from e
     connection.row_factory = sqlite3.Row
     store = Store(connection, path)
     try:
-        connection.execute("PRAGMA journal_mode = WAL")
-        # In WAL, NORMAL survives any crash of this process (kill -9 included); only a power cut
-        # can lose the last commits. Full fsync per commit would cost more than the SMTP send.
-        connection.execute("PRAGMA synchronous = NORMAL")
-        connection.execute("PRAGMA foreign_keys = ON")
-        connection.execute("PRAGMA busy_timeout = 30000")
+        with store._using():
+            _configure(connection)
         _migrate(store, migrations)
-    except sqlite3.DatabaseError as e:
+    except StoreError:
         connection.close()
-        raise StoreError(f"not a usable digest database: {e}", where=path) from None
+        raise
+    except sqlite3.DatabaseError as e:  # a migration that does not apply: this is not our database
+        connection.close()
+        raise StoreError(f"not a usable digest database: {e}", where=path) from e
     return store
+
+
+def _configure(connection: sqlite3.Connection) -> None:
+    connection.execute("PRAGMA journal_mode = WAL")
+    # In WAL, NORMAL survives any crash of this process (kill -9 included); only a power cut
+    # can lose the last commits. Full fsync per commit would cost more than the SMTP send.
+    connection.execute("PRAGMA synchronous = NORMAL")
+    connection.execute("PRAGMA foreign_keys = ON")
+    connection.execute(f"PRAGMA busy_timeout = {round(errors.BUSY_TIMEOUT * 1000):d}")
 
 
 def _migrate(store: Store, migrations: tuple[Migration, ...]) -> None:

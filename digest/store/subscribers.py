@@ -22,6 +22,7 @@ from digest.clock import utc_now
 from digest.errors import DigestError
 from digest.markup import fold_whitespace
 from digest.model import Subscriber, SubscriberStatus
+from digest.spreadsheet import SpreadsheetSafeWriter, unguard_cell
 from digest.store.connection import Store
 
 EMAIL_COLUMN = "email"
@@ -30,6 +31,9 @@ EXPORT_ONLY_COLUMNS = ("status", "status_changed_at")
 """Written by `export_csv`, ignored on import: an import never changes anyone's status."""
 PAGE_SIZE = 1000
 """Rows fetched per query when streaming: memory stays flat however long the list is."""
+LOCAL_PART_MAX = 64
+"""RFC 5321 4.5.3.1.1: a server may refuse a longer one. (email-validator checks the whole
+address's 254, not this.)"""
 
 
 class SubscriberError(DigestError):
@@ -53,9 +57,16 @@ def parse_address(raw: str) -> str:
         result = validate_email(text, check_deliverability=False)
     except EmailNotValidError as e:
         raise ValueError(f"{e} (got {text!r})") from None
-    if result.ascii_email is None:
+    address = result.ascii_email
+    if address is None:
         raise ValueError(f"non-ASCII before the @ needs SMTPUTF8, which digest does not send (got {text!r})")
-    return result.ascii_email
+    local_part = address.rpartition("@")[0]
+    if len(local_part) > LOCAL_PART_MAX:
+        raise ValueError(
+            f"the part before the @ is {len(local_part)} characters long, over RFC 5321's "
+            f"{LOCAL_PART_MAX} (got {text!r})"
+        )
+    return address
 
 
 def clean_name(raw: str) -> str:
@@ -120,9 +131,17 @@ class _CsvRows:
             raise SubscriberError(
                 "the file is empty (expected a header line with an email column)", where=where
             ) from None
-        columns = [c.strip().lower() for c in header]
+        columns = [unguard_cell(c).strip().lower() for c in header]
         if EMAIL_COLUMN not in columns:
             raise SubscriberError(f"no {EMAIL_COLUMN!r} column in the header line {header!r}", where=where)
+        repeated = sorted({c for c in columns if c and columns.count(c) > 1})
+        if repeated:
+            # Which one holds the address (or the name) is a guess either way: ask instead.
+            raise SubscriberError(
+                f"line {self.reader.line_num}: the header line names "
+                f"{', '.join(map(repr, repeated))} more than once: {header!r}",
+                where=where,
+            )
         self.width = len(columns)
         self.email_at = columns.index(EMAIL_COLUMN)
         self.name_at = columns.index(NAME_COLUMN) if NAME_COLUMN in columns else None
@@ -142,7 +161,7 @@ class _CsvRows:
             if len(record) > self.width:
                 self.problems.append(RowProblem(start, f"{len(record)} fields, the header has {self.width}"))
                 continue
-            record += [""] * (self.width - len(record))
+            record = [unguard_cell(cell) for cell in record] + [""] * (self.width - len(record))
             try:
                 email = parse_address(record[self.email_at])
             except ValueError as e:
@@ -191,6 +210,8 @@ def import_csv(store: Store, path: Path) -> ImportReport:
             db.execute("DELETE FROM imported_keys")
     except FileNotFoundError:
         raise SubscriberError("file not found", where=path) from None
+    except IsADirectoryError:
+        raise SubscriberError("this is a folder, not a CSV file", where=path) from None
     except UnicodeDecodeError as e:
         raise SubscriberError(
             f"not UTF-8 text (byte {e.start}); save the file as UTF-8 CSV", where=path
@@ -315,7 +336,8 @@ EXPORT_COLUMNS = (EMAIL_COLUMN, NAME_COLUMN, *EXPORT_ONLY_COLUMNS)
 
 
 def export_csv(store: Store, out: TextIO, status: SubscriberStatus | None = None) -> int:
-    """Write the list as CSV that `import_csv` reads back; attribute names become columns."""
+    """Write the list as CSV that `import_csv` reads back; attribute names become columns. A cell
+    a spreadsheet would run as a formula is written as text (digest/spreadsheet.py)."""
     keys = [
         row[0]
         for row in store.fetchall(
@@ -323,7 +345,7 @@ def export_csv(store: Store, out: TextIO, status: SubscriberStatus | None = None
         )
         if row[0] not in EXPORT_COLUMNS
     ]
-    writer = csv.writer(out, lineterminator="\n")
+    writer = SpreadsheetSafeWriter(out)
     writer.writerow([*EXPORT_COLUMNS, *keys])
     written = 0
     for s in iter_subscribers(store, status):

@@ -8,7 +8,6 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -184,12 +183,6 @@ def test_an_unreadable_date_is_a_usage_error(project: Path):
     result = digest("gather", "--since", "last tuesday", cwd=project)
     assert result.returncode == 2
     assert "Invalid value for --since: expected an ISO 8601 date or date-time" in result.stderr
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[FeedServer]:
-    with FeedServer() as running:
-        yield running
 
 
 def test_urls_over_http(server: FeedServer, tmp_path: Path):

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from digest.gather import GatherResult, gather_week, week_window
+from digest.gather.readers.summary import SUMMARY_CHARACTERS
 from digest.model import Source, SourceKind, SourceRules, Story, StoryKind
 
 FEEDS = Path(__file__).parent.parent / "fixtures" / "feeds"
@@ -361,3 +362,31 @@ def test_rss_1_0_and_0_91(tmp_path: Path):
     assert film.title == "Café society, a short film"
     assert film.kind is StoryKind.VIDEO  # a Vimeo link
     assert film.published == NOW  # RSS 0.91 items have no date: first seen
+
+
+def test_no_field_of_a_feed_entry_outgrows_a_newsletter(tmp_path: Path):
+    """A summary is cut to a blurb; so are a title, a caption, an alt text, a credit, an author and a
+    category that run to a megabyte (issue 18: the message must stay small whatever a feed holds)."""
+    huge = "word " * 200_000  # 1 MB each
+    path = tmp_path / "huge.rss"
+    path.write_text(
+        '<?xml version="1.0"?><rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/"><channel>'
+        "<title>Huge</title><link>https://huge.example/</link><item>"
+        f"<title>{huge}</title><link>https://huge.example/a-story</link>"
+        f"<author>x@huge.example ({huge})</author>"
+        f"<category>{huge}</category><description>&lt;p&gt;{'story ' * 200_000}&lt;/p&gt;</description>"
+        "<pubDate>Mon, 06 Jan 2025 10:00:00 GMT</pubDate>"
+        '<media:content url="https://huge.example/i.jpg" medium="image" width="1200">'
+        f"<media:title>{huge}</media:title><media:description>{huge}</media:description>"
+        f"<media:credit>{huge}</media:credit></media:content></item></channel></rss>",
+        encoding="utf-8",
+    )
+    result = gather(Source(kind=SourceKind.FEED, location=str(path), name="huge"))
+    assert not result.failed, result.problems()
+    (story,) = result.stories
+    image = story.image
+    assert image is not None
+    lines = (story.title, story.author, story.section, image.alt, image.caption, image.credit)
+    assert max(len(line) for line in lines) <= SUMMARY_CHARACTERS + 1  # the "…" of a cut
+    assert [line[:9] + line[-5:] for line in lines] == ["word wordword…"] * len(lines)
+    assert len(story.summary) < SUMMARY_CHARACTERS * 3

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from digest import __version__
 from digest.gather import GatherOptions, SourceReport, gather_week
@@ -16,12 +13,6 @@ from tests.feed_server import ETAG, LAST_MODIFIED, FeedServer
 from tests.gather.test_gather_feeds import NOW, WEEK
 
 FAST = HttpPolicy(timeout=0.3, retries=2, backoff=0.01)
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[FeedServer]:
-    with FeedServer() as running:
-        yield running
 
 
 def remote(server: FeedServer, path: str) -> Source:

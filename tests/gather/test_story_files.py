@@ -9,8 +9,12 @@ from pathlib import Path
 import pytest
 
 from digest.errors import StoryFileError
+from digest.gather import gather_week
 from digest.gather.readers import read_story_file, story_files
+from digest.gather.readers.folder import STORY_BODY_CHARACTERS, STORY_FILE_BYTES
+from digest.model import Source, SourceKind
 from tests.conftest import write_story
+from tests.gather.test_gather_feeds import NOW, WEEK
 
 BAD_STORIES = {
     "bad-yaml": ('title: "unterminated\nurl: [oops', "not valid YAML"),
@@ -118,3 +122,80 @@ def test_story_files_are_the_markdown_files_sorted_by_name(tmp_path: Path):
     (tmp_path / "folder.md").mkdir()
     assert [p.name for p in story_files(tmp_path)] == ["A.MARKDOWN", "b.md", "c.markdown"]
     assert story_files(tmp_path / "missing") == []
+
+
+# --- a story body is a newsletter's summary, never a 10 MB article (issue 18, item 6) ---------------
+
+PARAGRAPH = "A sentence that goes on, as long articles do, to fill the page with words. " * 8
+
+
+def _story_with_body(folder: Path, story_id: str, body: str) -> Path:
+    return write_story(
+        folder,
+        story_id,
+        f'title: "Long"\nurl: "https://x.example/{story_id}"\npublished: 2025-01-06',
+        body=body,
+    )
+
+
+def test_a_10_mb_story_body_is_cut_and_the_message_stays_small(issue_dir: Path, tmp_path: Path):
+    paragraphs = (PARAGRAPH + "\n\n") * (10 * 1024 * 1024 // (len(PARAGRAPH) + 2) + 1)
+    huge = _story_with_body(issue_dir / "stories", "huge", paragraphs)
+    assert huge.stat().st_size > 10 * 1024 * 1024
+    out = tmp_path / "out"
+    result = subprocess.run(
+        [sys.executable, "-m", "digest", "build", str(issue_dir), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    eml = (out / "issue.eml").stat().st_size
+    assert eml < 300 * 1024, f"{eml:,} bytes"
+    (warning,) = [line for line in result.stderr.splitlines() if "huge.md" in line]
+    assert warning.startswith(f"warning: {huge}: the body is over {STORY_BODY_CHARACTERS:,} characters; ")
+
+
+def test_a_long_body_is_cut_at_a_paragraph(tmp_path: Path, caplog: pytest.LogCaptureFixture):
+    paragraphs = [
+        f"Paragraph {n}: {PARAGRAPH.strip()}" for n in range(STORY_BODY_CHARACTERS // len(PARAGRAPH) + 5)
+    ]
+    path = _story_with_body(tmp_path, "long", "\n\n".join(paragraphs))
+    story = read_story_file(path)
+    kept = story.summary.count("<p>")
+    assert story.summary.endswith(f"<p>{paragraphs[kept - 1]}</p>")  # whole paragraphs, the last that fit
+    kept_text = "\n\n".join(paragraphs[:kept])
+    assert len(kept_text) <= STORY_BODY_CHARACTERS
+    assert len("\n\n".join(paragraphs[: kept + 1])) > STORY_BODY_CHARACTERS
+    cut = f"cut to the first {len(kept_text):,}"
+    assert [r.getMessage() for r in caplog.records] == [
+        f"warning: {path}: the body is over {STORY_BODY_CHARACTERS:,} characters; {cut}"
+    ]
+
+
+def test_one_endless_paragraph_is_cut_at_a_word(tmp_path: Path):
+    path = _story_with_body(tmp_path, "wall", "word " * STORY_BODY_CHARACTERS)
+    story = read_story_file(path)
+    assert story.summary.startswith("<p>word word") and story.summary.endswith("word</p>")
+    assert len(story.summary) == len("<p></p>") + STORY_BODY_CHARACTERS - 1  # whole words, stripped
+
+
+def test_a_body_under_the_cap_is_kept_whole_without_a_warning(tmp_path: Path, caplog):
+    body = "\n\n".join([PARAGRAPH] * (STORY_BODY_CHARACTERS // (len(PARAGRAPH) + 2)))
+    story = read_story_file(_story_with_body(tmp_path, "fits", body))
+    assert story.summary.count("<p>") == body.count(PARAGRAPH) and not caplog.records
+
+
+def test_a_gathered_folder_reports_the_cut_in_its_source_report(tmp_path: Path):
+    _story_with_body(tmp_path / "desk", "huge", "word " * (STORY_BODY_CHARACTERS + 1))
+    source = Source(kind=SourceKind.FOLDER, location=str(tmp_path / "desk"), name="Desk")
+    (report,) = gather_week([source], WEEK, now=NOW).report
+    words = f"cut to the first {STORY_BODY_CHARACTERS - 1:,}"  # whole words, less the last space
+    assert report.warnings == (f"huge.md: the body is over {STORY_BODY_CHARACTERS:,} characters; {words}",)
+
+
+def test_a_file_past_the_read_cap_cut_inside_a_character_is_still_utf8(tmp_path: Path):
+    """Only STORY_FILE_BYTES are read; the two bytes of an "é" split by that cut are no error."""
+    body = "é" * STORY_FILE_BYTES  # two bytes each: the cap falls inside one of them
+    story = read_story_file(_story_with_body(tmp_path, "accents", body))
+    assert story.summary == f"<p>{'é' * STORY_BODY_CHARACTERS}</p>"

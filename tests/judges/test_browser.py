@@ -113,3 +113,37 @@ def test_logo_and_sponsored_label_stay_legible_in_dark_mode(browser, logo_email,
     else:
         assert colours["plate"] in ("rgba(0, 0, 0, 0)", "transparent")
     assert violations == [], json.dumps(violations, indent=2)
+
+
+@pytest.fixture(scope="module")
+def font_theme_email(tmp_path_factory) -> str:
+    """The Tidewater week with a theme whose heading font is quoted (as most font lists are)."""
+    from tests.conftest import SAMPLE_WEEKS
+
+    theme = tmp_path_factory.mktemp("font-theme")
+    (theme / "theme.toml").write_text("[fonts]\nheading = \"'Trebuchet MS', 'DejaVu Sans', sans-serif\"\n")
+    out = tmp_path_factory.mktemp("font-out")
+    return build_issue(SAMPLE_WEEKS["tidewater"], out, theme=Path(theme)).rendered.html
+
+
+HEADING_FONTS = """() => ['h1', 'h3'].map(tag => getComputedStyle(document.querySelector(tag)).fontFamily)"""
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_the_configured_heading_font_reaches_the_lead_and_item_headings(browser, font_theme_email, scheme):
+    """Chromium's computed font-family of the lead's h1 and an item's h3 is the theme's [fonts] heading."""
+    page = open_email(browser, font_theme_email, 600, dark=scheme == "dark")
+    try:
+        fonts = page.evaluate(HEADING_FONTS)
+    finally:
+        page.close()
+    assert fonts == ['"Trebuchet MS", "DejaVu Sans", sans-serif'] * 2
+
+
+def test_the_default_heading_font_reaches_the_headings(browser, built_weeks, week):
+    page = open_email(browser, built_weeks[week].rendered.html, 600)
+    try:
+        fonts = page.evaluate(HEADING_FONTS)
+    finally:
+        page.close()
+    assert fonts == ['"Helvetica Neue", Helvetica, Arial, sans-serif'] * 2

@@ -162,4 +162,4 @@ def test_a_mistake_in_another_table_or_an_unknown_table_is_named(tmp_path: Path)
     with pytest.raises(ConfigError) as caught:
         load_project_config(write_project(tmp_path, extra=extra))
     assert "[sources.0] feed: Value error, must be an http(s) URL or a file path" in str(caught.value)
-    assert "schedul: unknown key" in str(caught.value)
+    assert "unknown table [schedul] (did you mean [schedule]?)" in str(caught.value)

@@ -11,7 +11,7 @@ from digest.store import MIGRATIONS, Migration, StoreError, open_store
 
 
 def test_a_new_database_is_migrated_to_the_latest_version_in_wal_mode(tmp_path: Path):
-    store = open_store(tmp_path / "new" / "digest.db")
+    store = open_store(tmp_path / "digest.db")
     assert store.schema_version == len(MIGRATIONS)
     assert store.fetchone("PRAGMA journal_mode")[0] == "wal"
     assert store.fetchone("PRAGMA foreign_keys")[0] == 1

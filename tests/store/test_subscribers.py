@@ -151,3 +151,40 @@ def test_counts_and_listing_by_status(store):
 def test_add_rejects_a_bad_address_with_the_reason(store):
     with pytest.raises(SubscriberError, match="@-sign"):
         add_subscriber(store, "nobody.example.com")
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["email,name,Email", "name,email,e-mail,EMAIL ", "email,name,city,City"],
+)
+def test_a_column_named_twice_in_the_header_is_an_error_naming_the_line(store, tmp_path: Path, header: str):
+    """Was: the second `email` column silently dropped (which one holds the address is a guess)."""
+    path = write(tmp_path, f"{header}\nana@example.com,Ana,x,y\n")
+    with pytest.raises(SubscriberError, match=r"line 1: the header line names '\w+' more than once"):
+        import_csv(store, path)
+    assert count_by_status(store)[SubscriberStatus.ACTIVE] == 0
+
+
+def test_addresses_over_rfc_5321s_limits_are_refused_with_their_line(store, tmp_path: Path):
+    local_64, local_65 = "a" * 64, "b" * 65
+    domain = ".".join(["d" * 60] * 3) + ".example"  # 190 characters
+    assert len(domain) == 190
+    rows = [
+        f"{local_64}@example.com",  # the longest local part allowed
+        f"{local_65}@example.com",
+        f"{'c' * 63}@{domain}",  # 254 in all: allowed
+        f"{'e' * 64}@{domain}",  # 255
+    ]
+    report = import_csv(store, write(tmp_path, "email\n" + "\n".join(rows) + "\n"))
+    problems = {p.line: p.reason for p in report.problems}
+    assert sorted(problems) == [3, 5]
+    assert "the part before the @ is 65 characters long, over RFC 5321's 64" in problems[3]
+    assert "The email address is too long (1 character too many)" in problems[5]  # email-validator's words
+    assert report.added == 2
+    with pytest.raises(SubscriberError, match="over RFC 5321's 64"):
+        add_subscriber(store, f"{local_65}@example.com")
+
+
+def test_a_folder_given_as_the_csv_is_one_error(store, tmp_path: Path):
+    with pytest.raises(SubscriberError, match="this is a folder, not a CSV file"):
+        import_csv(store, tmp_path)

@@ -1,13 +1,17 @@
-"""What every reader shares: the source it reads, the document it gets, and what it gives back."""
+"""What every reader shares: the source it reads, the document it gets, and what it gives back; and
+opening a local file without being held by one that is no file (a FIFO, a device)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import os
+import stat
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import Message
-from typing import ClassVar, Protocol
+from pathlib import Path
+from typing import BinaryIO, ClassVar, Protocol
 from zoneinfo import ZoneInfo
 
 from digest.model import Source, Story
@@ -75,3 +79,46 @@ class FeedReader(Protocol):
     def accepts(self, document: Document) -> bool: ...
 
     def read(self, document: Document, context: ReadContext) -> ReadResult: ...
+
+
+_NOT_REGULAR = (
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+class NotRegularFile(Exception):
+    """A path that is something other than a regular file; ``kind`` says what ("a FIFO")."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        super().__init__(f"not a regular file ({kind})")
+
+
+def _check_regular(mode: int) -> None:
+    for is_kind, kind in _NOT_REGULAR:
+        if is_kind(mode):
+            raise NotRegularFile(kind)
+
+
+def open_regular_file(path: Path) -> BinaryIO:
+    """``path`` open for reading, when it is a regular file; :class:`NotRegularFile` when it is not.
+
+    A FIFO would block the read until a writer came, /dev/zero would never end, and opening some
+    devices does things (a tape rewinds): they are refused before opening (symlinks followed), and
+    again on what was opened, in case the path changed in between. Callers read at most what they
+    can hold; OSError (FileNotFoundError, PermissionError, ...) is theirs to describe.
+    """
+    _check_regular(os.stat(path).st_mode)
+    # O_NONBLOCK: opening a FIFO put there since the check must not wait for a writer.
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    file = os.fdopen(descriptor, "rb")
+    try:
+        _check_regular(os.fstat(descriptor).st_mode)
+    except NotRegularFile:
+        file.close()
+        raise
+    return file

@@ -19,21 +19,28 @@ from zoneinfo import ZoneInfo
 
 from digest.gather.readers.base import ReadContext, ReadResult
 from digest.gather.readers.media import MediaItem, choose_image
-from digest.gather.readers.summary import summary_blocks
+from digest.gather.readers.summary import SUMMARY_CHARACTERS, summary_blocks
 from digest.markup import fold_whitespace, plain_title, sanitize_html, summary_text, teaser
 from digest.model import Image, SourceRules, Story, StoryKind
 from digest.urls import absolute_http_url, without_tracking
 from digest.words import slug
 
 TITLE_FROM_SUMMARY = 90
+LINE_CHARACTERS = SUMMARY_CHARACTERS
+"""No line of a story (title, author, section, an image's alt, caption, credit) is longer than its
+summary: a feed that puts megabytes in one is cut at a word, as its summary is cut to a blurb."""
+_RAW_LINE_CHARACTERS = LINE_CHARACTERS * 64
+"""Markup and entities included, more than any line worth keeping: the HTML parser reads no more."""
 VIDEO_HOSTS = frozenset(
     {"youtube.com", "www.youtube.com", "m.youtube.com", "youtu.be", "vimeo.com", "player.vimeo.com"}
 )
 
 
 def _plain(text: str) -> str:
-    """plain_title, skipping the HTML parser for text that cannot hold a tag or an entity."""
-    return plain_title(text) if "<" in text or "&" in text else fold_whitespace(text)
+    """plain_title, skipping the HTML parser for text that cannot hold a tag or an entity; cut at a
+    word after LINE_CHARACTERS."""
+    text = text[:_RAW_LINE_CHARACTERS]
+    return teaser(plain_title(text) if "<" in text or "&" in text else text, LINE_CHARACTERS)
 
 
 class UnusableEntry(Exception):
@@ -115,6 +122,7 @@ def story_from_entry(entry: Entry, rules: SourceRules, timezone: ZoneInfo, sourc
         duration=_entry_duration(entry) if kind is StoryKind.VIDEO else "",
         source=source_label,
         teaser=teaser(summary_plain, rules.teaser_length),
+        teaser_length=rules.teaser_length,
     )
 
 
@@ -132,7 +140,7 @@ def _entry_summary(entry: Entry, link: str) -> str:
 
 
 def _entry_title(entry: Entry, summary: str) -> str:
-    title = _plain(entry.title) if entry.title_is_html else fold_whitespace(entry.title)
+    title = _plain(entry.title) if entry.title_is_html else teaser(entry.title, LINE_CHARACTERS)
     if not title:  # a title-less post (a microblog, a link post): its first words stand in
         title = teaser(summary_text(summary), TITLE_FROM_SUMMARY)
     if not title:

@@ -1,8 +1,15 @@
-"""Story files: Markdown with YAML front matter, one story per file, id = file stem."""
+"""Story files: Markdown with YAML front matter, one story per file, id = file stem.
+
+A story's body is the newsletter's summary of it: a body longer than :data:`STORY_BODY_CHARACTERS`
+(a whole article pasted in, a 10 MB file) is cut at read time to the paragraphs that fit, with a
+warning naming the file, as feed summaries are cut to a blurb; so no message grows with it.
+"""
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
+import logging
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -14,7 +21,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from digest.errors import SourceError, StoryFileError
-from digest.gather.readers.base import ReadContext, ReadResult
+from digest.gather.readers.base import NotRegularFile, ReadContext, ReadResult, open_regular_file
 from digest.markup import fold_whitespace, markdown_to_html, summary_text, teaser
 from digest.model import Image, Story, StoryKind
 from digest.urls import absolute_http_url
@@ -22,6 +29,17 @@ from digest.validation import describe
 
 STORY_SUFFIXES = (".md", ".markdown")
 _STORY_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+STORY_BODY_CHARACTERS = 10_000
+"""The longest story body kept, in characters of Markdown: a summary is a few hundred (a feed's is
+cut at about 700), and Gmail clips a whole message from about 102 KB, so one story at this length
+still leaves room for the rest. Longer bodies are cut."""
+STORY_FILE_BYTES = 1024 * 1024
+"""The most of a story file that is read: its front matter and the longest body, many times over."""
+
+_PARTIAL_WORD = re.compile(r"\S+$")
+
+log = logging.getLogger(__name__)
 
 
 def _must_be_http_url(value: str) -> str:
@@ -85,13 +103,40 @@ def _aware(value: dt.datetime | dt.date | None, zone: ZoneInfo) -> dt.datetime |
     return value if value.tzinfo else value.replace(tzinfo=zone)
 
 
-def _parse_post(path: Path) -> frontmatter.Post:
+def _read_text(path: Path) -> tuple[str, bool]:
+    """The file's text (at most STORY_FILE_BYTES of it, newlines as "\n"), and whether there was more."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as e:
-        raise StoryFileError(f"not UTF-8 text ({e.reason} at byte {e.start})", where=path) from None
+        with open_regular_file(path) as file:
+            data = file.read(STORY_FILE_BYTES + 1)
+    except NotRegularFile as e:
+        raise StoryFileError(str(e), where=path) from None
     except OSError as e:
         raise StoryFileError(f"cannot read: {e.strerror}", where=path) from None
+    more = len(data) > STORY_FILE_BYTES
+    try:
+        # Not final when there is more: a character the cut split in two is left out, not an error.
+        text = codecs.getincrementaldecoder("utf-8")().decode(data[:STORY_FILE_BYTES], final=not more)
+    except UnicodeDecodeError as e:
+        raise StoryFileError(f"not UTF-8 text ({e.reason} at byte {e.start})", where=path) from None
+    return text.replace("\r\n", "\n").replace("\r", "\n"), more
+
+
+def _capped_body(body: str, more: bool) -> tuple[str, str]:
+    """The body cut to the paragraphs that fit in STORY_BODY_CHARACTERS (to the words that fit, if
+    the first paragraph does not), and a warning saying so; the body itself and "" when it fits."""
+    if len(body) <= STORY_BODY_CHARACTERS and not more:
+        return body, ""
+    head = body[:STORY_BODY_CHARACTERS]
+    kept = head.rsplit("\n\n", 1)[0].rstrip()
+    if not kept or kept == head.rstrip():  # no paragraph ends within the cap: cut at a word
+        at_a_word = len(body) <= len(head) or body[len(head)].isspace()
+        kept = (head if at_a_word else _PARTIAL_WORD.sub("", head)).rstrip() or head
+    return kept, f"the body is over {STORY_BODY_CHARACTERS:,} characters; cut to the first {len(kept):,}"
+
+
+def _parse_post(path: Path) -> tuple[frontmatter.Post, bool]:
+    """The file's front matter and body, and whether the file went on past STORY_FILE_BYTES."""
+    text, more = _read_text(path)
     try:
         post = frontmatter.loads(text)
     except yaml.YAMLError as e:
@@ -101,16 +146,26 @@ def _parse_post(path: Path) -> frontmatter.Post:
         raise StoryFileError(f"front matter is not valid YAML{line}: {problem}", where=path) from None
     if not post.metadata:
         raise StoryFileError("has no front matter (expected a '---' block with title and url)", where=path)
-    return post
+    return post, more
 
 
 def read_story_file(path: Path, *, timezone: str = "UTC") -> Story:
+    """The story in a story file; a body that had to be cut is logged as a warning naming the file."""
+    story, cut = _story_and_cut(path, timezone)
+    if cut:
+        log.warning("warning: %s: %s", path, cut)
+    return story
+
+
+def _story_and_cut(path: Path, timezone: str) -> tuple[Story, str]:
+    """The story in a story file, and what was cut from its body ("" when nothing was)."""
     if not _STORY_ID.match(path.stem):
         raise StoryFileError(
             "file name must start with a letter or digit and use only letters, digits, '.', '_', '-'",
             where=path,
         )
-    post = _parse_post(path)
+    post, more = _parse_post(path)
+    body, cut = _capped_body(post.content, more)
     try:
         meta = StoryFrontMatter.model_validate(post.metadata)
     except ValidationError as e:
@@ -126,11 +181,11 @@ def read_story_file(path: Path, *, timezone: str = "UTC") -> Story:
             credit=fold_whitespace(meta.image_credit),
             caption=fold_whitespace(meta.image_caption),
         )
-    return Story(
+    story = Story(
         id=path.stem,
         title=fold_whitespace(meta.title),
         url=meta.url,
-        summary=markdown_to_html(post.content, base_url=meta.url),
+        summary=markdown_to_html(body, base_url=meta.url),
         image=image,
         kind=kind,
         sponsor=fold_whitespace(meta.sponsor),
@@ -142,6 +197,7 @@ def read_story_file(path: Path, *, timezone: str = "UTC") -> Story:
         duration=fold_whitespace(meta.duration),
         source=str(path),
     )
+    return story, cut
 
 
 def story_files(folder: Path) -> list[Path]:
@@ -173,12 +229,17 @@ class StoryFolderReader:
         result = ReadResult(entries=len(paths))
         for path in paths:
             try:
-                story = read_story_file(path, timezone=context.timezone.key)
+                story, cut = _story_and_cut(path, context.timezone.key)
             except StoryFileError as e:
                 result.warnings.append(f"skipped {path.name}: {e.message}")
                 result.dropped["invalid story file"] += 1
                 continue
+            if cut:
+                result.warnings.append(f"{path.name}: {cut}")
             plain = summary_text(story.summary)
-            short = teaser(plain, context.source.rules.teaser_length)
-            result.stories.append(replace(story, source=context.source.label, teaser=short))
+            length = context.source.rules.teaser_length
+            short = teaser(plain, length)
+            result.stories.append(
+                replace(story, source=context.source.label, teaser=short, teaser_length=length)
+            )
         return result
