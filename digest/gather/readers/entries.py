@@ -22,7 +22,7 @@ from digest.gather.readers.media import MediaItem, choose_image
 from digest.gather.readers.summary import SUMMARY_CHARACTERS, summary_blocks
 from digest.markup import fold_whitespace, plain_title, sanitize_html, summary_text, teaser
 from digest.model import Image, SourceRules, Story, StoryKind
-from digest.urls import absolute_http_url, without_tracking
+from digest.urls import absolute_http_url, unwrap_redirect, without_tracking
 from digest.words import slug
 
 TITLE_FROM_SUMMARY = 90
@@ -101,7 +101,7 @@ def story_id(url: str, title: str) -> str:
 
 def story_from_entry(entry: Entry, rules: SourceRules, timezone: ZoneInfo, source_label: str) -> Story:
     """The entry as a story, one field at a time; :class:`UnusableEntry` says why it cannot be one."""
-    link = _entry_link(entry)
+    link = _entry_link(entry, rules)
     summary = _entry_summary(entry, link)
     summary_plain = summary_text(summary)
     title = _entry_title(entry, summary)
@@ -126,11 +126,12 @@ def story_from_entry(entry: Entry, rules: SourceRules, timezone: ZoneInfo, sourc
     )
 
 
-def _entry_link(entry: Entry) -> str:
+def _entry_link(entry: Entry, rules: SourceRules) -> str:
+    """The entry's own link: out of a known redirector's wrapping (Google Alerts), without trackers."""
     link = absolute_http_url(entry.link, entry.base_url)
     if not link:
         raise UnusableEntry("no http(s) link")
-    return without_tracking(link)
+    return without_tracking(unwrap_redirect(link, rules.redirectors))
 
 
 def _entry_summary(entry: Entry, link: str) -> str:

@@ -160,7 +160,8 @@ def _entry(
     entry = Entry(
         title=str(raw.get("title") or ""),
         title_is_html=title_type != "text/plain",
-        link=str(raw.get("link") or ""),
+        # FeedBurner rewrites links to its own (long dead) feedproxy host; the original is kept here.
+        link=str(raw.get("feedburner_origlink") or raw.get("link") or ""),
         summary_html=_summary_html(raw) or media_description,
         content_html=_content_html(raw),
         categories=tuple(
