@@ -74,3 +74,22 @@ def test_more_redirectors_come_from_the_settings(tmp_path: Path):
     source = _source(path, redirectors=("links.newsletter-tool.example/click",))
     urls = {s.title: s.url for s in gather_week([source], WEEK, now=NOW).stories}
     assert urls["Harbour festival dates set"] == "https://coast-daily.example/festival"
+
+
+CODED_LINKS = """\
+<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>Shortlinks</title><link>https://short.example/</link>
+<item><title>Harbour wall: the vote, explained</title><link>https://short.example/p/qd4-6p5xjjw</link>
+<pubDate>Mon, 06 Jan 2025 09:00:00 GMT</pubDate></item>
+</channel></rss>
+"""
+
+
+def test_a_link_ending_in_a_code_gives_an_id_from_the_title(tmp_path: Path):
+    """Editors type ids into issue.toml (issue 12, item 9): `qd4-6p5xjjw` is no id to type; the
+    title's slug is, and it stays the same on every run for the same entry."""
+    path = tmp_path / "coded.rss"
+    path.write_text(CODED_LINKS, encoding="utf-8")
+    first = gather_week([_source(path)], WEEK, now=NOW).stories
+    again = gather_week([_source(path)], WEEK, now=NOW).stories
+    assert [s.id for s in first] == [s.id for s in again] == ["harbour-wall-the-vote-explained"]

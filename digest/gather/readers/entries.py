@@ -87,11 +87,28 @@ def _matches_category(categories: Sequence[str], wanted: Sequence[str]) -> bool:
     return any(fold_whitespace(w).casefold() in folded for w in wanted)
 
 
+_WORD = re.compile(r"[a-z]*[aeiouy][a-z]*")
+
+
+def _reads_as_words(slug_text: str) -> bool:
+    """A slug an editor can read and type: mostly words (`kremlin-recruits-central-asia`,
+    `2025-01-ferry-timetable`), not a short code (`qd4-6p5xjjw`, `abc123`).
+
+    >>> words = ("kremlin-recruits-central-asia", "world-in-60-2025-01-07", "qd4-6p5xjjw", "index")
+    >>> [_reads_as_words(s) for s in words]
+    [True, True, False, False]
+    """
+    parts = [part for part in slug_text.split("-") if not part.isdigit()]  # dates and numbers: neutral
+    words = sum(1 for part in parts if len(part) >= 2 and _WORD.fullmatch(part))
+    return words >= 2 and words > len(parts) - words
+
+
 def story_id(url: str, title: str) -> str:
-    """A readable id that stays put while the link does: the link's slug, else the title's."""
+    """A readable id that stays put while the link does: the link's slug when it reads as words,
+    else the title's (feeds whose links end in codes get ids an editor can type)."""
     last = unquote(urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1])
     from_link = slug(splitext(last)[0], max_length=80)
-    if "-" in from_link and re.search(r"[a-z]", from_link):
+    if _reads_as_words(from_link):
         return from_link
     from_title = slug(title, max_length=60)
     if from_title:
