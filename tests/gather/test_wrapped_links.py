@@ -93,3 +93,20 @@ def test_a_link_ending_in_a_code_gives_an_id_from_the_title(tmp_path: Path):
     first = gather_week([_source(path)], WEEK, now=NOW).stories
     again = gather_week([_source(path)], WEEK, now=NOW).stories
     assert [s.id for s in first] == [s.id for s in again] == ["harbour-wall-the-vote-explained"]
+
+
+def test_blank_lines_before_the_xml_declaration_are_no_warning(tmp_path: Path):
+    """A harmless slip (issue 12, item 12) used to warn on every command; only problems that change
+    what was read are reported."""
+    path = tmp_path / "blank-first.rss"
+    path.write_bytes(b"\n\n  " + FEEDBURNER.encode("utf-8"))
+    result = gather_week([_source(path)], WEEK, now=NOW)
+    assert [s.id for s in result.stories] == ["ferry-timetable"]
+    assert list(result.problems()) == []
+
+
+def test_a_feed_that_really_is_broken_still_warns(tmp_path: Path):
+    path = tmp_path / "broken.rss"
+    path.write_text(FEEDBURNER.replace("</channel></rss>", "<item><title>cut off"), encoding="utf-8")
+    result = gather_week([_source(path)], WEEK, now=NOW)
+    assert any("feed has errors" in line for line in result.problems())
