@@ -134,3 +134,19 @@ def test_without_any_digest_toml_the_command_says_where_it_looked(tmp_path: Path
     assert (
         output.strip() == f"error: {tmp_path}: no digest.toml here or in any folder above; give --config FILE"
     )
+
+
+def test_errors_speak_plain_words_and_count_from_one(project: Path):
+    """No pydantic wording ("Value error,", "Input should be…") and [[sources]] counted from 1."""
+    config = project / "digest.toml"
+    config.write_text(
+        config.read_text(encoding="utf-8")
+        + '\n[gather]\nretries = -1\n\n[[sources]]\nfeed = "feeds/a.xml"\n\n[[sources]]\nfeed = "ftp://x.example/f"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_issue_config(project / "2025-03-14")
+    message = caught.value.message
+    assert "[gather] retries: must be at least 0 (got -1)" in message
+    assert "[[sources]] #2 feed: must be an http(s) URL or a file path" in message
+    assert "Value error" not in message and "Input should" not in message
