@@ -114,10 +114,13 @@ def test_grace_of_a_week_or_more_is_refused(tmp_path: Path):
         load_project_config(path)
 
 
-def test_approval_deadline_needs_require_approval(tmp_path: Path):
+def test_approval_deadline_without_require_approval_is_a_warning(tmp_path: Path, caplog):
+    """A leftover deadline is said and ignored, not refused (issue 12, item 19)."""
     path = write_project(tmp_path, SCHEDULE_TOML + 'approval_deadline = "4h"\n')
-    with pytest.raises(ConfigError, match=r"\[schedule\] approval_deadline: .*require_approval = true"):
-        load_project_config(path)
+    with caplog.at_level("WARNING", logger="digest.settings"):
+        schedule = load_project_config(path).schedule
+    assert schedule.approval_window() is None
+    assert "[schedule] approval_deadline is ignored without require_approval = true" in caplog.text
     path = write_project(
         tmp_path,
         SCHEDULE_TOML.replace("require_approval = false", "require_approval = true")
