@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from difflib import get_close_matches
+from typing import Any, get_args
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 _FRIENDLY = {
     "extra_forbidden": "unknown key",
@@ -67,15 +69,50 @@ def plain_words(message: str) -> str:
     return message
 
 
-def describe(error: ValidationError, *, tables: bool = True) -> list[str]:
-    """One line per problem: where it is, then what is wrong."""
+def describe(
+    error: ValidationError, *, tables: bool = True, model: type[BaseModel] | None = None
+) -> list[str]:
+    """One line per problem: where it is, then what is wrong; an unknown key names the closest
+    known one when `model` (what was validated) is given."""
     lines = []
     for item in error.errors():
         where = format_location(item["loc"], tables=tables)
         message = _FRIENDLY.get(item["type"]) or plain_words(item["msg"])
-        if item["type"] not in _FRIENDLY and "input" in item and item["type"] != "missing":
+        if item["type"] == "extra_forbidden" and model is not None:
+            message += _did_you_mean(str(item["loc"][-1]), known_keys(model, item["loc"][:-1]))
+        elif item["type"] not in _FRIENDLY and "input" in item and item["type"] != "missing":
             value = item["input"]
             if isinstance(value, str | int | float | bool):
                 message = f"{message} (got {value!r})"
         lines.append(f"{where}: {message}")
     return lines
+
+
+def _did_you_mean(key: str, known: set[str]) -> str:
+    close = get_close_matches(key, sorted(known), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The model a field holds: itself, or inside Optional, list[...] or dict[str, ...]."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for argument in get_args(annotation):
+        if found := _model_in(argument):
+            return found
+    return None
+
+
+def known_keys(model: type[BaseModel], path: Sequence[str | int]) -> set[str]:
+    """The keys the table at `path` may hold (as written: aliases such as `from` included)."""
+    current: type[BaseModel] | None = model
+    for part in path:
+        if current is None:
+            return set()
+        field = current.model_fields.get(str(part)) if isinstance(part, str) else None
+        if field is not None:
+            current = _model_in(field.annotation)
+        # else an array index or a dict key (a story id): the model found so far is the item's
+    if current is None:
+        return set()
+    return {field.alias or name for name, field in current.model_fields.items()}
