@@ -26,10 +26,22 @@ _WHITESPACE = re.compile(r"\s+")
 _STRING_VALUE = etree.XPath("string()")
 # C0 controls other than tab/newline are not allowed in XML (MJML) and mean nothing in email.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Invisible format characters that reorder or hide what a line shows ("Trojan Source",
+# CVE-2021-42574): bidi embeddings, overrides and isolates, the LRM/RLM and Arabic letter marks,
+# zero-width space, word joiner and invisible operators, the BOM, the Mongolian vowel separator.
+_DISGUISE = re.compile("[\u061c\u180e\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+# Zero-width (non-)joiners shape Indic and Arabic words and join emoji: kept between two visible
+# characters, dropped where they can only hide (at an end, beside a space).
+_LOOSE_JOINER = re.compile(r"(?<!\S)[\u200c\u200d]+|[\u200c\u200d]+(?!\S)")
 
 
 def strip_controls(text: str) -> str:
     return _CONTROL.sub("", text)
+
+
+def strip_disguises(text: str) -> str:
+    """Text without the invisible characters that can make a line read as something else."""
+    return _LOOSE_JOINER.sub("", _DISGUISE.sub("", text))
 
 
 @lru_cache(maxsize=1)
@@ -74,7 +86,9 @@ def text_content(element: etree._Element) -> str:
 
 
 def fold_whitespace(text: str) -> str:
-    return _WHITESPACE.sub(" ", strip_controls(text)).strip()
+    """One line of what a reader sees: titles, names, subjects, labels. Whitespace runs become a
+    space, control characters and disguising format characters go."""
+    return _WHITESPACE.sub(" ", strip_disguises(strip_controls(text))).strip()
 
 
 def plain_title(text: str) -> str:

@@ -160,6 +160,8 @@ class SourceRules:
     section: str = ""
     """A section for every story from this source; otherwise the entry's first category."""
     teaser_length: int = DEFAULT_TEASER_LENGTH
+    redirectors: tuple[str, ...] = ()
+    """"host/path" of redirectors whose target link is the story's (besides urls.REDIRECTORS)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -64,3 +64,29 @@ def canonical_url(url: str) -> str:
     if scheme in ("http", "https"):
         scheme = "https"
     return urlunsplit((scheme, host, path, urlencode(query), ""))
+
+
+# Redirectors that wrap a story's real link (Google Alerts, Facebook's link shim): "host/path", and
+# the query parameters that may carry the target. `[gather] redirectors` adds to them.
+REDIRECTORS = ("www.google.com/url", "google.com/url", "l.facebook.com/l.php", "lm.facebook.com/l.php")
+_TARGET_PARAMETERS = ("url", "q", "u")
+
+
+def unwrap_redirect(url: str, redirectors: tuple[str, ...] = ()) -> str:
+    """The link a known redirector points to, else ``url`` as it is.
+
+    >>> unwrap_redirect("https://www.google.com/url?rct=j&sa=t&url=https://news.example/a%3Fb%3D1&ct=ga")
+    'https://news.example/a?b=1'
+    >>> unwrap_redirect("https://www.google.com/url?url=javascript:alert(1)")
+    'https://www.google.com/url?url=javascript:alert(1)'
+    """
+    parts = urlsplit(url)
+    where = f"{(parts.hostname or '').lower()}{parts.path}"
+    if where not in (*REDIRECTORS, *redirectors):
+        return url
+    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+    for name in _TARGET_PARAMETERS:
+        target = absolute_http_url(query.get(name, ""))
+        if target:
+            return target
+    return url

@@ -1,9 +1,19 @@
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from digest.markup import html_to_text, markdown_to_html, plain_title, sanitize_html, teaser, wrap
+from digest.markup import (
+    fold_whitespace,
+    html_to_text,
+    markdown_to_html,
+    plain_title,
+    sanitize_html,
+    strip_disguises,
+    teaser,
+    wrap,
+)
 
 
 def test_markdown_raw_html_is_escaped_not_rendered():
@@ -52,6 +62,38 @@ def test_lists_read_as_lists_with_hanging_indents():
 
 def test_plain_title_folds():
     assert plain_title(" <em>Big</em>\n news &amp;\tmore ") == "Big news & more"
+
+
+@pytest.mark.parametrize(
+    ("title", "shown"),
+    [
+        ("Invoice for \u202efdp.exe", "Invoice for fdp.exe"),  # would read "Invoice for exe.pdf"
+        ("Invoice for &#x202E;fdp.exe", "Invoice for fdp.exe"),  # the same, as an entity
+        ("\u2067\u202bRLE\u202c in an isolate\u2069", "RLE in an isolate"),
+        ("a\u200eb\u200fc\u061cd\u200be\ufefff\u2060g", "abcdefg"),
+        ("zero-width \u200d\u200cjoiners\u200d at the edges\u200c", "zero-width joiners at the edges"),
+        ("a \u202e b", "a b"),
+    ],
+)
+def test_titles_lose_the_characters_that_disguise_text(title: str, shown: str):
+    assert plain_title(title) == shown
+    assert fold_whitespace(title.replace("&#x202E;", "\u202e")) == shown
+
+
+def test_joiners_that_shape_words_and_emoji_stay():
+    for text in (
+        "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645",
+        "\U0001f469\u200d\U0001f4bb",
+        "\u0915\u094d\u200d\u0937",
+    ):
+        assert strip_disguises(text) == text == plain_title(text)
+
+
+@given(st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=80))
+def test_no_title_keeps_a_disguising_character(text: str):
+    assert not set("\u061c\u200b\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069") & set(
+        plain_title(text)
+    )
 
 
 def test_teaser_cuts_at_a_word():

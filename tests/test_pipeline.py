@@ -148,9 +148,7 @@ def test_a_run_of_an_issue_folder_reads_its_files_once(tmp_path: Path, steps: St
 # --- one preflight policy ----------------------------------------------------------------------------
 
 
-def test_build_and_lint_agree_an_issue_must_not_go_out(
-    issue_dir: Path, tmp_path: Path
-):
+def test_build_and_lint_agree_an_issue_must_not_go_out(issue_dir: Path, tmp_path: Path):
     """An http:// photo is a lint error: `digest lint` exits 1, and so does `digest build` (which
     still writes the files for the editors to look at), both naming the same first finding."""
     write_story(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import click
@@ -11,11 +12,14 @@ from digest.deliver import load_secret
 from digest.settings import load_delivery_settings
 from digest.store import open_store
 from digest.web.site import archive_routes, create_app
+from digest.web.site.app import base_path_of
 
 
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
-@click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True)
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=8080, show_default=True, help="0: any free port."
+)
 @click.option(
     "--config",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -36,15 +40,24 @@ def serve_command(host: str, port: int, config: Path | None, archive: Path | Non
     secret = load_secret(settings.delivery.secret_file, allow_development=False)
     store = open_store(settings.delivery.store_path)
     name = settings.newsletter.name if settings.newsletter else "this newsletter"
-    click.echo(f"serving unsubscribe pages for {name} on http://{host}:{port}/ (store {store.path})")
+    base_path = base_path_of(settings.newsletter.base_url) if settings.newsletter else ""
+    app = create_app(store, secret, newsletter_name=name, extra=extra, base_path=base_path)
+    # Bind first, so `--port 0` (any free port) can say which one it got.
+    listener = socket.create_server((host, port), family=_family(host))
+    address = f"http://{_url_host(host)}:{listener.getsockname()[1]}{base_path}/"
+    click.echo(f"serving unsubscribe pages for {name} on {address} (store {store.path})")
     if archive is not None:
-        click.echo(f"serving the web archive in {archive} at http://{host}:{port}/")
+        click.echo(f"serving the web archive in {archive} at {address}")
     try:
-        uvicorn.run(
-            create_app(store, secret, newsletter_name=name, extra=extra),
-            host=host,
-            port=port,
-            log_level="warning",
-        )
+        uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[listener])
     finally:
+        listener.close()
         store.close()
+
+
+def _family(host: str) -> socket.AddressFamily:
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host

@@ -3,6 +3,7 @@
 from digest.deliver.dkim_signing import DkimSigner, load_signer
 from digest.deliver.ledger import Ledger, NoLedger, SendLedger, SendState
 from digest.deliver.message import (
+    MESSAGE_POLICY,
     ONE_CLICK,
     SEND_TIME,
     build_message,
@@ -52,6 +53,7 @@ from digest.deliver.tokens import (
 )
 
 __all__ = [
+    "MESSAGE_POLICY",
     "ONE_CLICK",
     "PROOF_ADDRESS",
     "PROOF_PREFIX",

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from email.headerregistry import Address
+import re
+from email.charset import Charset
+from email.header import Header
 from email.message import EmailMessage
 from email.policy import SMTP
-from email.utils import format_datetime, formataddr, parseaddr
+from email.utils import format_datetime, parseaddr, quote
 from zoneinfo import ZoneInfo
 
 from digest.markup import fold_whitespace
@@ -18,8 +20,16 @@ SEND_TIME = dt.time(8, 0)
 ONE_CLICK = "List-Unsubscribe=One-Click"
 """RFC 8058: the List-Unsubscribe-Post value, and the body a one-click POST carries."""
 # Raw headers (set_raw) keep their own folding: the SMTP policy would otherwise turn a long
-# List-Unsubscribe URL into RFC 2047 encoded-words, which mail providers do not decode there.
+# List-Unsubscribe URL into RFC 2047 encoded-words, which mail providers do not decode there, and
+# would re-encode a display name word by word, leaving "<", "," and ":" bare between the words.
 MESSAGE_POLICY = SMTP.clone(refold_source="none")
+UTF8 = Charset("utf-8")
+LONGEST_PHRASE = 900
+"""A display name longer than this once encoded is folded over several encoded-words, so that
+"Reply-To: " and it stay inside RFC 5322's 998 characters a line."""
+FOLD_AT = 78 - len("Reply-To: ")
+# RFC 5322 atext and spaces: a display name of only these is a phrase as it is.
+_ATOMS = re.compile(r"[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~ ]+")
 
 
 def header_text(value: str) -> str:
@@ -27,12 +37,45 @@ def header_text(value: str) -> str:
     return fold_whitespace(value.replace("\r", " ").replace("\n", " "))
 
 
-def from_header(newsletter: Newsletter) -> Address:
+def display_phrase(name: str) -> str:
+    """A display name as one RFC 5322 phrase, whatever characters it holds: atoms as they are,
+    other printable ASCII quoted (`"Smith, John"`), anything else one RFC 2047 encoded-word, so no
+    "<", "," or ":" in a name is ever read as an address, a list or a group. Text that looks like
+    an encoded-word is encoded too, or a reader would decode it."""
+    name = header_text(name)
+    if not name:
+        return ""
+    if not name.isascii() or "=?" in name:
+        phrase = UTF8.header_encode(name)
+    elif _ATOMS.fullmatch(name):
+        phrase = name
+    else:
+        phrase = f'"{quote(name)}"'
+    if len(phrase) > LONGEST_PHRASE:
+        phrase = Header(name, UTF8).encode(linesep="\r\n")
+    return phrase
+
+
+def mailbox(name: str, address: str) -> str:
+    """A From, To or Reply-To value: `phrase <address>`, the address on a line of its own when the
+    two do not fit one. Set it raw (MESSAGE_POLICY): the email package would fold it again."""
+    phrase = display_phrase(name)
+    if not phrase:
+        return address
+    separator = " " if len(phrase) + len(address) < FOLD_AT else "\r\n "
+    return f"{phrase}{separator}<{address}>"
+
+
+def configured_mailbox(value: str, default_name: str = "") -> str:
+    """A mailbox from the settings (`Name <address>`), its name encoded like a subscriber's."""
+    display, address = parseaddr(value)
+    return mailbox(display or default_name, address)
+
+
+def from_header(newsletter: Newsletter) -> str:
     """The From header of everything the newsletter sends: the display name given in
-    ``from_address``, else the newsletter's name. As an Address, the email package encodes the
-    name as one phrase (quoted or RFC 2047) whatever characters it holds."""
-    display, address = parseaddr(newsletter.from_address)
-    return Address(display_name=header_text(display or newsletter.name), addr_spec=address)
+    ``from_address``, else the newsletter's name."""
+    return configured_mailbox(newsletter.from_address, newsletter.name)
 
 
 def sender_domain(from_address: str) -> str:
@@ -41,7 +84,7 @@ def sender_domain(from_address: str) -> str:
 
 def list_id(from_address: str, name: str) -> str:
     """RFC 2919: a label unique to this newsletter under the sender's domain."""
-    return f"{header_text(name)} <{name_slug(name)}.{sender_domain(from_address)}>"
+    return mailbox(name, f"{name_slug(name)}.{sender_domain(from_address)}")
 
 
 def issue_message_id(rendered: RenderedIssue, recipient: str = "") -> str:
@@ -74,16 +117,15 @@ def build_message(
     newsletter = issue.newsletter
     message = EmailMessage(policy=MESSAGE_POLICY)
     address = parseaddr(newsletter.from_address)[1]
-    message["From"] = from_header(newsletter)
-    recipient = header_text(to or address)
-    message["To"] = formataddr((header_text(to_name), recipient)) if to_name else recipient
+    message.set_raw("From", from_header(newsletter))
+    message.set_raw("To", mailbox(to_name, header_text(to or address)))
     message["Subject"] = header_text(f"{subject_prefix}{issue.subject}")
     when = date or dt.datetime.combine(issue.date, SEND_TIME, tzinfo=ZoneInfo(newsletter.timezone))
     message["Date"] = format_datetime(when)
     message["Message-ID"] = issue_message_id(rendered, to or "")
     if newsletter.reply_to:
-        message["Reply-To"] = header_text(newsletter.reply_to)
-    message["List-Id"] = list_id(address, newsletter.name)
+        message.set_raw("Reply-To", configured_mailbox(newsletter.reply_to))
+    message.set_raw("List-Id", list_id(address, newsletter.name))
     if unsubscribe_urls:
         message.set_raw("List-Unsubscribe", list_unsubscribe_value(unsubscribe_urls))
         if any(url.startswith("https://") for url in unsubscribe_urls):

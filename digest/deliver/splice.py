@@ -17,9 +17,8 @@ import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, make_msgid, parseaddr
+from email.utils import format_datetime, make_msgid, parseaddr
 from zoneinfo import ZoneInfo
 
 from markupsafe import escape
@@ -29,11 +28,13 @@ from digest.deliver.message import (
     MESSAGE_POLICY,
     ONE_CLICK,
     build_message,
+    configured_mailbox,
     from_header,
     header_text,
     issue_message_id,
     list_id,
     list_unsubscribe_value,
+    mailbox,
     sender_domain,
 )
 from digest.errors import RenderError
@@ -41,10 +42,6 @@ from digest.model import RenderedIssue
 
 CRLF = b"\r\n"
 SOFT_BREAK = b"=\r\n"
-# Unquoted display names: RFC 5322 atext and spaces. Anything else is quoted or encoded.
-_ATOM_PHRASE = re.compile(r"[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~ ]+")
-_QUOTABLE = re.compile(r"[\x20-\x7e]+")
-HEADER_LINE_LIMIT = 78
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,26 +126,15 @@ def compile_part(text: str, markers: Markers) -> tuple[bytes | Field, ...]:
     return tuple(pieces)
 
 
-def _display_name(name: str, email: str) -> bytes:
-    """The To header: fast for the common plain name, the email package for anything else."""
-    if not name:
-        line = f"To: {email}"
-    elif _ATOM_PHRASE.fullmatch(name):
-        line = f"To: {name} <{email}>"
-    elif _QUOTABLE.fullmatch(name):
-        quoted = name.replace("\\", "\\\\").replace('"', '\\"')
-        line = f'To: "{quoted}" <{email}>'
-    else:
-        line = ""
-    if line and len(line) <= HEADER_LINE_LIMIT:
-        return line.encode("ascii") + CRLF
-    return _header("To", formataddr((name, email)))
-
-
-def _header(name: str, value: str | Address) -> bytes:
+def _header(name: str, value: str) -> bytes:
     """A header line as the email package writes it: parsed, RFC 2047-encoded where needed, folded.
     (Through a header object: the policy's fold of a plain string would not encode it.)"""
     return MESSAGE_POLICY.header_factory(name, value).fold(policy=MESSAGE_POLICY).encode("ascii")
+
+
+def _raw_header(name: str, value: str) -> bytes:
+    """A header whose value is encoded and folded already (an address: see message.mailbox)."""
+    return f"{name}: {value}".encode("ascii") + CRLF
 
 
 _PART_HEADERS = (
@@ -214,7 +200,7 @@ class MessageTemplate:
         )
         out = [
             self.head,
-            _display_name(recipient.name, recipient.email),
+            _raw_header("To", mailbox(recipient.name, recipient.email)),
             b"Message-ID: ",
             self.message_id(recipient).encode("ascii"),
             CRLF,
@@ -299,13 +285,13 @@ def build_template(
     when = date or utc_now().astimezone(ZoneInfo(newsletter.timezone))
     head = b"".join(
         (
-            _header("From", from_header(newsletter)),
+            _raw_header("From", from_header(newsletter)),
             _header("Subject", header_text(f"{subject_prefix}{issue.subject}")),
             _header("Date", format_datetime(when)),
         )
     )
-    mid = _header("Reply-To", header_text(newsletter.reply_to)) if newsletter.reply_to else b""
-    mid += _header("List-Id", list_id(address, newsletter.name))
+    mid = _raw_header("Reply-To", configured_mailbox(newsletter.reply_to)) if newsletter.reply_to else b""
+    mid += _raw_header("List-Id", list_id(address, newsletter.name))
     tail, between, end = _mime_frame(boundary)
     return MessageTemplate(
         rendered=anonymous,

@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,11 @@ PROOF_SUBSCRIBER_ID = 0
 """Proofs carry a token for id 0: a working link that unsubscribes nobody."""
 PROOF_ADDRESS = "proof"
 """What a proof's token is bound to in place of an address (editors are not on the list)."""
+MAX_SUBSCRIBER_ID = 2**63 - 1
+"""SQLite's largest integer: an id past it cannot name a row (and would not bind to a query)."""
+# Exactly what make_token writes: lowercase hex without leading zeros (int(x, 16) also reads
+# "+1", " 1", "1_0", "0x1" and other scripts' digits), a dot, unpadded base64url of MAC_BYTES.
+_TOKEN = re.compile(r"(0|[1-9a-f][0-9a-f]{0,15})\.[A-Za-z0-9_-]{22}")  # 22: MAC_BYTES in base64
 DEV_SECRET = b"digest development secret: never for real subscribers"
 """Stands in for dry runs and proofs when no secret is set. Real sends and `digest serve` refuse it."""
 
@@ -90,18 +96,15 @@ def make_token(secret: bytes, subscriber_id: int, email: str) -> str:
 
 def token_subscriber_id(token: str) -> int:
     """The id a token claims; `verify_token` must still check it against the subscriber's address."""
-    head, dot, mac = token.partition(".")
-    if not dot or not head or len(head) > 16 or not mac or len(mac) > 32:
+    shape = _TOKEN.fullmatch(token)
+    if shape is None or int(shape.group(1), 16) > MAX_SUBSCRIBER_ID:
         raise InvalidToken("malformed token")
-    try:
-        return int(head, 16)
-    except ValueError:
-        raise InvalidToken("malformed token") from None
+    return int(shape.group(1), 16)
 
 
 def verify_token(secret: bytes, token: str, email: str) -> None:
     """Raises InvalidToken unless `token` was made with `secret` for this id and address."""
     subscriber_id = token_subscriber_id(token)
     expected = make_token(secret, subscriber_id, email)
-    if not hmac.compare_digest(expected.encode(), token.encode("utf-8", "replace")):
+    if not hmac.compare_digest(expected.encode(), token.encode("ascii")):  # the shape is ASCII
         raise InvalidToken("the token does not match")

@@ -11,11 +11,11 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.policy import SMTP
 from email.utils import format_datetime, make_msgid, parseaddr
 
 from digest.clock import utc_now
 from digest.deliver import (
+    MESSAGE_POLICY,
     FixedMessage,
     NoLedger,
     Outcome,
@@ -50,8 +50,8 @@ class ThinWeek:
 
 
 def thin_week_message(newsletter: Newsletter, editors: Sequence[str], week: ThinWeek) -> EmailMessage:
-    message = EmailMessage(policy=SMTP)
-    message["From"] = from_header(newsletter)
+    message = EmailMessage(policy=MESSAGE_POLICY)
+    message.set_raw("From", from_header(newsletter))  # encoded and folded already
     message["To"] = ", ".join(header_text(editor) for editor in editors)
     # Short enough to stay on one line (the newsletter's name is in From).
     message["Subject"] = (

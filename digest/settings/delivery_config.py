@@ -35,7 +35,7 @@ def load_delivery_settings(config_file: Path | None = None, *, cwd: Path | None 
     try:
         tables = DeliveryTables.model_validate(raw)
     except ValidationError as e:
-        raise invalid_settings(e, files.where(cwd)) from None
+        raise invalid_settings(e, files.where(cwd), DeliveryTables) from None
     delivery = resolve_delivery(tables, files, default_dir=files.default_folder(cwd))
     newsletter = tables.newsletter.to_model() if tables.newsletter is not None else None
     return ProjectDelivery(delivery=delivery, newsletter=newsletter)

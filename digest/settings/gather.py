@@ -81,7 +81,9 @@ class SourceSettings(Table):
             raise ValueError("give feed or folder, not both")
         return value
 
-    def to_source(self, base_dir: Path, *, teaser_length: int = DEFAULT_TEASER_LENGTH) -> Source:
+    def to_source(
+        self, base_dir: Path, *, teaser_length: int = DEFAULT_TEASER_LENGTH, redirectors: tuple[str, ...] = ()
+    ) -> Source:
         """The source, its paths resolved; `teaser_length` is the project's, unless this one sets its own."""
         if "teaser_length" in self.model_fields_set:
             teaser_length = self.teaser_length
@@ -93,6 +95,7 @@ class SourceSettings(Table):
             sponsor=self.sponsor.strip(),
             section=self.section.strip(),
             teaser_length=teaser_length,
+            redirectors=redirectors,
         )
         if self.folder is not None:
             location = str((base_dir / Path(self.folder).expanduser()).resolve())
@@ -122,6 +125,9 @@ class GatherSettings(Table):
     teaser_length: int = Field(default=DEFAULT_TEASER_LENGTH, ge=20, le=2000)
     """Characters of a More-from item's teaser for every source without its own (the lead gets twice
     as many); cut at a word boundary with "…"."""
+    redirectors: list[str] = Field(default_factory=list)
+    """More link wrappers to undo, as "host/path" (the target is the url, q or u parameter);
+    Google's and Facebook's are known already."""
     deadline: float = Field(default=120.0, gt=0, le=3600)
     """Seconds for gathering as a whole: sources still being read then are reported as timed out,
     and the others' stories are used."""
@@ -170,7 +176,12 @@ def gathering(
     state_base = declared_in(files, "gather", "state_dir") or default_base
     return GatherConfig(
         sources=tuple(
-            source.to_source(sources_base, teaser_length=settings.teaser_length) for source in sources
+            source.to_source(
+                sources_base,
+                teaser_length=settings.teaser_length,
+                redirectors=tuple(settings.redirectors),
+            )
+            for source in sources
         ),
         settings=settings,
         timezone=timezone,

@@ -47,6 +47,6 @@ def load_gather_config(path: Path | None = None, *, cwd: Path | None = None) -> 
     try:
         parsed = ProjectGatherFile.model_validate(file.tables)
     except ValidationError as e:
-        raise invalid_settings(e, path) from None
+        raise invalid_settings(e, path, ProjectGatherFile) from None
     timezone = parsed.newsletter.timezone if parsed.newsletter else "UTC"
     return gathering(SettingsFiles(project=file), parsed.sources, parsed.gather, timezone=timezone)

@@ -57,7 +57,7 @@ def _validated(files: SettingsFiles, issue_tables: Mapping[str, Any]) -> IssueFi
     try:
         return IssueFile.model_validate(raw)
     except ValidationError as e:
-        raise invalid_settings(e, files.where(Path.cwd())) from None
+        raise invalid_settings(e, files.where(Path.cwd()), IssueFile) from None
 
 
 def issue_config_from(files: SettingsFiles, *, theme: Path | None = None) -> IssueConfig:

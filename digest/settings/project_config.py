@@ -55,7 +55,8 @@ def _validated(file: SettingsFile) -> ProjectFile:
         parsed = ProjectFile.model_validate(file.tables)
     except ValidationError as e:
         unknown = {line.split(" ", 3)[2].strip("[]") for line in tables}
-        problems = tables + [line for line in describe(e) if line.split(":")[0] not in unknown]
+        described = describe(e, model=ProjectFile)
+        problems = tables + [line for line in described if line.split(":")[0] not in unknown]
     else:
         if not tables:
             return parsed

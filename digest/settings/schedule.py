@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from difflib import get_close_matches
 
 from pydantic import Field, ValidationInfo, field_validator
 
 from digest.settings.table import Table, check_address, check_timezone
 from digest.weekly import WEEKDAYS, parse_duration
+
+log = logging.getLogger(__name__)
 
 
 class ScheduleSettings(Table):
@@ -58,7 +61,8 @@ class ScheduleSettings(Table):
     @classmethod
     def _deadline_needs_approval(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is not None and not info.data.get("require_approval"):
-            raise ValueError("only meaningful with require_approval = true")
+            # A leftover from when approval was on: harmless, so said, not refused.
+            log.warning("[schedule] approval_deadline is ignored without require_approval = true")
         return value
 
     @field_validator("timezone")
@@ -80,4 +84,6 @@ class ScheduleSettings(Table):
         return parse_duration(self.grace)
 
     def approval_window(self) -> dt.timedelta | None:
-        return parse_duration(self.approval_deadline) if self.approval_deadline else None
+        if not (self.require_approval and self.approval_deadline):
+            return None
+        return parse_duration(self.approval_deadline)

@@ -20,9 +20,13 @@ class Table(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
-def invalid_settings(error: ValidationError, where: str | Path) -> ConfigError:
-    """Every problem at once, one line each naming the table and the key."""
-    return ConfigError("\n  ".join(["invalid settings:", *describe(error)]), where=where)
+def invalid_settings(
+    error: ValidationError, where: str | Path, model: type[BaseModel] | None = None
+) -> ConfigError:
+    """Every problem at once, one line each naming the table and the key (and, for a misspelt key,
+    the closest one `model` knows)."""
+    lines = describe(error, model=model)
+    return ConfigError("\n  ".join(["invalid settings:", *lines]), where=where)
 
 
 _SPECIALS = re.compile(r'[][\\()<>@,:;".]')

@@ -92,7 +92,8 @@ def test_a_proof_address_cannot_smuggle_a_header(run, send_project: Path):
     assert plain.exit_code == 0, plain.output
     (received,) = server.received
     assert received.rcpt_tos == ["ed@example.com"]
-    assert received.message()["To"].addresses[0].display_name == "Ed \u202eEvil"
+    # The bell goes, and so does the bidi override (issue 18: 11): it would show "Ed livE".
+    assert received.message()["To"].addresses[0].display_name == "Ed Evil"
 
 
 def test_send_then_send_again(run, send_project: Path):

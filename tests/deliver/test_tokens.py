@@ -8,7 +8,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from digest.deliver.tokens import InvalidToken, load_secret, make_token, verify_token
+from digest.deliver.tokens import (
+    MAX_SUBSCRIBER_ID,
+    InvalidToken,
+    load_secret,
+    make_token,
+    token_subscriber_id,
+    verify_token,
+)
 from digest.errors import ConfigError
 
 SECRET = b"a-long-enough-test-secret"
@@ -50,3 +57,54 @@ def test_the_secret_comes_from_the_environment_then_the_file(tmp_path: Path):
     with pytest.raises(ConfigError, match="secret_file: cannot read"):
         load_secret(tmp_path / "missing", environ={})
     assert "from-env" not in repr(load_secret(None, environ={"DIGEST_SECRET": "from-env-0123456789"}))
+
+
+# Shapes int(x, 16) accepts but make_token never writes, and ids SQLite cannot hold.
+NON_CANONICAL_HEADS = [
+    "ffffffffffffffff",
+    "8000000000000000",
+    " 1",
+    "+1",
+    "-1",
+    "1_0",
+    "0x1",
+    "\u0661",
+    "01",
+    "A",
+]
+
+
+@pytest.mark.parametrize("head", NON_CANONICAL_HEADS)
+def test_only_the_shape_make_token_writes_is_read(head: str):
+    with pytest.raises(InvalidToken):
+        token_subscriber_id(f"{head}.AAAA")
+    with pytest.raises(InvalidToken):
+        verify_token(
+            SECRET, f"{head}.{make_token(SECRET, 1, 'ana@example.com').partition('.')[2]}", "ana@example.com"
+        )
+
+
+def test_the_largest_id_sqlite_holds_still_round_trips():
+    token = make_token(SECRET, MAX_SUBSCRIBER_ID, "ana@example.com")
+    assert token_subscriber_id(token) == MAX_SUBSCRIBER_ID
+    verify_token(SECRET, token, "ana@example.com")
+
+
+# Arbitrary text rarely holds a ".", so half the examples are built from the characters that matter.
+TOKENISH = st.text(st.sampled_from("0123456789abcdefABCDEF+-_x .=\u0661"), max_size=40)
+ANY_TEXT = st.text(st.characters(codec="utf-8"), max_size=60)
+
+
+@given(token=TOKENISH | ANY_TEXT | st.builds("{}.{}".format, TOKENISH, ANY_TEXT))
+def test_any_string_is_either_the_real_token_or_invalid(token: str):
+    """Nothing but InvalidToken escapes, and an id that is read fits an SQLite integer."""
+    try:
+        subscriber_id = token_subscriber_id(token)
+    except InvalidToken:
+        return
+    assert 0 <= subscriber_id <= MAX_SUBSCRIBER_ID
+    try:
+        verify_token(SECRET, token, "ana@example.com")
+    except InvalidToken:
+        return
+    assert token == make_token(SECRET, subscriber_id, "ana@example.com")

@@ -6,6 +6,7 @@ import email
 from email import policy
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import html as lxml_html
@@ -16,7 +17,7 @@ from digest.model import Newsletter, Story
 from digest.pipeline import build_issue, render_folder
 from digest.render import load_theme, render_issue
 from digest.settings import IssueSettings
-from tests.conftest import write_story
+from tests.conftest import NEWSLETTER_TOML, write_story
 
 PAYLOADS = [
     "<script>alert(1)</script>",
@@ -113,3 +114,35 @@ def test_build_summary_prints_titles_literally(issue_dir: Path, tmp_path: Path):
     result = CliRunner().invoke(main, ["build", str(issue_dir), "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     assert "[bold red]Not markup[/bold red]" in result.output
+
+
+# "Invoice for ‮fdp.exe" shows as "Invoice for exe.pdf": the override reverses what follows it.
+DISGUISE = "\u202e"
+DISGUISES = set("\u061c\u200b\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\ufeff")
+DISGUISED_FEEDS = {
+    "raw.rss": f"<item><title>Invoice for {DISGUISE}fdp.exe</title>",
+    "entity.rss": "<item><title>Invoice for &amp;#x202E;fdp.exe \u2066&lt;b&gt;now&lt;/b&gt;\u2069</title>",
+}
+
+
+@pytest.mark.parametrize("feed", sorted(DISGUISED_FEEDS))
+def test_a_bidi_override_in_a_feed_title_never_reaches_subject_title_or_h1(tmp_path: Path, feed: str):
+    project = tmp_path / "project"
+    (project / "issue").mkdir(parents=True)
+    (project / feed).write_text(
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>T</title>'
+        f"<link>https://t.example/</link>{DISGUISED_FEEDS[feed]}<link>https://t.example/invoice</link>"
+        "<pubDate>Mon, 06 Jan 2025 12:00:00 GMT</pubDate></item></channel></rss>",
+        encoding="utf-8",
+    )
+    (project / "digest.toml").write_text(
+        NEWSLETTER_TOML + f'\n[[sources]]\nfeed = "{feed}"\n', encoding="utf-8"
+    )
+    (project / "issue" / "issue.toml").write_text("[issue]\ndate = 2025-01-08\n", encoding="utf-8")
+    built = build_issue(project / "issue", tmp_path / "out")
+    doc = lxml_html.document_fromstring(built.files["html"].read_text(encoding="utf-8"))
+    subject = email.message_from_bytes(built.files["eml"].read_bytes(), policy=policy.default)["Subject"]
+    shown = {"Subject": subject, "<title>": doc.findtext(".//title"), "<h1>": doc.xpath("string(//h1)")}
+    for where, text in shown.items():
+        assert "Invoice for fdp.exe" in text, where
+        assert not DISGUISES.intersection(text), where

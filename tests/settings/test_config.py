@@ -46,8 +46,8 @@ def test_every_error_reported_at_once(tmp_path: Path):
     assert str(folder / "issue.toml") in message
     for expected in (
         "[newsletter] from:",
-        "[newsletter] base_url: Value error, must be an absolute http(s) URL",
-        "[newsletter] timezone: Value error, unknown IANA timezone 'Mars/Olympus'",
+        "[newsletter] base_url: must be an absolute http(s) URL",
+        "[newsletter] timezone: unknown IANA timezone 'Mars/Olympus'",
         "[newsletter] colour: unknown key",
         "[newsletter] publication: required key is missing",
         "[newsletter] postal_address: required key is missing",

@@ -165,12 +165,12 @@ send_time = "breakfast"
     message = str(caught.value)
     assert message.startswith(f"{path}: invalid settings:")
     for expected in (
-        '[sources.0] folder: Value error, a source needs feed = "PATH or URL" or folder = "PATH"',
-        "[sources.1] feed: Value error, must be an http(s) URL or a file path",
-        "[sources.2] folder: Value error, give feed or folder, not both",
-        "[sources.3] sponsored_if_match: Value error, not a regular expression",
-        "[sources.3] teaser_length:",
-        "[sources.3] colour: unknown key",
+        '[[sources]] #1 folder: a source needs feed = "PATH or URL" or folder = "PATH"',
+        "[[sources]] #2 feed: must be an http(s) URL or a file path",
+        "[[sources]] #3 folder: give feed or folder, not both",
+        "[[sources]] #4 sponsored_if_match: not a regular expression",
+        "[[sources]] #4 teaser_length:",
+        "[[sources]] #4 colour: unknown key",
         "[gather] days:",
         "[gather] send_time:",
     ):
@@ -180,7 +180,7 @@ send_time = "breakfast"
 def test_issue_toml_mistakes_are_reported_by_build_too(tmp_path: Path):
     _project(tmp_path, "")
     folder = _issue(tmp_path / "w", '[[sources]]\nfolder = "x"\nteaser = 3\n')
-    with pytest.raises(ConfigError, match=r"\[sources.0\] teaser: unknown key"):
+    with pytest.raises(ConfigError, match=r"\[\[sources\]\] #1 teaser: unknown key"):
         load_issue_config(folder)
 
 

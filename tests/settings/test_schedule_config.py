@@ -70,31 +70,31 @@ def test_archive_path_is_relative_to_the_config_file(tmp_path: Path):
         (
             'weekday = "monday"',
             'weekday = "munday"',
-            "[schedule] weekday: Value error, unknown weekday, did you mean 'monday' or 'sunday'? "
+            "[schedule] weekday: unknown weekday, did you mean 'monday' or 'sunday'? "
             "expected one of monday, tuesday, wednesday, thursday, friday, saturday, sunday (got 'munday')",
         ),
         (
             'timezone = "America/New_York"',
             'timezone = "America/New_Yrok"',
-            "[schedule] timezone: Value error, unknown IANA timezone 'America/New_Yrok'",
+            "[schedule] timezone: unknown IANA timezone 'America/New_Yrok'",
         ),
-        ('time = "08:00"', 'time = "8am"', "[schedule] time: Input should be in a valid time format"),
+        ('time = "08:00"', 'time = "8am"', "[schedule] time: must be in a valid time format"),
         (
             'grace = "6h"',
             'grace = "six hours"',
-            "[schedule] grace: Value error, 'six hours' is not a duration",
+            "[schedule] grace: 'six hours' is not a duration",
         ),
         (
             "min_stories = 3",
             "min_stories = 0",
-            "[schedule] min_stories: Input should be greater than or equal to 1",
+            "[schedule] min_stories: must be at least 1",
         ),
         ("require_approval = false", "require_approval = 'maybe'", "[schedule] require_approval:"),
         ('grace = "6h"', 'grace = "6h"\ngrase = "1h"', "[schedule] grase: unknown key"),
         (
             '"editor@test-press.example"',
             '"editor at test-press"',
-            "[schedule] editors: Value error, 'editor at test-press': An email address must have an @-sign.",
+            "[schedule] editors: 'editor at test-press': An email address must have an @-sign.",
         ),
     ],
 )
@@ -114,10 +114,13 @@ def test_grace_of_a_week_or_more_is_refused(tmp_path: Path):
         load_project_config(path)
 
 
-def test_approval_deadline_needs_require_approval(tmp_path: Path):
+def test_approval_deadline_without_require_approval_is_a_warning(tmp_path: Path, caplog):
+    """A leftover deadline is said and ignored, not refused (issue 12, item 19)."""
     path = write_project(tmp_path, SCHEDULE_TOML + 'approval_deadline = "4h"\n')
-    with pytest.raises(ConfigError, match=r"\[schedule\] approval_deadline: .*require_approval = true"):
-        load_project_config(path)
+    with caplog.at_level("WARNING", logger="digest.settings"):
+        schedule = load_project_config(path).schedule
+    assert schedule.approval_window() is None
+    assert "[schedule] approval_deadline is ignored without require_approval = true" in caplog.text
     path = write_project(
         tmp_path,
         SCHEDULE_TOML.replace("require_approval = false", "require_approval = true")
@@ -161,5 +164,5 @@ def test_a_mistake_in_another_table_or_an_unknown_table_is_named(tmp_path: Path)
     extra = '\n[[sources]]\nfeed = "ftp://example.com/feed"\n\n[schedul]\nweekday = "monday"\n'
     with pytest.raises(ConfigError) as caught:
         load_project_config(write_project(tmp_path, extra=extra))
-    assert "[sources.0] feed: Value error, must be an http(s) URL or a file path" in str(caught.value)
+    assert "[[sources]] #1 feed: must be an http(s) URL or a file path" in str(caught.value)
     assert "unknown table [schedul] (did you mean [schedule]?)" in str(caught.value)

@@ -134,3 +134,39 @@ def test_without_any_digest_toml_the_command_says_where_it_looked(tmp_path: Path
     assert (
         output.strip() == f"error: {tmp_path}: no digest.toml here or in any folder above; give --config FILE"
     )
+
+
+def test_errors_speak_plain_words_and_count_from_one(project: Path):
+    """No pydantic wording ("Value error,", "Input should be…") and [[sources]] counted from 1."""
+    config = project / "digest.toml"
+    config.write_text(
+        config.read_text(encoding="utf-8")
+        + '\n[gather]\nretries = -1\n\n[[sources]]\nfeed = "feeds/a.xml"\n\n[[sources]]\nfeed = "ftp://x.example/f"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_issue_config(project / "2025-03-14")
+    message = caught.value.message
+    assert "[gather] retries: must be at least 0 (got -1)" in message
+    assert "[[sources]] #2 feed: must be an http(s) URL or a file path" in message
+    assert "Value error" not in message and "Input should" not in message
+
+
+@pytest.mark.parametrize(
+    ("table", "typo", "expected"),
+    [
+        ("[compose]", "limt = 3", "[compose] limt: unknown key (did you mean limit?)"),
+        ("[gather]", "retires = 1", "[gather] retires: unknown key (did you mean retries?)"),
+        (
+            "[stories.seagrass-returns]",
+            'titel = "x"',
+            "[stories.seagrass-returns] titel: unknown key (did you mean title?)",
+        ),
+    ],
+)
+def test_a_misspelt_key_names_the_closest_one(project: Path, table: str, typo: str, expected: str):
+    issue = project / "2025-03-14" / "issue.toml"
+    issue.write_text(issue.read_text(encoding="utf-8") + f"\n{table}\n{typo}\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_issue_config(issue.parent)
+    assert expected in caught.value.message

@@ -5,10 +5,11 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from lxml import html as lxml_html
 
+from digest.markup import fold_whitespace
 from digest.web.preview.app import Preview
 from digest.web.preview.personas import DEFAULT_PERSONA
 from tests.conftest import NEWSLETTER_TOML, write_story
@@ -62,8 +63,9 @@ def _page(root: Path, title: str, subject: str) -> str:
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(title=HOSTILE | TEXT, subject=HOSTILE | TEXT)
+@example(title="Invoice for \u202efdp.exe", subject="\u2066x\u2069")
 def test_titles_and_subjects_never_become_markup_on_the_page(title: str, subject: str):
-    if not title.strip() or not subject.strip():
+    if not fold_whitespace(title) or not fold_whitespace(subject):  # nothing visible: not a title
         return
     with tempfile.TemporaryDirectory() as tmp:
         page = _page(Path(tmp), title, subject)
@@ -73,4 +75,4 @@ def test_titles_and_subjects_never_become_markup_on_the_page(title: str, subject
     assert not doc.xpath("//@*[starts-with(name(), 'on')]")
     assert not doc.xpath("//img[not(ancestor::iframe)]")
     story = doc.xpath("//li[@data-story='hostile']")[0]
-    assert " ".join(title.split()) in " ".join(story.xpath("string(.//div[@class='story-title'])").split())
+    assert fold_whitespace(title) in " ".join(story.xpath("string(.//div[@class='story-title'])").split())

@@ -368,3 +368,26 @@ def test_a_proof_needs_valid_addresses(preview, to, message):
     response = post(preview, f"/issues/{MERIDIAN_KEY}/proof", {"to": to})
     assert response.status_code == 400
     assert message in doc(response).xpath("string(//p[@class='message'])")
+
+
+# Same host and port as the preview, then a path a browser reads as another host.
+REFERER_TRICKS = ("//evil.example/x", "/\\evil.example/x", "/%2F%2Fevil.example/x", "/./\t//evil.example/x")
+
+
+@pytest.mark.parametrize("trick", REFERER_TRICKS)
+def test_the_error_pages_back_link_comes_from_the_route_never_the_referer(preview, trick):
+    headers = {"Referer": preview.url.rstrip("/") + trick}
+    answers = {
+        "/": [
+            get(preview, "/issues/nope/", headers=headers),
+            get(preview, "/no-such-page", headers=headers),
+        ],
+        f"/issues/{MERIDIAN_KEY}/": [
+            post(preview, f"/issues/{MERIDIAN_KEY}/proof", {"to": " , "}, headers=headers),
+            post(preview, f"/issues/{MERIDIAN_KEY}/choice", {"action": "fly", "story": "x"}, headers=headers),
+        ],
+    }
+    for back, responses in answers.items():
+        for response in responses:
+            assert response.status_code in (400, 404)
+            assert doc(response).xpath("//a[text()='Back']/@href") == [back], response.url

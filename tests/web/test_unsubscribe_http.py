@@ -9,6 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from digest.deliver.tokens import PROOF_SUBSCRIBER_ID, SigningSecret, make_token
 from digest.model import SubscriberStatus
@@ -147,3 +149,41 @@ def test_a_proofs_link_works_and_unsubscribes_nobody(site, ana):
     assert "came from a proof" in client.get("/unsubscribe", params={"token": token}).text
     assert client.post("/unsubscribe", params={"token": token}, data=ONE_CLICK).status_code == 200
     assert status(store, "ana@example.com") is SubscriberStatus.ACTIVE
+
+
+MALFORMED = [
+    "ffffffffffffffff.AAAA",  # past SQLite's integers: was an OverflowError, a 500
+    "8000000000000000." + "A" * 22,
+    "-1." + "A" * 22,
+    "+1." + "A" * 22,
+    "\u0661." + "A" * 22,  # an Arabic-Indic digit, which int() reads as 1
+    "1." + "A" * 200,
+    ".",
+    "." * 40,
+]
+
+
+def test_every_malformed_token_is_a_400_never_a_500(site, ana):
+    client, store = site
+    for token in MALFORMED:
+        assert client.get("/unsubscribe", params={"token": token}).status_code == 400, token
+        assert client.post("/unsubscribe", params={"token": token}, data=ONE_CLICK).status_code == 400, token
+    raw = client.get("/unsubscribe?token=ffffffffffffffff.%FF%FE")
+    assert raw.status_code == 400
+    assert status(store, "ana@example.com") is SubscriberStatus.ACTIVE
+
+
+HEX_HEADED = st.builds(
+    "{}.{}".format,
+    st.text("0123456789abcdef", min_size=15, max_size=17),
+    st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", max_size=24),
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(token=HEX_HEADED | st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40))
+def test_any_token_over_http_is_answered_400(site, ana, token: str):
+    client, _ = site
+    _, real = ana
+    answer = client.get("/unsubscribe", params={"token": token}).status_code
+    assert answer == (200 if token == real else 400), token

@@ -22,7 +22,7 @@ from digest.gather.readers.media import MediaItem, choose_image
 from digest.gather.readers.summary import SUMMARY_CHARACTERS, summary_blocks
 from digest.markup import fold_whitespace, plain_title, sanitize_html, summary_text, teaser
 from digest.model import Image, SourceRules, Story, StoryKind
-from digest.urls import absolute_http_url, without_tracking
+from digest.urls import absolute_http_url, unwrap_redirect, without_tracking
 from digest.words import slug
 
 TITLE_FROM_SUMMARY = 90
@@ -87,11 +87,28 @@ def _matches_category(categories: Sequence[str], wanted: Sequence[str]) -> bool:
     return any(fold_whitespace(w).casefold() in folded for w in wanted)
 
 
+_WORD = re.compile(r"[a-z]*[aeiouy][a-z]*")
+
+
+def _reads_as_words(slug_text: str) -> bool:
+    """A slug an editor can read and type: mostly words (`kremlin-recruits-central-asia`,
+    `2025-01-ferry-timetable`), not a short code (`qd4-6p5xjjw`, `abc123`).
+
+    >>> words = ("kremlin-recruits-central-asia", "world-in-60-2025-01-07", "qd4-6p5xjjw", "index")
+    >>> [_reads_as_words(s) for s in words]
+    [True, True, False, False]
+    """
+    parts = [part for part in slug_text.split("-") if not part.isdigit()]  # dates and numbers: neutral
+    words = sum(1 for part in parts if len(part) >= 2 and _WORD.fullmatch(part))
+    return words >= 2 and words > len(parts) - words
+
+
 def story_id(url: str, title: str) -> str:
-    """A readable id that stays put while the link does: the link's slug, else the title's."""
+    """A readable id that stays put while the link does: the link's slug when it reads as words,
+    else the title's (feeds whose links end in codes get ids an editor can type)."""
     last = unquote(urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1])
     from_link = slug(splitext(last)[0], max_length=80)
-    if "-" in from_link and re.search(r"[a-z]", from_link):
+    if _reads_as_words(from_link):
         return from_link
     from_title = slug(title, max_length=60)
     if from_title:
@@ -101,7 +118,7 @@ def story_id(url: str, title: str) -> str:
 
 def story_from_entry(entry: Entry, rules: SourceRules, timezone: ZoneInfo, source_label: str) -> Story:
     """The entry as a story, one field at a time; :class:`UnusableEntry` says why it cannot be one."""
-    link = _entry_link(entry)
+    link = _entry_link(entry, rules)
     summary = _entry_summary(entry, link)
     summary_plain = summary_text(summary)
     title = _entry_title(entry, summary)
@@ -126,11 +143,12 @@ def story_from_entry(entry: Entry, rules: SourceRules, timezone: ZoneInfo, sourc
     )
 
 
-def _entry_link(entry: Entry) -> str:
+def _entry_link(entry: Entry, rules: SourceRules) -> str:
+    """The entry's own link: out of a known redirector's wrapping (Google Alerts), without trackers."""
     link = absolute_http_url(entry.link, entry.base_url)
     if not link:
         raise UnusableEntry("no http(s) link")
-    return without_tracking(link)
+    return without_tracking(unwrap_redirect(link, rules.redirectors))
 
 
 def _entry_summary(entry: Entry, link: str) -> str:

@@ -160,7 +160,8 @@ def _entry(
     entry = Entry(
         title=str(raw.get("title") or ""),
         title_is_html=title_type != "text/plain",
-        link=str(raw.get("link") or ""),
+        # FeedBurner rewrites links to its own (long dead) feedproxy host; the original is kept here.
+        link=str(raw.get("feedburner_origlink") or raw.get("link") or ""),
         summary_html=_summary_html(raw) or media_description,
         content_html=_content_html(raw),
         categories=tuple(
@@ -194,6 +195,15 @@ def _feedparser(body: bytes, content_type: str) -> feedparser.FeedParserDict:
         raise SourceError(f"feed cannot be read ({_describe_problem(e)})") from None
 
 
+_SPACE_BEFORE_DECLARATION = re.compile(rb"^(?:\xef\xbb\xbf)?[ \t\r\n]+(?=<\?xml)")
+
+
+def _without_space_before_declaration(body: bytes) -> bytes:
+    """Blank lines before `<?xml` (a common CMS slip) make the feed ill-formed to the letter, so
+    every parser complains on every run; dropping them changes nothing a reader would see."""
+    return _SPACE_BEFORE_DECLARATION.sub(b"", body, count=1)
+
+
 class RssAtomReader:
     """Any XML feed feedparser understands; the registry's last resort."""
 
@@ -203,8 +213,8 @@ class RssAtomReader:
         return True
 
     def read(self, document: Document, context: ReadContext) -> ReadResult:
-        tree = FeedTree.parse(document.body, document.charset)
-        body, content_type = document.body, document.content_type
+        body, content_type = _without_space_before_declaration(document.body), document.content_type
+        tree = FeedTree.parse(body, document.charset)
         pruned: Counter[str] = Counter()
         media = None
         if tree is not None:

@@ -169,7 +169,8 @@ def _story_and_cut(path: Path, timezone: str) -> tuple[Story, str]:
     try:
         meta = StoryFrontMatter.model_validate(post.metadata)
     except ValidationError as e:
-        raise StoryFileError("; ".join(describe(e, tables=False)), where=path) from None
+        problems = describe(e, tables=False, model=StoryFrontMatter)
+        raise StoryFileError("; ".join(problems), where=path) from None
     kind = StoryKind(meta.kind)
     if kind is StoryKind.SPONSORED and not meta.sponsor.strip():
         raise StoryFileError("sponsor: a sponsored story needs the sponsor's name", where=path)

@@ -137,10 +137,19 @@ class Preview:
             status=exc.status_code,
             title=titles.get(exc.status_code, "Error"),
             message=exc.detail,
-            back=_same_site_referer(request) or "/",
+            back=self.back_link(request),
         )
         response.status_code = exc.status_code
         return response
+
+    def back_link(self, request: Request) -> str:
+        """The error page's "Back": the issue the route names, else the list. Never a request
+        header: a same-host Referer can still say `//evil.example/x`, another host to a browser."""
+        key = request.path_params.get("key")
+        try:
+            return issue_url(self.folder(key)) if key else "/"
+        except HTTPException:  # no such issue: that is the error being shown
+            return "/"
 
     # ---- routes ----
 
@@ -297,14 +306,6 @@ class Notice:
 def proof_addresses(raw: str) -> list[str]:
     """Addresses from the form: separated by commas, semicolons or line breaks."""
     return [part.strip() for part in re.split(r"[,;\n]", raw) if part.strip()]
-
-
-def _same_site_referer(request: Request) -> str | None:
-    referer = request.headers.get("referer", "")
-    parts = urlsplit(referer)
-    if parts.netloc != urlsplit(str(request.base_url)).netloc:
-        return None
-    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 def story_ids(folder: Path) -> set[str]:

@@ -7,10 +7,11 @@ past issues mounts beside them by passing its routes (e.g. a `Mount("/issues", .
 from __future__ import annotations
 
 from collections.abc import Sequence
+from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Mount, Route
 
 from digest.deliver import SigningSecret
 from digest.store import Store
@@ -27,7 +28,11 @@ def create_app(
     *,
     newsletter_name: str = "this newsletter",
     extra: Sequence[BaseRoute] = (),
+    base_path: str = "",
 ) -> Starlette:
+    """The site. With `base_path` (the path of `[newsletter] base_url`, e.g. "/weekly") it answers
+    under that path, where every emailed link points, and at the root as well, for a reverse proxy
+    that strips the prefix before passing a request on."""
     pages = UnsubscribePages(store, secret.value, newsletter_name)
     routes: list[BaseRoute] = [
         Route("/unsubscribe", pages.confirm, methods=["GET"]),
@@ -35,4 +40,12 @@ def create_app(
         Route("/healthz", health, methods=["GET"]),
         *extra,
     ]
+    base_path = "/" + base_path.strip("/") if base_path.strip("/") else ""
+    if base_path:
+        routes = [Mount(base_path, routes=routes), *routes]
     return Starlette(routes=routes)
+
+
+def base_path_of(base_url: str) -> str:
+    """The path part of `[newsletter] base_url` ("https://example.org/weekly" → "/weekly")."""
+    return urlsplit(base_url).path.rstrip("/")
