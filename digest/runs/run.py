@@ -16,7 +16,7 @@ import datetime as dt
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from digest.clock import utc_now
@@ -45,7 +45,7 @@ from digest.settings import (
     ProjectConfig,
 )
 from digest.store import Store, open_store
-from digest.store.run_history import IssueHistory, IssueRecord, IssueState, issue_lock
+from digest.store.run_history import HeldLock, IssueHistory, IssueRecord, IssueState, issue_lock
 from digest.weekly import issue_id_for
 from digest.words import plural
 
@@ -57,16 +57,28 @@ log = logging.getLogger("digest.runs.run")
 
 @dataclass(frozen=True)
 class RunContext:
-    """What every step of a run shares: the project, the store, the clock, the environment."""
+    """What every step of a run shares: the project, the store, the clock, the environment, and
+    the run lock of the issue it works on."""
 
     project: ProjectConfig
     store: Store
     now: dt.datetime
     environ: dict[str, str] | None = None
+    lock: HeldLock | None = None
 
     @property
     def history(self) -> IssueHistory:
         return IssueHistory(self.store, clock=lambda: self.now)
+
+    def holding(self, lock: HeldLock) -> RunContext:
+        """The context for work on the issue whose lock this is."""
+        return replace(self, lock=lock)
+
+    def lock_of(self, issue_id: str) -> HeldLock:
+        """The run lock of the issue being sent; sending without it would race another process."""
+        if self.lock is None or self.lock.issue_id != issue_id:
+            raise RuntimeError(f"sending {issue_id} without holding its run lock")
+        return self.lock
 
 
 @contextmanager
@@ -90,7 +102,8 @@ def run_issue(
 ) -> RunResult:
     """Build one week's issue and, with ``send``, proof or send it; safe to run any number of times."""
     issue_id = issue_id_for(issue_date)
-    with run_context(project, now, environ) as context, issue_lock(context.store, issue_id):
+    with run_context(project, now, environ) as unlocked, issue_lock(unlocked.store, issue_id) as lock:
+        context = unlocked.holding(lock)
         record = context.history.get(issue_id)
         answer = settle(context, issue_id, record, send=send)
         if answer is not None:
@@ -283,7 +296,9 @@ def _send_to_subscribers(
     secret = load_secret(delivery.secret_file, environ=context.environ)
     prepared = prepare_issue(issue, rendered.theme, delivery, secret, renders=rendered.renders)
     context.history.record(issue.issue_id, IssueState.SENDING, "sending")
-    report = send_issue(prepared, context.store, environ=context.environ)
+    report = send_issue(
+        prepared, context.store, lock=context.lock_of(issue.issue_id), environ=context.environ
+    )
     run = report.run
     summary = (
         f"sent to {run.sent} subscriber{'s' * (run.sent != 1)}"

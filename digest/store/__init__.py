@@ -4,6 +4,7 @@ unattended runs (the send log's queries live with delivery, in digest/deliver/le
 from digest.store.connection import MIGRATIONS, Migration, Store, StoreError, open_store
 from digest.store.run_history import (
     RECENT_ISSUES,
+    HeldLock,
     IssueHistory,
     IssueLocked,
     IssueRecord,
@@ -35,6 +36,7 @@ __all__ = [
     "MIGRATIONS",
     "RECENT_ISSUES",
     "AddOutcome",
+    "HeldLock",
     "ImportReport",
     "IssueHistory",
     "IssueLocked",
