@@ -5,6 +5,11 @@ before the final "." of DATA. Before it, a dropped connection means the server d
 message and a retry is safe; after it, the server may have accepted the message, so a missing
 reply is *uncertain*. `send` calls `commit()` right before that dot — where the send log marks
 the message in flight — and sorts every outcome into the exceptions below.
+
+Around the dot, the connection itself says what SMTP does not (digest/deliver/wire.py): before
+it, a server that has dropped the connection (a body written into it raises nothing) is noticed
+and the message retried on a new connection; after it, a reset says the server never read the
+end of the message (retried too). Only a dot the server may have read, then no reply, is uncertain.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import ssl
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from digest.deliver.wire import AfterDot, after_the_dot, goodbye, was_reset
 from digest.errors import ConfigError, DigestError
 from digest.settings import SmtpSettings
 
@@ -242,15 +248,24 @@ class SmtpConnection:
         except (OSError, smtplib.SMTPServerDisconnected) as e:
             self.abandon()
             raise TemporaryFailure(f"connection lost while sending: {e}") from None
+        self._check_still_there(client)
         if not commit():
             self.abandon()
             raise Declined()
-        # The point of no return.
+        self._check_still_there(client)  # again, as near the dot as can be: the commit took a moment
         try:
             client.send(b".\r\n")
+        except (OSError, smtplib.SMTPServerDisconnected) as e:
+            self.abandon()
+            raise TemporaryFailure(f"connection lost before the end of the message: {e}") from None
+        # The point of no return: the final dot is written.
+        self._await_reply(client)
+        try:
             code, message = client.getreply()
         except (TimeoutError, OSError, smtplib.SMTPServerDisconnected) as e:
             self.abandon()
+            if was_reset(e):
+                raise TemporaryFailure(f"connection reset before the server read the message: {e}") from None
             raise Uncertain(f"no reply after the message was sent: {e}") from None
         reply = _reply(code, message)
         if 200 <= code < 300:
@@ -261,3 +276,24 @@ class SmtpConnection:
             self.abandon()
             raise Uncertain(f"unreadable reply after the message was sent: {reply}")
         raise PermanentFailure(reply)
+
+    def _await_reply(self, client: smtplib.SMTP) -> None:
+        """Until the server answers the dot; when the connection ends instead, how (see wire.py)."""
+        assert client.sock is not None  # the dot just went through it
+        timeout = self.target.settings.timeout
+        verdict = after_the_dot(client.sock, timeout)
+        if verdict is AfterDot.REPLY:
+            return
+        self.abandon()
+        if verdict is AfterDot.RESET:
+            raise TemporaryFailure("connection reset: the server never read the end of the message")
+        if verdict is AfterDot.SILENT:
+            raise Uncertain(f"no reply within {timeout:g} s after the message was sent")
+        raise Uncertain("the server closed the connection without a reply after the message was sent")
+
+    def _check_still_there(self, client: smtplib.SMTP) -> None:
+        """TemporaryFailure when the server has closed the connection in the middle of DATA."""
+        gone = goodbye(client.sock) if client.sock is not None else "not connected"
+        if gone:
+            self.abandon()
+            raise TemporaryFailure(f"connection lost before the end of the message: {gone}")
