@@ -21,9 +21,10 @@ from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
 
+from digest.deliver.breaker import REFUSAL_WINDOW
 from digest.deliver.dkim_signing import DkimSigner, load_signer
 from digest.deliver.ledger import NoLedger, SendLedger, SendState
-from digest.deliver.pool import EmlFolder, Outcome, SendOptions, SendReport, deliver, smtp_transports
+from digest.deliver.pool import Outcome, SendOptions, SendReport, deliver
 from digest.deliver.smtp import SmtpTarget, resolve_target
 from digest.deliver.splice import (
     Markers,
@@ -34,6 +35,7 @@ from digest.deliver.splice import (
     fill_markers,
 )
 from digest.deliver.tokens import SigningSecret, make_token
+from digest.deliver.transports import EmlFolder, smtp_transports
 from digest.errors import ConfigError, DigestError
 from digest.model import Issue, RenderedIssue, SubscriberStatus
 from digest.render import RecipientLinks, Theme, render_issue
@@ -160,6 +162,13 @@ class IssueSendReport:
     """Every address of this issue whose copy may or may not have arrived (this run or earlier)."""
     pending: int = 0
     """Active subscribers still without the issue after this run."""
+    totals: dict[SendState, int] = field(default_factory=dict)
+    """The log after this run, every run of the issue together."""
+
+    @property
+    def complete(self) -> bool:
+        """Every active subscriber has a final answer: nobody pending, nobody uncertain."""
+        return not self.pending and not self.uncertain and not self.run.stopped
 
 
 def send_issue(
@@ -198,6 +207,8 @@ def send_issue(
             concurrency=concurrency,
             on_outcome=on_outcome,
             on_bounce=_bouncer(store, bounced),
+            refusal_window=REFUSAL_WINDOW,
+            short_runs_trip=not already[SendState.SENT],  # else the server took the issue before
         )
         run = deliver(
             prepared.template,
@@ -215,6 +226,7 @@ def send_issue(
             already=already,
             uncertain=ledger.uncertain(),
             pending=ledger.count_pending(),
+            totals=ledger.counts(),
         )
 
 

@@ -18,6 +18,7 @@ import os
 import smtplib
 import socket
 import ssl
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -36,12 +37,33 @@ class SmtpError(DigestError):
     exit_code = 3
 
 
+class ServerUnreachable(SmtpError):
+    """Nothing answers at the server's address (connection refused, a name that does not resolve,
+    no answer in time) and no connection of this send ever reached it."""
+
+
 class TemporaryFailure(Exception):
     """4xx, or the connection went away before the point of no return: safe to try again."""
 
 
 class ConnectFailure(TemporaryFailure):
     """The server could not be reached or would not start a session (yet)."""
+
+
+class Reach:
+    """Whether any connection of one send has reached the server. Until one has, a server that
+    cannot be reached (connection refused, a name that does not resolve, no answer) is unusable:
+    SmtpError at once, not a minute of retries. After, it is a temporary failure (a restart)."""
+
+    def __init__(self) -> None:
+        self._reached = threading.Event()
+
+    @property
+    def reached(self) -> bool:
+        return self._reached.is_set()
+
+    def mark(self) -> None:
+        self._reached.set()
 
 
 class PermanentFailure(Exception):
@@ -113,9 +135,13 @@ def _is_bad_address(code: int, message: bytes) -> bool:
 class SmtpConnection:
     """One connection, reused for message after message. Not thread-safe: one per worker."""
 
-    def __init__(self, target: SmtpTarget, *, local_hostname: str | None = None) -> None:
+    def __init__(
+        self, target: SmtpTarget, *, local_hostname: str | None = None, reach: Reach | None = None
+    ) -> None:
         self.target = target
         self.local_hostname = local_hostname
+        self.reach = reach or Reach()
+        """Shared by the connections of one send (see `Reach`)."""
         self.client: smtplib.SMTP | None = None
 
     def _session(self) -> smtplib.SMTP:
@@ -128,20 +154,9 @@ class SmtpConnection:
         """Connect, say EHLO, start TLS, log in. TemporaryFailure for what may pass, SmtpError otherwise."""
         target, settings = self.target, self.target.settings
         context = ssl.create_default_context()
-        client: smtplib.SMTP
+        client: smtplib.SMTP | None = None
         try:
-            if settings.security == "tls":
-                client = smtplib.SMTP_SSL(
-                    target.host,
-                    target.port,
-                    timeout=settings.timeout,
-                    local_hostname=self.local_hostname,
-                    context=context,
-                )
-            else:
-                client = smtplib.SMTP(
-                    target.host, target.port, timeout=settings.timeout, local_hostname=self.local_hostname
-                )
+            client = self._connect(context)
             client.ehlo()
             if settings.security == "starttls":
                 if not client.has_extn("starttls"):
@@ -172,9 +187,31 @@ class SmtpConnection:
                 f"{target.where} refused the session: {_reply(e.smtp_code, e.smtp_error)}"
             ) from None
         except (OSError, smtplib.SMTPException) as e:
-            raise ConnectFailure(f"cannot reach {target.where}: {e}") from None
+            reason = f"cannot reach {target.where}: {e}"
+            # No connection at all (refused, no route, a name that does not resolve, no answer),
+            # and none of this send's connections ever had one: the server cannot be used.
+            unreachable = client is None and not isinstance(e, smtplib.SMTPException)
+            if unreachable and not self.reach.reached:
+                raise ServerUnreachable(reason) from None
+            raise ConnectFailure(reason) from None
         self.client = client
+        self.reach.mark()
         return client
+
+    def _connect(self, context: ssl.SSLContext) -> smtplib.SMTP:
+        """The TCP connection and the server's greeting (and, for "tls", the handshake)."""
+        target, settings = self.target, self.target.settings
+        if settings.security == "tls":
+            return smtplib.SMTP_SSL(
+                target.host,
+                target.port,
+                timeout=settings.timeout,
+                local_hostname=self.local_hostname,
+                context=context,
+            )
+        return smtplib.SMTP(
+            target.host, target.port, timeout=settings.timeout, local_hostname=self.local_hostname
+        )
 
     def close(self) -> None:
         if self.client is None:
