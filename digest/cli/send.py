@@ -36,6 +36,7 @@ from digest.deliver import (
     send_proofs,
     write_dry_run,
 )
+from digest.deliver.pool import INCOMPLETE_EXIT
 from digest.pipeline import prepare_folder
 from digest.words import plural
 
@@ -123,7 +124,8 @@ def send_command(
                 resend_uncertain=resend_uncertain,
                 on_outcome=advance,
             )
-        _print_issue_summary(prepared.issue_id, result)
+        if result.run.attempted or not result.run.error:
+            _print_issue_summary(prepared.issue_id, result)
         _finish(result.run)
     finally:
         store.close()
@@ -184,6 +186,7 @@ def _progress(console: Console) -> Progress:
         TextColumn("eta"),
         TimeRemainingColumn(),
         console=console,
+        disable=not console.is_terminal,  # for a person watching; a log gets the summary
     )
 
 
@@ -196,13 +199,21 @@ def _print_dry_run(report: SendReport, folder: Path) -> None:
 # The summaries go to stdout (a script may keep them); progress and notes go to stderr.
 
 
+def _summary_console() -> Console:
+    """Stdout; into a file or a pipe, a row stays one line however long (a server's reply)."""
+    console = Console(soft_wrap=True)
+    if not console.is_terminal:
+        console.width = 1000
+    return console
+
+
 def _print_run(report: SendReport, *, label: str) -> None:
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_row(label, f"{report.sent} sent")
     for address, reply in report.failed + report.deferred:
         table.add_row("failed", f"{address}: {reply}")
     table.add_row("time", f"{report.seconds:.1f} s")
-    Console(soft_wrap=True).print(table)
+    _summary_console().print(table)
 
 
 def _print_issue_summary(issue_id: str, result: IssueSendReport) -> None:
@@ -214,7 +225,10 @@ def _print_issue_summary(issue_id: str, result: IssueSendReport) -> None:
     table.add_row("skipped", f"{skipped} already in the send log")
     table.add_row("failed", f"{len(run.failed)} (5xx, recorded)")
     if run.deferred:
-        table.add_row("deferred", f"{len(run.deferred)} (temporary failures; the next run retries them)")
+        table.add_row(
+            "deferred",
+            f"{len(run.deferred)} (temporary failures; the next run retries them): {run.deferred_reason()}",
+        )
     if result.uncertain:
         shown = ", ".join(result.uncertain[:5]) + (" …" if len(result.uncertain) > 5 else "")
         table.add_row(
@@ -224,13 +238,18 @@ def _print_issue_summary(issue_id: str, result: IssueSendReport) -> None:
         table.add_row("bounced", str(len(run.bounced)))
     table.add_row("left", f"{plural(result.pending, 'active subscriber')} still without this issue")
     table.add_row("time", f"{run.seconds:.1f} s" + (" (stopped early)" if run.stopped else ""))
-    Console(soft_wrap=True).print(table)
+    _summary_console().print(table)
 
 
 def _finish(report: SendReport) -> None:
+    """The exit code: 3 the server could not be used (or refused everyone alike), 130 stopped by
+    Ctrl-C, 5 some messages deferred (the next run retries them), else 0; a store failure (a full
+    disk) as the store raised it, with its own code."""
     if report.fatal is not None:
         raise report.fatal  # as it was raised: the server's SmtpError, or the store's (a full disk)
     if report.error:
         raise SmtpError(report.error)
     if report.stopped:
         sys.exit(130)
+    if report.deferred:
+        sys.exit(INCOMPLETE_EXIT)
