@@ -20,10 +20,12 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
+from digest.cli.lint import print_findings
 from digest.deliver import (
     SECRET_ENV,
     IssueSendReport,
     Outcome,
+    PreparedSend,
     Purpose,
     Recipient,
     SendReport,
@@ -37,7 +39,7 @@ from digest.deliver import (
     write_dry_run,
 )
 from digest.deliver.pool import INCOMPLETE_EXIT
-from digest.pipeline import prepare_folder
+from digest.pipeline import preflight, prepare_folder
 from digest.words import plural
 
 
@@ -76,6 +78,7 @@ from digest.words import plural
     default=None,
     help="A theme folder whose files override the default theme's, file by file.",
 )
+@click.option("--force", is_flag=True, help="Send even though preflight (digest lint) found errors.")
 def send_command(
     issue_dir: Path,
     dry_run: bool,
@@ -86,6 +89,7 @@ def send_command(
     concurrency: int | None,
     resend_uncertain: bool,
     theme: Path | None,
+    force: bool,
 ) -> None:
     """Send ISSUE_DIR to every active subscriber who has not had it: exactly once."""
     console = Console(stderr=True, soft_wrap=True)
@@ -93,6 +97,7 @@ def send_command(
         _proofs(issue_dir, list(test_to), theme=theme, dry_run=dry_run, out=out, console=console)
         return
     prepared = prepare_folder(issue_dir, Purpose.DRY_RUN if dry_run else Purpose.SEND, theme=theme)
+    _preflight(prepared, force=force or dry_run)
     store = open_issue_store(prepared)
     try:
         if dry_run:
@@ -129,6 +134,23 @@ def send_command(
         _finish(result.run)
     finally:
         store.close()
+
+
+PREFLIGHT_FAILED = 1  # as `digest lint` and `digest build` say it
+
+
+def _preflight(prepared: PreparedSend, *, force: bool) -> None:
+    """The one preflight policy (as build, run and the preview apply it): lint errors stop a send
+    unless --force; a dry run only says so."""
+    verdict = preflight(prepared.plain(), source=prepared.issue_id)
+    if verdict.passed:
+        return
+    if not force:
+        print_findings(verdict.report, limit=10)
+        advice = "fix it (digest lint shows all) or send with --force"
+        click.echo(f"error: {verdict.verdict()}; {advice}", err=True)
+        sys.exit(PREFLIGHT_FAILED)
+    click.echo(f"warning: {verdict.verdict()}; sending anyway (--force)", err=True)
 
 
 def _proofs(

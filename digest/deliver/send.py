@@ -75,6 +75,12 @@ class PreparedSend:
     def sender(self) -> str:
         return parseaddr(self.issue.newsletter.from_address)[1]
 
+    def plain(self) -> RenderedIssue:
+        """The copy without a recipient (the web archive's links): what preflight checks."""
+        links = RecipientLinks.for_archive(self.issue)
+        values = RecipientValues("", links.unsubscribe, links.view_online)
+        return fill_markers(self.template.rendered, self.template.markers, values)
+
     @cached_property
     def signer(self) -> DkimSigner | None:
         delivery = self.delivery

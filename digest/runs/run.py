@@ -34,9 +34,9 @@ from digest.deliver.send import (
 from digest.deliver.smtp import SmtpError, resolve_target
 from digest.deliver.tokens import load_secret
 from digest.errors import ConfigError
-from digest.lint import Level, LintReport, lint_rendered
+from digest.lint import Level
 from digest.model import Issue, RenderedIssue
-from digest.pipeline import Week, compose_week, gather_stories
+from digest.pipeline import Preflight, Week, compose_week, gather_stories, preflight
 from digest.render import Theme, load_theme, render_issue
 from digest.runs.archive import archive_issue, load_archived_issue
 from digest.runs.notices import ThinWeek, send_to_editors, thin_week_message
@@ -161,11 +161,9 @@ def _build_and_send(
     # filled in from them; a build alone renders that copy directly. Either way: one render.
     renders = render_for_delivery(composition.issue, theme) if send else None
     rendered = renders.plain() if renders else render_issue(composition.issue, theme)
-    report = preflight(rendered)
-    if report.errors:
-        first = report.errors[0]
-        detail = f"stopped: {report.summary()}, first {first.code}: {first.message}"
-        return RunResult(issue_id, ExitCode.LINT_FAILED, detail)
+    verdict = logged_preflight(rendered)
+    if not verdict.passed:
+        return RunResult(issue_id, ExitCode.LINT_FAILED, f"stopped: {verdict.verdict()}")
     folder = archive_issue(rendered, project.archive_dir)["html"].parent
     built = f"built, {plural(carried, 'story', 'stories')}, archived in {folder}"
     history.record(issue_id, IssueState.BUILT, built)
@@ -191,10 +189,11 @@ def compose_and_log(week: Week) -> Composition:
     return composition
 
 
-def preflight(rendered: RenderedIssue) -> LintReport:
-    """Lint the rendered issue; every finding goes to the log, errors at ERROR level."""
-    report = lint_rendered(rendered, source=rendered.issue.issue_id)
-    for finding in report.findings:
+def logged_preflight(rendered: RenderedIssue) -> Preflight:
+    """The one preflight policy (pipeline.preflight); every finding goes to the log, errors at
+    ERROR level, for cron mail and the journal."""
+    verdict = preflight(rendered)
+    for finding in verdict.report.findings:
         log.log(
             logging.ERROR if finding.level is Level.ERROR else logging.WARNING,
             "lint %s %s: %s (%s) fix: %s",
@@ -204,7 +203,7 @@ def preflight(rendered: RenderedIssue) -> LintReport:
             finding.where,
             finding.fix,
         )
-    return report
+    return verdict
 
 
 @dataclass(frozen=True, slots=True)
