@@ -21,7 +21,6 @@ from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
 
-from digest.deliver.breaker import REFUSAL_WINDOW
 from digest.deliver.dkim_signing import DkimSigner, load_signer
 from digest.deliver.ledger import NoLedger, SendLedger, SendState
 from digest.deliver.pool import Outcome, SendOptions, SendReport, deliver
@@ -213,7 +212,7 @@ def send_issue(
             concurrency=concurrency,
             on_outcome=on_outcome,
             on_bounce=_bouncer(store, bounced),
-            refusal_window=REFUSAL_WINDOW,
+            refusal_window=prepared.delivery.smtp.refusal_window,
             short_runs_trip=not already[SendState.SENT],  # else the server took the issue before
         )
         run = deliver(
