@@ -2,7 +2,8 @@
 
 It keeps every message it accepted, counts copies per recipient, and can misbehave the ways
 real servers do: refuse an address (5xx), defer a message (4xx), drop the connection before a
-message is complete, or take a message and drop the connection without answering.
+message is complete (at MAIL FROM, or in the middle of DATA, before the final dot), or take a
+message and drop the connection without answering.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from email import policy
 from email.message import EmailMessage
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP
 
 
 def free_port() -> int:
@@ -43,6 +45,8 @@ class Received:
 class Faults:
     refuse: dict[str, str] = field(default_factory=dict)
     """RCPT reply per address, e.g. {"x@example.com": "550 5.1.1 no such user"}."""
+    refuse_every_rcpt: str = ""
+    """RCPT reply for every address, e.g. "451 4.7.1 try later" or "550 5.7.1 relaying denied"."""
     defer_first: dict[str, str] = field(default_factory=dict)
     """DATA reply for the first try of a recipient's message, e.g. "451 4.3.0 try again later"."""
     drop_at_mail: set[int] = field(default_factory=set)
@@ -53,6 +57,13 @@ class Faults:
     """MAIL FROM reply for every transaction, e.g. "550 5.7.1 sender not allowed"."""
     vanish_after_data: set[str] = field(default_factory=set)
     """Accept these recipients' messages, then drop the connection without a reply."""
+    drop_in_data: set[int] = field(default_factory=set)
+    """Drop the connection in the middle of these DATA commands (1-based, counted over all
+    connections): answer 354 and close, reading nothing more. Whatever of the message arrives,
+    final dot included, is never read (the client's system gets a reset): nothing is delivered."""
+    drop_in_data_at_once: bool = False
+    """And shut the connection together with the 354, before any of the message arrives (the
+    client sees end of file first)."""
 
 
 class RecordingHandler:
@@ -63,6 +74,16 @@ class RecordingHandler:
         self.copies: Counter[str] = Counter()
         self.transactions = 0
         self.deferred: Counter[str] = Counter()
+        self.data_commands = 0
+        self.dropped_in_data = 0
+
+    def take_drop_in_data(self) -> bool:
+        """Count a DATA command; whether to drop it (see `Faults.drop_in_data`)."""
+        with self.lock:
+            self.data_commands += 1
+            drop = self.data_commands in self.faults.drop_in_data
+            self.dropped_in_data += drop
+            return drop
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         with self.lock:
@@ -81,6 +102,8 @@ class RecordingHandler:
             await asyncio.sleep(self.faults.stall_first_rcpt.pop(address))
         if address in self.faults.refuse:
             return self.faults.refuse[address]
+        if self.faults.refuse_every_rcpt:
+            return self.faults.refuse_every_rcpt
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -103,13 +126,32 @@ class RecordingHandler:
         return "250 2.0.0 Message accepted"
 
 
+class FaultySmtp(SMTP):
+    """aiosmtpd's session, with the faults that happen inside DATA (where no handler hook runs)."""
+
+    async def smtp_DATA(self, arg: str) -> None:
+        handler: RecordingHandler = self.event_handler
+        if self.envelope is None or not self.envelope.rcpt_tos or not handler.take_drop_in_data():
+            return await super().smtp_DATA(arg)
+        assert self.transport is not None
+        self.transport.write(b"354 End data with <CR><LF>.<CR><LF>\r\n")
+        if handler.faults.drop_in_data_at_once:
+            self.transport.get_extra_info("socket").shutdown(socket.SHUT_RDWR)
+        self.transport.close()  # reads nothing more: what arrives stays unread
+
+
+class FaultyController(Controller):
+    def factory(self) -> SMTP:
+        return FaultySmtp(self.handler, **self.SMTP_kwargs)
+
+
 class SmtpTestServer:
     def __init__(self, faults: Faults | None = None, **controller_options) -> None:
         """`controller_options` go to aiosmtpd: tls_context, ssl_context, authenticator, ..."""
         self.faults = faults or Faults()
         self.handler = RecordingHandler(self.faults)
         self.port = free_port()
-        self.controller = Controller(
+        self.controller = FaultyController(
             self.handler, hostname="127.0.0.1", port=self.port, ready_timeout=10, **controller_options
         )
 

@@ -52,11 +52,21 @@ config_option = click.option(
     help="Send it: a [PROOF] to the editors when [schedule] require_approval, else to every "
     "subscriber, exactly once. Without it the issue is only built and archived.",
 )
-def run_command(config_path: Path, issue_date: dt.datetime | None, if_due: bool, send: bool) -> None:
+@click.option(
+    "--resend-uncertain",
+    is_flag=True,
+    help="With --send: also send to the recipients whose copy is uncertain (cut off after DATA; "
+    "they may get two copies).",
+)
+def run_command(
+    config_path: Path, issue_date: dt.datetime | None, if_due: bool, send: bool, resend_uncertain: bool
+) -> None:
     """Build this week's issue (gather, compose, render, lint, archive) and, with --send, send it."""
     log_to_stderr()
     if if_due and issue_date:
         raise click.UsageError("--if-due picks the date from [schedule]; leave out --date")
+    if resend_uncertain and not send:
+        raise click.UsageError("--resend-uncertain goes with --send")
     project = load_project_config(config_path)
     now = utc_now()
     if send:
@@ -66,7 +76,10 @@ def run_command(config_path: Path, issue_date: dt.datetime | None, if_due: bool,
     day = (
         issue_date.date() if issue_date else (due_issue_date(project, now) if if_due else today(project, now))
     )
-    result = run_issue(project, day, send=send, now=now) if day else not_due(project, now)
+    if day is None:
+        result = not_due(project, now)
+    else:
+        result = run_issue(project, day, send=send, now=now, resend_uncertain=resend_uncertain)
     click.echo(result.line, err=bool(result.exit_code))
     sys.exit(result.exit_code)
 

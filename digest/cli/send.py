@@ -20,10 +20,12 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
+from digest.cli.lint import print_findings
 from digest.deliver import (
     SECRET_ENV,
     IssueSendReport,
     Outcome,
+    PreparedSend,
     Purpose,
     Recipient,
     SendReport,
@@ -36,7 +38,8 @@ from digest.deliver import (
     send_proofs,
     write_dry_run,
 )
-from digest.pipeline import prepare_folder
+from digest.deliver.pool import INCOMPLETE_EXIT
+from digest.pipeline import preflight, prepare_folder
 from digest.words import plural
 
 
@@ -75,6 +78,7 @@ from digest.words import plural
     default=None,
     help="A theme folder whose files override the default theme's, file by file.",
 )
+@click.option("--force", is_flag=True, help="Send even though preflight (digest lint) found errors.")
 def send_command(
     issue_dir: Path,
     dry_run: bool,
@@ -85,6 +89,7 @@ def send_command(
     concurrency: int | None,
     resend_uncertain: bool,
     theme: Path | None,
+    force: bool,
 ) -> None:
     """Send ISSUE_DIR to every active subscriber who has not had it: exactly once."""
     console = Console(stderr=True, soft_wrap=True)
@@ -92,6 +97,7 @@ def send_command(
         _proofs(issue_dir, list(test_to), theme=theme, dry_run=dry_run, out=out, console=console)
         return
     prepared = prepare_folder(issue_dir, Purpose.DRY_RUN if dry_run else Purpose.SEND, theme=theme)
+    _preflight(prepared, force=force or dry_run)
     store = open_issue_store(prepared)
     try:
         if dry_run:
@@ -123,10 +129,28 @@ def send_command(
                 resend_uncertain=resend_uncertain,
                 on_outcome=advance,
             )
-        _print_issue_summary(prepared.issue_id, result)
+        if result.run.attempted or not result.run.error:
+            _print_issue_summary(prepared.issue_id, result)
         _finish(result.run)
     finally:
         store.close()
+
+
+PREFLIGHT_FAILED = 1  # as `digest lint` and `digest build` say it
+
+
+def _preflight(prepared: PreparedSend, *, force: bool) -> None:
+    """The one preflight policy (as build, run and the preview apply it): lint errors stop a send
+    unless --force; a dry run only says so."""
+    verdict = preflight(prepared.plain(), source=prepared.issue_id)
+    if verdict.passed:
+        return
+    if not force:
+        print_findings(verdict.report, limit=10)
+        advice = "fix it (digest lint shows all) or send with --force"
+        click.echo(f"error: {verdict.verdict()}; {advice}", err=True)
+        sys.exit(PREFLIGHT_FAILED)
+    click.echo(f"warning: {verdict.verdict()}; sending anyway (--force)", err=True)
 
 
 def _proofs(
@@ -184,6 +208,7 @@ def _progress(console: Console) -> Progress:
         TextColumn("eta"),
         TimeRemainingColumn(),
         console=console,
+        disable=not console.is_terminal,  # for a person watching; a log gets the summary
     )
 
 
@@ -196,13 +221,21 @@ def _print_dry_run(report: SendReport, folder: Path) -> None:
 # The summaries go to stdout (a script may keep them); progress and notes go to stderr.
 
 
+def _summary_console() -> Console:
+    """Stdout; into a file or a pipe, a row stays one line however long (a server's reply)."""
+    console = Console(soft_wrap=True)
+    if not console.is_terminal:
+        console.width = 1000
+    return console
+
+
 def _print_run(report: SendReport, *, label: str) -> None:
     table = Table(show_header=False, box=None, pad_edge=False)
     table.add_row(label, f"{report.sent} sent")
     for address, reply in report.failed + report.deferred:
         table.add_row("failed", f"{address}: {reply}")
     table.add_row("time", f"{report.seconds:.1f} s")
-    Console(soft_wrap=True).print(table)
+    _summary_console().print(table)
 
 
 def _print_issue_summary(issue_id: str, result: IssueSendReport) -> None:
@@ -214,7 +247,10 @@ def _print_issue_summary(issue_id: str, result: IssueSendReport) -> None:
     table.add_row("skipped", f"{skipped} already in the send log")
     table.add_row("failed", f"{len(run.failed)} (5xx, recorded)")
     if run.deferred:
-        table.add_row("deferred", f"{len(run.deferred)} (temporary failures; the next run retries them)")
+        table.add_row(
+            "deferred",
+            f"{len(run.deferred)} (temporary failures; the next run retries them): {run.deferred_reason()}",
+        )
     if result.uncertain:
         shown = ", ".join(result.uncertain[:5]) + (" …" if len(result.uncertain) > 5 else "")
         table.add_row(
@@ -224,13 +260,18 @@ def _print_issue_summary(issue_id: str, result: IssueSendReport) -> None:
         table.add_row("bounced", str(len(run.bounced)))
     table.add_row("left", f"{plural(result.pending, 'active subscriber')} still without this issue")
     table.add_row("time", f"{run.seconds:.1f} s" + (" (stopped early)" if run.stopped else ""))
-    Console(soft_wrap=True).print(table)
+    _summary_console().print(table)
 
 
 def _finish(report: SendReport) -> None:
+    """The exit code: 3 the server could not be used (or refused everyone alike), 130 stopped by
+    Ctrl-C, 5 some messages deferred (the next run retries them), else 0; a store failure (a full
+    disk) as the store raised it, with its own code."""
     if report.fatal is not None:
         raise report.fatal  # as it was raised: the server's SmtpError, or the store's (a full disk)
     if report.error:
         raise SmtpError(report.error)
     if report.stopped:
         sys.exit(130)
+    if report.deferred:
+        sys.exit(INCOMPLETE_EXIT)

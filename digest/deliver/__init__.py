@@ -11,17 +11,7 @@ from digest.deliver.message import (
     header_text,
     sender_domain,
 )
-from digest.deliver.pool import (
-    EmlFolder,
-    FixedMessage,
-    MessageSource,
-    Outcome,
-    SendOptions,
-    SendReport,
-    Transport,
-    deliver,
-    smtp_transports,
-)
+from digest.deliver.pool import Outcome, SendOptions, SendReport, deliver
 from digest.deliver.send import (
     PROOF_PREFIX,
     IssueSendReport,
@@ -38,7 +28,7 @@ from digest.deliver.send import (
     send_proofs,
     write_dry_run,
 )
-from digest.deliver.smtp import SmtpConnection, SmtpError, SmtpTarget, resolve_target
+from digest.deliver.smtp import ServerUnreachable, SmtpConnection, SmtpError, SmtpTarget, resolve_target
 from digest.deliver.splice import Markers, MessageTemplate, Recipient, RecipientValues, build_template
 from digest.deliver.tokens import (
     PROOF_ADDRESS,
@@ -51,6 +41,7 @@ from digest.deliver.tokens import (
     token_subscriber_id,
     verify_token,
 )
+from digest.deliver.transports import EmlFolder, FixedMessage, MessageSource, Transport, smtp_transports
 
 __all__ = [
     "MESSAGE_POLICY",
@@ -80,6 +71,7 @@ __all__ = [
     "SendOptions",
     "SendReport",
     "SendState",
+    "ServerUnreachable",
     "SigningSecret",
     "SmtpConnection",
     "SmtpError",

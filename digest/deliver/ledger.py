@@ -1,7 +1,10 @@
 """The send log: which subscriber has which issue. What makes a send exactly-once.
 
 A row appears only at the point of no return (just before the final "." of DATA), in state
-in_flight, and becomes sent / failed when the server answers. So, after any crash:
+in_flight, and only for a subscriber active at that moment; it becomes sent / failed when the
+server answers. One process at a time writes an issue's log: every sender holds the issue's run
+lock (digest/store/run_history.py), and only its holder settles rows left in flight. So, after
+any crash:
 - no row: the server never got the whole message, so sending it is safe;
 - in_flight: the process died between the dot and the reply: uncertain, not resent unless asked;
 - sent / failed: done.
@@ -16,7 +19,7 @@ connection still has at most one row that a crash can leave in_flight.
 
 from __future__ import annotations
 
-import sqlite3
+import functools
 import threading
 from collections.abc import Iterator
 from enum import StrEnum
@@ -24,7 +27,7 @@ from typing import Protocol
 
 from digest.clock import Clock, utc_now
 from digest.deliver.splice import Recipient
-from digest.store import Store
+from digest.store import HeldLock, IssueLocked, Store
 
 PAGE_SIZE = 500
 
@@ -32,6 +35,30 @@ PAGE_SIZE = 500
 _SENT_SQL = (
     "UPDATE send_log SET state = 'sent', reply = ?, updated_at = ? WHERE issue_id = ? AND subscriber_id = ?"
 )
+
+
+@functools.cache
+def _claim_sql(rows: int, retake: str) -> str:
+    """The claim's INSERT of `rows` rows (issue, subscriber, state, reply, time): an in_flight row
+    only for an active subscriber, a queued "sent" for one who still exists; RETURNING what it
+    wrote. An existing row changes only from in_flight to sent (or uncertain to in_flight when
+    `retake` says so)."""
+    values = ", ".join(["(?, ?, ?, ?, ?)"] * rows)
+    return (
+        "INSERT INTO send_log (issue_id, subscriber_id, state, reply, updated_at) "
+        f"SELECT column1, column2, column3, column4, column5 FROM (VALUES {values}) AS row "
+        "WHERE EXISTS (SELECT 1 FROM subscribers s WHERE s.id = row.column2 "
+        "AND (row.column3 = 'sent' OR s.status = 'active')) "
+        "ON CONFLICT (issue_id, subscriber_id) DO UPDATE SET state = excluded.state, "
+        "reply = CASE excluded.state WHEN 'sent' THEN excluded.reply ELSE send_log.reply END, "
+        "updated_at = excluded.updated_at "
+        f"WHERE (excluded.state = 'sent' AND send_log.state = 'in_flight') {retake} "
+        "RETURNING subscriber_id, state"
+    )
+
+
+def _flat(rows: list[tuple[str, int, str, str, str]]) -> list[str | int]:
+    return [value for row in rows for value in row]
 
 
 class SendState(StrEnum):
@@ -148,53 +175,43 @@ class SendLedger:
     def _now(self) -> str:
         return self.clock().isoformat(timespec="milliseconds")
 
-    def settle_interrupted(self) -> int:
-        """Rows left in flight by a process that died: uncertain. Call before sending, with the
-        issue's run lock held (no other process sends this issue at the same time)."""
-        cursor = self.store.execute(
-            "UPDATE send_log SET state = 'uncertain', updated_at = ? "
-            "WHERE issue_id = ? AND state = 'in_flight'",
-            (self._now(), self.issue_id),
-        )
-        return cursor.rowcount
+    def settle_interrupted(self, lock: HeldLock) -> int:
+        """Rows left in flight by a process that died: uncertain. Only with the issue's run lock
+        held (checked in the same transaction): another process's in_flight rows are live."""
+        if lock.issue_id != self.issue_id:
+            raise ValueError(f"the lock of {lock.issue_id} does not cover the send log of {self.issue_id}")
+        with self.store.transaction() as connection:
+            if not lock.is_held(connection):
+                raise IssueLocked(f"{self.issue_id}: this process no longer holds the issue's run lock")
+            cursor = connection.execute(
+                "UPDATE send_log SET state = 'uncertain', updated_at = ? "
+                "WHERE issue_id = ? AND state = 'in_flight'",
+                (self._now(), self.issue_id),
+            )
+            return cursor.rowcount
 
     def claim(self, recipient: Recipient) -> bool:
         """Mark in flight, just before the point of no return, committing the queued "sent"
-        updates with it. False: someone else has it.
+        updates with it. False: someone else has it, or the subscriber is no longer active
+        (unsubscribed or erased since the page of recipients was read).
 
         One statement, so one commit and one trip into SQLite (each releases and retakes the GIL,
         which the sending threads contend for): the claim's row and the queued ones go into one
-        INSERT whose ON CONFLICT turns the queued rows, in flight until now, into sent ones."""
+        INSERT whose ON CONFLICT turns the queued rows, in flight until now, into sent ones. The
+        statement reads the subscriber's status itself, so an unsubscribe committed a moment ago
+        is seen; rows of an erased subscriber are left out (its log went with it)."""
         now = self._now()
         with self.store.lock:
             with self._sent_lock:
                 sent, self._sent = self._sent, []
             rows = [(self.issue_id, recipient.subscriber_id, "in_flight", "", now)]
             rows += [(issue, subscriber, "sent", reply, at) for reply, at, issue, subscriber in sent]
-            sql = (
-                "INSERT INTO send_log (issue_id, subscriber_id, state, reply, updated_at) VALUES "
-                + ", ".join(["(?, ?, ?, ?, ?)"] * len(rows))
-                + " ON CONFLICT (issue_id, subscriber_id) DO UPDATE SET state = excluded.state, "
-                "reply = CASE excluded.state WHEN 'sent' THEN excluded.reply ELSE send_log.reply END, "
-                "updated_at = excluded.updated_at "
-                f"WHERE (excluded.state = 'sent' AND send_log.state = 'in_flight') {self._retake}"
-            )
             try:
-                changed = self.store.execute(sql, [value for row in rows for value in row]).rowcount
-            except sqlite3.IntegrityError:
-                self._requeue(sent)
-                if not sent:
-                    raise
-                # A subscriber deleted meanwhile (its log rows went with it): the upsert would
-                # insert its row again. Write the queued rows as plain updates, then claim alone.
-                self.flush()
-                return self.claim(recipient)
+                written = self.store.fetchall(_claim_sql(len(rows), self._retake), _flat(rows))
             except BaseException:
                 self._requeue(sent)  # not written: still to be written
                 raise
-        # Every queued row is ours and in flight, so each counts once; the claim counts when it
-        # took the row. Anything else would mean someone else touched our rows: do not send.
-        return changed == len(rows)
+        return any(row[0] == recipient.subscriber_id and row[1] == "in_flight" for row in written)
 
     def record_sent(self, recipient: Recipient, reply: str) -> None:
         """The server accepted the message: queue the update for the next claim or flush."""

@@ -5,7 +5,8 @@ personalises, signs and sends, retrying temporary failures with backoff on a fre
 when needed, and records every outcome in the ledger. A "sent" is written with the next claim
 (one commit per message instead of two); a worker flushes it itself before it waits for
 anything. Stopping (Ctrl-C, or `stop.set()`) lets each worker finish the message it is on, so
-the log stays exact.
+the log stays exact. Permanent refusals go through the breaker (breaker.py), which records them
+or, when they come in a row alike, stops the send instead.
 """
 
 from __future__ import annotations
@@ -15,26 +16,30 @@ import queue
 import random
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from pathlib import Path
-from typing import Protocol
 
+from digest.deliver.breaker import Refusal, RefusalBreaker
 from digest.deliver.dkim_signing import DkimSigner
 from digest.deliver.ledger import Ledger, SendState
 from digest.deliver.smtp import (
     ConnectFailure,
     Declined,
     PermanentFailure,
-    SmtpConnection,
-    SmtpTarget,
+    SmtpError,
     TemporaryFailure,
     Uncertain,
 )
 from digest.deliver.splice import Recipient
+from digest.deliver.transports import MessageSource, Transport
 from digest.errors import DigestError
 from digest.settings import SmtpSettings
+
+INCOMPLETE_EXIT = 5
+"""The exit code of a send that left messages deferred (`digest send`) or stopped part-way
+(`digest run`): the next run resumes it."""
 
 
 class Outcome(StrEnum):
@@ -60,10 +65,17 @@ class SendReport:
     stopped: bool = False
     """Stopped early (Ctrl-C or a fatal error) before every recipient was tried."""
     error: str = ""
-    """Why the run stopped, when the server became unusable (login refused, unreachable)."""
+    """Why the run stopped, when the server became unusable (login refused, unreachable, every
+    recipient refused alike)."""
     fatal: DigestError | None = None
-    """The error itself when the server could not be used at all (login refused, no TLS), as
-    opposed to unreachable: for callers that raise it rather than report it."""
+    """The error itself when the server could not be used at all (login refused, no TLS, nothing
+    answering at its address, recipients refused alike), as opposed to lost during the run: for
+    callers that raise it rather than report it."""
+
+    def deferred_reason(self) -> str:
+        """What the server said most often of the deferred messages ("" when none was)."""
+        replies = Counter(reply for _, reply in self.deferred)
+        return replies.most_common(1)[0][0] if replies else ""
 
     @property
     def attempted(self) -> int:
@@ -72,51 +84,6 @@ class SendReport:
     @property
     def rate(self) -> float:
         return self.attempted / self.seconds if self.seconds else 0.0
-
-
-class MessageSource(Protocol):
-    """The bytes each recipient gets: an issue's MessageTemplate, or one FixedMessage for all."""
-
-    def personalise(self, recipient: Recipient) -> bytes: ...
-
-
-@dataclass(frozen=True)
-class FixedMessage:
-    """A message every recipient gets byte for byte (a notice to the editors)."""
-
-    data: bytes
-
-    def personalise(self, recipient: Recipient) -> bytes:
-        return self.data
-
-
-class Transport(Protocol):
-    """A connection that delivers finished messages: SMTP, or a folder of .eml files."""
-
-    def send(self, sender: str, recipient: str, data: bytes, commit: Callable[[], bool]) -> str: ...
-    def close(self) -> None: ...
-    def abandon(self) -> None: ...
-
-
-class EmlFolder:
-    """A transport that writes each message to DIR/NNNNNN-address.eml (dry runs)."""
-
-    def __init__(self, folder: Path, counter: Callable[[], int]) -> None:
-        self.folder = folder
-        self.counter = counter
-
-    def send(self, sender: str, recipient: str, data: bytes, commit: Callable[[], bool]) -> str:
-        if not commit():
-            raise Declined()
-        safe = "".join(c if c.isalnum() or c in "@.-_+" else "_" for c in recipient)
-        (self.folder / f"{self.counter():06d}-{safe}.eml").write_bytes(data)
-        return "written"
-
-    def close(self) -> None:
-        return None
-
-    def abandon(self) -> None:
-        return None
 
 
 @dataclass
@@ -129,6 +96,10 @@ class SendOptions:
     on_outcome: Callable[[Recipient, Outcome, str], None] | None = None
     on_bounce: Callable[[Recipient, str], None] | None = None
     """A 5.1.x refusal of the address: the caller marks the subscriber bounced."""
+    refusal_window: int = 0
+    """Stop the send when this many recipients in a row are refused alike (see breaker.py); 0: never."""
+    short_runs_trip: bool = True
+    """Stop too when every recipient of a shorter run was refused alike (see RefusalBreaker)."""
 
     @classmethod
     def for_smtp(
@@ -139,6 +110,8 @@ class SendOptions:
         rate: float | None = None,
         on_outcome: Callable[[Recipient, Outcome, str], None] | None = None,
         on_bounce: Callable[[Recipient, str], None] | None = None,
+        refusal_window: int = 0,
+        short_runs_trip: bool = True,
     ) -> SendOptions:
         """[smtp]'s concurrency, rate and retries, with what the caller gives instead (None: keep)."""
         return cls(
@@ -148,6 +121,8 @@ class SendOptions:
             retry_delay=smtp.retry_delay,
             on_outcome=on_outcome,
             on_bounce=on_bounce,
+            refusal_window=refusal_window,
+            short_runs_trip=short_runs_trip,
         )
 
 
@@ -184,6 +159,7 @@ class _Shared:
     limiter: RateLimiter
     stop: threading.Event
     report: SendReport
+    breaker: RefusalBreaker
     lock: threading.Lock = field(default_factory=threading.Lock)
     fatal: BaseException | None = None
     unreachable: str = ""
@@ -195,7 +171,8 @@ def _backoff(attempt: int, base: float) -> float:
     return base * (2**attempt) * random.uniform(0.5, 1.0)
 
 
-def _deliver_one(shared: _Shared, transport: Transport, recipient: Recipient) -> tuple[Outcome, str]:
+def _deliver_one(shared: _Shared, transport: Transport, recipient: Recipient) -> tuple[Outcome, str] | None:
+    """How sending to one recipient ended; None for a refusal the breaker holds (see _refused)."""
     data = shared.template.personalise(recipient)
     if shared.signer is not None:
         data = shared.signer.sign(data)
@@ -226,16 +203,10 @@ def _deliver_one(shared: _Shared, transport: Transport, recipient: Recipient) ->
             last = str(e)
             continue
         except PermanentFailure as e:
-            unreachable = False
-            if claimed:
-                ledger.record(recipient, SendState.FAILED, e.reply)
-            else:
-                # Refused before the dot: record it all the same, so the run does not retry it.
-                if ledger.claim(recipient):
-                    ledger.record(recipient, SendState.FAILED, e.reply)
-            if e.bounce and options.on_bounce is not None:
-                options.on_bounce(recipient, e.reply)
-            return Outcome.FAILED, e.reply
+            if claimed:  # refused after the dot: the server does not have it
+                ledger.release(recipient)
+            _refused(shared, Refusal(recipient, e.reply, e.bounce))
+            return None
         except Uncertain as e:
             ledger.record(recipient, SendState.UNCERTAIN, str(e))
             return Outcome.UNCERTAIN, str(e)
@@ -246,6 +217,27 @@ def _deliver_one(shared: _Shared, transport: Transport, recipient: Recipient) ->
     if unreachable:
         raise Unreachable(last)
     return Outcome.DEFERRED, last
+
+
+def _refused(shared: _Shared, refusal: Refusal) -> None:
+    """A 5xx for one recipient: held by the breaker, recorded when it lets it through."""
+    _record_refusals(shared, shared.breaker.refused(refusal))
+    if shared.breaker.tripped:
+        raise SmtpError(shared.breaker.tripped)  # stops every worker, like an unusable server
+
+
+def _record_refusals(shared: _Shared, refusals: list[Refusal]) -> None:
+    """Record refusals as failed (so no run retries them), bouncing the bad addresses."""
+    ledger, on_bounce = shared.ledger, shared.options.on_bounce
+    for refusal in refusals:
+        recipient = refusal.recipient
+        if not ledger.claim(recipient):  # unsubscribed or erased meanwhile: nothing to record
+            _tally(shared, recipient, Outcome.SKIPPED, "no longer active")
+            continue
+        ledger.record(recipient, SendState.FAILED, refusal.reply)
+        if refusal.bounce and on_bounce is not None:
+            on_bounce(recipient, refusal.reply)
+        _tally(shared, recipient, Outcome.FAILED, refusal.reply)
 
 
 def _worker(shared: _Shared, jobs: queue.Queue, transport: Transport) -> None:
@@ -262,7 +254,7 @@ def _worker(shared: _Shared, jobs: queue.Queue, transport: Transport) -> None:
             if recipient is None:
                 return
             try:
-                outcome, detail = _deliver_one(shared, transport, recipient)
+                ended = _deliver_one(shared, transport, recipient)
             except Unreachable as e:
                 # This worker's connection slot is gone (others may still have theirs). The
                 # recipient has no log row, so it stays pending for the next run.
@@ -271,7 +263,11 @@ def _worker(shared: _Shared, jobs: queue.Queue, transport: Transport) -> None:
                     shared.unreachable = str(e)
                     shared.workers_lost += 1
                 return
-            _tally(shared, recipient, outcome, detail)
+            if ended is None:
+                continue  # a refusal the breaker holds
+            _tally(shared, recipient, *ended)
+            if ended[0] is not Outcome.SKIPPED:
+                _record_refusals(shared, shared.breaker.other_outcome())
     except BaseException as e:  # an unusable server (SmtpError) or a bug: stop everyone, report it
         with shared.lock:
             shared.fatal = shared.fatal or e
@@ -313,13 +309,15 @@ def deliver(
 ) -> SendReport:
     """Send `template` to each recipient once, over `options.concurrency` transports.
 
-    A server that becomes unusable (login refused, unreachable) stops the run with
-    `report.error` set. KeyboardInterrupt stops cleanly: messages in progress finish, the rest
-    stay pending.
+    A server that becomes unusable (login refused, unreachable, refusing everyone alike: see
+    breaker.py) stops the run with `report.error` set. KeyboardInterrupt stops cleanly: messages
+    in progress finish, the rest stay pending.
     """
     stop = stop or threading.Event()
     report = SendReport()
-    shared = _Shared(template, ledger, sender, signer, options, RateLimiter(options.rate), stop, report)
+    breaker = RefusalBreaker(options.refusal_window, trip_when_fewer=options.short_runs_trip)
+    limiter = RateLimiter(options.rate)
+    shared = _Shared(template, ledger, sender, signer, options, limiter, stop, report, breaker)
     jobs: queue.Queue[Recipient | None] = queue.Queue(maxsize=options.concurrency * 8)
     workers = [
         threading.Thread(target=_worker, args=(shared, jobs, transports()), name=f"send-{n}", daemon=True)
@@ -335,6 +333,7 @@ def deliver(
         _join(workers)
     finally:
         ledger.flush()
+    _close_breaker(shared)
     report.seconds = time.perf_counter() - started
     report.stopped = stop.is_set()
     if isinstance(shared.fatal, DigestError):
@@ -346,6 +345,15 @@ def deliver(
         report.stopped = True
         report.error = shared.unreachable
     return report
+
+
+def _close_breaker(shared: _Shared) -> None:
+    """The refusals still held at the end: recorded, or (a run of nothing else) a reason to stop."""
+    completed = not shared.stop.is_set() and shared.fatal is None
+    _record_refusals(shared, shared.breaker.finish(completed=completed))
+    if shared.breaker.tripped and shared.fatal is None:
+        shared.fatal = SmtpError(shared.breaker.tripped)
+        shared.stop.set()
 
 
 def _feed(
@@ -386,7 +394,3 @@ def _join(workers: list[threading.Thread]) -> None:
     for worker in workers:
         while worker.is_alive():
             worker.join(timeout=0.1)
-
-
-def smtp_transports(target: SmtpTarget) -> Callable[[], Transport]:
-    return lambda: SmtpConnection(target)

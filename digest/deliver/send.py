@@ -10,6 +10,7 @@ For other features:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
 import threading
@@ -22,7 +23,7 @@ from pathlib import Path
 
 from digest.deliver.dkim_signing import DkimSigner, load_signer
 from digest.deliver.ledger import NoLedger, SendLedger, SendState
-from digest.deliver.pool import EmlFolder, Outcome, SendOptions, SendReport, deliver, smtp_transports
+from digest.deliver.pool import Outcome, SendOptions, SendReport, deliver
 from digest.deliver.smtp import SmtpTarget, resolve_target
 from digest.deliver.splice import (
     Markers,
@@ -33,12 +34,13 @@ from digest.deliver.splice import (
     fill_markers,
 )
 from digest.deliver.tokens import SigningSecret, make_token
+from digest.deliver.transports import EmlFolder, smtp_transports
 from digest.errors import ConfigError, DigestError
 from digest.model import Issue, RenderedIssue, SubscriberStatus
 from digest.render import RecipientLinks, Theme, render_issue
 from digest.settings import DeliverySettings
 from digest.store import Store, open_store
-from digest.store.run_history import IssueHistory
+from digest.store.run_history import HeldLock, IssueHistory, issue_lock
 from digest.store.subscribers import clean_name, parse_address, set_status
 from digest.urls import canonical_url
 
@@ -71,6 +73,12 @@ class PreparedSend:
     @property
     def sender(self) -> str:
         return parseaddr(self.issue.newsletter.from_address)[1]
+
+    def plain(self) -> RenderedIssue:
+        """The copy without a recipient (the web archive's links): what preflight checks."""
+        links = RecipientLinks.for_archive(self.issue)
+        values = RecipientValues("", links.unsubscribe, links.view_online)
+        return fill_markers(self.template.rendered, self.template.markers, values)
 
     @cached_property
     def signer(self) -> DkimSigner | None:
@@ -159,12 +167,20 @@ class IssueSendReport:
     """Every address of this issue whose copy may or may not have arrived (this run or earlier)."""
     pending: int = 0
     """Active subscribers still without the issue after this run."""
+    totals: dict[SendState, int] = field(default_factory=dict)
+    """The log after this run, every run of the issue together."""
+
+    @property
+    def complete(self) -> bool:
+        """Every active subscriber has a final answer: nobody pending, nobody uncertain."""
+        return not self.pending and not self.uncertain and not self.run.stopped
 
 
 def send_issue(
     prepared: PreparedSend,
     store: Store,
     *,
+    lock: HeldLock | None = None,
     target: SmtpTarget | None = None,
     limit: int | None = None,
     rate: float | None = None,
@@ -174,44 +190,65 @@ def send_issue(
     stop: threading.Event | None = None,
     environ: dict[str, str] | None = None,
 ) -> IssueSendReport:
-    """Send the issue to every active subscriber who does not have it yet: exactly once."""
+    """Send the issue to every active subscriber who does not have it yet: exactly once.
+
+    The whole send holds the issue's run lock, so no other process sends the issue meanwhile:
+    `lock` when the caller holds it already (`digest run`, `approve`), else it is taken here
+    (IssueLocked, exit 4, names the process that holds it)."""
     _refuse_development_secret(prepared)
     target = target or resolve_target(prepared.delivery.smtp, environ)
     signer = load_dkim(prepared)
-    ledger = SendLedger(store, prepared.issue_id, resend_uncertain=resend_uncertain)
-    # What the issue carries, by canonical URL: the next issues leave these stories out (never twice).
-    IssueHistory(store).remember_stories(
-        prepared.issue_id, (canonical_url(s.url) for s in prepared.issue.stories)
-    )
-    ledger.settle_interrupted()
-    already = ledger.counts()
+    with contextlib.ExitStack() as stack:
+        if lock is None:
+            lock = stack.enter_context(issue_lock(store, prepared.issue_id))
+        ledger = SendLedger(store, prepared.issue_id, resend_uncertain=resend_uncertain)
+        _remember_stories(prepared, store)
+        ledger.settle_interrupted(lock)
+        already = ledger.counts()
+        bounced: list[str] = []
+        options = SendOptions.for_smtp(
+            prepared.delivery.smtp,
+            rate=rate,
+            concurrency=concurrency,
+            on_outcome=on_outcome,
+            on_bounce=_bouncer(store, bounced),
+            refusal_window=prepared.delivery.smtp.refusal_window,
+            short_runs_trip=not already[SendState.SENT],  # else the server took the issue before
+        )
+        run = deliver(
+            prepared.template,
+            ledger.pending(limit=limit),
+            ledger=ledger,
+            sender=prepared.sender,
+            transports=smtp_transports(target),
+            options=options,
+            signer=signer,
+            stop=stop,
+        )
+        run.bounced = sorted(bounced)
+        return IssueSendReport(
+            run=run,
+            already=already,
+            uncertain=ledger.uncertain(),
+            pending=ledger.count_pending(),
+            totals=ledger.counts(),
+        )
 
-    bounced_addresses: list[str] = []
 
-    def bounced(recipient: Recipient, reply: str) -> None:
+def _remember_stories(prepared: PreparedSend, store: Store) -> None:
+    """What the issue carries, by canonical URL: the next issues leave these stories out (never twice)."""
+    urls = (canonical_url(story.url) for story in prepared.issue.stories)
+    IssueHistory(store).remember_stories(prepared.issue_id, urls)
+
+
+def _bouncer(store: Store, bounced: list[str]) -> Callable[[Recipient, str], None]:
+    """Marks a subscriber whose address the server refused (5.1.x) bounced; notes the address."""
+
+    def bounce(recipient: Recipient, reply: str) -> None:
         set_status(store, recipient.subscriber_id, SubscriberStatus.BOUNCED, reason=reply)
-        bounced_addresses.append(recipient.email)
+        bounced.append(recipient.email)
 
-    options = SendOptions.for_smtp(
-        prepared.delivery.smtp, rate=rate, concurrency=concurrency, on_outcome=on_outcome, on_bounce=bounced
-    )
-    run = deliver(
-        prepared.template,
-        ledger.pending(limit=limit),
-        ledger=ledger,
-        sender=prepared.sender,
-        transports=smtp_transports(target),
-        options=options,
-        signer=signer,
-        stop=stop,
-    )
-    run.bounced = sorted(bounced_addresses)
-    return IssueSendReport(
-        run=run,
-        already=already,
-        uncertain=ledger.uncertain(),
-        pending=ledger.count_pending(),
-    )
+    return bounce
 
 
 def check_ready(prepared: PreparedSend, environ: dict[str, str] | None = None) -> SmtpTarget:

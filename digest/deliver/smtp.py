@@ -5,6 +5,11 @@ before the final "." of DATA. Before it, a dropped connection means the server d
 message and a retry is safe; after it, the server may have accepted the message, so a missing
 reply is *uncertain*. `send` calls `commit()` right before that dot — where the send log marks
 the message in flight — and sorts every outcome into the exceptions below.
+
+Around the dot, the connection itself says what SMTP does not (digest/deliver/wire.py): before
+it, a server that has dropped the connection (a body written into it raises nothing) is noticed
+and the message retried on a new connection; after it, a reset says the server never read the
+end of the message (retried too). Only a dot the server may have read, then no reply, is uncertain.
 """
 
 from __future__ import annotations
@@ -13,9 +18,11 @@ import os
 import smtplib
 import socket
 import ssl
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from digest.deliver.wire import AfterDot, after_the_dot, goodbye, was_reset
 from digest.errors import ConfigError, DigestError
 from digest.settings import SmtpSettings
 
@@ -30,12 +37,33 @@ class SmtpError(DigestError):
     exit_code = 3
 
 
+class ServerUnreachable(SmtpError):
+    """Nothing answers at the server's address (connection refused, a name that does not resolve,
+    no answer in time) and no connection of this send ever reached it."""
+
+
 class TemporaryFailure(Exception):
     """4xx, or the connection went away before the point of no return: safe to try again."""
 
 
 class ConnectFailure(TemporaryFailure):
     """The server could not be reached or would not start a session (yet)."""
+
+
+class Reach:
+    """Whether any connection of one send has reached the server. Until one has, a server that
+    cannot be reached (connection refused, a name that does not resolve, no answer) is unusable:
+    SmtpError at once, not a minute of retries. After, it is a temporary failure (a restart)."""
+
+    def __init__(self) -> None:
+        self._reached = threading.Event()
+
+    @property
+    def reached(self) -> bool:
+        return self._reached.is_set()
+
+    def mark(self) -> None:
+        self._reached.set()
 
 
 class PermanentFailure(Exception):
@@ -107,9 +135,13 @@ def _is_bad_address(code: int, message: bytes) -> bool:
 class SmtpConnection:
     """One connection, reused for message after message. Not thread-safe: one per worker."""
 
-    def __init__(self, target: SmtpTarget, *, local_hostname: str | None = None) -> None:
+    def __init__(
+        self, target: SmtpTarget, *, local_hostname: str | None = None, reach: Reach | None = None
+    ) -> None:
         self.target = target
         self.local_hostname = local_hostname
+        self.reach = reach or Reach()
+        """Shared by the connections of one send (see `Reach`)."""
         self.client: smtplib.SMTP | None = None
 
     def _session(self) -> smtplib.SMTP:
@@ -122,20 +154,9 @@ class SmtpConnection:
         """Connect, say EHLO, start TLS, log in. TemporaryFailure for what may pass, SmtpError otherwise."""
         target, settings = self.target, self.target.settings
         context = ssl.create_default_context()
-        client: smtplib.SMTP
+        client: smtplib.SMTP | None = None
         try:
-            if settings.security == "tls":
-                client = smtplib.SMTP_SSL(
-                    target.host,
-                    target.port,
-                    timeout=settings.timeout,
-                    local_hostname=self.local_hostname,
-                    context=context,
-                )
-            else:
-                client = smtplib.SMTP(
-                    target.host, target.port, timeout=settings.timeout, local_hostname=self.local_hostname
-                )
+            client = self._connect(context)
             client.ehlo()
             if settings.security == "starttls":
                 if not client.has_extn("starttls"):
@@ -166,9 +187,31 @@ class SmtpConnection:
                 f"{target.where} refused the session: {_reply(e.smtp_code, e.smtp_error)}"
             ) from None
         except (OSError, smtplib.SMTPException) as e:
-            raise ConnectFailure(f"cannot reach {target.where}: {e}") from None
+            reason = f"cannot reach {target.where}: {e}"
+            # No connection at all (refused, no route, a name that does not resolve, no answer),
+            # and none of this send's connections ever had one: the server cannot be used.
+            unreachable = client is None and not isinstance(e, smtplib.SMTPException)
+            if unreachable and not self.reach.reached:
+                raise ServerUnreachable(reason) from None
+            raise ConnectFailure(reason) from None
         self.client = client
+        self.reach.mark()
         return client
+
+    def _connect(self, context: ssl.SSLContext) -> smtplib.SMTP:
+        """The TCP connection and the server's greeting (and, for "tls", the handshake)."""
+        target, settings = self.target, self.target.settings
+        if settings.security == "tls":
+            return smtplib.SMTP_SSL(
+                target.host,
+                target.port,
+                timeout=settings.timeout,
+                local_hostname=self.local_hostname,
+                context=context,
+            )
+        return smtplib.SMTP(
+            target.host, target.port, timeout=settings.timeout, local_hostname=self.local_hostname
+        )
 
     def close(self) -> None:
         if self.client is None:
@@ -242,15 +285,24 @@ class SmtpConnection:
         except (OSError, smtplib.SMTPServerDisconnected) as e:
             self.abandon()
             raise TemporaryFailure(f"connection lost while sending: {e}") from None
+        self._check_still_there(client)
         if not commit():
             self.abandon()
             raise Declined()
-        # The point of no return.
+        self._check_still_there(client)  # again, as near the dot as can be: the commit took a moment
         try:
             client.send(b".\r\n")
+        except (OSError, smtplib.SMTPServerDisconnected) as e:
+            self.abandon()
+            raise TemporaryFailure(f"connection lost before the end of the message: {e}") from None
+        # The point of no return: the final dot is written.
+        self._await_reply(client)
+        try:
             code, message = client.getreply()
         except (TimeoutError, OSError, smtplib.SMTPServerDisconnected) as e:
             self.abandon()
+            if was_reset(e):
+                raise TemporaryFailure(f"connection reset before the server read the message: {e}") from None
             raise Uncertain(f"no reply after the message was sent: {e}") from None
         reply = _reply(code, message)
         if 200 <= code < 300:
@@ -261,3 +313,24 @@ class SmtpConnection:
             self.abandon()
             raise Uncertain(f"unreadable reply after the message was sent: {reply}")
         raise PermanentFailure(reply)
+
+    def _await_reply(self, client: smtplib.SMTP) -> None:
+        """Until the server answers the dot; when the connection ends instead, how (see wire.py)."""
+        assert client.sock is not None  # the dot just went through it
+        timeout = self.target.settings.timeout
+        verdict = after_the_dot(client.sock, timeout)
+        if verdict is AfterDot.REPLY:
+            return
+        self.abandon()
+        if verdict is AfterDot.RESET:
+            raise TemporaryFailure("connection reset: the server never read the end of the message")
+        if verdict is AfterDot.SILENT:
+            raise Uncertain(f"no reply within {timeout:g} s after the message was sent")
+        raise Uncertain("the server closed the connection without a reply after the message was sent")
+
+    def _check_still_there(self, client: smtplib.SMTP) -> None:
+        """TemporaryFailure when the server has closed the connection in the middle of DATA."""
+        gone = goodbye(client.sock) if client.sock is not None else "not connected"
+        if gone:
+            self.abandon()
+            raise TemporaryFailure(f"connection lost before the end of the message: {gone}")

@@ -27,7 +27,8 @@ def approve_issue(
     environ: dict[str, str] | None = None,
 ) -> RunResult:
     """An editor approves the proofed issue: it goes out to the subscribers now, as proofed."""
-    with run_context(project, now, environ) as context, issue_lock(context.store, issue_id):
+    with run_context(project, now, environ) as unlocked, issue_lock(unlocked.store, issue_id) as lock:
+        context = unlocked.holding(lock)
         record = context.history.get(issue_id)
         if record is None or record.state not in (IssueState.AWAITING_APPROVAL, IssueState.REJECTED):
             raise ApprovalError(_nothing_to_decide(issue_id, record))
@@ -63,9 +64,9 @@ def send_due_approvals(
     with run_context(project, now, environ) as context:
         for due in context.history.past_deadline(context.now):
             try:
-                with issue_lock(context.store, due.issue_id):
+                with issue_lock(context.store, due.issue_id) as lock:
                     record = context.history.get(due.issue_id)  # an editor may have decided meanwhile
-                    answer = settle(context, due.issue_id, record, send=True)
+                    answer = settle(context.holding(lock), due.issue_id, record, send=True)
             except IssueLocked as e:
                 log.info("%s", e)
                 continue

@@ -21,6 +21,7 @@ from digest.deliver import (
     Outcome,
     Recipient,
     SendOptions,
+    ServerUnreachable,
     deliver,
     from_header,
     header_text,
@@ -103,7 +104,8 @@ def send_to_editors(
     *,
     environ: dict[str, str] | None = None,
 ) -> list[str]:
-    """Send ``message`` to each editor over one SMTP connection; returns the failures, one line each.
+    """Send ``message`` to each editor over one SMTP connection; returns the failures, one line each
+    (every editor's, when the server cannot be reached: the next run tries again).
 
     Raises SmtpError when the server cannot be used at all (login refused, no TLS)."""
     target = resolve_target(delivery.smtp, environ)
@@ -121,7 +123,7 @@ def send_to_editors(
         transports=smtp_transports(target),
         options=SendOptions.for_smtp(delivery.smtp, concurrency=1, on_outcome=note),
     )
-    if report.fatal is not None:
+    if report.fatal is not None and not isinstance(report.fatal, ServerUnreachable):
         raise report.fatal
     failures = []
     for recipient in recipients:

@@ -7,6 +7,7 @@ from enum import IntEnum
 from pathlib import Path
 
 from digest.deliver import SmtpError
+from digest.deliver.pool import INCOMPLETE_EXIT
 from digest.errors import Busy, Damaged, DiskFull, ReadOnly
 from digest.store import IssueLocked
 
@@ -24,7 +25,7 @@ class ExitCode(IntEnum):
     """The SMTP server could not be used at all (as for `digest send`)."""
     LOCKED = IssueLocked.exit_code
     """Another process is building or sending this issue right now."""
-    INCOMPLETE = 5
+    INCOMPLETE = INCOMPLETE_EXIT
     """Sending stopped part-way (temporary failures, or interrupted); the next run resumes it."""
     THIN_WEEK = 6
     """Fewer stories than [schedule] min_stories: the issue was skipped (editors told with --send)."""

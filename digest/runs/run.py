@@ -16,14 +16,16 @@ import datetime as dt
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from digest.clock import utc_now
 from digest.compose import Composition
+from digest.deliver.ledger import SendState
 from digest.deliver.send import (
     PROOF_PREFIX,
     DeliveryRenders,
+    IssueSendReport,
     prepare_issue,
     render_for_delivery,
     send_issue,
@@ -32,9 +34,9 @@ from digest.deliver.send import (
 from digest.deliver.smtp import SmtpError, resolve_target
 from digest.deliver.tokens import load_secret
 from digest.errors import ConfigError
-from digest.lint import Level, LintReport, lint_rendered
+from digest.lint import Level
 from digest.model import Issue, RenderedIssue
-from digest.pipeline import Week, compose_week, gather_stories
+from digest.pipeline import Preflight, Week, compose_week, gather_stories, preflight
 from digest.render import Theme, load_theme, render_issue
 from digest.runs.archive import archive_issue, load_archived_issue
 from digest.runs.notices import ThinWeek, send_to_editors, thin_week_message
@@ -45,7 +47,7 @@ from digest.settings import (
     ProjectConfig,
 )
 from digest.store import Store, open_store
-from digest.store.run_history import IssueHistory, IssueRecord, IssueState, issue_lock
+from digest.store.run_history import HeldLock, IssueHistory, IssueRecord, IssueState, issue_lock
 from digest.weekly import issue_id_for
 from digest.words import plural
 
@@ -57,16 +59,30 @@ log = logging.getLogger("digest.runs.run")
 
 @dataclass(frozen=True)
 class RunContext:
-    """What every step of a run shares: the project, the store, the clock, the environment."""
+    """What every step of a run shares: the project, the store, the clock, the environment, and
+    the run lock of the issue it works on."""
 
     project: ProjectConfig
     store: Store
     now: dt.datetime
     environ: dict[str, str] | None = None
+    lock: HeldLock | None = None
+    resend_uncertain: bool = False
+    """Send again to the recipients whose copy is uncertain (`digest run --resend-uncertain`)."""
 
     @property
     def history(self) -> IssueHistory:
         return IssueHistory(self.store, clock=lambda: self.now)
+
+    def holding(self, lock: HeldLock) -> RunContext:
+        """The context for work on the issue whose lock this is."""
+        return replace(self, lock=lock)
+
+    def lock_of(self, issue_id: str) -> HeldLock:
+        """The run lock of the issue being sent; sending without it would race another process."""
+        if self.lock is None or self.lock.issue_id != issue_id:
+            raise RuntimeError(f"sending {issue_id} without holding its run lock")
+        return self.lock
 
 
 @contextmanager
@@ -87,10 +103,13 @@ def run_issue(
     send: bool = False,
     now: dt.datetime | None = None,
     environ: dict[str, str] | None = None,
+    resend_uncertain: bool = False,
 ) -> RunResult:
-    """Build one week's issue and, with ``send``, proof or send it; safe to run any number of times."""
+    """Build one week's issue and, with ``send``, proof or send it; safe to run any number of times.
+    With ``resend_uncertain``, a send also goes again to those whose copy is uncertain."""
     issue_id = issue_id_for(issue_date)
-    with run_context(project, now, environ) as context, issue_lock(context.store, issue_id):
+    with run_context(project, now, environ) as unlocked, issue_lock(unlocked.store, issue_id) as lock:
+        context = replace(unlocked.holding(lock), resend_uncertain=resend_uncertain)
         record = context.history.get(issue_id)
         answer = settle(context, issue_id, record, send=send)
         if answer is not None:
@@ -142,11 +161,9 @@ def _build_and_send(
     # filled in from them; a build alone renders that copy directly. Either way: one render.
     renders = render_for_delivery(composition.issue, theme) if send else None
     rendered = renders.plain() if renders else render_issue(composition.issue, theme)
-    report = preflight(rendered)
-    if report.errors:
-        first = report.errors[0]
-        detail = f"stopped: {report.summary()}, first {first.code}: {first.message}"
-        return RunResult(issue_id, ExitCode.LINT_FAILED, detail)
+    verdict = logged_preflight(rendered)
+    if not verdict.passed:
+        return RunResult(issue_id, ExitCode.LINT_FAILED, f"stopped: {verdict.verdict()}")
     folder = archive_issue(rendered, project.archive_dir)["html"].parent
     built = f"built, {plural(carried, 'story', 'stories')}, archived in {folder}"
     history.record(issue_id, IssueState.BUILT, built)
@@ -172,10 +189,11 @@ def compose_and_log(week: Week) -> Composition:
     return composition
 
 
-def preflight(rendered: RenderedIssue) -> LintReport:
-    """Lint the rendered issue; every finding goes to the log, errors at ERROR level."""
-    report = lint_rendered(rendered, source=rendered.issue.issue_id)
-    for finding in report.findings:
+def logged_preflight(rendered: RenderedIssue) -> Preflight:
+    """The one preflight policy (pipeline.preflight); every finding goes to the log, errors at
+    ERROR level, for cron mail and the journal."""
+    verdict = preflight(rendered)
+    for finding in verdict.report.findings:
         log.log(
             logging.ERROR if finding.level is Level.ERROR else logging.WARNING,
             "lint %s %s: %s (%s) fix: %s",
@@ -185,7 +203,7 @@ def preflight(rendered: RenderedIssue) -> LintReport:
             finding.where,
             finding.fix,
         )
-    return report
+    return verdict
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,27 +295,60 @@ def send_archived(context: RunContext, issue_id: str, why: str) -> RunResult:
 def _send_to_subscribers(
     context: RunContext, issue: Issue, prefix: str, *, rendered: Rendered, archived: Path | None = None
 ) -> RunResult:
-    """To every active subscriber who does not have it yet: exactly once (delivery's send log)."""
+    """To every active subscriber who does not have it yet: exactly once (delivery's send log).
+    The week is recorded sent only when every one has a final answer: none pending, none uncertain."""
     project = context.project
     delivery = _delivery(project)
     secret = load_secret(delivery.secret_file, environ=context.environ)
     prepared = prepare_issue(issue, rendered.theme, delivery, secret, renders=rendered.renders)
     context.history.record(issue.issue_id, IssueState.SENDING, "sending")
-    report = send_issue(prepared, context.store, environ=context.environ)
-    run = report.run
-    summary = (
-        f"sent to {run.sent} subscriber{'s' * (run.sent != 1)}"
-        f" ({len(run.failed)} failed, {len(run.uncertain)} uncertain, {run.seconds:.1f} s)"
+    report = send_issue(
+        prepared,
+        context.store,
+        lock=context.lock_of(issue.issue_id),
+        resend_uncertain=context.resend_uncertain,
+        environ=context.environ,
     )
-    if run.error:
-        raise SmtpError(f"{prefix}{summary}; stopped: {run.error}; the next run resumes")
-    if report.pending or run.stopped:
-        detail = f"{prefix}{summary}; {report.pending} still to send: the next run resumes"
+    summary = prefix + _send_summary(report)
+    if report.run.error:
+        raise SmtpError(f"{issue.issue_id}: {summary}; stopped: {report.run.error}; the next run resumes")
+    if not report.complete:
+        detail = f"{summary}; {_left_to_do(report, issue)}"
         context.history.record(issue.issue_id, IssueState.SENDING, detail)
         return RunResult(issue.issue_id, ExitCode.INCOMPLETE, detail, archived=archived)
-    detail = f"{prefix}{summary}"
-    context.history.record(issue.issue_id, IssueState.SENT, detail, sent_at=context.now)
-    return RunResult(issue.issue_id, ExitCode.DONE, detail, archived=archived)
+    context.history.record(issue.issue_id, IssueState.SENT, summary, sent_at=context.now)
+    return RunResult(issue.issue_id, ExitCode.DONE, summary, archived=archived)
+
+
+def _send_summary(report: IssueSendReport) -> str:
+    """The send log's figures for the issue (every run of it), and this run's where they differ."""
+    run, totals = report.run, report.totals
+    sent = totals.get(SendState.SENT, run.sent)
+    this_run = f"{run.sent} this run, " if sent != run.sent else ""
+    failed = totals.get(SendState.FAILED, len(run.failed))
+    text = (
+        f"sent to {plural(sent, 'subscriber')} ({this_run}{failed} failed, "
+        f"{len(report.uncertain)} uncertain, {run.seconds:.1f} s)"
+    )
+    if run.deferred:
+        text += f"; {len(run.deferred)} deferred ({run.deferred_reason()})"
+    return text
+
+
+def _left_to_do(report: IssueSendReport, issue: Issue) -> str:
+    """What keeps the week from being sent, and what settles it."""
+    parts = []
+    if report.run.stopped:
+        parts.append("stopped early")
+    if report.pending:
+        parts.append(f"{report.pending} still to send: the next run resumes")
+    if report.uncertain:
+        parts.append(
+            f"{len(report.uncertain)} uncertain may or may not have their copy: "
+            f"`digest run --send --resend-uncertain --date {issue.date}` sends it again, "
+            "at the risk of a second one"
+        )
+    return "; ".join(parts)
 
 
 # --- small helpers ------------------------------------------------------------------------------

@@ -39,6 +39,9 @@ class SmtpSettings(Table):
     """Further attempts after a temporary failure (4xx, dropped connection, timeout)."""
     retry_delay: float = Field(default=2.0, ge=0)
     """Seconds before the first retry; each further retry waits twice as long (with jitter)."""
+    refusal_window: int = Field(default=20, ge=0)
+    """Stop the send (exit 3, nobody marked bounced) when this many recipients in a row are refused
+    with the same permanent reply: a server or policy problem, not dead addresses. 0: never stop."""
 
     @property
     def effective_port(self) -> int:

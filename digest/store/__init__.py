@@ -12,6 +12,7 @@ from digest.store.errors import (
 )
 from digest.store.run_history import (
     RECENT_ISSUES,
+    HeldLock,
     IssueHistory,
     IssueLocked,
     IssueRecord,
@@ -43,6 +44,7 @@ __all__ = [
     "MIGRATIONS",
     "RECENT_ISSUES",
     "AddOutcome",
+    "HeldLock",
     "ImportReport",
     "IssueHistory",
     "IssueLocked",

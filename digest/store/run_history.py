@@ -8,7 +8,8 @@ Three tables, added by migration 2 in digest/store/connection.py:
 - ``issue_stories``: the canonical URLs each issue went out with (written when sending starts,
   by ``digest.deliver.send.send_issue``); "never twice" looks back four issues.
 - ``run_locks``: a row while a process builds or sends an issue. A second process (another
-  scheduler, a cron `digest run --send`) is told who holds it instead of doing the work twice.
+  scheduler, a cron `digest run --send`, a `digest send`, an approval) is told who holds it
+  instead of doing the work twice, or settling the first one's messages in flight.
 """
 
 from __future__ import annotations
@@ -205,6 +206,23 @@ def _gone(holder: LockHolder, me: ThisProcess) -> bool:
     return False
 
 
+@dataclass(frozen=True, slots=True)
+class HeldLock:
+    """What `issue_lock` yields: this process holds the issue's run lock. Work that must never
+    run beside another process's (settling a send log, sending) asks for one."""
+
+    issue_id: str
+    holder: ThisProcess
+
+    def is_held(self, connection: sqlite3.Connection) -> bool:
+        """Whether the lock's row is still ours (read in the caller's transaction)."""
+        row = connection.execute(
+            "SELECT 1 FROM run_locks WHERE issue_id = ? AND host = ? AND pid = ?",
+            (self.issue_id, self.holder.host, self.holder.pid),
+        ).fetchone()
+        return row is not None
+
+
 @contextmanager
 def issue_lock(
     store: Store,
@@ -212,8 +230,11 @@ def issue_lock(
     *,
     me: ThisProcess | None = None,
     clock: Clock = utc_now,
-) -> Iterator[None]:
-    """Hold the issue's run lock for the block, or raise IssueLocked naming who holds it."""
+) -> Iterator[HeldLock]:
+    """Hold the issue's run lock for the block, or raise IssueLocked naming who holds it.
+
+    Everything that builds or sends an issue (`digest run`, `send`, `approve`, the preview's
+    approve button, the scheduler) holds it, so no two processes send one issue at once."""
     me = me or ThisProcess.current()
     with store.transaction() as connection:
         row = connection.execute("SELECT * FROM run_locks WHERE issue_id = ?", (issue_id,)).fetchone()
@@ -229,7 +250,7 @@ def issue_lock(
             (issue_id, me.host, me.pid, me.boot_id, _stamp(clock())),
         )
     try:
-        yield
+        yield HeldLock(issue_id, me)
     finally:
         store.execute(
             "DELETE FROM run_locks WHERE issue_id = ? AND host = ? AND pid = ?", (issue_id, me.host, me.pid)

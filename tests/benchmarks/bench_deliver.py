@@ -21,10 +21,11 @@ import time
 from pathlib import Path
 
 from digest.deliver.ledger import NoLedger, SendLedger, SendState
-from digest.deliver.pool import SendOptions, deliver, smtp_transports
+from digest.deliver.pool import SendOptions, deliver
 from digest.deliver.send import Purpose
 from digest.deliver.smtp import SmtpTarget
 from digest.deliver.splice import Recipient
+from digest.deliver.transports import smtp_transports
 from digest.pipeline import prepare_folder
 from digest.store import open_store
 from digest.store.subscribers import import_csv

@@ -115,3 +115,27 @@ def test_send_then_send_again(run, send_project: Path):
 def test_serve_refuses_to_run_without_a_real_secret(run):
     result = run("serve", "--port", "8099")
     assert result.exit_code == 2 and "no unsubscribe signing secret" in result.stderr
+
+
+def test_send_runs_the_same_preflight_and_refuses_errors_unless_forced(run, send_project: Path):
+    """No path sends what lint calls an error (issue 18, item 6; issue 12, item 1d): an http:// photo
+    stops `digest send` with the verdict `digest build` prints; --force sends it anyway."""
+    os.chdir(send_project.parent)
+    for n in range(3):
+        run("subscribers", "add", f"reader{n}@example.com")
+    story = send_project / "stories" / "insecure-photo.md"
+    story.write_text(
+        "---\ntitle: A photo served over http\nurl: https://meridian-media.example/insecure\n"
+        "priority: 9\nimage: http://meridian-media.example/photo.jpg\nimage_alt: A photo\n---\nText.\n",
+        encoding="utf-8",
+    )
+    with SmtpTestServer() as server:
+        env = server.environ(DIGEST_SECRET=TEST_SECRET)
+        refused = run("send", send_project, env=env)
+        assert sum(server.copies.values()) == 0
+        forced = run("send", send_project, "--force", env=env)
+    assert refused.exit_code == 1
+    assert "not sendable: 1 lint error, first img-not-https" in refused.stderr
+    assert "send with --force" in refused.stderr
+    assert forced.exit_code == 0, forced.output
+    assert sum(server.copies.values()) == 3

@@ -11,17 +11,15 @@ each time, and finally run to the end. Exactly-once then means, counted on the s
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 from digest.deliver.ledger import SendLedger, SendState
 from digest.store import open_store
 from digest.store.subscribers import import_csv, iter_subscribers
-from tests.conftest import TEST_SECRET
+from tests.deliver.processes import digest, wait_for_copies
 from tests.smtp_server import SmtpTestServer
 
 SUBSCRIBERS = 3000
@@ -31,27 +29,11 @@ KILL_AT = (1, 700, 1500, 2300)
 
 
 def _digest(issue: Path, server: SmtpTestServer) -> subprocess.Popen:
-    env = {**os.environ, **server.environ(DIGEST_SECRET=TEST_SECRET)}
-    return subprocess.Popen(
-        [sys.executable, "-m", "digest", "send", str(issue), "--concurrency", str(CONCURRENCY)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        # A shell's background job inherits SIGINT ignored, and Python then keeps it ignored: give
-        # the child a terminal user's Ctrl-C whatever started the test run.
-        preexec_fn=_default_sigint,
-    )
-
-
-def _default_sigint() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    return digest(server, "send", issue, "--concurrency", str(CONCURRENCY))
 
 
 def _kill_when(process: subprocess.Popen, server: SmtpTestServer, copies: int, deadline: float) -> None:
-    while sum(server.copies.values()) < copies:
-        assert process.poll() is None, process.stderr.read().decode()
-        assert time.monotonic() < deadline, "the send did not progress"
-        time.sleep(0.002)
+    wait_for_copies(process, server, copies, deadline)
     process.send_signal(signal.SIGKILL)
     process.wait()
 
@@ -99,9 +81,7 @@ def test_ctrl_c_stops_cleanly_and_the_rerun_sends_the_rest(send_project: Path, t
     with SmtpTestServer() as server:
         process = _digest(send_project, server)
         deadline = time.monotonic() + 60
-        while sum(server.copies.values()) < 200:
-            assert process.poll() is None and time.monotonic() < deadline
-            time.sleep(0.002)
+        wait_for_copies(process, server, 200, deadline)
         process.send_signal(signal.SIGINT)
         out, _ = process.communicate(timeout=30)
         assert process.returncode == 130, out.decode()

@@ -13,8 +13,8 @@ import pytest
 
 from digest.deliver.ledger import SendLedger, SendState
 from digest.deliver.splice import Recipient
-from digest.store import Store, open_store
-from digest.store.subscribers import add_subscriber, remove_subscriber
+from digest.store import IssueLocked, Store, issue_lock, open_store
+from digest.store.subscribers import add_subscriber, remove_subscriber, unsubscribe
 
 ISSUE = "2025-W02"
 
@@ -76,7 +76,8 @@ def test_a_queue_lost_in_a_crash_leaves_uncertain_rows_that_are_never_resent(sto
         ledger.record_sent(recipient, "250 ok")
     # The process dies here: the last "sent" was only queued.
     rerun = SendLedger(store, ISSUE)
-    assert rerun.settle_interrupted() == 1
+    with issue_lock(store, ISSUE) as lock:
+        assert rerun.settle_interrupted(lock) == 1
     assert rerun.uncertain() == [people[2].email]
     assert [r.email for r in rerun.pending()] == [r.email for r in people[3:]]
     assert rerun.counts()[SendState.SENT] == 2
@@ -87,7 +88,8 @@ def test_resending_uncertain_retakes_them_alongside_queued_rows(store: Store):
     first, second, third = _recipients(ledger)[:3]
     assert ledger.claim(first)
     assert ledger.claim(second)
-    ledger.settle_interrupted()
+    with issue_lock(store, ISSUE) as lock:
+        ledger.settle_interrupted(lock)
     store.execute("UPDATE send_log SET reply = 'no reply' WHERE subscriber_id = ?", (first.subscriber_id,))
     retry = SendLedger(store, ISSUE, resend_uncertain=True)
     assert [r.email for r in retry.pending()][:2] == [first.email, second.email]
@@ -107,3 +109,26 @@ def test_a_subscriber_erased_mid_send_does_not_stop_the_claims(store: Store):
     remove_subscriber(store, first.email, forget=True)  # its log row goes with it
     assert ledger.claim(second)
     assert _states(store) == {second.email: "in_flight"}, "the erased subscriber is not written back"
+
+
+def test_settling_needs_the_issue_lock_held(store: Store):
+    """Another process's in_flight rows are live: only the lock's holder may call them uncertain."""
+    ledger = SendLedger(store, ISSUE)
+    assert ledger.claim(_recipients(ledger)[0])
+    with issue_lock(store, ISSUE) as lock:
+        pass
+    with pytest.raises(IssueLocked, match="no longer holds the issue's run lock"):
+        ledger.settle_interrupted(lock)  # released: the lock it names is gone
+    assert ledger.counts()[SendState.IN_FLIGHT] == 1
+
+
+def test_a_claim_for_a_subscriber_no_longer_active_fails_and_writes_the_queue(store: Store):
+    ledger = SendLedger(store, ISSUE)
+    first, second, third = _recipients(ledger)[:3]  # read while all are active
+    assert ledger.claim(first)
+    ledger.record_sent(first, "250 ok")
+    unsubscribe(store, second.subscriber_id)
+    remove_subscriber(store, third.email, forget=True)
+    assert not ledger.claim(second), "unsubscribed since the page was read"
+    assert not ledger.claim(third), "erased since the page was read"
+    assert _states(store) == {first.email: "sent"}

@@ -171,7 +171,7 @@ def test_lint_errors_stop_the_run_before_anything_is_archived(tidewater, caplog)
     )
     result = run_issue(load_project_config(config), TIDEWATER_DATE)
     assert result.exit_code is ExitCode.LINT_FAILED == 1
-    assert result.line.startswith("2025-W11: stopped: lint: 1 error, ")
+    assert result.line.startswith("2025-W11: stopped: not sendable: 1 lint error, first ")
     assert "first story-duplicate-url:" in result.line
     assert not (config.parent / "built" / "2025-W11").exists()
     assert "lint error story-duplicate-url" in caplog.text

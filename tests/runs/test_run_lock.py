@@ -11,17 +11,23 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
+from digest.runs.run import run_issue
 from digest.settings import load_project_config
 from digest.store import open_store
 from digest.store.run_history import IssueLocked, ThisProcess, issue_lock
+from digest.web.preview import create_preview_app
 from tests.conftest import TEST_SECRET
-from tests.schedule_fixtures import subscribe, tidewater_project
+from tests.deliver.processes import digest, finish, wait_for_copies
+from tests.schedule_fixtures import EDITOR, TIDEWATER_DATE, subscribe, tidewater_project
 from tests.smtp_server import Faults, SmtpTestServer
+from tests.web.servers import RunningServer
 
 READERS = 20
 TIMEOUT = 60
+ISSUE = "2025-W11"
 
 
 def _run(config: Path, server: SmtpTestServer) -> subprocess.Popen[str]:
@@ -45,8 +51,8 @@ def _lock_rows(config: Path) -> list[tuple]:
 def test_while_one_run_sends_a_second_is_told_who_holds_the_issue(tmp_path: Path):
     config = tidewater_project(tmp_path / "tidewater")
     readers = subscribe(config, READERS)
-    # The first reader's RCPT hangs for a second: the first run is mid-send, holding the lock.
-    with SmtpTestServer(Faults(stall_first_rcpt={readers[0]: 1.0})) as server:
+    # The first reader's RCPT hangs for three seconds: the first run is mid-send, holding the lock.
+    with SmtpTestServer(Faults(stall_first_rcpt={readers[0]: 3.0})) as server:
         first = _run(config, server)
         deadline = time.monotonic() + TIMEOUT
         while not _lock_rows(config):
@@ -157,3 +163,33 @@ def _a_dead_pid() -> int:
     process = subprocess.Popen([sys.executable, "-c", "pass"])
     process.wait()
     return process.pid
+
+
+def test_approving_during_a_send_is_told_who_holds_the_issue(tmp_path: Path, monkeypatch):
+    """`digest send` holds the lock too: `digest approve` and the preview's button wait their turn."""
+    config = tidewater_project(tmp_path / "tidewater", require_approval=True)
+    readers = subscribe(config, 100)
+    with SmtpTestServer() as server:
+        for name, value in server.environ(DIGEST_SECRET=TEST_SECRET).items():
+            monkeypatch.setenv(name, value)
+        proofed = run_issue(load_project_config(config), TIDEWATER_DATE, send=True)
+        assert "awaiting approval" in proofed.line
+        # 50 messages a second: the send lasts two seconds.
+        sending = digest(server, "send", config.parent / "2025-03-14", "--rate", "50")
+        wait_for_copies(sending, server, 6, time.monotonic() + TIMEOUT)  # the proof and five readers
+        approved = finish(digest(server, "approve", ISSUE, "--config", config, "--by", "Morwenna"))
+        with RunningServer(create_preview_app(config.parent, watch=False)) as preview:
+            pressed = httpx.post(
+                f"{preview.url.rstrip('/')}/issues/2025-03-14/approve",
+                data={"by": "Jory"},
+                timeout=30,
+                follow_redirects=True,
+            )
+        sent = finish(sending)
+        copies = server.copies
+
+    holder = f"{ISSUE} is being built or sent by pid {sending.pid} on {socket.gethostname()} since "
+    assert approved[0] == 4 and approved[2].strip().splitlines()[-1].startswith(f"error: {holder}"), approved
+    assert f"Not sent: {holder}" in pressed.text
+    assert sent[0] == 0, sent
+    assert copies == {EDITOR: 1, **dict.fromkeys(readers, 1)}

@@ -1,0 +1,63 @@
+"""What the sending pool sends and through what: the bytes each recipient gets (an issue's template,
+or one fixed message), and the transports that carry them (SMTP connections, or .eml files)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from digest.deliver.smtp import Declined, Reach, SmtpConnection, SmtpTarget
+from digest.deliver.splice import Recipient
+
+
+class MessageSource(Protocol):
+    """The bytes each recipient gets: an issue's MessageTemplate, or one FixedMessage for all."""
+
+    def personalise(self, recipient: Recipient) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class FixedMessage:
+    """A message every recipient gets byte for byte (a notice to the editors)."""
+
+    data: bytes
+
+    def personalise(self, recipient: Recipient) -> bytes:
+        return self.data
+
+
+class Transport(Protocol):
+    """A connection that delivers finished messages: SMTP, or a folder of .eml files."""
+
+    def send(self, sender: str, recipient: str, data: bytes, commit: Callable[[], bool]) -> str: ...
+    def close(self) -> None: ...
+    def abandon(self) -> None: ...
+
+
+class EmlFolder:
+    """A transport that writes each message to DIR/NNNNNN-address.eml (dry runs)."""
+
+    def __init__(self, folder: Path, counter: Callable[[], int]) -> None:
+        self.folder = folder
+        self.counter = counter
+
+    def send(self, sender: str, recipient: str, data: bytes, commit: Callable[[], bool]) -> str:
+        if not commit():
+            raise Declined()
+        safe = "".join(c if c.isalnum() or c in "@.-_+" else "_" for c in recipient)
+        (self.folder / f"{self.counter():06d}-{safe}.eml").write_bytes(data)
+        return "written"
+
+    def close(self) -> None:
+        return None
+
+    def abandon(self) -> None:
+        return None
+
+
+def smtp_transports(target: SmtpTarget) -> Callable[[], Transport]:
+    """Connections to `target` that know whether any of them reached it (see smtp.Reach)."""
+    reach = Reach()
+    return lambda: SmtpConnection(target, reach=reach)

@@ -1,0 +1,102 @@
+"""What the TCP connection itself says around the final dot of DATA, where SMTP says nothing.
+
+A message's body written into a connection the server has already dropped raises nothing: it
+lands in the socket's buffer. And a connection that ends after the final dot, with no reply,
+could mean the server has the message or not. The connection's own signals tell these apart:
+
+- before the dot, anything readable is the server's goodbye (end of file, a reset, a 421): the
+  server cannot take the message, so it is retried (`goodbye`);
+- after the dot, a *reset* means the server's system discarded data the server never read (it
+  closed with our data unread, or our data arrived after it closed), the final dot included:
+  not delivered, retried. A normal end of file with no reset following it, or no answer at all,
+  is a server that may have read the dot: uncertain (`after_the_dot`).
+
+The one server this would mistake: one that reads the whole message, then drops the connection
+with an abortive close (SO_LINGER 0) instead of answering. No mail server answers a message so.
+"""
+
+from __future__ import annotations
+
+import errno
+import select
+import socket
+import ssl
+from enum import Enum
+
+RESET_GRACE = 0.25
+"""Seconds to listen, after an end of file that follows the dot, for the reset our dot causes when
+it reaches a connection the server had already closed (one round trip, with room to spare)."""
+
+
+class AfterDot(Enum):
+    REPLY = "reply"
+    """The server is answering: read the reply."""
+    RESET = "reset"
+    """The server never read the end of the message: not delivered."""
+    CLOSED = "closed"
+    """Closed without a reply after the server may have read the dot: uncertain."""
+    SILENT = "silent"
+    """No reply and no end within the timeout: uncertain."""
+
+
+def goodbye(sock: socket.socket) -> str:
+    """What the server said or did in the middle of DATA, "" when nothing: it has no business
+    saying anything there, so anything readable ends the connection. One poll, no wait."""
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
+    pending = isinstance(sock, ssl.SSLSocket) and sock.pending() > 0
+    if not pending and not poller.poll(0):
+        return ""
+    timeout = sock.gettimeout()
+    sock.settimeout(0)
+    try:
+        data = sock.recv(1)
+    except (ssl.SSLWantReadError, BlockingIOError):
+        return ""  # TLS housekeeping (a session ticket), nothing from the server for us
+    except OSError as e:
+        return str(e) or type(e).__name__
+    finally:
+        sock.settimeout(timeout)
+    return "the server said something before the end of the message" if data else "the server closed it"
+
+
+def after_the_dot(sock: socket.socket, timeout: float) -> AfterDot:
+    """Wait for the server's answer to the final dot and say how the connection went on."""
+    if not isinstance(sock, ssl.SSLSocket):
+        return _after_the_dot(sock, timeout)  # peeking leaves the reply to smtplib's reader
+    if sock.pending() > 0:
+        return AfterDot.REPLY
+    # Under TLS, a second handle on the same connection, to peek at the raw bytes.
+    with socket.fromfd(sock.fileno(), sock.family, sock.type) as raw:
+        return _after_the_dot(raw, timeout)
+
+
+def _after_the_dot(raw: socket.socket, timeout: float) -> AfterDot:
+    previous = raw.gettimeout()
+    raw.settimeout(timeout)
+    try:
+        first = raw.recv(1, socket.MSG_PEEK)
+    except TimeoutError:
+        return AfterDot.SILENT
+    except ConnectionResetError:
+        return AfterDot.RESET
+    except OSError:
+        return AfterDot.CLOSED
+    finally:
+        raw.settimeout(previous)
+    if first:
+        return AfterDot.REPLY
+    return AfterDot.RESET if _reset_follows(raw) else AfterDot.CLOSED
+
+
+def _reset_follows(raw: socket.socket) -> bool:
+    """After an end of file: whether a reset arrives too (the server closed before our dot came)."""
+    poller = select.poll()
+    poller.register(raw, select.POLLERR)  # also reports POLLHUP: the connection is fully gone
+    poller.poll(RESET_GRACE * 1000)
+    return raw.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) in (errno.ECONNRESET, errno.EPIPE)
+
+
+def was_reset(error: BaseException) -> bool:
+    """Whether a failed read was a reset (smtplib wraps the OSError it met)."""
+    return isinstance(error, ConnectionResetError) or isinstance(error.__context__, ConnectionResetError)
