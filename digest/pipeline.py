@@ -18,6 +18,7 @@ from pathlib import Path
 
 from digest.compose import Composition, compose_config
 from digest.deliver.message import build_message
+from digest.deliver.pool import SendReport
 from digest.deliver.send import (
     PROOF_PREFIX,
     DeliveryRenders,
@@ -268,7 +269,7 @@ def prepare_folder(
 
 def send_proof_folder(
     folder: Path, addresses: list[str], *, theme: Path | None = None, environ: dict[str, str] | None = None
-):
+) -> SendReport:
     """For the preview's "Send proof" button: one call from an issue folder to the inboxes."""
     prepared = prepare_folder(folder, Purpose.PROOF, theme=theme, environ=environ)
     return send_proofs(prepared, addresses, environ=environ)

@@ -9,6 +9,7 @@ import click
 import uvicorn
 
 from digest.deliver import load_secret
+from digest.errors import ConfigError
 from digest.settings import load_delivery_settings
 from digest.store import open_store
 from digest.web.site import archive_routes, create_app
@@ -43,7 +44,10 @@ def serve_command(host: str, port: int, config: Path | None, archive: Path | Non
     base_path = base_path_of(settings.newsletter.base_url) if settings.newsletter else ""
     app = create_app(store, secret, newsletter_name=name, extra=extra, base_path=base_path)
     # Bind first, so `--port 0` (any free port) can say which one it got.
-    listener = socket.create_server((host, port), family=_family(host))
+    try:
+        listener = socket.create_server((host, port), family=_family(host))
+    except OSError as e:  # the port is taken, or the address is not this machine's
+        raise ConfigError(f"cannot listen on {_url_host(host)}:{port}: {e.strerror or e}") from None
     address = f"http://{_url_host(host)}:{listener.getsockname()[1]}{base_path}/"
     click.echo(f"serving unsubscribe pages for {name} on {address} (store {store.path})")
     if archive is not None:

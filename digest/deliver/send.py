@@ -76,9 +76,8 @@ class PreparedSend:
 
     def plain(self) -> RenderedIssue:
         """The copy without a recipient (the web archive's links): what preflight checks."""
-        links = RecipientLinks.for_archive(self.issue)
-        values = RecipientValues("", links.unsubscribe, links.view_online)
-        return fill_markers(self.template.rendered, self.template.markers, values)
+        template = self.template
+        return DeliveryRenders(template.rendered_named, template.rendered, template.markers).plain()
 
     @cached_property
     def signer(self) -> DkimSigner | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -67,3 +68,20 @@ def test_serve_answers_under_the_base_urls_path_on_a_free_port(tmp_path: Path):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_a_port_in_use_is_one_line_not_a_traceback(tmp_path: Path):
+    (tmp_path / "digest.toml").write_text(PROJECT, encoding="utf-8")
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = str(taken.getsockname()[1])
+        result = subprocess.run(
+            [str(Path(sys.executable).parent / "digest"), "serve", "--port", port],
+            cwd=tmp_path,
+            env={**os.environ, "DIGEST_SECRET": TEST_SECRET},
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"error: cannot listen on 127.0.0.1:{port}: ")
+    assert "Traceback" not in result.stderr
