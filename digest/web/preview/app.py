@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import re
 import secrets
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -25,17 +25,19 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from digest.deliver.pool import SendReport
+from digest.compose.choices import closest_ids
 from digest.errors import DigestError
-from digest.gather import story_files
-from digest.pipeline import send_proof_folder
-from digest.settings import STORIES_DIR
+from digest.pipeline import send_proof_loaded
+from digest.settings import ISSUE_FILE
 from digest.settings.project import IssueFolder, find_issue_folders
-from digest.web.preview.actions import Action, apply_action
+from digest.web.preview.actions import PAST_TENSE, Action, choose, record_choices
 from digest.web.preview.approval import approval_for, approve_folder
+from digest.web.preview.feedback import LastChoice, Notice, sort_addresses
+from digest.web.preview.listing import WeekRow
 from digest.web.preview.personas import PERSONAS, Persona, persona
 from digest.web.preview.reload import ChangeHub, FileWatcher
-from digest.web.preview.snapshot import IssueSnapshot, SnapshotCache, watched_paths
+from digest.web.preview.snapshot import IssueSnapshot, SnapshotCache, load_week_config, watched_paths
+from digest.web.preview.weeks import KnownWeek, known_weeks
 from digest.web.templating import page_templates
 
 HERE = Path(__file__).resolve().parent
@@ -106,19 +108,37 @@ class Preview:
         self.templates = _environment()
         # One-time messages for the page a form redirects to ("proof sent to ...").
         self.notices: dict[str, Notice] = {}
+        # The last story choice made on each issue (by key), for its Undo button.
+        self.last_choices: dict[str, LastChoice] = {}
 
     def folders(self) -> list[IssueFolder]:
         return find_issue_folders(self.root)
 
-    def folder(self, key: str) -> IssueFolder:
-        # Only folders found under the project are served: a key is never used as a path.
-        for folder in self.folders():
-            if folder.key == key:
-                return folder
+    def weeks(self, folder_dates: dict[Path, dt.date] | None = None) -> list[KnownWeek]:
+        return known_weeks(self.root, folder_dates or {})
+
+    def _find(self, key: str, folder_dates: dict[Path, dt.date] | None = None) -> KnownWeek:
+        # Only weeks found under the project are served: a key is never used as a path.
+        for week in self.weeks(folder_dates):
+            if week.folder.key == key:
+                return week
         raise HTTPException(404, f"no issue {key!r} under {self.root}")
 
-    async def snapshot(self, folder: IssueFolder) -> IssueSnapshot:
-        snapshot = await run_in_threadpool(self.cache.get, folder)
+    async def week(self, key: str) -> KnownWeek:
+        return await run_in_threadpool(self._find, key)
+
+    async def week_with_state(self, week: KnownWeek, snapshot: IssueSnapshot) -> KnownWeek:
+        """The week with its run history, now that its date is known (from its settings)."""
+        if snapshot.settings is None:
+            return week
+        dates = {week.folder.path: snapshot.settings.date}
+        return await run_in_threadpool(self._find, week.folder.key, dates)
+
+    def folder(self, key: str) -> IssueFolder:
+        return self._find(key).folder
+
+    async def snapshot(self, week: KnownWeek) -> IssueSnapshot:
+        snapshot = await run_in_threadpool(self.cache.get, week.folder, week.planned)
         if self.watcher is not None:
             self.watcher.follow(snapshot.watched)
         return snapshot
@@ -155,20 +175,29 @@ class Preview:
 
     async def issue_list(self, request: Request) -> Response:
         folders = await run_in_threadpool(self.folders)
-        snapshots = [await self.snapshot(folder) for folder in folders]
-        snapshots.sort(key=_newest_first)
-        return self.page("list.html", root=self.root, snapshots=snapshots)
+        snapshots = {folder.path: await self.snapshot(KnownWeek(folder)) for folder in folders}
+        dates = {path: s.settings.date for path, s in snapshots.items() if s.settings is not None}
+        weeks = await run_in_threadpool(self.weeks, dates)
+        rows = sorted(
+            (WeekRow(week, snapshots.get(week.folder.path)) for week in weeks), key=WeekRow.sort_key
+        )
+        return self.page("list.html", root=self.root, rows=rows)
 
     async def issue_page(self, request: Request) -> Response:
-        folder = self.folder(request.path_params["key"])
-        snapshot = await self.snapshot(folder)
+        week = await self.week(request.path_params["key"])
+        snapshot = await self.snapshot(week)
+        week = await self.week_with_state(week, snapshot)
+        folder = week.folder
         chosen = persona(request.query_params.get("persona"))
         copy = snapshot.for_recipient(chosen.name, chosen.address)
+        last_choice = self.last_choices.get(folder.key)
         return self.page(
             "issue.html",
             snapshot=snapshot,
+            week=week,
             folder=folder,
             persona=chosen,
+            last_choice=last_choice if last_choice and last_choice.applies_to(snapshot.settings) else None,
             copy=copy,
             email_html=framed_email(copy.html) if copy else "",
             notice=self.notices.pop(request.query_params.get("notice", ""), None),
@@ -178,7 +207,7 @@ class Preview:
         )
 
     async def persona_copy(self, request: Request):
-        snapshot = await self.snapshot(self.folder(request.path_params["key"]))
+        snapshot = await self.snapshot(await self.week(request.path_params["key"]))
         chosen = persona(request.query_params.get("persona"))
         copy = snapshot.for_recipient(chosen.name, chosen.address)
         if copy is None:
@@ -196,17 +225,21 @@ class Preview:
 
     async def send_proof(self, request: Request) -> Response:
         """ "Send proof": `[PROOF]` copies to the addresses given, through the configured SMTP."""
-        folder = self.folder(request.path_params["key"])
+        week = await self.week(request.path_params["key"])
+        folder = week.folder
         form = await request.form()
         raw = str(form.get("to", ""))
-        addresses = proof_addresses(raw)
-        if not addresses:
+        addresses, refused = sort_addresses(raw)
+        if not addresses and not refused:
             raise HTTPException(400, "give at least one address to send the proof to")
+        if not addresses:
+            raise HTTPException(400, "the proof was not sent: " + "; ".join(refused))
         try:
-            report = await run_in_threadpool(send_proof_folder, folder.path, addresses)
+            config = await run_in_threadpool(load_week_config, folder, week.planned)
+            report = await run_in_threadpool(send_proof_loaded, config, addresses)
         except DigestError as e:
             raise HTTPException(400, f"the proof was not sent: {e}") from None
-        notice = Notice.of_proof(report, addresses)
+        notice = Notice.of_proof(report, addresses, refused)
         key = secrets.token_urlsafe(8)
         self.notices[key] = notice
         chosen = persona(str(form.get("persona", "")))
@@ -233,8 +266,9 @@ class Preview:
         )
 
     async def choose(self, request: Request) -> Response:
-        """A story button: pin, unpin, move up/down, exclude or include, written to issue.toml."""
-        folder = self.folder(request.path_params["key"])
+        """A story button: pin, unpin, move up/down, exclude or include, written to issue.toml
+        (created for a week from feeds), for any story the week holds, whatever its source."""
+        week = await self.week(request.path_params["key"])
         form = await request.form()
         story = str(form.get("story", "")).strip()
         chosen: Persona = persona(str(form.get("persona", "")))
@@ -242,22 +276,46 @@ class Preview:
             action = Action(str(form.get("action", "")))
         except ValueError:
             raise HTTPException(400, f"unknown action {form.get('action')!r}") from None
-        if story not in story_ids(folder.path):
-            raise HTTPException(400, f"no story {story!r} in {folder.path / STORIES_DIR}")
-        await self.edit(apply_action, folder.path, action, story)
-        return RedirectResponse(issue_url(folder, persona=chosen.key) + f"#story-{story}", status_code=303)
-
-    async def edit(self, write: Callable[..., bool], *args: object) -> None:
-        """Write an editor's choice, then wait (briefly) for the watcher to see it: the page we
-        redirect to is then rendered after the change and is not told to reload a second time."""
-        before = self.hub.token
+        snapshot = await self.snapshot(week)
+        check_story(snapshot, story)
+        assert snapshot.settings is not None  # a week whose settings do not load has no stories
         try:
-            changed = await run_in_threadpool(write, *args)
+            after = choose(snapshot.settings, snapshot.composition, action, story)
         except DigestError as e:
             raise HTTPException(400, str(e)) from None
-        if changed and self.watcher is not None:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.hub.wait_past(before), timeout=1.0)
+        title = next((row.title for row in snapshot.stories if row.id == story), story)
+        await self.edit(record_choices, week.folder.path, after, week.planned)
+        self.last_choices[week.folder.key] = LastChoice(
+            f"{PAST_TENSE[action]}: {title}", snapshot.settings, after
+        )
+        url = issue_url(week.folder, persona=chosen.key)
+        return RedirectResponse(url + f"#story-{story}", status_code=303)
+
+    async def undo(self, request: Request) -> Response:
+        """Undo: the issue's lead, order and exclude as they were before the last story choice."""
+        week = await self.week(request.path_params["key"])
+        form = await request.form()
+        chosen = persona(str(form.get("persona", "")))
+        snapshot = await self.snapshot(week)
+        last = self.last_choices.get(week.folder.key)
+        if last is None or not last.applies_to(snapshot.settings):
+            raise HTTPException(400, "nothing to undo: issue.toml has changed since the last choice")
+        await self.edit(record_choices, week.folder.path, last.before)
+        del self.last_choices[week.folder.key]
+        return RedirectResponse(issue_url(week.folder, persona=chosen.key) + "#stories", status_code=303)
+
+    async def edit(self, write: Callable[..., object], *args: object) -> None:
+        """Write an editor's choice and tell open pages at once (the watcher's echo of this write
+        is then not a second reload): the page we redirect to is rendered after the change."""
+        try:
+            await run_in_threadpool(write, *args)
+        except DigestError as e:
+            raise HTTPException(400, str(e)) from None
+        folder = args[0]
+        assert isinstance(folder, Path)
+        if self.watcher is not None:
+            self.watcher.expect([folder / ISSUE_FILE])
+        await self.hub.publish()
 
     async def events(self, request: Request) -> Response:
         since = request.query_params.get("since", "")
@@ -286,35 +344,20 @@ class Preview:
                 await asyncio.wait_for(task, timeout=5)
 
 
-@dataclass(frozen=True, slots=True)
-class Notice:
-    ok: bool
-    message: str
-    details: tuple[str, ...] = ()
-
-    @classmethod
-    def of_proof(cls, report: SendReport, addresses: list[str]) -> Notice:
-        problems = [f"{address}: {reply}" for address, reply in (*report.failed, *report.deferred)]
-        problems += [f"{address}: no answer after the message was sent" for address in report.uncertain]
-        if report.error:
-            problems.append(report.error)
-        if report.sent == len(addresses) and not problems:
-            return cls(True, f"Proof sent to {', '.join(addresses)}.")
-        return cls(False, f"Proof sent to {report.sent} of {len(addresses)} addresses.", tuple(problems))
-
-
-def proof_addresses(raw: str) -> list[str]:
-    """Addresses from the form: separated by commas, semicolons or line breaks."""
-    return [part.strip() for part in re.split(r"[,;\n]", raw) if part.strip()]
-
-
-def story_ids(folder: Path) -> set[str]:
-    return {path.stem for path in story_files(folder / STORIES_DIR)}
-
-
-def _newest_first(snapshot: IssueSnapshot) -> tuple:
-    date = snapshot.settings.date.toordinal() if snapshot.settings else 0
-    return (-date, snapshot.folder.key)
+def check_story(snapshot: IssueSnapshot, story: str) -> None:
+    """The one rule compose applies to ids written by hand: a choice names a story the gathered
+    week holds (story files and feeds alike)."""
+    if story in snapshot.story_ids:
+        return
+    if not snapshot.story_ids and snapshot.problems:
+        problem = snapshot.problems[0]
+        where = f"{problem.where}: " if problem.where else ""
+        raise HTTPException(
+            400, f"this issue does not render, so its stories cannot be chosen: {where}{problem.message}"
+        )
+    closest = closest_ids(story, snapshot.story_ids)
+    hint = f" (closest: {', '.join(closest)})" if closest else ""
+    raise HTTPException(400, f"no story {story!r} in this week's stories{hint}")
 
 
 def create_preview_app(
@@ -332,6 +375,7 @@ def create_preview_app(
         Route(issue + "/email.html", preview.email_html),
         Route(issue + "/email.txt", preview.email_text),
         Route(issue + "/choice", preview.choose, methods=["POST"]),
+        Route(issue + "/undo", preview.undo, methods=["POST"]),
         Route(issue + "/proof", preview.send_proof, methods=["POST"]),
         Route(issue + "/approve", preview.approve, methods=["POST"]),
         Route(issue + "/", preview.issue_page),
