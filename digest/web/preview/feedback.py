@@ -7,10 +7,16 @@ import re
 from dataclasses import dataclass
 from email.utils import parseaddr
 
+from digest.compose import Composition
 from digest.deliver.pool import SendReport
 from digest.settings import IssueSettings
 from digest.settings.editor_choices import CHOICE_KEYS
 from digest.store.subscribers import parse_address
+from digest.words import slug
+
+SHORT_WORD = 3
+SUBJECT_ECHO = 0.5
+"""A subject sharing at least this share of its longer words with a story's title was written for it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,3 +77,28 @@ class LastChoice:
         """Undo is offered only while the file still holds what the choice wrote: after a hand
         edit of lead, order or exclude it would throw the editor's newer work away."""
         return settings is not None and choices_of(settings) == choices_of(self.after)
+
+
+def _title_words(text: str) -> set[str]:
+    """The words of a title that say what it is about (short words say little)."""
+    return {word for word in slug(text).split("-") if len(word) > SHORT_WORD}
+
+
+def stale_subject(settings: IssueSettings | None, composition: Composition | None) -> str | None:
+    """A warning when issue.toml's hand-set subject was written for a story that no longer leads
+    (the editor re-pinned): the story whose title the subject echoes most is not the lead."""
+    if settings is None or composition is None or not settings.subject:
+        return None
+    subject = _title_words(settings.subject)
+    if not subject:
+        return None
+    stories = [p.story for p in composition.placements] + [r.story for r in composition.left_out]
+    written_for = max(stories, key=lambda story: len(subject & _title_words(story.title)))
+    echoed = len(subject & _title_words(written_for.title)) / len(subject)
+    lead = composition.issue.lead
+    if written_for.id == lead.id or echoed < SUBJECT_ECHO:
+        return None
+    return (
+        f"The subject was set by hand (“{settings.subject}”) for “{written_for.title}”, but the lead "
+        f"is now “{lead.title}”: check [issue] subject in issue.toml."
+    )

@@ -32,6 +32,8 @@ from digest.settings import (
     load_project_config,
 )
 from digest.settings.project import IssueFolder
+from digest.web.preview.feedback import stale_subject
+from digest.web.preview.findings import LocatedFinding, locate_findings
 from digest.web.preview.weeks import PlannedWeek
 
 log = logging.getLogger(__name__)
@@ -72,6 +74,8 @@ class IssueSnapshot:
     composition: Composition | None = None
     lint: LintReport | None = None
     """The preflight checks `digest lint` runs, over this render."""
+    findings: tuple[LocatedFinding, ...] = ()
+    """The lint findings, each with the story and field (or setting) behind it."""
     prepared: PreparedSend | None = None
     """The issue encoded as `digest send` does, for each persona's own copy (name, links)."""
     settings: IssueSettings | None = None
@@ -100,7 +104,9 @@ class IssueSnapshot:
 
     @property
     def warnings(self) -> tuple[str, ...]:
-        return (*self.source_problems, *(self.composition.warnings if self.composition else ()))
+        subject = stale_subject(self.settings, self.composition)
+        composer = self.composition.warnings if self.composition else ()
+        return (*self.source_problems, *composer, *([subject] if subject else []))
 
     @property
     def stories(self) -> list[StoryRow]:
@@ -272,12 +278,14 @@ def take_snapshot(
         problem = Problem(f"unexpected error while rendering: {type(e).__name__}: {e}", str(folder.path))
         return _snapshot(folder, config.issue, problems=(problem,), watched=watched, before=before, week=week)
     rendered = renders.plain()
+    report = lint_rendered(rendered, source=str(folder.path))
     return _snapshot(
         folder,
         config.issue,
         rendered=rendered,
         composition=composed.composition,
-        lint=lint_rendered(rendered, source=str(folder.path)),
+        lint=report,
+        findings=locate_findings(report, rendered),
         prepared=_prepared(composed, renders),
         watched=watched,
         before=before,
@@ -302,6 +310,7 @@ def _snapshot(
     rendered: RenderedIssue | None = None,
     composition: Composition | None = None,
     lint: LintReport | None = None,
+    findings: tuple[LocatedFinding, ...] = (),
     prepared: PreparedSend | None = None,
     problems: tuple[Problem, ...] = (),
     watched: tuple[Path, ...] | None = None,
@@ -314,6 +323,7 @@ def _snapshot(
         rendered=rendered,
         composition=composition,
         lint=lint,
+        findings=findings,
         prepared=prepared,
         settings=settings,
         problems=problems,
