@@ -9,7 +9,7 @@ import re
 import secrets
 from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, urlencode
 
 import anyio
 import jinja2
@@ -23,9 +23,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Receive, Scope, Send
 
-from digest.compose.choices import closest_ids
 from digest.errors import DigestError
 from digest.pipeline import send_proof_loaded
 from digest.settings import ISSUE_FILE
@@ -33,6 +31,7 @@ from digest.settings.project import IssueFolder, find_issue_folders
 from digest.web.preview.actions import PAST_TENSE, Action, choose, record_choices
 from digest.web.preview.approval import approval_for, approve_folder
 from digest.web.preview.feedback import LastChoice, Notice, sort_addresses
+from digest.web.preview.guards import SameOriginPosts, check_story, form_persona
 from digest.web.preview.listing import WeekRow
 from digest.web.preview.personas import PERSONAS, Persona, persona
 from digest.web.preview.reload import ChangeHub, FileWatcher
@@ -41,6 +40,7 @@ from digest.web.preview.weeks import KnownWeek, known_weeks
 from digest.web.templating import page_templates
 
 HERE = Path(__file__).resolve().parent
+PERSONA_KEYS = frozenset(p.key for p in PERSONAS)
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]", "::1")
 
 # The app's own pages: scripts only from our static folder. Email frames inherit this policy
@@ -55,6 +55,8 @@ EMAIL_POLICY = (
     "sandbox allow-popups; default-src 'none'; img-src https: http: data:; style-src 'unsafe-inline'"
 )
 NO_STORE = {"Cache-Control": "no-store"}
+PART_HEADER = "x-preview-part"
+"""Sent by preview.js with a story button: answer with the story list, not a redirect."""
 
 _HEAD = re.compile(r"<head\b[^>]*>", re.IGNORECASE)
 
@@ -74,27 +76,6 @@ def framed_email(html: str) -> str:
     if match is None:
         return html
     return html[: match.end()] + '<base target="_blank">' + html[match.end() :]
-
-
-class SameOriginPosts:
-    """Refuses form posts from other sites: a page elsewhere must not be able to edit issue.toml."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] not in ("GET", "HEAD", "OPTIONS"):
-            request = Request(scope)
-            origin = request.headers.get("origin")
-            fetch_site = request.headers.get("sec-fetch-site")
-            own = urlsplit(str(request.base_url)).netloc
-            if (origin is not None and urlsplit(origin).netloc != own) or fetch_site in (
-                "cross-site",
-                "same-site",
-            ):
-                await PlainTextResponse("cross-site request refused", status_code=403)(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
 
 
 class Preview:
@@ -144,6 +125,9 @@ class Preview:
         return snapshot
 
     def page(self, name: str, **context) -> HTMLResponse:
+        if "folder" in context:  # an issue's page: its week and last choice, when not given
+            context.setdefault("week", KnownWeek(context["folder"]))
+            context.setdefault("last_choice", None)
         html = self.templates.get_template(name).render(
             reload_token=self.hub.token, issue_url=issue_url, personas=PERSONAS, **context
         )
@@ -166,8 +150,11 @@ class Preview:
         """The error page's "Back": the issue the route names, else the list. Never a request
         header: a same-host Referer can still say `//evil.example/x`, another host to a browser."""
         key = request.path_params.get("key")
+        # The persona the editor was previewing as, from the form that failed (kept by the route).
+        chosen = getattr(request.state, "persona", "") or request.query_params.get("persona", "")
+        query = {"persona": chosen} if chosen in PERSONA_KEYS else {}
         try:
-            return issue_url(self.folder(key)) if key else "/"
+            return issue_url(self.folder(key), **query) if key else "/"
         except HTTPException:  # no such issue: that is the error being shown
             return "/"
 
@@ -228,6 +215,7 @@ class Preview:
         week = await self.week(request.path_params["key"])
         folder = week.folder
         form = await request.form()
+        chosen = form_persona(request, form)
         raw = str(form.get("to", ""))
         addresses, refused = sort_addresses(raw)
         if not addresses and not refused:
@@ -242,7 +230,6 @@ class Preview:
         notice = Notice.of_proof(report, addresses, refused)
         key = secrets.token_urlsafe(8)
         self.notices[key] = notice
-        chosen = persona(str(form.get("persona", "")))
         return RedirectResponse(
             issue_url(folder, persona=chosen.key, notice=key, to=raw) + "#proof", status_code=303
         )
@@ -270,8 +257,8 @@ class Preview:
         (created for a week from feeds), for any story the week holds, whatever its source."""
         week = await self.week(request.path_params["key"])
         form = await request.form()
+        chosen = form_persona(request, form)
         story = str(form.get("story", "")).strip()
-        chosen: Persona = persona(str(form.get("persona", "")))
         try:
             action = Action(str(form.get("action", "")))
         except ValueError:
@@ -288,21 +275,37 @@ class Preview:
         self.last_choices[week.folder.key] = LastChoice(
             f"{PAST_TENSE[action]}: {title}", snapshot.settings, after
         )
-        url = issue_url(week.folder, persona=chosen.key)
-        return RedirectResponse(url + f"#story-{story}", status_code=303)
+        return await self.answer(request, week, chosen, f"#story-{story}")
+
+    async def answer(self, request: Request, week: KnownWeek, chosen: Persona, anchor: str) -> Response:
+        """After a story button: the page again (a form post), or, for the page's script, the story
+        list at once from the composed week (the frames are rendered when the page asks next)."""
+        if request.headers.get(PART_HEADER) == "stories":
+            composed = await run_in_threadpool(self.cache.composed, week.folder, week.planned)
+            if composed is not None:
+                last = self.last_choices.get(week.folder.key)
+                return self.page(
+                    "stories.html",
+                    snapshot=composed,
+                    week=week,
+                    folder=week.folder,
+                    persona=chosen,
+                    last_choice=last if last and last.applies_to(composed.settings) else None,
+                )
+        return RedirectResponse(issue_url(week.folder, persona=chosen.key) + anchor, status_code=303)
 
     async def undo(self, request: Request) -> Response:
         """Undo: the issue's lead, order and exclude as they were before the last story choice."""
         week = await self.week(request.path_params["key"])
         form = await request.form()
-        chosen = persona(str(form.get("persona", "")))
+        chosen = form_persona(request, form)
         snapshot = await self.snapshot(week)
         last = self.last_choices.get(week.folder.key)
         if last is None or not last.applies_to(snapshot.settings):
             raise HTTPException(400, "nothing to undo: issue.toml has changed since the last choice")
         await self.edit(record_choices, week.folder.path, last.before)
         del self.last_choices[week.folder.key]
-        return RedirectResponse(issue_url(week.folder, persona=chosen.key) + "#stories", status_code=303)
+        return await self.answer(request, week, chosen, "#stories")
 
     async def edit(self, write: Callable[..., object], *args: object) -> None:
         """Write an editor's choice and tell open pages at once (the watcher's echo of this write
@@ -342,22 +345,6 @@ class Preview:
             self.watcher.stop()
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.wait_for(task, timeout=5)
-
-
-def check_story(snapshot: IssueSnapshot, story: str) -> None:
-    """The one rule compose applies to ids written by hand: a choice names a story the gathered
-    week holds (story files and feeds alike)."""
-    if story in snapshot.story_ids:
-        return
-    if not snapshot.story_ids and snapshot.problems:
-        problem = snapshot.problems[0]
-        where = f"{problem.where}: " if problem.where else ""
-        raise HTTPException(
-            400, f"this issue does not render, so its stories cannot be chosen: {where}{problem.message}"
-        )
-    closest = closest_ids(story, snapshot.story_ids)
-    hint = f" (closest: {', '.join(closest)})" if closest else ""
-    raise HTTPException(400, f"no story {story!r} in this week's stories{hint}")
 
 
 def create_preview_app(

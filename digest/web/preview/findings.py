@@ -18,14 +18,19 @@ from digest.lint import Finding, LintReport
 from digest.markup import strip_controls
 from digest.model import Issue, RenderedIssue, Story
 
-SETTING_OF_CHECK = {
-    "subject": "[issue] subject in issue.toml",
-    "preheader": "[issue] preheader in issue.toml",
-    "postal-address": "[newsletter] postal_address in digest.toml",
-    "unsubscribe": "[newsletter] base_url in digest.toml",
-    "duplicate-stories": "the week's stories (two carry the same link)",
+SUBJECT = "[issue] subject in issue.toml"
+PREHEADER = "[issue] preheader in issue.toml"
+POSTAL_ADDRESS = "[newsletter] postal_address in digest.toml"
+SETTING_OF_CODE = {
+    "subject-missing": SUBJECT,
+    "subject-too-long": SUBJECT,
+    "preheader-missing": PREHEADER,
+    "preheader-too-long": PREHEADER,
+    "preheader-duplicate": PREHEADER,
+    "address-missing": POSTAL_ADDRESS,
+    "address-missing-text": POSTAL_ADDRESS,
 }
-"""Checks about the issue as a whole, and the setting that decides each."""
+"""Findings about the issue as a whole, and the setting that decides each."""
 THEME = "the theme (templates), not a story"
 _WHERE = re.compile(r"^(?:line (?P<line>\d+) )?<(?P<tag>[\w:-]+)(?P<attributes>[^>]*)>")
 _ATTRIBUTE = re.compile(r'(\w+)="([^"]*)"')
@@ -91,7 +96,7 @@ def _by_line(tree: etree._Element, line: int, tag: str, issue: Issue) -> tuple[S
 
 
 def locate(finding: Finding, rendered: RenderedIssue, tree: etree._Element) -> LocatedFinding:
-    setting = SETTING_OF_CHECK.get(finding.code, "")
+    setting = SETTING_OF_CODE.get(finding.code, "")
     match = _WHERE.match(finding.where)
     if setting or match is None:
         return LocatedFinding(finding, setting=setting)

@@ -20,7 +20,15 @@ from digest.errors import DigestError, StoryFileError
 from digest.gather import read_story_file, story_files
 from digest.lint import LintReport, lint_rendered
 from digest.model import Issue, RenderedIssue
-from digest.pipeline import ComposedIssue, Week, compose_loaded, gather_stories, prepare, render_message
+from digest.pipeline import (
+    ComposedIssue,
+    Week,
+    compose_loaded,
+    compose_week,
+    gather_stories,
+    prepare,
+    render_message,
+)
 from digest.render.theme import default_theme_dir
 from digest.runs.week import week_config
 from digest.settings import (
@@ -293,6 +301,26 @@ def take_snapshot(
     )
 
 
+def take_composition(
+    folder: IssueFolder, planned: PlannedWeek | None, gathered: GatherCache
+) -> IssueSnapshot | None:
+    """The week composed but not rendered: what a story button answers first (the story list, in
+    a few milliseconds), while the full render follows. None when the week does not compose."""
+    try:
+        config = load_week_config(folder, planned)
+        week = gathered.gather(config)
+        composition = compose_week(week)
+    except DigestError:
+        return None
+    return IssueSnapshot(
+        folder=folder,
+        composition=composition,
+        settings=config.issue,
+        story_ids=frozenset(story.id for story in week.stories),
+        source_problems=week.problems,
+    )
+
+
 def _prepared(composed: ComposedIssue, renders: DeliveryRenders) -> PreparedSend | None:
     """Personal copies as `digest send --dry-run` makes them, from the render already made (links
     signed with the development secret unless one is configured: they unsubscribe nobody real)."""
@@ -354,3 +382,8 @@ class SnapshotCache:
             snapshot = take_snapshot(folder, planned, self._gathered)
             self._snapshots[folder.path] = snapshot
             return snapshot
+
+    def composed(self, folder: IssueFolder, planned: PlannedWeek | None = None) -> IssueSnapshot | None:
+        """The week's story list as it stands now, without rendering (see `take_composition`)."""
+        with self._lock:
+            return take_composition(folder, planned, self._gathered)

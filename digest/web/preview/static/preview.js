@@ -48,6 +48,17 @@ function followFrames() {
   });
 }
 
+// Resolves once every frame shows its email (a frame kept from before already does).
+function framesLoaded() {
+  const waits = Array.from(document.querySelectorAll("iframe.email")).map(function (frame) {
+    const doc = frame.contentDocument;
+    if (doc && doc.URL === "about:srcdoc" && doc.readyState === "complete") return Promise.resolve();
+    return new Promise(function (resolve) { frame.addEventListener("load", resolve, { once: true }); });
+  });
+  const enough = new Promise(function (resolve) { setTimeout(resolve, 5000); });
+  return Promise.race([Promise.all(waits), enough]);
+}
+
 function restoreScroll() {
   const saved = sessionStorage.getItem("digest-preview-scroll");
   if (saved === null) return;
@@ -79,6 +90,16 @@ function swapIn(html, url) {
   followFrames();
 }
 
+function setBusy(form, busy) {
+  document.body.classList.toggle("busy", busy);
+  if (busy) delete document.body.dataset.ready; // "ready" again once the whole page is updated
+  const story = form.closest(".story");
+  if (story && busy) story.setAttribute("aria-busy", "true");
+  document.querySelectorAll("form[data-swap] button").forEach(function (b) { b.disabled = busy; });
+}
+
+// A story button: the story list comes back first (composed, not rendered: a few ms) and
+// replaces the old one; then the whole page (frames, checks, text) is fetched and swapped in.
 document.addEventListener("submit", async function (event) {
   const form = event.target;
   if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-swap") || !window.fetch) return;
@@ -86,20 +107,37 @@ document.addEventListener("submit", async function (event) {
   if (swapping) return;
   const data = new FormData(form);
   if (event.submitter && event.submitter.name) data.append(event.submitter.name, event.submitter.value);
-  const story = form.closest(".story");
   swapping = true;
-  document.body.classList.add("busy");
-  if (story) story.setAttribute("aria-busy", "true");
-  document.querySelectorAll("form[data-swap] button").forEach(function (b) { b.disabled = true; });
+  setBusy(form, true);
   try {
-    const response = await fetch(form.getAttribute("action"), { method: "POST", body: new URLSearchParams(data) });
-    swapIn(await response.text(), response.ok ? response.url : null);
+    const response = await fetch(form.getAttribute("action"), {
+      method: "POST", body: new URLSearchParams(data), headers: { "X-Preview-Part": "stories" },
+    });
+    const html = await response.text();
+    if (!response.ok) {
+      swapIn(html, null);
+      return;
+    }
+    const next = new DOMParser().parseFromString(html, "text/html");
+    const stories = next.getElementById("stories");
+    const frames = document.querySelector(".frames");
+    if (stories) {
+      document.getElementById("stories").replaceWith(document.adoptNode(stories));
+      if (frames) frames.classList.add("updating");
+      document.body.classList.remove("busy");
+      const page = await fetch(window.location.pathname + window.location.search);
+      swapIn(await page.text(), null);
+      await framesLoaded();
+    } else {
+      swapIn(html, response.url);
+    }
   } catch (error) {
     form.submit(); // no answer: let the browser post it the ordinary way
     return;
   } finally {
     swapping = false;
-    document.body.classList.remove("busy");
+    setBusy(form, false);
+    document.body.dataset.ready = "true";
   }
   if (pendingReload !== null && pendingReload !== document.body.dataset.reloadToken) reloadPage();
   pendingReload = null;
