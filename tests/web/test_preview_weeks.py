@@ -53,7 +53,9 @@ def served(feed_project: Path):
 
 def stories(server: RunningServer) -> list[tuple[str, str]]:
     page = doc(get(server, f"/issues/{WEEK}/"))
-    return [(li.get("data-story"), li.get("data-reason")) for li in page.xpath("//li[contains(@class, 'story')]")]
+    return [
+        (li.get("data-story"), li.get("data-reason")) for li in page.xpath("//li[contains(@class, 'story')]")
+    ]
 
 
 def test_a_week_built_from_feeds_is_listed_with_its_state(served):
@@ -113,7 +115,13 @@ def test_every_week_the_run_history_knows_is_listed_newest_first_with_its_state(
     proofed = dt.datetime(2025, 1, 1, 11, 30, tzinfo=dt.UTC)
     _record(config, "2024-W50", IssueState.SENT, "sent to 412 subscribers (0 failed)", sent_at=proofed)
     _record(config, "2024-W51", IssueState.REJECTED, "proof sent to 1 of 1 editors")
-    _record(config, "2025-W01", IssueState.AWAITING_APPROVAL, "proof sent to 1 of 1 editors", proof_sent_at=proofed)
+    _record(
+        config,
+        "2025-W01",
+        IssueState.AWAITING_APPROVAL,
+        "proof sent to 1 of 1 editors",
+        proof_sent_at=proofed,
+    )
     with RunningServer(create_preview_app(config.parent, watch=False)) as server:
         rows = doc(get(server, "/")).xpath("//tr[contains(@class, 'issue-row')]")
         listed = [(row.get("data-key"), row.get("data-state")) for row in rows]
