@@ -148,3 +148,22 @@ def test_opening_the_list_without_a_store_creates_nothing(tmp_path: Path):
         assert rows, "the project's next week (from its feeds) is listed"
         assert {row.get("data-state") for row in rows} == {"draft"}
     assert sorted(p.name for p in config.parent.iterdir()) == before, "no store, no folder created"
+
+
+def test_a_button_does_not_gather_the_week_again(served, monkeypatch):
+    import digest.pipeline
+
+    gathered = []
+    original = digest.pipeline.gather_issue
+
+    def counting(config):
+        gathered.append(config.gathering.issue_date)
+        return original(config)
+
+    monkeypatch.setattr(digest.pipeline, "gather_issue", counting)
+    story = stories(served)[1][0]
+    assert len(gathered) == 1, "opening the week gathers it once"
+    for action in ("exclude", "include", "pin"):
+        assert post(served, f"/issues/{WEEK}/choice", {"action": action, "story": story}).status_code == 303
+        assert get(served, f"/issues/{WEEK}/").status_code == 200
+    assert len(gathered) == 1, "choices re-compose the week gathered before, they do not fetch it again"

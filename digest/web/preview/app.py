@@ -7,7 +7,7 @@ import contextlib
 import datetime as dt
 import re
 import secrets
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
@@ -26,7 +26,7 @@ from starlette.staticfiles import StaticFiles
 
 from digest.errors import DigestError
 from digest.pipeline import send_proof_loaded
-from digest.settings import ISSUE_FILE
+from digest.settings import ISSUE_FILE, IssueSettings
 from digest.settings.project import IssueFolder, find_issue_folders
 from digest.web.preview.actions import PAST_TENSE, Action, choose, record_choices
 from digest.web.preview.approval import approval_for, approve_folder
@@ -271,7 +271,7 @@ class Preview:
         except DigestError as e:
             raise HTTPException(400, str(e)) from None
         title = next((row.title for row in snapshot.stories if row.id == story), story)
-        await self.edit(record_choices, week.folder.path, after, week.planned)
+        await self.record(week, after)
         self.last_choices[week.folder.key] = LastChoice(
             f"{PAST_TENSE[action]}: {title}", snapshot.settings, after
         )
@@ -303,21 +303,19 @@ class Preview:
         last = self.last_choices.get(week.folder.key)
         if last is None or not last.applies_to(snapshot.settings):
             raise HTTPException(400, "nothing to undo: issue.toml has changed since the last choice")
-        await self.edit(record_choices, week.folder.path, last.before)
+        await self.record(week, last.before)
         del self.last_choices[week.folder.key]
         return await self.answer(request, week, chosen, "#stories")
 
-    async def edit(self, write: Callable[..., object], *args: object) -> None:
-        """Write an editor's choice and tell open pages at once (the watcher's echo of this write
-        is then not a second reload): the page we redirect to is rendered after the change."""
+    async def record(self, week: KnownWeek, settings: IssueSettings) -> None:
+        """Write the week's choices and tell open pages at once (the watcher's echo of this write
+        is then not a second reload): the page we answer with is rendered after the change."""
         try:
-            await run_in_threadpool(write, *args)
+            await run_in_threadpool(record_choices, week.folder.path, settings, week.planned)
         except DigestError as e:
             raise HTTPException(400, str(e)) from None
-        folder = args[0]
-        assert isinstance(folder, Path)
         if self.watcher is not None:
-            self.watcher.expect([folder / ISSUE_FILE])
+            self.watcher.expect([week.folder.path / ISSUE_FILE])
         await self.hub.publish()
 
     async def events(self, request: Request) -> Response:
