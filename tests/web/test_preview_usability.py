@@ -97,7 +97,8 @@ def test_a_button_shows_it_is_busy_at_once_and_the_page_updates_within_300_ms(op
             "li.story[data-story='meta-ai-characters'][data-reason='editor-order']",
         ),
     ]:
-        page.wait_for_timeout(500)  # an editor reads the page before the next click
+        page.wait_for_selector("body[data-ready]")  # the page is current: its buttons are enabled
+        page.wait_for_timeout(300)  # an editor reads the page before the next click
         result = page.evaluate(CLICK_AND_TIME, [story, action, done])
         assert result["busy"], f"{action}: no busy state while the request is out"
         timings.append((result["ms"], result["full_ms"]))

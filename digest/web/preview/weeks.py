@@ -9,6 +9,7 @@ is created to find that out.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -139,11 +140,18 @@ def run_archive(project: ProjectConfig) -> dict[str, Issue]:
     if not project.archive_dir.is_dir():
         return archived
     for data in sorted(project.archive_dir.glob(f"*/{ISSUE_DATA}")):
+        stat = data.stat()
         try:
-            archived[data.parent.name] = load_archived_issue(project.archive_dir, data.parent.name)
+            archived[data.parent.name] = _archived(project.archive_dir, data.parent.name, stat.st_mtime_ns)
         except DigestError as e:
             log.warning("%s", e)
     return archived
+
+
+@functools.lru_cache(maxsize=512)
+def _archived(archive_dir: Path, issue_id: str, modified_ns: int) -> Issue:
+    """An archived issue, read once per version of its file: every page lists the weeks."""
+    return load_archived_issue(archive_dir, issue_id)
 
 
 def project_runs(project_file: Path) -> ProjectRuns | None:

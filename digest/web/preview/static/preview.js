@@ -125,6 +125,8 @@ document.addEventListener("submit", async function (event) {
       document.getElementById("stories").replaceWith(document.adoptNode(stories));
       if (frames) frames.classList.add("updating");
       document.body.classList.remove("busy");
+      // The new buttons wait (disabled, so it shows) until the page around them is current too.
+      document.querySelectorAll("form[data-swap] button").forEach(function (b) { b.disabled = true; });
       const page = await fetch(window.location.pathname + window.location.search);
       swapIn(await page.text(), null);
       await framesLoaded();
