@@ -162,6 +162,9 @@ class SourceRules:
     teaser_length: int = DEFAULT_TEASER_LENGTH
     redirectors: tuple[str, ...] = ()
     """"host/path" of redirectors whose target link is the story's (besides urls.REDIRECTORS)."""
+    image_base: str = ""
+    """``[render] image_base``: the https proxy an http:// picture is shown through; without one,
+    such pictures are left out (an email's http images are blocked or flagged by mail clients)."""
 
 
 @dataclass(frozen=True, slots=True)

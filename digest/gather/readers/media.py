@@ -10,7 +10,8 @@ from urllib.parse import urlsplit
 from lxml import etree
 from lxml import html as lxml_html
 
-from digest.urls import absolute_http_url
+from digest.model import Image
+from digest.urls import absolute_http_url, through_image_base
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif"})
 
@@ -84,3 +85,17 @@ def choose_image(media: Sequence[MediaItem], fragments: Iterable[str], base_url:
         if best_rank is None or rank < best_rank:
             best, best_rank = replace(item, url=url), rank
     return best
+
+
+def secure_image(image: Image | None, image_base: str) -> tuple[Image | None, str]:
+    """The picture as an email may show it, and its URL if it had to be left out.
+
+    An http:// picture is blocked or flagged by mail clients (and fails `digest lint`): it is shown
+    through ``image_base`` (an https image proxy) when there is one, else left out. Which host
+    would serve it over https cannot be known without asking it, so no upgrade is guessed.
+    """
+    if image is None or urlsplit(image.url).scheme.lower() != "http":
+        return image, ""
+    if image_base:
+        return replace(image, url=through_image_base(image.url, image_base)), ""
+    return None, image.url
