@@ -24,6 +24,9 @@ class Image:
     alt: str = ""
     credit: str = ""
     caption: str = ""
+    width: int = 0
+    """The picture's width in px as its feed or story file declares it; 0 when unknown. The email
+    never shows it wider, and a lead's picture narrower than the email sits beside the text."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -175,6 +175,7 @@ def _entry_image(entry: Entry, link: str, summary_plain: str) -> Image | None:
         alt=_plain(chosen.title),
         credit=_plain(chosen.credit),
         caption=_caption(chosen, summary_plain),
+        width=chosen.width,
     )
 
 
