@@ -67,6 +67,12 @@ class StoppedRun:
     """What to run to send it anyway (or after fixing what the advice says), in order."""
     advice: str = ""
     """What to fix first, if anything, and what the command does."""
+    part_way: bool = False
+    """Some subscribers have it already (a send stopped part-way)."""
+
+    @property
+    def not_sent(self) -> str:
+        return "not sent to everyone" if self.part_way else "not sent"
 
 
 def thin_week_message(newsletter: Newsletter, editors: Sequence[str], week: ThinWeek) -> EmailMessage:
@@ -76,14 +82,14 @@ def thin_week_message(newsletter: Newsletter, editors: Sequence[str], week: Thin
 
 
 def stopped_run_message(newsletter: Newsletter, editors: Sequence[str], stop: StoppedRun) -> EmailMessage:
-    subject = f"[digest] {stop.issue_id} not sent: {stop.kind} (exit {stop.exit_code})"
+    subject = f"[digest] {stop.issue_id} {stop.not_sent}: {stop.kind} (exit {stop.exit_code})"
     return _editors_message(newsletter, editors, subject, stopped_run_text(newsletter, stop))
 
 
 def stopped_run_text(newsletter: Newsletter, stop: StoppedRun) -> str:
     lines = [
-        f"{newsletter.name} {stop.issue_id} ({stop.issue_date:%A %d %B %Y}) was not sent to subscribers:",
-        "the unattended run stopped.",
+        f"{newsletter.name} {stop.issue_id} ({stop.issue_date:%A %d %B %Y}) was {stop.not_sent} "
+        "on the subscriber list: the unattended run stopped.",
         "",
         "What stopped it:",
         f"  {stop.what}",

@@ -109,6 +109,7 @@ def stop_of_result(project: ProjectConfig, issue_date: dt.date, result: RunResul
             advice="The next run resumes the send by itself; the command below does it now. "
             "Copies the line calls uncertain go again only with --resend-uncertain "
             "(their readers may get two).",
+            part_way=True,
         )
     return None
 
@@ -146,6 +147,7 @@ def _stopped(
     advice: str = "",
     *,
     force: bool = False,
+    part_way: bool = False,
 ) -> StoppedRun:
     command = ["digest", "run", "--send", *(["--force"] if force else []), "--date", issue_date.isoformat()]
     command += ["--config", str(project.path.resolve())]
@@ -159,6 +161,7 @@ def _stopped(
         exit_code=exit_code,
         commands=(shlex.join(command),),
         advice=advice.strip(),
+        part_way=part_way,
     )
 
 

@@ -63,7 +63,7 @@ def test_a_run_stopped_by_lint_tells_the_editors_once_and_their_command_sends_it
         assert first[0] == second[0] == 1, first
         assert not any(server.copies[reader] for reader in readers), "a stopped run sent the issue"
 
-        assert len(notices) == 1, [n["Subject"] for n in notices]
+        assert len(notices) == 1, [n["Subject"].strip() for n in notices]
         notice = notices[0]
         assert notice["Subject"] == "[digest] 2025-W11 not sent: lint errors (exit 1)"
         body = _body(notice)
@@ -103,7 +103,7 @@ def test_when_the_mail_server_is_down_the_notice_waits_for_the_next_tick(tmp_pat
         again = _tick(config, server)
         notices = _notices(server)
     assert told[0] == again[0] == 3, told
-    assert [n["Subject"] for n in notices] == ["[digest] 2025-W11 not sent: the mail server (exit 3)"]
+    assert [n["Subject"].strip() for n in notices] == ["[digest] 2025-W11 not sent: the mail server (exit 3)"]
     assert "relaying denied" in _body(notices[0])
     assert _last_line(*told[1:]).endswith("; the editors were told (1 of 1)")
     assert "; the editors were told 20" in _last_line(*again[1:])
@@ -119,7 +119,7 @@ def test_a_bad_issue_file_tells_the_editors_and_an_unreadable_config_says_they_c
         bad_config = _tick(config, server)
         notices = _notices(server)
     assert bad_issue[0] == 2, bad_issue
-    assert [n["Subject"] for n in notices] == [
+    assert [n["Subject"].strip() for n in notices] == [
         "[digest] 2025-W11 not sent: a problem in the settings or the week's files (exit 2)"
     ]
     assert "[issue] date is 2025-03-15, but this folder is the issue of 2025-03-14" in _body(notices[0])
@@ -155,7 +155,7 @@ def test_a_lock_held_too_long_tells_the_editors_and_a_fresh_one_does_not(tmp_pat
     assert fresh_notices == 0, "a run at work is not a stop to report"
     assert not _last_line(*fresh[1:]).endswith("told (1 of 1)")
     stuck_subject = "[digest] 2025-W11 not sent: a run lock held too long (exit 4)"
-    assert [n["Subject"] for n in notices] == [stuck_subject]
+    assert [n["Subject"].strip() for n in notices] == [stuck_subject]
     assert "pid 4242 on elsewhere.example" in _body(notices[0])
 
 
@@ -167,7 +167,7 @@ def test_a_damaged_store_tells_the_editors_once_recorded_beside_it(tmp_path: Pat
         second = _tick(config, server)
         notices = _notices(server)
     assert first[0] == second[0] == 9, first
-    assert [n["Subject"] for n in notices] == ["[digest] 2025-W11 not sent: the database (exit 9)"]
+    assert [n["Subject"].strip() for n in notices] == ["[digest] 2025-W11 not sent: the database (exit 9)"]
     assert _last_line(*first[1:]).endswith("; the editors were told (1 of 1)")
     assert "; the editors were told 20" in _last_line(*second[1:])
     assert (config.parent / "digest.db.stop-notices.json").is_file()
@@ -187,4 +187,22 @@ def test_the_scheduler_tells_the_editors_once_when_its_run_stops(tmp_path: Path,
         scheduler.start()  # within grace of the slot: runs it, and the run stops
         project_scheduler(config, clock=lambda: next(moments)).start()  # a restart: the same stop
         notices = _notices(server)
-    assert [n["Subject"] for n in notices] == ["[digest] 2025-W11 not sent: lint errors (exit 1)"]
+    assert [n["Subject"].strip() for n in notices] == ["[digest] 2025-W11 not sent: lint errors (exit 1)"]
+
+
+def test_a_send_stopped_part_way_tells_the_editors_once(tmp_path: Path):
+    config = tidewater_project(tmp_path / "tidewater")
+    readers = subscribe(config, 3)
+    greylisted = Faults(refuse={readers[0]: "451 4.7.1 greylisted, come back later"})
+    with SmtpTestServer(greylisted) as server:
+        first = _tick(config, server)
+        second = _tick(config, server)
+        notices = _notices(server)
+    assert first[0] == second[0] == 5, first
+    subject = "[digest] 2025-W11 not sent to everyone: sending stopped part-way (exit 5)"
+    assert [n["Subject"].strip() for n in notices] == [subject]
+    assert "1 deferred (451 4.7.1 greylisted, come back later)" in _body(notices[0])
+    assert _commands(notices[0]) == [
+        shlex.join(["digest", "run", "--send", "--date", "2025-03-14", "--config", str(config.resolve())])
+    ]
+    assert _last_line(*first[1:]).endswith("; the editors were told (1 of 1)")
