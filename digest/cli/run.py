@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from digest.cli.dates import date_option
 from digest.clock import utc_now
 from digest.errors import ConfigError
 from digest.runs.approval import send_due_approvals
@@ -37,8 +38,9 @@ config_option = click.option(
 @click.option(
     "--date",
     "issue_date",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
+    metavar="YYYY-MM-DD",
     default=None,
+    callback=date_option,
     help="The issue's date, YYYY-MM-DD (default: today in the schedule's timezone).",
 )
 @click.option(
@@ -66,7 +68,7 @@ config_option = click.option(
 )
 def run_command(
     config_path: Path,
-    issue_date: dt.datetime | None,
+    issue_date: dt.date | None,
     if_due: bool,
     send: bool,
     resend_uncertain: bool,
@@ -87,9 +89,7 @@ def run_command(
         # Proofed issues whose approval deadline passed with no objection go out first.
         for settled in send_due_approvals(project, now=now):
             click.echo(settled.line, err=bool(settled.exit_code))
-    day = (
-        issue_date.date() if issue_date else (due_issue_date(project, now) if if_due else today(project, now))
-    )
+    day = issue_date if issue_date else (due_issue_date(project, now) if if_due else today(project, now))
     if day is None:
         result = not_due(project, now)
     else:
