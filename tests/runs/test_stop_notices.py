@@ -12,6 +12,10 @@ import sqlite3
 from email.message import EmailMessage
 from pathlib import Path
 
+import pytest
+
+from digest.runs import stops
+from digest.settings import load_project_config
 from tests.conftest import TEST_SECRET, write_story
 from tests.deliver.processes import digest, finish
 from tests.schedule_fixtures import EDITOR, subscribe, tidewater_project
@@ -206,3 +210,26 @@ def test_a_send_stopped_part_way_tells_the_editors_once(tmp_path: Path):
         shlex.join(["digest", "run", "--send", "--date", "2025-03-14", "--config", str(config.resolve())])
     ]
     assert _last_line(*first[1:]).endswith("; the editors were told (1 of 1)")
+
+
+def test_a_bug_that_stops_the_run_is_told_and_keeps_its_traceback(tmp_path: Path, monkeypatch):
+    # The one fault injected by hand: a bug cannot be provoked through real parts, by definition.
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("something digest did not expect")
+
+    monkeypatch.setattr(stops, "run_issue", broken)
+    config = tidewater_project(tmp_path / "tidewater")
+    with SmtpTestServer() as server:
+        for _ in range(2):
+            with pytest.raises(RuntimeError, match="did not expect"):
+                stops.run_and_tell(
+                    load_project_config(config),
+                    dt.date(2025, 3, 14),
+                    send=True,
+                    environ=server.environ(DIGEST_SECRET=TEST_SECRET),
+                )
+        notices = _notices(server)
+    assert [n["Subject"].strip() for n in notices] == [
+        "[digest] 2025-W11 not sent: an unexpected error (exit 1)"
+    ]
+    assert "RuntimeError: something digest did not expect" in _body(notices[0])
