@@ -75,7 +75,10 @@ def run_and_tell(
             what = f"{type(error).__name__}: {error}"
             advice = "digest stopped on an unexpected error (a bug): the traceback is in the run's log."
             stop = _stopped(project, issue_date, "an unexpected error", what, advice=advice)
-            log.error("%s", tell_editors(project, stop, now, environ))
+            try:
+                log.error("%s", tell_editors(project, stop, now, environ))
+            except Exception:  # the bug's own traceback matters more than this one's
+                log.exception("could not tell the editors")
         raise
     stop = stop_of_result(project, issue_date, result) if send else None
     if stop is None:

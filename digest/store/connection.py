@@ -104,7 +104,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         -- tick of a timer that stops the same way does not email them again.
         CREATE TABLE stop_notices (
             issue_id TEXT NOT NULL,                -- e.g. 2025-W11
-            kind TEXT NOT NULL,                    -- lint, smtp, config, store, locked, incomplete, error
+            kind TEXT NOT NULL,                    -- in words: lint errors, the mail server, …
             told_at TEXT NOT NULL,
             PRIMARY KEY (issue_id, kind)
         ) WITHOUT ROWID;
