@@ -1,33 +1,30 @@
-"""`digest approve ISSUE_ID` and `digest reject ISSUE_ID`: the editors' decision on a proofed issue."""
+"""`digest approve ISSUE` and `digest reject ISSUE`: the editors' decision on a proofed issue.
+ISSUE is its id (2025-W11) or any day of its week (2025-03-14)."""
 
 from __future__ import annotations
 
 import getpass
-import re
 import socket
 import sys
 from pathlib import Path
 
 import click
 
+from digest.cli.dates import parse_issue
 from digest.cli.run import config_option, log_to_stderr
 from digest.runs.approval import approve_issue, reject_issue
 from digest.settings import load_project_config
 
-ISSUE_ID = re.compile(r"^\d{4}-W\d{2}$")
-
 
 def _issue_id(ctx: click.Context, param: click.Parameter, value: str) -> str:
-    if not ISSUE_ID.match(value):
-        raise click.BadParameter(f"{value!r} is not an issue id like 2025-W11")
-    return value
+    return parse_issue(value)
 
 
 def _default_editor() -> str:
     return f"{getpass.getuser()}@{socket.gethostname()}"
 
 
-issue_argument = click.argument("issue_id", callback=_issue_id)
+issue_argument = click.argument("issue_id", metavar="ISSUE", callback=_issue_id)
 by_option = click.option(
     "--by", default=_default_editor, show_default="user@host", help="Who decides, for the history."
 )

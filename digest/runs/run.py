@@ -69,6 +69,8 @@ class RunContext:
     lock: HeldLock | None = None
     resend_uncertain: bool = False
     """Send again to the recipients whose copy is uncertain (`digest run --resend-uncertain`)."""
+    force: bool = False
+    """Build and send even though preflight found errors (`digest run --send --force`)."""
 
     @property
     def history(self) -> IssueHistory:
@@ -104,12 +106,14 @@ def run_issue(
     now: dt.datetime | None = None,
     environ: dict[str, str] | None = None,
     resend_uncertain: bool = False,
+    force: bool = False,
 ) -> RunResult:
     """Build one week's issue and, with ``send``, proof or send it; safe to run any number of times.
-    With ``resend_uncertain``, a send also goes again to those whose copy is uncertain."""
+    With ``resend_uncertain``, a send also goes again to those whose copy is uncertain; with
+    ``force``, lint errors do not stop it."""
     issue_id = issue_id_for(issue_date)
     with run_context(project, now, environ) as unlocked, issue_lock(unlocked.store, issue_id) as lock:
-        context = replace(unlocked.holding(lock), resend_uncertain=resend_uncertain)
+        context = replace(unlocked.holding(lock), resend_uncertain=resend_uncertain, force=force)
         record = context.history.get(issue_id)
         answer = settle(context, issue_id, record, send=send)
         if answer is not None:
@@ -163,7 +167,9 @@ def _build_and_send(
     rendered = renders.plain() if renders else render_issue(composition.issue, theme)
     verdict = logged_preflight(rendered)
     if not verdict.passed:
-        return RunResult(issue_id, ExitCode.LINT_FAILED, f"stopped: {verdict.verdict()}")
+        if not context.force:
+            return RunResult(issue_id, ExitCode.LINT_FAILED, f"stopped: {verdict.verdict()}")
+        log.warning("%s; building and sending anyway (--force)", verdict.verdict())
     folder = archive_issue(rendered, project.archive_dir)["html"].parent
     built = f"built, {plural(carried, 'story', 'stories')}, archived in {folder}"
     history.record(issue_id, IssueState.BUILT, built)
