@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -179,9 +180,13 @@ def test_approving_during_a_send_is_told_who_holds_the_issue(tmp_path: Path, mon
         wait_for_copies(sending, server, 6, time.monotonic() + TIMEOUT)  # the proof and five readers
         approved = finish(digest(server, "approve", ISSUE, "--config", config, "--by", "Morwenna"))
         with RunningServer(create_preview_app(config.parent, watch=False)) as preview:
+            # The confirmed approval of the proof the page shows (issue 12: the form names it).
+            page = httpx.get(f"{preview.url.rstrip('/')}/issues/2025-03-14/", timeout=30).text
+            proof = re.search(r'name="proof" value="([0-9a-f]{64})"', page)
+            assert proof is not None
             pressed = httpx.post(
                 f"{preview.url.rstrip('/')}/issues/2025-03-14/approve",
-                data={"by": "Jory"},
+                data={"by": "Jory", "proof": proof.group(1), "confirm": "yes"},
                 timeout=30,
                 follow_redirects=True,
             )
