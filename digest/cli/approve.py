@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from digest.cli.run import config_option, log_to_stderr
+from digest.errors import DigestError
 from digest.runs.approval import (
     ApprovalError,
     ApprovalPlan,
@@ -22,7 +23,6 @@ from digest.runs.approval import (
     send_new_proof,
 )
 from digest.settings import load_project_config
-from digest.words import plural
 
 ISSUE_ID = re.compile(r"^\d{4}-W\d{2}$")
 
@@ -57,7 +57,15 @@ def approve_command(issue_id: str, config_path: Path, by: str, proofed: bool) ->
     log_to_stderr()
     project = load_project_config(config_path)
     plan = plan_approval(project, issue_id)
-    plan = plan.compared_with(current_issue(project, plan.proofed.date))
+    try:
+        plan = plan.compared_with(current_issue(project, plan.proofed.date))
+    except DigestError as e:  # the folder does not compose now: --proofed does not need it to
+        if not proofed:
+            raise ApprovalError(
+                f"{issue_id}: not sent: cannot compare the issue folder with the proof ({e}); "
+                "fix it, or approve the proofed version with --proofed"
+            ) from None
+        click.echo(f"{issue_id}: the issue folder does not compose now ({e}); sending the proofed version")
     click.echo(_what_goes_out(plan))
     if plan.changed and not proofed:
         raise ApprovalError(
@@ -89,10 +97,10 @@ def _what_goes_out(plan: ApprovalPlan) -> str:
         f"  subject: {issue.subject}",
         f"  lead: {issue.lead.title}",
         *(f"  more from: {story.title}" for story in issue.more_from),
-        f"  goes to {plural(plan.subscribers, 'subscriber')}",
+        f"  goes to {plan.audience}",
     ]
     if plan.changes is None:
-        lines.append("  (no issue folder for this week: the proof is sent as archived)")
+        lines.append("  (not compared with an issue folder: the proof is sent as archived)")
     elif plan.changed:
         lines.append(f"  changed since the proof: {'; '.join(plan.changes)}")
     else:

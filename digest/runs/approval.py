@@ -124,6 +124,11 @@ class ApprovalPlan:
     def changed(self) -> bool:
         return bool(self.changes)
 
+    @property
+    def audience(self) -> str:
+        """Who an approval sends it to: "1,234 subscribers"."""
+        return f"{self.subscribers:,} subscriber{'' if self.subscribers == 1 else 's'}"
+
     def compared_with(self, current: Issue | None) -> ApprovalPlan:
         """The plan with how ``current`` (the issue as the editors' choices make it now) differs."""
         if current is None:

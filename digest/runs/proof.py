@@ -155,8 +155,12 @@ def describe_changes(proofed: Issue, current: Issue) -> list[str]:
     ]
     if edited:
         changes.append(f"{plural(len(edited), 'story', 'stories')} edited ({_titles(edited)})")
-    kept = [story.id for story in current.more_from if story.id in then_ids]
-    if kept != [story.id for story in proofed.more_from if story.id in now_ids]:
+    # The order of the More from stories both versions carry there (a lead change is said above).
+    before = {story.id for story in proofed.more_from}
+    after = {story.id for story in current.more_from}
+    if [s.id for s in current.more_from if s.id in before] != [
+        s.id for s in proofed.more_from if s.id in after
+    ]:
         changes.append("More from reordered")
     if current.intro != proofed.intro:
         changes.append("the editor's note changed")

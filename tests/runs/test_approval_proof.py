@@ -173,6 +173,11 @@ def test_changes_are_said_in_plain_words(tmp_path: Path, server):
         "subject changed (was “Seagrass is back in Carrick Roads”, now “Harbour vote”)",
         "More from reordered",
     ]
+    promoted = replace(proofed, lead=first, more_from=tuple(rest))  # the lead excluded, no more
+    assert describe_changes(proofed, promoted) == [
+        f"lead excluded (“{LEAD_TITLE}”)",
+        f"new lead: “{first.title}”",
+    ]
     retitled = replace(proofed, more_from=(replace(first, title="Vote passes"), *rest))
     assert describe_changes(proofed, retitled) == ["1 story edited (“Vote passes”)"]
     fewer = replace(proofed, more_from=tuple(rest))

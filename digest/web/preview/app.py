@@ -124,9 +124,8 @@ class Preview:
         return snapshot
 
     def page(self, name: str, **context) -> HTMLResponse:
-        html = self.templates.get_template(name).render(
-            reload_token=self.hub.token, issue_url=issue_url, personas=PERSONAS, **context
-        )
+        defaults = {"reload_token": self.hub.token, "issue_url": issue_url, "personas": PERSONAS}
+        html = self.templates.get_template(name).render({**defaults, **context})
         return HTMLResponse(html, headers={"Content-Security-Policy": PAGE_POLICY, **NO_STORE})
 
     async def error_page(self, request: Request, exc: Exception) -> Response:

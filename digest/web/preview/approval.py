@@ -64,9 +64,7 @@ class Approval:
 
     @property
     def audience(self) -> str:
-        """Who an approval sends it to: "1,234 subscribers"."""
-        count = self.plan.subscribers
-        return f"{count:,} subscriber{'' if count == 1 else 's'}"
+        return self.plan.audience
 
     @property
     def proof_sent(self) -> str:
@@ -169,8 +167,14 @@ class ApprovalRoutes:
             if approval is None or approval.proof_hash != proof_hash:
                 why = _stale(folder) if approval is not None else f"{folder.key}: not awaiting approval"
                 return self._back(folder, chosen, False, f"Not sent: {why}")
+            # No live reload here: reloading would post the form again.
             return self.pages.page(
-                "approval_confirm.html", folder=folder, persona=chosen, approval=approval, by=by
+                "approval_confirm.html",
+                folder=folder,
+                persona=chosen,
+                approval=approval,
+                by=by,
+                reload_token="",
             )
         try:
             result = await run_in_threadpool(approve_folder, folder.path, by=by, proof_hash=proof_hash)
