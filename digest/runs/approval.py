@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from digest.deliver import SendLedger
 from digest.errors import DigestError
 from digest.model import Issue
-from digest.pipeline import gather_stories
+from digest.pipeline import compose_week, gather_stories
 from digest.runs.archive import issue_hash, load_archived_issue
 from digest.runs.proof import describe_changes
 from digest.runs.run import (
@@ -27,7 +27,6 @@ from digest.runs.run import (
     RunContext,
     RunResult,
     build_and_proof,
-    compose_and_log,
     run_context,
     send_archived,
     settle,
@@ -152,7 +151,7 @@ def current_issue(project: ProjectConfig, issue_date: dt.date) -> Issue | None:
     (gathered from feeds: composing it again would fetch them, and it has nothing to edit)."""
     if not (week_folder(project, issue_date) / ISSUE_FILE).is_file():
         return None
-    return compose_and_log(gather_stories(week_config(project, issue_date))).issue
+    return compose_week(gather_stories(week_config(project, issue_date))).issue
 
 
 def reject_issue(
