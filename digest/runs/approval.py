@@ -74,6 +74,10 @@ def send_new_proof(
     """Proof the week's issue as it stands now (after the editors changed it): build, check and
     archive it, send the [PROOF] to the editors and record its hash. ``proof_hash``: the proof the
     editor was looking at; if a newer one went out meanwhile, nothing is sent."""
+    if not project.schedule.require_approval:  # else the "proof" would go to every subscriber
+        raise ApprovalError(
+            "[schedule] require_approval is off: there is no proof to send", where=project.path
+        )
     with _deciding(project, issue_id, proof_hash, now, environ) as (context, record):
         issue_date = load_archived_issue(project.archive_dir, issue_id).date
         return build_and_proof(context, issue_date, record)

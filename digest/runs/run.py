@@ -119,12 +119,8 @@ def run_issue(
 
 
 def build_and_proof(context: RunContext, issue_date: dt.date, record: IssueRecord) -> RunResult:
-    """A new proof of the week as it stands now (the preview's "Send a new proof"), built,
-    checked and archived as a run does; the caller holds the issue's lock."""
-    if not context.project.schedule.require_approval:
-        raise ConfigError(
-            "[schedule] require_approval is off: there is no proof to send", where=context.project.path
-        )
+    """A new proof of the week as it stands now (`digest proof`), with require_approval on; the
+    caller holds the issue's lock."""
     return _build_and_send(context, issue_date, record, send=True)
 
 

@@ -183,3 +183,11 @@ def test_changes_are_said_in_plain_words(tmp_path: Path, server):
     fewer = replace(proofed, more_from=tuple(rest))
     assert describe_changes(proofed, fewer) == [f"1 story removed (“{first.title}”)"]
     assert describe_changes(fewer, proofed) == [f"1 story added (“{first.title}”)"]
+
+
+def test_a_new_proof_needs_require_approval(tmp_path: Path):
+    # Without it a "proof" run would send to every subscriber: refused before anything is built.
+    config = tidewater_project(tmp_path / "tidewater")
+    result = CliRunner().invoke(main, ["proof", "2025-W11", "--config", str(config)])
+    assert result.exit_code == 2
+    assert "[schedule] require_approval is off: there is no proof to send" in result.stderr
