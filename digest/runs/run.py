@@ -38,8 +38,9 @@ from digest.lint import Level
 from digest.model import Issue, RenderedIssue
 from digest.pipeline import Preflight, Week, compose_week, gather_stories, preflight
 from digest.render import Theme, load_theme, render_issue
-from digest.runs.archive import archive_issue, load_archived_issue
+from digest.runs.archive import archive_issue, issue_hash, load_archived_issue
 from digest.runs.notices import ThinWeek, send_to_editors, thin_week_message
+from digest.runs.proof import proof_renders
 from digest.runs.result import ExitCode, RunResult
 from digest.runs.week import project_theme, week_config
 from digest.settings import (
@@ -119,6 +120,12 @@ def run_issue(
         if answer is not None:
             return answer
         return _build_and_send(context, issue_date, record, send=send)
+
+
+def build_and_proof(context: RunContext, issue_date: dt.date, record: IssueRecord) -> RunResult:
+    """A new proof of the week as it stands now (`digest proof`), with require_approval on; the
+    caller holds the issue's lock."""
+    return _build_and_send(context, issue_date, record, send=True)
 
 
 def settle(context: RunContext, issue_id: str, record: IssueRecord | None, *, send: bool) -> RunResult | None:
@@ -270,8 +277,13 @@ def _send_proof(context: RunContext, issue: Issue, folder: Path, rendered: Rende
     project = context.project
     delivery = _delivery(project)
     secret = load_secret(delivery.secret_file, environ=context.environ)  # the real send needs it: fail now
+    window = project.schedule.approval_window()
+    deadline = context.now + window if window else None
+    # The proof says what happens next (runs/proof.py), and the history keeps its content hash:
+    # an approval names the proof it approves.
+    renders = proof_renders(project, issue, rendered.theme, rendered.renders, deadline)
     prepared = prepare_issue(
-        issue, rendered.theme, delivery, secret, subject_prefix=PROOF_PREFIX, renders=rendered.renders
+        issue, rendered.theme, delivery, secret, subject_prefix=PROOF_PREFIX, renders=renders
     )
     report = send_proofs(prepared, list(project.schedule.editors), environ=context.environ)
     if report.error:
@@ -279,14 +291,13 @@ def _send_proof(context: RunContext, issue: Issue, folder: Path, rendered: Rende
     if report.sent == 0:
         reasons = "; ".join(reply for _, reply in [*report.failed, *report.deferred]) or "no editor got it"
         raise SmtpError(f"could not send the proof: {reasons}")
-    window = project.schedule.approval_window()
-    deadline = context.now + window if window else None
     record = context.history.record(
         issue.issue_id,
         IssueState.AWAITING_APPROVAL,
         f"proof sent to {report.sent} of {len(project.schedule.editors)} editors",
         proof_sent_at=context.now,
         deadline=deadline,
+        proof_hash=issue_hash(issue),
     )
     return RunResult(issue.issue_id, ExitCode.DONE, _awaiting(record), archived=folder)
 

@@ -110,6 +110,15 @@ MIGRATIONS: tuple[Migration, ...] = (
         ) WITHOUT ROWID;
         """,
     ),
+    Migration(
+        4,
+        "approval: the content hash of the proof the editors were sent",
+        """
+        -- sha256 of the proofed issue's canonical data (digest.runs.archive.issue_hash): an
+        -- approval names the proof it approves, and a stale one (a newer proof went out) is refused.
+        ALTER TABLE issue_runs ADD COLUMN proof_hash TEXT NOT NULL DEFAULT '';
+        """,
+    ),
 )
 
 

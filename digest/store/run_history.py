@@ -1,7 +1,8 @@
 """Unattended runs in the SQLite store: where each week's issue stands, who is working on it now,
 and which stories recent issues carried.
 
-Four tables, added by migrations 2 and 3 in digest/store/connection.py:
+Four tables, added by migrations 2 and 3 in digest/store/connection.py (migration 4 adds the
+proof's content hash to ``issue_runs``):
 
 - ``issue_runs``: one row per issue id: built, thin (editors told), awaiting approval, rejected,
   sending, sent. What makes "re-running a finished week sends nothing" cheap and explicit.
@@ -72,6 +73,9 @@ class IssueRecord:
     decided_by: str = ""
     decided_at: dt.datetime | None = None
     sent_at: dt.datetime | None = None
+    proof_hash: str = ""
+    """The content hash of the proof the editors were sent (digest.runs.archive.issue_hash); ""
+    before any proof, or for a proof sent before digest recorded it."""
 
 
 _TIMES = ("editors_told_at", "proof_sent_at", "deadline", "decided_at", "sent_at")
@@ -84,6 +88,7 @@ def _record(row: sqlite3.Row) -> IssueRecord:
         detail=row["detail"],
         updated_at=dt.datetime.fromisoformat(row["updated_at"]),  # NOT NULL
         decided_by=row["decided_by"],
+        proof_hash=row["proof_hash"],
         **{name: _moment(row[name]) for name in _TIMES},
     )
 
@@ -100,9 +105,17 @@ class IssueHistory:
         return _record(row) if row is not None else None
 
     def record(
-        self, issue_id: str, state: IssueState, detail: str = "", *, decided_by: str | None = None, **times
+        self,
+        issue_id: str,
+        state: IssueState,
+        detail: str = "",
+        *,
+        decided_by: str | None = None,
+        proof_hash: str | None = None,
+        **times,
     ) -> IssueRecord:
-        """Move an issue to ``state``; the given times (see ``_TIMES``) are set, the others kept."""
+        """Move an issue to ``state``; the given times (see ``_TIMES``), ``decided_by`` and
+        ``proof_hash`` are set, the others kept."""
         unknown = set(times) - set(_TIMES)
         if unknown:
             raise TypeError(f"not an issue_runs time: {sorted(unknown)}")
@@ -115,6 +128,8 @@ class IssueHistory:
         }
         if decided_by is not None:
             values["decided_by"] = decided_by
+        if proof_hash is not None:
+            values["proof_hash"] = proof_hash
         columns = ", ".join(values)
         placeholders = ", ".join(f":{name}" for name in values)
         updates = ", ".join(f"{name} = excluded.{name}" for name in values if name != "issue_id")

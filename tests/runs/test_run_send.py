@@ -178,9 +178,18 @@ def test_approval_gate_end_to_end(project, server, monkeypatch):
     monkeypatch.setenv("DIGEST_SECRET", TEST_SECRET)
     for name, value in server.environ().items():
         monkeypatch.setenv(name, value)
-    approved = CliRunner().invoke(main, ["approve", "2025-W11", "--config", str(config), "--by", "Morwenna"])
+    # `digest approve` says the folder changed since the proof and refuses (issue 12); --proofed
+    # makes explicit that the proofed version is meant.
+    command = ["approve", "2025-W11", "--config", str(config), "--by", "Morwenna"]
+    refused = CliRunner().invoke(main, command)
+    assert refused.exit_code == 2
+    assert "changed since the proof: 1 story edited" in refused.stdout
+    assert len(server.received) == 1
+    approved = CliRunner().invoke(main, [*command, "--proofed"])
     assert approved.exit_code == 0, approved.output
-    assert approved.stdout.startswith("2025-W11: approved by Morwenna; sent to 3 subscribers (0 failed")
+    assert approved.stdout.splitlines()[-1].startswith(
+        "2025-W11: approved by Morwenna; sent to 3 subscribers (0 failed"
+    )
     assert server.copies == {EDITOR: 1, **dict.fromkeys(readers, 1)}
     delivered = next(r.message() for r in server.received if readers[0] in r.rcpt_tos)
     proof = next(r.message() for r in server.received if EDITOR in r.rcpt_tos)

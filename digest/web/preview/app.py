@@ -32,7 +32,7 @@ from digest.pipeline import send_proof_folder
 from digest.settings import STORIES_DIR
 from digest.settings.project import IssueFolder, find_issue_folders
 from digest.web.preview.actions import Action, apply_action
-from digest.web.preview.approval import approval_for, approve_folder
+from digest.web.preview.approval import ApprovalRoutes, approval_for
 from digest.web.preview.personas import PERSONAS, Persona, persona
 from digest.web.preview.reload import ChangeHub, FileWatcher
 from digest.web.preview.snapshot import IssueSnapshot, SnapshotCache, watched_paths
@@ -124,9 +124,8 @@ class Preview:
         return snapshot
 
     def page(self, name: str, **context) -> HTMLResponse:
-        html = self.templates.get_template(name).render(
-            reload_token=self.hub.token, issue_url=issue_url, personas=PERSONAS, **context
-        )
+        defaults = {"reload_token": self.hub.token, "issue_url": issue_url, "personas": PERSONAS}
+        html = self.templates.get_template(name).render({**defaults, **context})
         return HTMLResponse(html, headers={"Content-Security-Policy": PAGE_POLICY, **NO_STORE})
 
     async def error_page(self, request: Request, exc: Exception) -> Response:
@@ -141,6 +140,12 @@ class Preview:
         )
         response.status_code = exc.status_code
         return response
+
+    def notify(self, ok: bool, message: str) -> str:
+        """Keep a one-time message for the page a form redirects to; its key goes in the URL."""
+        key = secrets.token_urlsafe(8)
+        self.notices[key] = Notice(ok, message)
+        return key
 
     def back_link(self, request: Request) -> str:
         """The error page's "Back": the issue the route names, else the list. Never a request
@@ -173,7 +178,7 @@ class Preview:
             email_html=framed_email(copy.html) if copy else "",
             notice=self.notices.pop(request.query_params.get("notice", ""), None),
             proof_to=request.query_params.get("to", ""),
-            approval=await run_in_threadpool(approval_for, folder.path),
+            approval=await run_in_threadpool(approval_for, folder.path, snapshot.issue),
             approval_notice=self.notices.pop(request.query_params.get("approval", ""), None),
         )
 
@@ -212,24 +217,6 @@ class Preview:
         chosen = persona(str(form.get("persona", "")))
         return RedirectResponse(
             issue_url(folder, persona=chosen.key, notice=key, to=raw) + "#proof", status_code=303
-        )
-
-    async def approve(self, request: Request) -> Response:
-        """ "Approve and send": the proofed issue goes out to every subscriber (`digest approve`)."""
-        folder = self.folder(request.path_params["key"])
-        form = await request.form()
-        by = str(form.get("by", "")).strip() or "the preview"
-        try:
-            result = await run_in_threadpool(approve_folder, folder.path, by=by)
-        except DigestError as e:
-            notice = Notice(False, f"Not sent: {e}")
-        else:
-            notice = Notice(result.exit_code == 0, result.line)
-        key = secrets.token_urlsafe(8)
-        self.notices[key] = notice
-        chosen = persona(str(form.get("persona", "")))
-        return RedirectResponse(
-            issue_url(folder, persona=chosen.key, approval=key) + "#approval", status_code=303
         )
 
     async def choose(self, request: Request) -> Response:
@@ -325,6 +312,7 @@ def create_preview_app(
     `allowed_hosts` guards against DNS rebinding while bound to loopback; None allows any host.
     """
     preview = Preview(root, watch=watch)
+    approval = ApprovalRoutes(preview, issue_url)
     issue = "/issues/{key:path}"
     routes = [
         Route("/", preview.issue_list, name="issues"),
@@ -333,7 +321,8 @@ def create_preview_app(
         Route(issue + "/email.txt", preview.email_text),
         Route(issue + "/choice", preview.choose, methods=["POST"]),
         Route(issue + "/proof", preview.send_proof, methods=["POST"]),
-        Route(issue + "/approve", preview.approve, methods=["POST"]),
+        Route(issue + "/approve", approval.approve, methods=["POST"]),
+        Route(issue + "/new-proof", approval.new_proof, methods=["POST"]),
         Route(issue + "/", preview.issue_page),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
