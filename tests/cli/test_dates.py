@@ -64,5 +64,7 @@ def test_approve_and_reject_take_any_day_of_the_issues_week(tmp_path: Path, monk
         assert rejected.stdout.startswith("2025-W11: rejected by Ada")
         approved = runner.invoke(main, ["approve", "2025-03-16", "--config", str(config), "--by", "Ada"])
         assert approved.exit_code == 0, approved.output
-        assert approved.stdout.startswith("2025-W11: approved by Ada; sent to 2 subscribers")
+        # digest approve first shows what it sends (the proof's time, subject, audience), then sends it.
+        assert approved.stdout.startswith("2025-W11: the proof sent ")
+        assert "\n2025-W11: approved by Ada; sent to 2 subscribers" in approved.stdout
         assert server.copies == {EDITOR: 1, **dict.fromkeys(readers, 1)}
