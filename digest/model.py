@@ -24,6 +24,9 @@ class Image:
     alt: str = ""
     credit: str = ""
     caption: str = ""
+    width: int = 0
+    """The picture's width in px as its feed or story file declares it; 0 when unknown. The email
+    never shows it wider, and a lead's picture narrower than the email sits beside the text."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +165,9 @@ class SourceRules:
     teaser_length: int = DEFAULT_TEASER_LENGTH
     redirectors: tuple[str, ...] = ()
     """"host/path" of redirectors whose target link is the story's (besides urls.REDIRECTORS)."""
+    image_base: str = ""
+    """``[render] image_base``: the https proxy an http:// picture is shown through; without one,
+    such pictures are left out (an email's http images are blocked or flagged by mail clients)."""
 
 
 @dataclass(frozen=True, slots=True)

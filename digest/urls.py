@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsplit
 
 # Query parameters that say how someone arrived, never which page it is.
 TRACKING_PARAMETERS = frozenset({"fbclid", "gclid", "mc_cid", "mc_eid"})
@@ -90,3 +90,21 @@ def unwrap_redirect(url: str, redirectors: tuple[str, ...] = ()) -> str:
         if target:
             return target
     return url
+
+
+IMAGE_URL_PLACEHOLDER = "{url}"
+
+
+def through_image_base(url: str, image_base: str) -> str:
+    """``url`` as an image proxy (``[render] image_base``) serves it: percent-encoded in place of
+    ``{url}`` in ``image_base``, or appended to it when it has no ``{url}``.
+
+    >>> through_image_base("http://cdn.example/a b.jpg?w=1", "https://img.example/p?url=")
+    'https://img.example/p?url=http%3A%2F%2Fcdn.example%2Fa%20b.jpg%3Fw%3D1'
+    >>> through_image_base("http://cdn.example/a.jpg", "https://img.example/{url}?w=600")
+    'https://img.example/http%3A%2F%2Fcdn.example%2Fa.jpg?w=600'
+    """
+    encoded = quote(url, safe="")
+    if IMAGE_URL_PLACEHOLDER in image_base:
+        return image_base.replace(IMAGE_URL_PLACEHOLDER, encoded)
+    return image_base + encoded

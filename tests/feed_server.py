@@ -91,6 +91,13 @@ def meridian_with_etag(handler, server) -> None:
     _send(handler, body, "application/rss+xml; charset=utf-8", ETag=ETAG, Cache_Control="max-age=300")
 
 
+def meridian_with_http_images(handler, server) -> None:
+    """Meridian's feed as an older CMS serves it: every picture on its CDN over plain http://."""
+    body = (FEEDS / "meridian-world.rss").read_bytes()
+    body = body.replace(b"https://cdn.meridian-media.example/", b"http://cdn.meridian-media.example/")
+    _send(handler, body, "application/rss+xml; charset=utf-8")
+
+
 def youtube_with_last_modified(handler, server) -> None:
     if handler.headers.get("If-Modified-Since") == LAST_MODIFIED:
         handler.send_response(304)
@@ -190,6 +197,7 @@ def moved(handler, server) -> None:
 
 ROUTES = {
     "/meridian.rss": meridian_with_etag,
+    "/http-images.rss": meridian_with_http_images,
     "/youtube.xml": youtube_with_last_modified,
     "/gangkou.rss": gb2312_by_header,
     "/feed.json": json_feed,

@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "schedule": ("digest.cli.schedule", "schedule_command"),
     "approve": ("digest.cli.approve", "approve_command"),
     "reject": ("digest.cli.approve", "reject_command"),
+    "proof": ("digest.cli.approve", "proof_command"),
 }
 
 

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from digest.cli.dates import InputError
 from digest.errors import ConfigError
 from digest.gather import GatherResult, gather_week, options_for, story_record, window_for
 from digest.model import Source, SourceKind
@@ -30,7 +31,9 @@ def _moment(text: str | None, zone: ZoneInfo, *, option: str, end_of_day: bool) 
         if end_of_day and len(text.strip()) == 10:  # a date alone: up to and including that day
             value += dt.timedelta(days=1)
     except (ValueError, OverflowError):
-        raise click.BadParameter("expected an ISO 8601 date or date-time", param_hint=option) from None
+        raise InputError(
+            f"{option}: {text!r} is not a date or date-time; expected YYYY-MM-DD or YYYY-MM-DDTHH:MM"
+        ) from None
     return value if value.tzinfo else value.replace(tzinfo=zone)
 
 

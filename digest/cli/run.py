@@ -9,11 +9,13 @@ from pathlib import Path
 
 import click
 
+from digest.cli.dates import date_option
 from digest.clock import utc_now
+from digest.errors import ConfigError
 from digest.runs.approval import send_due_approvals
-from digest.runs.run import run_issue
+from digest.runs.stops import RunStopped, run_and_tell
 from digest.runs.week import due_issue_date, not_due, today
-from digest.settings import load_project_config, project_file
+from digest.settings import ProjectConfig, load_project_config, project_file
 
 
 def _project_file(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path:
@@ -36,8 +38,9 @@ config_option = click.option(
 @click.option(
     "--date",
     "issue_date",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
+    metavar="YYYY-MM-DD",
     default=None,
+    callback=date_option,
     help="The issue's date, YYYY-MM-DD (default: today in the schedule's timezone).",
 )
 @click.option(
@@ -58,30 +61,53 @@ config_option = click.option(
     help="With --send: also send to the recipients whose copy is uncertain (cut off after DATA; "
     "they may get two copies).",
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="With --send: build and send it even though preflight (digest lint) found errors.",
+)
 def run_command(
-    config_path: Path, issue_date: dt.datetime | None, if_due: bool, send: bool, resend_uncertain: bool
+    config_path: Path,
+    issue_date: dt.date | None,
+    if_due: bool,
+    send: bool,
+    resend_uncertain: bool,
+    force: bool,
 ) -> None:
-    """Build this week's issue (gather, compose, render, lint, archive) and, with --send, send it."""
+    """Build this week's issue (gather, compose, render, lint, archive) and, with --send, send it.
+    A --send run that stops emails the editors why, once per issue."""
     log_to_stderr()
     if if_due and issue_date:
         raise click.UsageError("--if-due picks the date from [schedule]; leave out --date")
     if resend_uncertain and not send:
         raise click.UsageError("--resend-uncertain goes with --send")
-    project = load_project_config(config_path)
+    if force and not send:
+        raise click.UsageError("--force goes with --send")
+    project = _load(config_path, send=send)
     now = utc_now()
     if send:
         # Proofed issues whose approval deadline passed with no objection go out first.
         for settled in send_due_approvals(project, now=now):
             click.echo(settled.line, err=bool(settled.exit_code))
-    day = (
-        issue_date.date() if issue_date else (due_issue_date(project, now) if if_due else today(project, now))
-    )
+    day = issue_date if issue_date else (due_issue_date(project, now) if if_due else today(project, now))
     if day is None:
         result = not_due(project, now)
     else:
-        result = run_issue(project, day, send=send, now=now, resend_uncertain=resend_uncertain)
+        result = run_and_tell(
+            project, day, send=send, now=now, resend_uncertain=resend_uncertain, force=force
+        )
     click.echo(result.line, err=bool(result.exit_code))
     sys.exit(result.exit_code)
+
+
+def _load(config_path: Path, *, send: bool) -> ProjectConfig:
+    """The project's settings; when they cannot be read, neither can the editors' addresses."""
+    try:
+        return load_project_config(config_path)
+    except ConfigError as error:
+        if not send:
+            raise
+        raise RunStopped(error, "the editors could not be told: their addresses are in that file") from None
 
 
 def log_to_stderr() -> None:

@@ -94,16 +94,16 @@ def apply_override(story: Story, override: StoryOverride) -> Story:
 
 
 def _image(image: Image | None, override: StoryOverride) -> Image | None:
-    details = {
-        "alt": fold_whitespace(override.image_alt),
-        "credit": fold_whitespace(override.image_credit),
-        "caption": fold_whitespace(override.image_caption),
-    }
+    alt, credit, caption = map(
+        fold_whitespace, (override.image_alt, override.image_credit, override.image_caption)
+    )
     if override.image is not None:
-        # A new photo brings its own description; the old one's alt text would be wrong.
-        return Image(url=override.image, **details) if override.image else None
-    if image is not None and any(details.values()):
-        return replace(image, **{k: v for k, v in details.items() if v})
+        # A new photo brings its own description (and size, unknown); the old one's would be wrong.
+        return Image(url=override.image, alt=alt, credit=credit, caption=caption) if override.image else None
+    if image is not None and (alt or credit or caption):
+        return replace(
+            image, alt=alt or image.alt, credit=credit or image.credit, caption=caption or image.caption
+        )
     return image
 
 

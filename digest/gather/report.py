@@ -84,7 +84,7 @@ class SourceOutcome:
             in_window=self.in_window,
             kept=self.kept,
             dropped=tuple(self.result.dropped.most_common()),
-            warnings=tuple(self.result.warnings),
+            warnings=self.result.all_warnings(),
             error=self.error,
         )
 

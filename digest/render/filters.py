@@ -41,6 +41,21 @@ def alt_text(image: Image, story: Story) -> str:
     return image.alt or image.caption or story.title
 
 
+LEAD_PHOTO_MIN_WIDTH = 480
+"""A lead's picture spans the email when declared at least this wide (or of unknown size, as
+always): a narrower one, such as a feed's 150 px thumbnail, sits beside the lead's text instead."""
+
+
+def shown_width(image: Image, room: int) -> int:
+    """The px to show ``image`` at in a slot ``room`` px wide: never wider than it is declared."""
+    return min(image.width, room) if image.width else room
+
+
+def is_lead_photo(image: Image) -> bool:
+    """Whether ``image`` is wide enough to span the lead (see LEAD_PHOTO_MIN_WIDTH)."""
+    return not image.width or image.width >= LEAD_PHOTO_MIN_WIDTH
+
+
 def video_label(story: Story) -> str:
     """What marks a video in the email, with its running time where known: "Video · 4:32"."""
     return f"Video · {story.duration}" if story.duration else "Video"
@@ -71,5 +86,7 @@ def install(env: jinja2.Environment) -> None:
         photo_line=photo_line,
         video_label=video_label,
         track=track,
+        shown_width=shown_width,
         wrap=lambda text, width=TEXT_WIDTH: wrap(text, width),
     )
+    env.tests["lead_photo"] = is_lead_photo

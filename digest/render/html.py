@@ -6,6 +6,8 @@ Traps, each seen on this machine:
 - premailer fetches ``<link>`` stylesheets unless ``allow_network=False``, strips ``!important``
   from media queries unless ``strip_important=False``, turns ``<img width="120">`` into
   ``width="100%"`` unless width/height are kept out of its attribute mapping, and drops the doctype.
+- MJML sizes a picture by its cell (``<td style="width:Npx">``, the img ``width:100%``): a client
+  that drops the cell's width stretches it, so every img also gets ``max-width`` from its width.
 - MJML's own reset block (``#outlook a``, ``table, td {mso-table-lspace…}``, ``img {…}``) is meant to
   stay in <head>, as the reference compiler leaves it; inlined, it repeats ~70 bytes on every
   table cell (about 13% of an issue), so it is marked for premailer to leave alone.
@@ -26,6 +28,10 @@ DOCTYPE = "<!doctype html>"
 _BODY_OPEN = re.compile(r"<body\b[^>]*>", re.IGNORECASE)
 _DOCTYPE = re.compile(r"^\s*<!doctype[^>]*>\s*", re.IGNORECASE)
 _MJML_RESET = re.compile(r'<style type="text/css">(\s*#outlook a\b)')
+_IMG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
+# Attribute values are escaped, so a `"` inside one cannot start a false match.
+_WIDTH_ATTRIBUTE = re.compile(r'\swidth="(\d+)"')
+_STYLE_ATTRIBUTE = re.compile(r'(\sstyle=")([^"]*)"')
 # Invisible characters after the preheader stop inboxes from pulling body text into the preview.
 _PREHEADER_PADDING = "&#847;&zwnj;&nbsp;" * 40
 
@@ -59,6 +65,23 @@ def inline_css(html: str, *, base_url: str | None = None) -> str:
         raise RenderError(f"CSS inlining failed: {e}") from e
 
 
+def _capped_image(tag: re.Match[str]) -> str:
+    img = tag[0]
+    width = _WIDTH_ATTRIBUTE.search(img)
+    style = _STYLE_ATTRIBUTE.search(img)
+    if width is None or style is None or "max-width" in style[2]:
+        return img
+    separator = "" if style[2].rstrip().endswith(";") or not style[2].strip() else ";"
+    capped = f'{style[1]}{style[2]}{separator}max-width:{width[1]}px;"'
+    return img[: style.start()] + capped + img[style.end() :]
+
+
+def cap_image_widths(html: str) -> str:
+    """Every <img width="N"> no wider than N px whatever its cell does: a picture is never
+    stretched past the width it was declared at (see digest.render.filters.shown_width)."""
+    return _IMG.sub(_capped_image, html)
+
+
 def preheader_html(text: str) -> str:
     # display:none + zero size hides it everywhere; no tiny or same-colour text (a spam signal).
     return (
@@ -68,8 +91,9 @@ def preheader_html(text: str) -> str:
 
 
 def finish_html(html: str, preheader: str) -> str:
-    """Put back the doctype premailer drops and make the preheader the first thing in <body>."""
-    html = DOCTYPE + "\n" + _DOCTYPE.sub("", html, count=1)
+    """Put back the doctype premailer drops, cap each picture at its width, and make the preheader
+    the first thing in <body>."""
+    html = DOCTYPE + "\n" + cap_image_widths(_DOCTYPE.sub("", html, count=1))
     match = _BODY_OPEN.search(html)
     if match is None:
         raise RenderError("the compiled email has no <body>")

@@ -7,6 +7,7 @@ from digest.runs.notices import ThinWeek, send_to_editors, thin_week_message
 from digest.runs.result import ExitCode, RunResult
 from digest.runs.run import run_issue
 from digest.runs.scheduler import WeeklyScheduler, project_scheduler, stop_on_signals
+from digest.runs.stops import run_and_tell
 
 __all__ = [
     "ApprovalError",
@@ -21,6 +22,7 @@ __all__ = [
     "load_archived_issue",
     "project_scheduler",
     "reject_issue",
+    "run_and_tell",
     "run_issue",
     "send_due_approvals",
     "send_to_editors",

@@ -1,18 +1,38 @@
 """The approval gate: `digest approve` / `digest reject` of a proofed issue, and its deadline.
 
 With [schedule] require_approval, a run sends the editors a [PROOF] and the issue waits in the
-history (digest/runlog.py). Approving sends it to the subscribers as proofed, from the run's
-archive; rejecting holds it; with approval_deadline, an issue nobody rejected goes out by itself.
+history (digest/store/run_history.py) with the proof's content hash. Approving names that hash
+and sends the issue to the subscribers as proofed, from the run's archive; an approval of another
+proof (a stale page: a new proof went out since) is refused. Rejecting holds it; with
+approval_deadline, an issue nobody rejected goes out by itself. ``plan_approval`` says what an
+approval would send, to how many, and how the week's issue folder differs from the proof now.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 
+from digest.deliver import SendLedger
 from digest.errors import DigestError
-from digest.runs.run import ExitCode, RunResult, run_context, send_archived, settle
-from digest.settings import ProjectConfig
+from digest.model import Issue
+from digest.pipeline import compose_week, gather_stories
+from digest.runs.archive import issue_hash, load_archived_issue
+from digest.runs.proof import describe_changes
+from digest.runs.run import (
+    ExitCode,
+    RunContext,
+    RunResult,
+    build_and_proof,
+    run_context,
+    send_archived,
+    settle,
+)
+from digest.runs.week import week_config, week_folder
+from digest.settings import ISSUE_FILE, ProjectConfig
 from digest.store import IssueLocked, IssueRecord, IssueState, issue_lock
 
 log = logging.getLogger("digest.runs.run")
@@ -23,17 +43,119 @@ def approve_issue(
     issue_id: str,
     *,
     by: str,
+    proof_hash: str | None = None,
     now: dt.datetime | None = None,
     environ: dict[str, str] | None = None,
 ) -> RunResult:
-    """An editor approves the proofed issue: it goes out to the subscribers now, as proofed."""
+    """An editor approves the proofed issue: it goes out to the subscribers now, as proofed.
+
+    ``proof_hash`` names the proof approved (the preview's form, `digest approve` after showing
+    it): when the history's proof is another one, nothing is sent. Either way, the archived issue
+    must be the one proofed."""
+    with _deciding(project, issue_id, proof_hash, now, environ) as (context, record):
+        archived = load_archived_issue(project.archive_dir, issue_id)
+        if record.proof_hash and issue_hash(archived) != record.proof_hash:
+            raise ApprovalError(
+                f"{issue_id}: not sent: the archived issue is not the one proofed "
+                "(rebuilt since the proof); send a new proof first"
+            )
+        context.history.record(issue_id, record.state, record.detail, decided_by=by, decided_at=context.now)
+        return send_archived(context, issue_id, f"approved by {by}")
+
+
+def send_new_proof(
+    project: ProjectConfig,
+    issue_id: str,
+    *,
+    proof_hash: str | None = None,
+    now: dt.datetime | None = None,
+    environ: dict[str, str] | None = None,
+) -> RunResult:
+    """Proof the week's issue as it stands now (after the editors changed it): build, check and
+    archive it, send the [PROOF] to the editors and record its hash. ``proof_hash``: the proof the
+    editor was looking at; if a newer one went out meanwhile, nothing is sent."""
+    if not project.schedule.require_approval:  # else the "proof" would go to every subscriber
+        raise ApprovalError(
+            "[schedule] require_approval is off: there is no proof to send", where=project.path
+        )
+    with _deciding(project, issue_id, proof_hash, now, environ) as (context, record):
+        issue_date = load_archived_issue(project.archive_dir, issue_id).date
+        return build_and_proof(context, issue_date, record)
+
+
+@contextmanager
+def _deciding(
+    project: ProjectConfig,
+    issue_id: str,
+    proof_hash: str | None,
+    now: dt.datetime | None,
+    environ: dict[str, str] | None,
+) -> Iterator[tuple[RunContext, IssueRecord]]:
+    """The issue's lock and its record, when it waits for a decision on the proof ``proof_hash``
+    names (None: whichever is the latest); else ApprovalError, and nothing is done."""
     with run_context(project, now, environ) as unlocked, issue_lock(unlocked.store, issue_id) as lock:
         context = unlocked.holding(lock)
         record = context.history.get(issue_id)
-        if record is None or record.state not in (IssueState.AWAITING_APPROVAL, IssueState.REJECTED):
+        if record is None or record.state not in DECIDABLE:
             raise ApprovalError(_nothing_to_decide(issue_id, record))
-        context.history.record(issue_id, record.state, record.detail, decided_by=by, decided_at=context.now)
-        return send_archived(context, issue_id, f"approved by {by}")
+        if proof_hash is not None and proof_hash != record.proof_hash:
+            raise ApprovalError(
+                f"{issue_id}: not sent: a newer proof went out ({_when(record.proof_sent_at)}) since "
+                "this one; look at the latest proof and approve that"
+            )
+        yield context, record
+
+
+@dataclass(frozen=True)
+class ApprovalPlan:
+    """What approving an issue would send now: the proofed issue, to how many subscribers, and how
+    the week's issue as it stands differs from it."""
+
+    record: IssueRecord
+    proofed: Issue
+    subscribers: int
+    """Active subscribers who do not have the issue yet: who an approval sends it to."""
+    changes: list[str] | None = None
+    """How the current issue differs from the proof ([]: it does not); None: not compared."""
+
+    @property
+    def proof_hash(self) -> str:
+        """What an approval of this proof names ("" for a proof from before digest recorded it)."""
+        return self.record.proof_hash
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.changes)
+
+    @property
+    def audience(self) -> str:
+        """Who an approval sends it to: "1,234 subscribers"."""
+        return f"{self.subscribers:,} subscriber{'' if self.subscribers == 1 else 's'}"
+
+    def compared_with(self, current: Issue | None) -> ApprovalPlan:
+        """The plan with how ``current`` (the issue as the editors' choices make it now) differs."""
+        if current is None:
+            return self
+        return replace(self, changes=describe_changes(self.proofed, current))
+
+
+def plan_approval(project: ProjectConfig, issue_id: str) -> ApprovalPlan:
+    """Where an issue awaiting a decision stands: its proof and who an approval sends it to.
+    Raises ApprovalError when there is nothing to decide."""
+    with run_context(project) as context:
+        record = context.history.get(issue_id)
+        if record is None or record.state not in DECIDABLE:
+            raise ApprovalError(_nothing_to_decide(issue_id, record))
+        subscribers = SendLedger(context.store, issue_id).count_pending()
+    return ApprovalPlan(record, load_archived_issue(project.archive_dir, issue_id), subscribers)
+
+
+def current_issue(project: ProjectConfig, issue_date: dt.date) -> Issue | None:
+    """The week's issue as its folder makes it now; None for a week without an issue folder
+    (gathered from feeds: composing it again would fetch them, and it has nothing to edit)."""
+    if not (week_folder(project, issue_date) / ISSUE_FILE).is_file():
+        return None
+    return compose_week(gather_stories(week_config(project, issue_date))).issue
 
 
 def reject_issue(
@@ -75,6 +197,9 @@ def send_due_approvals(
     return results
 
 
+DECIDABLE = (IssueState.AWAITING_APPROVAL, IssueState.REJECTED)
+
+
 class ApprovalError(DigestError):
     """`digest approve` / `reject` of an issue that is not waiting for a decision."""
 
@@ -83,6 +208,10 @@ def _nothing_to_decide(issue_id: str, record: IssueRecord | None) -> str:
     if record is None:
         return f"{issue_id}: no such issue in the history (no run has built it)"
     return f"{issue_id}: not awaiting approval ({_describe(record)})"
+
+
+def _when(moment: dt.datetime | None) -> str:
+    return f"{moment:%Y-%m-%d %H:%M} UTC" if moment is not None else "at an unknown time"
 
 
 def _describe(record: IssueRecord) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import json
 from pathlib import Path
 
@@ -45,13 +46,27 @@ def archive_issue(rendered: RenderedIssue, archive_dir: Path) -> dict[str, Path]
     return {kind: target / path.name for kind, path in written.items()}
 
 
-def issue_to_json(issue: Issue) -> str:
-    def encode(value: object) -> str:
-        if isinstance(value, dt.date):  # datetimes too
-            return value.isoformat()
-        raise TypeError(f"cannot archive a {type(value).__name__}")
+def _encode(value: object) -> str:
+    if isinstance(value, dt.date):  # datetimes too
+        return value.isoformat()
+    raise TypeError(f"cannot archive a {type(value).__name__}")
 
-    return json.dumps(dataclasses.asdict(issue), default=encode, ensure_ascii=False, indent=1) + "\n"
+
+def issue_to_json(issue: Issue) -> str:
+    return json.dumps(dataclasses.asdict(issue), default=_encode, ensure_ascii=False, indent=1) + "\n"
+
+
+def canonical_json(data: object) -> str:
+    """A dataclass (an issue, a story) as canonical JSON: sorted keys, no spaces; what is hashed."""
+    as_dict = dataclasses.asdict(data)  # type: ignore[call-overload]  # a dataclass instance
+    return json.dumps(as_dict, default=_encode, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def issue_hash(issue: Issue) -> str:
+    """The content hash of an issue as data (sha256 of its canonical JSON). A proof is approved by
+    this hash, so an approval can never send another version. The same for an issue composed now
+    and for the one read back from its archive."""
+    return hashlib.sha256(canonical_json(issue).encode("utf-8")).hexdigest()
 
 
 def issue_from_json(text: str) -> Issue:

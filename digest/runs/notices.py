@@ -1,4 +1,5 @@
-"""Mail to the editors about an unattended run: a thin week's notice. (Proofs go through delivery.)
+"""Mail to the editors about an unattended run: a thin week's notice, and the notice of a run
+that stopped (lint errors, the mail server, the settings, the database…). Proofs go through delivery.
 
 Building the message is pure; sending it goes through delivery's pool, so retries, TLS, AUTH
 and the rate limit behave as they do for an issue.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -50,18 +52,69 @@ class ThinWeek:
     problems: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class StoppedRun:
+    """What the editors need to know about a run that stopped before the issue went out."""
+
+    issue_id: str
+    issue_date: dt.date
+    kind: str
+    """What kind of stop, in a few plain words ("lint errors", "the mail server"): the subject's."""
+    what: str
+    """What stopped it: the run's one line."""
+    exit_code: int
+    commands: tuple[str, ...]
+    """What to run to send it anyway (or after fixing what the advice says), in order."""
+    advice: str = ""
+    """What to fix first, if anything, and what the command does."""
+    part_way: bool = False
+    """Some subscribers have it already (a send stopped part-way)."""
+
+    @property
+    def not_sent(self) -> str:
+        return "not sent to everyone" if self.part_way else "not sent"
+
+
 def thin_week_message(newsletter: Newsletter, editors: Sequence[str], week: ThinWeek) -> EmailMessage:
+    # Short enough to stay on one line (the newsletter's name is in From).
+    subject = f"[digest] {week.issue_id} skipped: a thin week ({week.stories} of {week.min_stories} stories)"
+    return _editors_message(newsletter, editors, subject, thin_week_text(newsletter, week))
+
+
+def stopped_run_message(newsletter: Newsletter, editors: Sequence[str], stop: StoppedRun) -> EmailMessage:
+    subject = f"[digest] {stop.issue_id} {stop.not_sent}: {stop.kind} (exit {stop.exit_code})"
+    return _editors_message(newsletter, editors, subject, stopped_run_text(newsletter, stop))
+
+
+def stopped_run_text(newsletter: Newsletter, stop: StoppedRun) -> str:
+    lines = [
+        f"{newsletter.name} {stop.issue_id} ({stop.issue_date:%A %d %B %Y}) was {stop.not_sent} "
+        "on the subscriber list: the unattended run stopped.",
+        "",
+        "What stopped it:",
+        f"  {stop.what}",
+        f"The run's exit code: {stop.exit_code} ({stop.kind}).",
+        "",
+    ]
+    if stop.advice:
+        lines += [textwrap.fill(stop.advice, width=72), ""]
+    lines += ["To send it anyway, run:", *(f"  {command}" for command in stop.commands), ""]
+    lines.append(
+        "(You get this once per issue for each kind of stop; the run's log has the details. "
+        "Sent by digest's unattended run.)"
+    )
+    return "\n".join(lines) + "\n"
+
+
+def _editors_message(newsletter: Newsletter, editors: Sequence[str], subject: str, text: str) -> EmailMessage:
     message = EmailMessage(policy=MESSAGE_POLICY)
     message.set_raw("From", from_header(newsletter))  # encoded and folded already
     message["To"] = ", ".join(header_text(editor) for editor in editors)
-    # Short enough to stay on one line (the newsletter's name is in From).
-    message["Subject"] = (
-        f"[digest] {week.issue_id} skipped: a thin week ({week.stories} of {week.min_stories} stories)"
-    )
+    message["Subject"] = header_text(subject)
     message["Date"] = format_datetime(utc_now())
     message["Message-ID"] = make_msgid(domain=sender_domain(newsletter.from_address))
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no out-of-office replies, please
-    message.set_content(thin_week_text(newsletter, week), charset="utf-8")
+    message.set_content(text, charset="utf-8")
     return message
 
 

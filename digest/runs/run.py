@@ -38,8 +38,9 @@ from digest.lint import Level
 from digest.model import Issue, RenderedIssue
 from digest.pipeline import Preflight, Week, compose_week, gather_stories, preflight
 from digest.render import Theme, load_theme, render_issue
-from digest.runs.archive import archive_issue, load_archived_issue
+from digest.runs.archive import archive_issue, issue_hash, load_archived_issue
 from digest.runs.notices import ThinWeek, send_to_editors, thin_week_message
+from digest.runs.proof import proof_renders
 from digest.runs.result import ExitCode, RunResult
 from digest.runs.week import project_theme, week_config
 from digest.settings import (
@@ -69,6 +70,8 @@ class RunContext:
     lock: HeldLock | None = None
     resend_uncertain: bool = False
     """Send again to the recipients whose copy is uncertain (`digest run --resend-uncertain`)."""
+    force: bool = False
+    """Build and send even though preflight found errors (`digest run --send --force`)."""
 
     @property
     def history(self) -> IssueHistory:
@@ -104,17 +107,25 @@ def run_issue(
     now: dt.datetime | None = None,
     environ: dict[str, str] | None = None,
     resend_uncertain: bool = False,
+    force: bool = False,
 ) -> RunResult:
     """Build one week's issue and, with ``send``, proof or send it; safe to run any number of times.
-    With ``resend_uncertain``, a send also goes again to those whose copy is uncertain."""
+    With ``resend_uncertain``, a send also goes again to those whose copy is uncertain; with
+    ``force``, lint errors do not stop it."""
     issue_id = issue_id_for(issue_date)
     with run_context(project, now, environ) as unlocked, issue_lock(unlocked.store, issue_id) as lock:
-        context = replace(unlocked.holding(lock), resend_uncertain=resend_uncertain)
+        context = replace(unlocked.holding(lock), resend_uncertain=resend_uncertain, force=force)
         record = context.history.get(issue_id)
         answer = settle(context, issue_id, record, send=send)
         if answer is not None:
             return answer
         return _build_and_send(context, issue_date, record, send=send)
+
+
+def build_and_proof(context: RunContext, issue_date: dt.date, record: IssueRecord) -> RunResult:
+    """A new proof of the week as it stands now (`digest proof`), with require_approval on; the
+    caller holds the issue's lock."""
+    return _build_and_send(context, issue_date, record, send=True)
 
 
 def settle(context: RunContext, issue_id: str, record: IssueRecord | None, *, send: bool) -> RunResult | None:
@@ -163,7 +174,9 @@ def _build_and_send(
     rendered = renders.plain() if renders else render_issue(composition.issue, theme)
     verdict = logged_preflight(rendered)
     if not verdict.passed:
-        return RunResult(issue_id, ExitCode.LINT_FAILED, f"stopped: {verdict.verdict()}")
+        if not context.force:
+            return RunResult(issue_id, ExitCode.LINT_FAILED, f"stopped: {verdict.verdict()}")
+        log.warning("%s; building and sending anyway (--force)", verdict.verdict())
     folder = archive_issue(rendered, project.archive_dir)["html"].parent
     built = f"built, {plural(carried, 'story', 'stories')}, archived in {folder}"
     history.record(issue_id, IssueState.BUILT, built)
@@ -264,8 +277,13 @@ def _send_proof(context: RunContext, issue: Issue, folder: Path, rendered: Rende
     project = context.project
     delivery = _delivery(project)
     secret = load_secret(delivery.secret_file, environ=context.environ)  # the real send needs it: fail now
+    window = project.schedule.approval_window()
+    deadline = context.now + window if window else None
+    # The proof says what happens next (runs/proof.py), and the history keeps its content hash:
+    # an approval names the proof it approves.
+    renders = proof_renders(project, issue, rendered.theme, rendered.renders, deadline)
     prepared = prepare_issue(
-        issue, rendered.theme, delivery, secret, subject_prefix=PROOF_PREFIX, renders=rendered.renders
+        issue, rendered.theme, delivery, secret, subject_prefix=PROOF_PREFIX, renders=renders
     )
     report = send_proofs(prepared, list(project.schedule.editors), environ=context.environ)
     if report.error:
@@ -273,14 +291,13 @@ def _send_proof(context: RunContext, issue: Issue, folder: Path, rendered: Rende
     if report.sent == 0:
         reasons = "; ".join(reply for _, reply in [*report.failed, *report.deferred]) or "no editor got it"
         raise SmtpError(f"could not send the proof: {reasons}")
-    window = project.schedule.approval_window()
-    deadline = context.now + window if window else None
     record = context.history.record(
         issue.issue_id,
         IssueState.AWAITING_APPROVAL,
         f"proof sent to {report.sent} of {len(project.schedule.editors)} editors",
         proof_sent_at=context.now,
         deadline=deadline,
+        proof_hash=issue_hash(issue),
     )
     return RunResult(issue.issue_id, ExitCode.DONE, _awaiting(record), archived=folder)
 

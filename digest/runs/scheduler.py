@@ -30,7 +30,8 @@ import schedule
 from digest.clock import Clock, utc_now
 from digest.errors import DigestError
 from digest.runs.approval import send_due_approvals
-from digest.runs.run import ExitCode, RunResult, run_issue
+from digest.runs.run import ExitCode, RunResult
+from digest.runs.stops import run_and_tell
 from digest.settings import load_project_config
 from digest.weekly import WEEKDAYS, WeeklySlot, format_duration, issue_id_for
 
@@ -243,7 +244,8 @@ def project_scheduler(config_path: Path, *, clock: Clock = utc_now) -> WeeklySch
 
     def job(moment: dt.datetime) -> RunResult | None:
         try:
-            result = run_issue(
+            # A run that stops tells the editors why (once per issue); its line says if it could.
+            result = run_and_tell(
                 load_project_config(config_path), project.slot.issue_date(moment), send=True, now=clock()
             )
         except DigestError as e:  # one line, like the CLI; the scheduler carries on

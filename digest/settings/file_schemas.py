@@ -19,6 +19,7 @@ from digest.settings.files import SettingsFile, SettingsFiles
 from digest.settings.gather import GatherSettings, SourceSettings
 from digest.settings.issue import IssueSettings, StoryOverride
 from digest.settings.newsletter import NewsletterSettings
+from digest.settings.render import RenderSettings
 from digest.settings.schedule import ScheduleSettings
 from digest.settings.table import Table
 
@@ -36,6 +37,7 @@ class IssueFile(Table):
     sources: list[SourceSettings] = Field(default_factory=list)
     """Where the week's stories come from, besides the folder's own stories/."""
     gather: GatherSettings = GatherSettings()
+    render: RenderSettings = RenderSettings()
 
 
 class ProjectFile(Table):
@@ -47,6 +49,7 @@ class ProjectFile(Table):
     compose: ComposeSettings = ComposeSettings()
     sources: list[SourceSettings] = Field(default_factory=list)
     gather: GatherSettings = GatherSettings()
+    render: RenderSettings = RenderSettings()
     store: StoreSettings = StoreSettings()
     smtp: SmtpSettings = SmtpSettings()
     dkim: DkimSettings | None = None
@@ -60,6 +63,7 @@ class ProjectGatherFile(Table):
     newsletter: NewsletterSettings | None = None
     sources: list[SourceSettings] = Field(default_factory=list)
     gather: GatherSettings = GatherSettings()
+    render: RenderSettings = RenderSettings()
 
 
 def unknown_tables(file: SettingsFile) -> list[str]:

@@ -15,6 +15,7 @@ from pydantic import Field, ValidationInfo, field_validator
 from digest.model import DEFAULT_MAX_BYTES, DEFAULT_TEASER_LENGTH, HttpPolicy, Source, SourceKind, SourceRules
 from digest.settings.files import SettingsFiles
 from digest.settings.paths import declared_in
+from digest.settings.render import RenderSettings
 from digest.settings.table import Table, check_http_url
 
 STATE_DIR = ".digest"
@@ -82,7 +83,12 @@ class SourceSettings(Table):
         return value
 
     def to_source(
-        self, base_dir: Path, *, teaser_length: int = DEFAULT_TEASER_LENGTH, redirectors: tuple[str, ...] = ()
+        self,
+        base_dir: Path,
+        *,
+        teaser_length: int = DEFAULT_TEASER_LENGTH,
+        redirectors: tuple[str, ...] = (),
+        image_base: str = "",
     ) -> Source:
         """The source, its paths resolved; `teaser_length` is the project's, unless this one sets its own."""
         if "teaser_length" in self.model_fields_set:
@@ -96,6 +102,7 @@ class SourceSettings(Table):
             section=self.section.strip(),
             teaser_length=teaser_length,
             redirectors=redirectors,
+            image_base=image_base,
         )
         if self.folder is not None:
             location = str((base_dir / Path(self.folder).expanduser()).resolve())
@@ -162,13 +169,15 @@ def gathering(
     files: SettingsFiles,
     sources: Sequence[SourceSettings],
     settings: GatherSettings,
+    render: RenderSettings,
     *,
     timezone: str,
     issue_date: dt.date | None = None,
 ) -> GatherConfig:
     """The validated tables with their paths resolved: [[sources]] against the file that listed
     them, state_dir against the file that set it, and the state folder by digest.toml by default
-    (so every week of a project shares it), else by the one file there is."""
+    (so every week of a project shares it), else by the one file there is. From ``render``, gather
+    takes image_base, the proxy a feed's http:// pictures are shown through."""
     base_file = files.project or files.issue
     assert base_file is not None, "gathering needs the file it was declared in"
     default_base = base_file.folder
@@ -180,6 +189,7 @@ def gathering(
                 sources_base,
                 teaser_length=settings.teaser_length,
                 redirectors=tuple(settings.redirectors),
+                image_base=render.image_base,
             )
             for source in sources
         ),

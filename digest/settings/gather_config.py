@@ -49,4 +49,6 @@ def load_gather_config(path: Path | None = None, *, cwd: Path | None = None) -> 
     except ValidationError as e:
         raise invalid_settings(e, path, ProjectGatherFile) from None
     timezone = parsed.newsletter.timezone if parsed.newsletter else "UTC"
-    return gathering(SettingsFiles(project=file), parsed.sources, parsed.gather, timezone=timezone)
+    return gathering(
+        SettingsFiles(project=file), parsed.sources, parsed.gather, parsed.render, timezone=timezone
+    )

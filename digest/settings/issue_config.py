@@ -81,7 +81,12 @@ def issue_config_from(files: SettingsFiles, *, theme: Path | None = None) -> Iss
         story_overrides=dict(parsed.stories),
         delivery=resolve_delivery(delivery, files, default_dir=files.default_folder(Path.cwd())),
         gathering=gathering(
-            files, parsed.sources, parsed.gather, timezone=newsletter.timezone, issue_date=parsed.issue.date
+            files,
+            parsed.sources,
+            parsed.gather,
+            parsed.render,
+            timezone=newsletter.timezone,
+            issue_date=parsed.issue.date,
         ),
     )
 

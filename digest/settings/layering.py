@@ -3,9 +3,9 @@
 A project sets what every issue shares in digest.toml; an issue folder's issue.toml may set the
 same tables for that one issue. Per table:
 
-- ``[newsletter]``, ``[compose]``, ``[store]``, ``[smtp]``, ``[dkim]``, ``[gather]``: merged key by
-  key, issue.toml's keys winning. A sub-table such as ``[newsletter.utm]`` is one key: an issue that
-  sets it replaces the project's whole.
+- ``[newsletter]``, ``[compose]``, ``[store]``, ``[smtp]``, ``[dkim]``, ``[gather]``, ``[render]``:
+  merged key by key, issue.toml's keys winning. A sub-table such as ``[newsletter.utm]`` is one
+  key: an issue that sets it replaces the project's whole.
 - ``[[sources]]``: an array of tables, replaced whole: an issue that lists sources gathers from
   those alone.
 - ``[issue]``, ``[stories.<id>]``: issue.toml only.
@@ -25,7 +25,7 @@ from digest.settings.files import SettingsFiles
 ARRAYS_OF_TABLES = frozenset({"sources"})
 """Replaced whole by a later layer; validation says what is wrong with one that is not an array."""
 
-PROJECT_WIDE_TABLES = ("newsletter", "compose", "store", "smtp", "dkim", "sources", "gather")
+PROJECT_WIDE_TABLES = ("newsletter", "compose", "store", "smtp", "dkim", "sources", "gather", "render")
 """The tables an issue.toml may set over its digest.toml."""
 
 

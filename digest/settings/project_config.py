@@ -84,7 +84,9 @@ def load_project_config(path: Path) -> ProjectConfig:
         if newsletter.theme
         else None,
         compose=parsed.compose,
-        gathering=gathering(files, parsed.sources, parsed.gather, timezone=newsletter.timezone),
+        gathering=gathering(
+            files, parsed.sources, parsed.gather, parsed.render, timezone=newsletter.timezone
+        ),
         delivery=resolve_delivery(delivery, files, default_dir=files.default_folder(Path.cwd().resolve())),
         files=files,
     )

@@ -8,7 +8,7 @@ from difflib import get_close_matches
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from digest.settings.table import Table, check_address, check_timezone
+from digest.settings.table import Table, check_address, check_http_url, check_timezone
 from digest.weekly import WEEKDAYS, parse_duration
 
 log = logging.getLogger(__name__)
@@ -33,6 +33,8 @@ class ScheduleSettings(Table):
     """With require_approval: send anyway this long after the proof unless an editor rejected it."""
     editors: list[str] = Field(min_length=1)
     """Addresses told about thin weeks and sent proofs."""
+    preview_url: str | None = None
+    """Where the editors reach `digest preview` ("http://127.0.0.1:8000"): proofs link to the week's page."""
 
     @field_validator("weekday", mode="before")
     @classmethod
@@ -64,6 +66,11 @@ class ScheduleSettings(Table):
             # A leftover from when approval was on: harmless, so said, not refused.
             log.warning("[schedule] approval_deadline is ignored without require_approval = true")
         return value
+
+    @field_validator("preview_url")
+    @classmethod
+    def _check_preview_url(cls, value: str | None) -> str | None:
+        return check_http_url(value).rstrip("/") if value is not None else None
 
     @field_validator("timezone")
     @classmethod

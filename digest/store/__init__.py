@@ -18,6 +18,7 @@ from digest.store.run_history import (
     IssueRecord,
     IssueState,
     LockHolder,
+    StopNotices,
     ThisProcess,
     issue_lock,
 )
@@ -53,6 +54,7 @@ __all__ = [
     "LockHolder",
     "Migration",
     "RowProblem",
+    "StopNotices",
     "Store",
     "StoreBusy",
     "StoreDamaged",

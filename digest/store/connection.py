@@ -96,6 +96,29 @@ MIGRATIONS: tuple[Migration, ...] = (
         ) WITHOUT ROWID;
         """,
     ),
+    Migration(
+        3,
+        "stop notices: which stopped runs the editors were told about (queries in run_history.py)",
+        """
+        -- A row per issue and kind of stop the editors were emailed about, so that the next
+        -- tick of a timer that stops the same way does not email them again.
+        CREATE TABLE stop_notices (
+            issue_id TEXT NOT NULL,                -- e.g. 2025-W11
+            kind TEXT NOT NULL,                    -- in words: lint errors, the mail server, …
+            told_at TEXT NOT NULL,
+            PRIMARY KEY (issue_id, kind)
+        ) WITHOUT ROWID;
+        """,
+    ),
+    Migration(
+        4,
+        "approval: the content hash of the proof the editors were sent",
+        """
+        -- sha256 of the proofed issue's canonical data (digest.runs.archive.issue_hash): an
+        -- approval names the proof it approves, and a stale one (a newer proof went out) is refused.
+        ALTER TABLE issue_runs ADD COLUMN proof_hash TEXT NOT NULL DEFAULT '';
+        """,
+    ),
 )
 
 

@@ -1,7 +1,8 @@
 """Unattended runs in the SQLite store: where each week's issue stands, who is working on it now,
 and which stories recent issues carried.
 
-Three tables, added by migration 2 in digest/store/connection.py:
+Four tables, added by migrations 2 and 3 in digest/store/connection.py (migration 4 adds the
+proof's content hash to ``issue_runs``):
 
 - ``issue_runs``: one row per issue id: built, thin (editors told), awaiting approval, rejected,
   sending, sent. What makes "re-running a finished week sends nothing" cheap and explicit.
@@ -10,6 +11,8 @@ Three tables, added by migration 2 in digest/store/connection.py:
 - ``run_locks``: a row while a process builds or sends an issue. A second process (another
   scheduler, a cron `digest run --send`, a `digest send`, an approval) is told who holds it
   instead of doing the work twice, or settling the first one's messages in flight.
+- ``stop_notices``: a row per issue and kind of stop (lint, SMTP, …) the editors were emailed
+  about, so a timer that stops the same way at every tick tells them once.
 """
 
 from __future__ import annotations
@@ -70,6 +73,9 @@ class IssueRecord:
     decided_by: str = ""
     decided_at: dt.datetime | None = None
     sent_at: dt.datetime | None = None
+    proof_hash: str = ""
+    """The content hash of the proof the editors were sent (digest.runs.archive.issue_hash); ""
+    before any proof, or for a proof sent before digest recorded it."""
 
 
 _TIMES = ("editors_told_at", "proof_sent_at", "deadline", "decided_at", "sent_at")
@@ -82,6 +88,7 @@ def _record(row: sqlite3.Row) -> IssueRecord:
         detail=row["detail"],
         updated_at=dt.datetime.fromisoformat(row["updated_at"]),  # NOT NULL
         decided_by=row["decided_by"],
+        proof_hash=row["proof_hash"],
         **{name: _moment(row[name]) for name in _TIMES},
     )
 
@@ -103,9 +110,17 @@ class IssueHistory:
         return [_record(row) for row in rows]
 
     def record(
-        self, issue_id: str, state: IssueState, detail: str = "", *, decided_by: str | None = None, **times
+        self,
+        issue_id: str,
+        state: IssueState,
+        detail: str = "",
+        *,
+        decided_by: str | None = None,
+        proof_hash: str | None = None,
+        **times,
     ) -> IssueRecord:
-        """Move an issue to ``state``; the given times (see ``_TIMES``) are set, the others kept."""
+        """Move an issue to ``state``; the given times (see ``_TIMES``), ``decided_by`` and
+        ``proof_hash`` are set, the others kept."""
         unknown = set(times) - set(_TIMES)
         if unknown:
             raise TypeError(f"not an issue_runs time: {sorted(unknown)}")
@@ -118,6 +133,8 @@ class IssueHistory:
         }
         if decided_by is not None:
             values["decided_by"] = decided_by
+        if proof_hash is not None:
+            values["proof_hash"] = proof_hash
         columns = ", ".join(values)
         placeholders = ", ".join(f":{name}" for name in values)
         updates = ", ".join(f"{name} = excluded.{name}" for name in values if name != "issue_id")
@@ -158,6 +175,33 @@ class IssueHistory:
         return [_record(row) for row in rows]
 
 
+class StopNotices:
+    """The stop_notices table: which stopped runs the editors were emailed about, per issue and
+    kind of stop. Claimed before the email goes out (so two ticks at once send one), released
+    when it could not go out (so the next tick tries again)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def claim(self, issue_id: str, kind: str, now: dt.datetime) -> dt.datetime | None:
+        """Claim the notice: None if it is this caller's to send, else when it was claimed before."""
+        with self.store.transaction() as connection:
+            row = connection.execute(
+                "SELECT told_at FROM stop_notices WHERE issue_id = ? AND kind = ?", (issue_id, kind)
+            ).fetchone()
+            if row is not None:
+                return dt.datetime.fromisoformat(row["told_at"])
+            connection.execute(
+                "INSERT INTO stop_notices (issue_id, kind, told_at) VALUES (?, ?, ?)",
+                (issue_id, kind, _stamp(now)),
+            )
+        return None
+
+    def release(self, issue_id: str, kind: str) -> None:
+        """The notice did not go out: the next run may send it."""
+        self.store.execute("DELETE FROM stop_notices WHERE issue_id = ? AND kind = ?", (issue_id, kind))
+
+
 # --- the run lock ---------------------------------------------------------------------------------
 
 
@@ -176,6 +220,11 @@ class IssueLocked(DigestError):
     """Another process is building or sending this issue."""
 
     exit_code = 4
+
+    def __init__(self, message: str, *, holder: LockHolder | None = None) -> None:
+        super().__init__(message)
+        self.holder = holder
+        """Who holds the lock (and since when), to tell a long-held lock from a run in progress."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,7 +296,7 @@ def issue_lock(
             since = dt.datetime.fromisoformat(row["since"])  # NOT NULL
             holder = LockHolder(row["host"], row["pid"], row["boot_id"], since)
             if not _gone(holder, me):
-                raise IssueLocked(f"{issue_id} is being built or sent by {holder.describe()}")
+                raise IssueLocked(f"{issue_id} is being built or sent by {holder.describe()}", holder=holder)
             log.warning("%s: taking over the lock of %s, which has gone", issue_id, holder.describe())
             connection.execute("DELETE FROM run_locks WHERE issue_id = ?", (issue_id,))
         connection.execute(

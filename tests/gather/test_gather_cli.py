@@ -179,10 +179,12 @@ def test_an_inverted_window_is_a_user_error(project: Path):
     assert result.stderr.strip() == "error: --since/--until: a window must start before it ends"
 
 
-def test_an_unreadable_date_is_a_usage_error(project: Path):
+def test_an_unreadable_date_is_one_line(project: Path):
     result = digest("gather", "--since", "last tuesday", cwd=project)
     assert result.returncode == 2
-    assert "Invalid value for --since: expected an ISO 8601 date or date-time" in result.stderr
+    assert result.stderr == (
+        "error: --since: 'last tuesday' is not a date or date-time; expected YYYY-MM-DD or YYYY-MM-DDTHH:MM\n"
+    )
 
 
 def test_urls_over_http(server: FeedServer, tmp_path: Path):

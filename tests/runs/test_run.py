@@ -113,7 +113,9 @@ def test_cli_exit_codes_and_one_line_reasons(tidewater, tmp_path):
 
     bad_date = runner.invoke(main, ["run", "--config", str(tidewater()), "--date", "14/03/2025"])
     assert bad_date.exit_code == 2
-    assert "'14/03/2025' does not match the format '%Y-%m-%d'" in bad_date.stderr
+    assert (
+        bad_date.stderr == "error: --date: '14/03/2025' is not a date; expected YYYY-MM-DD, e.g. 2025-03-14\n"
+    )
 
 
 FRIDAY_7AM_LONDON = dt.datetime(2025, 3, 14, 7, tzinfo=dt.UTC)  # GMT in March, until the 30th

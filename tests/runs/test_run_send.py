@@ -178,9 +178,18 @@ def test_approval_gate_end_to_end(project, server, monkeypatch):
     monkeypatch.setenv("DIGEST_SECRET", TEST_SECRET)
     for name, value in server.environ().items():
         monkeypatch.setenv(name, value)
-    approved = CliRunner().invoke(main, ["approve", "2025-W11", "--config", str(config), "--by", "Morwenna"])
+    # `digest approve` says the folder changed since the proof and refuses (issue 12); --proofed
+    # makes explicit that the proofed version is meant.
+    command = ["approve", "2025-W11", "--config", str(config), "--by", "Morwenna"]
+    refused = CliRunner().invoke(main, command)
+    assert refused.exit_code == 2
+    assert "changed since the proof: 1 story edited" in refused.stdout
+    assert len(server.received) == 1
+    approved = CliRunner().invoke(main, [*command, "--proofed"])
     assert approved.exit_code == 0, approved.output
-    assert approved.stdout.startswith("2025-W11: approved by Morwenna; sent to 3 subscribers (0 failed")
+    assert approved.stdout.splitlines()[-1].startswith(
+        "2025-W11: approved by Morwenna; sent to 3 subscribers (0 failed"
+    )
     assert server.copies == {EDITOR: 1, **dict.fromkeys(readers, 1)}
     delivered = next(r.message() for r in server.received if readers[0] in r.rcpt_tos)
     proof = next(r.message() for r in server.received if EDITOR in r.rcpt_tos)
@@ -254,10 +263,11 @@ def test_approving_what_was_never_proofed_is_an_error(project, server):
         reject_issue(load_project_config(config), "2025-W11", by="me")
 
 
-def test_approve_takes_only_an_issue_id(project):
+def test_approve_takes_the_weeks_date_for_its_issue_id(project):
+    # Issue 12 item 19: a day of the week names its issue (this one has not been built yet).
     result = CliRunner().invoke(main, ["approve", "2025-03-14", "--config", str(project())])
     assert result.exit_code == 2
-    assert "'2025-03-14' is not an issue id like 2025-W11" in result.stderr
+    assert result.stderr == "error: 2025-W11: no such issue in the history (no run has built it)\n"
 
 
 def test_the_archived_issue_is_the_one_sent(project, server):

@@ -45,9 +45,20 @@ def test_approve_in_the_preview_sends_the_proofed_issue(tmp_path: Path, monkeypa
         assert "Approval 2025-W11 Awaiting approval: proof sent to 1 of 1 editors." in shown
         assert "Approve and send to subscribers" in shown
 
+        # The button names the proof it approves and asks first (a confirm step, issue 12):
+        # pressing it sends nothing; confirming sends.
+        proof = lxml_html.document_fromstring(_page(preview).text).xpath("//input[@name='proof']/@value")[0]
+        asked = httpx.post(
+            f"{preview.url.rstrip('/')}/issues/{KEY}/approve",
+            data={"by": "Morwenna", "proof": proof},
+            timeout=30,
+            follow_redirects=True,
+        )
+        assert "Send the proofed issue to 2 subscribers?" in asked.text
+        assert smtp.copies == {EDITOR: 1}
         pressed = httpx.post(
             f"{preview.url.rstrip('/')}/issues/{KEY}/approve",
-            data={"by": "Morwenna"},
+            data={"by": "Morwenna", "proof": proof, "confirm": "yes"},
             timeout=30,
             follow_redirects=True,
         )

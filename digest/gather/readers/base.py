@@ -69,6 +69,21 @@ class ReadResult:
     """How many entries (or story files) the source held."""
     dropped: Counter[str] = field(default_factory=Counter)
     warnings: list[str] = field(default_factory=list)
+    insecure_images: list[str] = field(default_factory=list)
+    """http:// pictures left out of the stories (no [render] image_base to show them through);
+    the source's report warns about them once, however many there were."""
+
+    def all_warnings(self) -> tuple[str, ...]:
+        """The reader's warnings, and one line for the pictures left out, if any were."""
+        if not self.insecure_images:
+            return tuple(self.warnings)
+        count = len(self.insecure_images)
+        pictures = "an image" if count == 1 else f"{count} images"
+        left_out = (
+            f"dropped {pictures} served over http:// (mail clients block or flag them), such as "
+            f"{self.insecure_images[0][:80]}; set [render] image_base to show them through an https proxy"
+        )
+        return (*self.warnings, left_out)
 
 
 class FeedReader(Protocol):

@@ -12,13 +12,13 @@ import email.utils
 import hashlib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from posixpath import splitext
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo
 
 from digest.gather.readers.base import ReadContext, ReadResult
-from digest.gather.readers.media import MediaItem, choose_image
+from digest.gather.readers.media import MediaItem, choose_image, secure_image
 from digest.gather.readers.summary import SUMMARY_CHARACTERS, summary_blocks
 from digest.markup import fold_whitespace, plain_title, sanitize_html, summary_text, teaser
 from digest.model import Image, SourceRules, Story, StoryKind
@@ -175,6 +175,7 @@ def _entry_image(entry: Entry, link: str, summary_plain: str) -> Image | None:
         alt=_plain(chosen.title),
         credit=_plain(chosen.credit),
         caption=_caption(chosen, summary_plain),
+        width=chosen.width,
     )
 
 
@@ -243,7 +244,10 @@ def keep_entry(result: ReadResult, context: ReadContext, entry: Entry) -> None:
     except UnusableEntry as e:
         result.dropped[str(e)] += 1
         return
-    result.stories.append(story)
+    image, left_out = secure_image(story.image, context.source.rules.image_base)
+    if left_out:
+        result.insecure_images.append(left_out)
+    result.stories.append(replace(story, image=image) if image is not story.image else story)
 
 
 def parse_date(text: str) -> dt.datetime | None:

@@ -63,6 +63,8 @@ class StoryFrontMatter(BaseModel):
     image_alt: str = ""
     image_credit: str = ""
     image_caption: str = ""
+    image_width: int | None = Field(default=None, ge=1, le=10_000)
+    """The picture's width in px, if known: the email never stretches it past that."""
     section: str = ""
     author: str = ""
     priority: int = 0
@@ -181,6 +183,7 @@ def _story_and_cut(path: Path, timezone: str) -> tuple[Story, str]:
             alt=fold_whitespace(meta.image_alt),
             credit=fold_whitespace(meta.image_credit),
             caption=fold_whitespace(meta.image_caption),
+            width=meta.image_width or 0,
         )
     story = Story(
         id=path.stem,

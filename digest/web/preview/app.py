@@ -29,7 +29,7 @@ from digest.pipeline import send_proof_loaded
 from digest.settings import ISSUE_FILE, IssueSettings
 from digest.settings.project import IssueFolder, find_issue_folders
 from digest.web.preview.actions import PAST_TENSE, Action, choose, record_choices
-from digest.web.preview.approval import approval_for, approve_folder
+from digest.web.preview.approval import ApprovalRoutes, approval_for
 from digest.web.preview.feedback import LastChoice, Notice, sort_addresses
 from digest.web.preview.guards import SameOriginPosts, check_story, form_persona
 from digest.web.preview.listing import WeekRow
@@ -118,7 +118,11 @@ class Preview:
     def folder(self, key: str) -> IssueFolder:
         return self._find(key).folder
 
-    async def snapshot(self, week: KnownWeek) -> IssueSnapshot:
+    async def snapshot(self, folder: IssueFolder) -> IssueSnapshot:
+        """The rendered week `folder` is the folder of (what the approval routes ask for)."""
+        return await self.week_snapshot(await self.week(folder.key))
+
+    async def week_snapshot(self, week: KnownWeek) -> IssueSnapshot:
         snapshot = await run_in_threadpool(self.cache.get, week.folder, week.planned)
         if self.watcher is not None:
             self.watcher.follow(snapshot.watched)
@@ -128,9 +132,8 @@ class Preview:
         if "folder" in context:  # an issue's page: its week and last choice, when not given
             context.setdefault("week", KnownWeek(context["folder"]))
             context.setdefault("last_choice", None)
-        html = self.templates.get_template(name).render(
-            reload_token=self.hub.token, issue_url=issue_url, personas=PERSONAS, **context
-        )
+        defaults = {"reload_token": self.hub.token, "issue_url": issue_url, "personas": PERSONAS}
+        html = self.templates.get_template(name).render({**defaults, **context})
         return HTMLResponse(html, headers={"Content-Security-Policy": PAGE_POLICY, **NO_STORE})
 
     async def error_page(self, request: Request, exc: Exception) -> Response:
@@ -145,6 +148,12 @@ class Preview:
         )
         response.status_code = exc.status_code
         return response
+
+    def notify(self, ok: bool, message: str) -> str:
+        """Keep a one-time message for the page a form redirects to; its key goes in the URL."""
+        key = secrets.token_urlsafe(8)
+        self.notices[key] = Notice(ok, message)
+        return key
 
     def back_link(self, request: Request) -> str:
         """The error page's "Back": the issue the route names, else the list. Never a request
@@ -162,7 +171,7 @@ class Preview:
 
     async def issue_list(self, request: Request) -> Response:
         folders = await run_in_threadpool(self.folders)
-        snapshots = {folder.path: await self.snapshot(KnownWeek(folder)) for folder in folders}
+        snapshots = {folder.path: await self.week_snapshot(KnownWeek(folder)) for folder in folders}
         dates = {path: s.settings.date for path, s in snapshots.items() if s.settings is not None}
         weeks = await run_in_threadpool(self.weeks, dates)
         rows = sorted(
@@ -172,7 +181,7 @@ class Preview:
 
     async def issue_page(self, request: Request) -> Response:
         week = await self.week(request.path_params["key"])
-        snapshot = await self.snapshot(week)
+        snapshot = await self.week_snapshot(week)
         week = await self.week_with_state(week, snapshot)
         folder = week.folder
         chosen = persona(request.query_params.get("persona"))
@@ -189,12 +198,12 @@ class Preview:
             email_html=framed_email(copy.html) if copy else "",
             notice=self.notices.pop(request.query_params.get("notice", ""), None),
             proof_to=request.query_params.get("to", ""),
-            approval=await run_in_threadpool(approval_for, folder.path),
+            approval=await run_in_threadpool(approval_for, folder.path, snapshot.issue),
             approval_notice=self.notices.pop(request.query_params.get("approval", ""), None),
         )
 
     async def persona_copy(self, request: Request):
-        snapshot = await self.snapshot(await self.week(request.path_params["key"]))
+        snapshot = await self.week_snapshot(await self.week(request.path_params["key"]))
         chosen = persona(request.query_params.get("persona"))
         copy = snapshot.for_recipient(chosen.name, chosen.address)
         if copy is None:
@@ -234,24 +243,6 @@ class Preview:
             issue_url(folder, persona=chosen.key, notice=key, to=raw) + "#proof", status_code=303
         )
 
-    async def approve(self, request: Request) -> Response:
-        """ "Approve and send": the proofed issue goes out to every subscriber (`digest approve`)."""
-        folder = self.folder(request.path_params["key"])
-        form = await request.form()
-        by = str(form.get("by", "")).strip() or "the preview"
-        try:
-            result = await run_in_threadpool(approve_folder, folder.path, by=by)
-        except DigestError as e:
-            notice = Notice(False, f"Not sent: {e}")
-        else:
-            notice = Notice(result.exit_code == 0, result.line)
-        key = secrets.token_urlsafe(8)
-        self.notices[key] = notice
-        chosen = persona(str(form.get("persona", "")))
-        return RedirectResponse(
-            issue_url(folder, persona=chosen.key, approval=key) + "#approval", status_code=303
-        )
-
     async def choose(self, request: Request) -> Response:
         """A story button: pin, unpin, move up/down, exclude or include, written to issue.toml
         (created for a week from feeds), for any story the week holds, whatever its source."""
@@ -263,7 +254,7 @@ class Preview:
             action = Action(str(form.get("action", "")))
         except ValueError:
             raise HTTPException(400, f"unknown action {form.get('action')!r}") from None
-        snapshot = await self.snapshot(week)
+        snapshot = await self.week_snapshot(week)
         check_story(snapshot, story)
         assert snapshot.settings is not None  # a week whose settings do not load has no stories
         try:
@@ -299,7 +290,7 @@ class Preview:
         week = await self.week(request.path_params["key"])
         form = await request.form()
         chosen = form_persona(request, form)
-        snapshot = await self.snapshot(week)
+        snapshot = await self.week_snapshot(week)
         last = self.last_choices.get(week.folder.key)
         if last is None or not last.applies_to(snapshot.settings):
             raise HTTPException(400, "nothing to undo: issue.toml has changed since the last choice")
@@ -353,6 +344,7 @@ def create_preview_app(
     `allowed_hosts` guards against DNS rebinding while bound to loopback; None allows any host.
     """
     preview = Preview(root, watch=watch)
+    approval = ApprovalRoutes(preview, issue_url)
     issue = "/issues/{key:path}"
     routes = [
         Route("/", preview.issue_list, name="issues"),
@@ -362,7 +354,8 @@ def create_preview_app(
         Route(issue + "/choice", preview.choose, methods=["POST"]),
         Route(issue + "/undo", preview.undo, methods=["POST"]),
         Route(issue + "/proof", preview.send_proof, methods=["POST"]),
-        Route(issue + "/approve", preview.approve, methods=["POST"]),
+        Route(issue + "/approve", approval.approve, methods=["POST"]),
+        Route(issue + "/new-proof", approval.new_proof, methods=["POST"]),
         Route(issue + "/", preview.issue_page),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
