@@ -121,10 +121,13 @@ def compose_issue(folder: Path, *, theme: Path | None = None) -> ComposedIssue:
     return compose_loaded(load_issue_config(folder, theme=theme), started=started)
 
 
-def compose_loaded(config: IssueConfig, *, started: float | None = None) -> ComposedIssue:
-    """`compose_issue` for settings already loaded (the preview loads them first, to watch files)."""
+def compose_loaded(
+    config: IssueConfig, *, started: float | None = None, week: Week | None = None
+) -> ComposedIssue:
+    """`compose_issue` for settings already loaded (the preview loads them first, to watch files,
+    and may have gathered the week already: it keeps the week's story ids for the editor's buttons)."""
     started = time.perf_counter() if started is None else started
-    week = gather_stories(config)
+    week = gather_stories(config) if week is None else week
     loaded = time.perf_counter()
     composition = compose_week(week)
     timings = {"load": loaded - started, "compose": time.perf_counter() - loaded}
@@ -272,6 +275,14 @@ def send_proof_folder(
 ) -> SendReport:
     """For the preview's "Send proof" button: one call from an issue folder to the inboxes."""
     prepared = prepare_folder(folder, Purpose.PROOF, theme=theme, environ=environ)
+    return send_proofs(prepared, addresses, environ=environ)
+
+
+def send_proof_loaded(
+    config: IssueConfig, addresses: list[str], *, environ: dict[str, str] | None = None
+) -> SendReport:
+    """`send_proof_folder` for settings already loaded: a week from feeds has no folder to load."""
+    prepared = prepare(compose_loaded(config), Purpose.PROOF, environ=environ)
     return send_proofs(prepared, addresses, environ=environ)
 
 

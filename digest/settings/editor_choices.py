@@ -8,6 +8,7 @@ change are not touched, and `git diff issue.toml` shows just the lines that chan
 
 from __future__ import annotations
 
+import datetime as dt
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
@@ -99,4 +100,25 @@ def edit_issue_file(folder: Path, edit: Callable[[str], str]) -> bool:
         return False
     # The editor's file keeps its permissions (the writer makes new files private to their owner).
     write_atomically(path, updated.encode("utf-8"), mode=path.stat().st_mode & 0o7777)
+    return True
+
+
+NEW_ISSUE_FILE = """\
+# The editors' choices for the issue of {date}. This week has no stories folder of its own: its
+# stories are gathered from the [[sources]] of {project}, as `digest run` gathers them, and this
+# file (created by the preview at the editor's first choice) says what to do with them.
+[issue]
+date = {date}
+"""
+
+
+def start_issue_file(folder: Path, date: dt.date, project_file: Path) -> bool:
+    """Create FOLDER/issue.toml for a week built from feeds, so an editor's choice has a place to
+    live: the folder `digest run` looks in for that date. True when it was created now."""
+    path = folder / ISSUE_FILE
+    if path.is_file():
+        return False
+    text = NEW_ISSUE_FILE.format(date=date.isoformat(), project=project_file.name)
+    # Readable like the rest of the project: the editors' files, not secrets.
+    write_atomically(path, text.encode("utf-8"), mode=0o644)
     return True

@@ -104,6 +104,11 @@ class IssueHistory:
         row = self.store.fetchone("SELECT * FROM issue_runs WHERE issue_id = ?", (issue_id,))
         return _record(row) if row is not None else None
 
+    def records(self) -> list[IssueRecord]:
+        """Every issue the runs know, newest id first (for the editors' list of weeks)."""
+        rows = self.store.fetchall("SELECT * FROM issue_runs ORDER BY issue_id DESC")
+        return [_record(row) for row in rows]
+
     def record(
         self,
         issue_id: str,

@@ -1,19 +1,21 @@
 """The preview's story buttons, as the composer's own edits of `[issue]` settings.
 
 Nothing here decides what a choice means for the issue: pin, exclude, include and move are the
-composer's (digest/compose/edits.py). This module names the buttons and applies the right one.
+composer's (digest/compose/edits.py). This module names the buttons and applies the right one to
+the week as the preview last composed it, whatever its stories' source (story files or feeds).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from digest.compose import exclude_story, include_story, move_story, pin_lead
+from digest.compose import Composition, exclude_story, include_story, move_story, pin_lead
 from digest.errors import DigestError
-from digest.pipeline import compose_folder
-from digest.settings import IssueSettings, load_issue_config
-from digest.settings.editor_choices import edit_issue_file, write_choices
+from digest.settings import IssueSettings
+from digest.settings.editor_choices import edit_issue_file, start_issue_file, write_choices
+from digest.web.preview.weeks import PlannedWeek
 
 
 class Action(StrEnum):
@@ -25,13 +27,24 @@ class Action(StrEnum):
     INCLUDE = "include"
 
 
+PAST_TENSE = {
+    Action.PIN: "Pinned as lead",
+    Action.UNPIN: "Unpinned",
+    Action.UP: "Moved up",
+    Action.DOWN: "Moved down",
+    Action.EXCLUDE: "Excluded",
+    Action.INCLUDE: "Included",
+}
+
+
 class ActionError(DigestError):
     """A button that cannot apply: an unknown action, or a move in an issue that does not compose."""
 
 
-def choose(folder: Path, action: Action, story_id: str) -> IssueSettings:
+def choose(
+    settings: IssueSettings, composition: Composition | None, action: Action, story_id: str
+) -> IssueSettings:
     """The issue's settings after the editor's `action` on `story_id` (nothing is written)."""
-    settings = load_issue_config(folder).issue
     match action:
         case Action.PIN:
             return pin_lead(settings, story_id)
@@ -43,12 +56,23 @@ def choose(folder: Path, action: Action, story_id: str) -> IssueSettings:
             return include_story(settings, story_id)
         case Action.UP | Action.DOWN:
             # A move is relative to the order the issue has now, so the issue must compose.
-            composition = compose_folder(folder)
+            if composition is None:
+                raise ActionError("the issue does not compose, so a story cannot be moved")
             return move_story(composition, settings, story_id, -1 if action is Action.UP else 1)
     raise ActionError(f"unknown action {action!r}")
 
 
-def apply_action(folder: Path, action: Action, story_id: str) -> bool:
-    """Write the result of the editor's action into issue.toml; True when the file changed."""
-    settings = choose(folder, action, story_id)
-    return edit_issue_file(folder, lambda source: write_choices(source, settings))
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """What an editor's choice wrote: whether issue.toml changed, and whether it was created."""
+
+    changed: bool
+    created: bool = False
+
+
+def record_choices(folder: Path, settings: IssueSettings, planned: PlannedWeek | None = None) -> Recorded:
+    """Write `settings`' lead, order and exclude into FOLDER/issue.toml. A week from feeds has no
+    folder yet: its first choice creates FOLDER/issue.toml (dated), where `digest run` reads it."""
+    created = planned is not None and start_issue_file(folder, planned.date, planned.project_file)
+    changed = edit_issue_file(folder, lambda source: write_choices(source, settings))
+    return Recorded(changed or created, created)

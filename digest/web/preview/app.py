@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import re
 import secrets
-from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, urlencode
 
 import anyio
 import jinja2
@@ -23,22 +23,24 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Receive, Scope, Send
 
-from digest.deliver.pool import SendReport
 from digest.errors import DigestError
-from digest.gather import story_files
-from digest.pipeline import send_proof_folder
-from digest.settings import STORIES_DIR
+from digest.pipeline import send_proof_loaded
+from digest.settings import ISSUE_FILE, IssueSettings
 from digest.settings.project import IssueFolder, find_issue_folders
-from digest.web.preview.actions import Action, apply_action
+from digest.web.preview.actions import PAST_TENSE, Action, choose, record_choices
 from digest.web.preview.approval import ApprovalRoutes, approval_for
+from digest.web.preview.feedback import LastChoice, Notice, sort_addresses
+from digest.web.preview.guards import SameOriginPosts, check_story, form_persona
+from digest.web.preview.listing import WeekRow
 from digest.web.preview.personas import PERSONAS, Persona, persona
 from digest.web.preview.reload import ChangeHub, FileWatcher
-from digest.web.preview.snapshot import IssueSnapshot, SnapshotCache, watched_paths
+from digest.web.preview.snapshot import IssueSnapshot, SnapshotCache, load_week_config, watched_paths
+from digest.web.preview.weeks import KnownWeek, known_weeks
 from digest.web.templating import page_templates
 
 HERE = Path(__file__).resolve().parent
+PERSONA_KEYS = frozenset(p.key for p in PERSONAS)
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]", "::1")
 
 # The app's own pages: scripts only from our static folder. Email frames inherit this policy
@@ -53,6 +55,8 @@ EMAIL_POLICY = (
     "sandbox allow-popups; default-src 'none'; img-src https: http: data:; style-src 'unsafe-inline'"
 )
 NO_STORE = {"Cache-Control": "no-store"}
+PART_HEADER = "x-preview-part"
+"""Sent by preview.js with a story button: answer with the story list, not a redirect."""
 
 _HEAD = re.compile(r"<head\b[^>]*>", re.IGNORECASE)
 
@@ -74,27 +78,6 @@ def framed_email(html: str) -> str:
     return html[: match.end()] + '<base target="_blank">' + html[match.end() :]
 
 
-class SameOriginPosts:
-    """Refuses form posts from other sites: a page elsewhere must not be able to edit issue.toml."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] not in ("GET", "HEAD", "OPTIONS"):
-            request = Request(scope)
-            origin = request.headers.get("origin")
-            fetch_site = request.headers.get("sec-fetch-site")
-            own = urlsplit(str(request.base_url)).netloc
-            if (origin is not None and urlsplit(origin).netloc != own) or fetch_site in (
-                "cross-site",
-                "same-site",
-            ):
-                await PlainTextResponse("cross-site request refused", status_code=403)(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
-
-
 class Preview:
     """The app's state: which project it shows, rendered snapshots, and the live-reload hub."""
 
@@ -106,24 +89,49 @@ class Preview:
         self.templates = _environment()
         # One-time messages for the page a form redirects to ("proof sent to ...").
         self.notices: dict[str, Notice] = {}
+        # The last story choice made on each issue (by key), for its Undo button.
+        self.last_choices: dict[str, LastChoice] = {}
 
     def folders(self) -> list[IssueFolder]:
         return find_issue_folders(self.root)
 
-    def folder(self, key: str) -> IssueFolder:
-        # Only folders found under the project are served: a key is never used as a path.
-        for folder in self.folders():
-            if folder.key == key:
-                return folder
+    def weeks(self, folder_dates: dict[Path, dt.date] | None = None) -> list[KnownWeek]:
+        return known_weeks(self.root, folder_dates or {})
+
+    def _find(self, key: str, folder_dates: dict[Path, dt.date] | None = None) -> KnownWeek:
+        # Only weeks found under the project are served: a key is never used as a path.
+        for week in self.weeks(folder_dates):
+            if week.folder.key == key:
+                return week
         raise HTTPException(404, f"no issue {key!r} under {self.root}")
 
+    async def week(self, key: str) -> KnownWeek:
+        return await run_in_threadpool(self._find, key)
+
+    async def week_with_state(self, week: KnownWeek, snapshot: IssueSnapshot) -> KnownWeek:
+        """The week with its run history, now that its date is known (from its settings)."""
+        if snapshot.settings is None:
+            return week
+        dates = {week.folder.path: snapshot.settings.date}
+        return await run_in_threadpool(self._find, week.folder.key, dates)
+
+    def folder(self, key: str) -> IssueFolder:
+        return self._find(key).folder
+
     async def snapshot(self, folder: IssueFolder) -> IssueSnapshot:
-        snapshot = await run_in_threadpool(self.cache.get, folder)
+        """The rendered week `folder` is the folder of (what the approval routes ask for)."""
+        return await self.week_snapshot(await self.week(folder.key))
+
+    async def week_snapshot(self, week: KnownWeek) -> IssueSnapshot:
+        snapshot = await run_in_threadpool(self.cache.get, week.folder, week.planned)
         if self.watcher is not None:
             self.watcher.follow(snapshot.watched)
         return snapshot
 
     def page(self, name: str, **context) -> HTMLResponse:
+        if "folder" in context:  # an issue's page: its week and last choice, when not given
+            context.setdefault("week", KnownWeek(context["folder"]))
+            context.setdefault("last_choice", None)
         defaults = {"reload_token": self.hub.token, "issue_url": issue_url, "personas": PERSONAS}
         html = self.templates.get_template(name).render({**defaults, **context})
         return HTMLResponse(html, headers={"Content-Security-Policy": PAGE_POLICY, **NO_STORE})
@@ -151,8 +159,11 @@ class Preview:
         """The error page's "Back": the issue the route names, else the list. Never a request
         header: a same-host Referer can still say `//evil.example/x`, another host to a browser."""
         key = request.path_params.get("key")
+        # The persona the editor was previewing as, from the form that failed (kept by the route).
+        chosen = getattr(request.state, "persona", "") or request.query_params.get("persona", "")
+        query = {"persona": chosen} if chosen in PERSONA_KEYS else {}
         try:
-            return issue_url(self.folder(key)) if key else "/"
+            return issue_url(self.folder(key), **query) if key else "/"
         except HTTPException:  # no such issue: that is the error being shown
             return "/"
 
@@ -160,20 +171,29 @@ class Preview:
 
     async def issue_list(self, request: Request) -> Response:
         folders = await run_in_threadpool(self.folders)
-        snapshots = [await self.snapshot(folder) for folder in folders]
-        snapshots.sort(key=_newest_first)
-        return self.page("list.html", root=self.root, snapshots=snapshots)
+        snapshots = {folder.path: await self.week_snapshot(KnownWeek(folder)) for folder in folders}
+        dates = {path: s.settings.date for path, s in snapshots.items() if s.settings is not None}
+        weeks = await run_in_threadpool(self.weeks, dates)
+        rows = sorted(
+            (WeekRow(week, snapshots.get(week.folder.path)) for week in weeks), key=WeekRow.sort_key
+        )
+        return self.page("list.html", root=self.root, rows=rows)
 
     async def issue_page(self, request: Request) -> Response:
-        folder = self.folder(request.path_params["key"])
-        snapshot = await self.snapshot(folder)
+        week = await self.week(request.path_params["key"])
+        snapshot = await self.week_snapshot(week)
+        week = await self.week_with_state(week, snapshot)
+        folder = week.folder
         chosen = persona(request.query_params.get("persona"))
         copy = snapshot.for_recipient(chosen.name, chosen.address)
+        last_choice = self.last_choices.get(folder.key)
         return self.page(
             "issue.html",
             snapshot=snapshot,
+            week=week,
             folder=folder,
             persona=chosen,
+            last_choice=last_choice if last_choice and last_choice.applies_to(snapshot.settings) else None,
             copy=copy,
             email_html=framed_email(copy.html) if copy else "",
             notice=self.notices.pop(request.query_params.get("notice", ""), None),
@@ -183,7 +203,7 @@ class Preview:
         )
 
     async def persona_copy(self, request: Request):
-        snapshot = await self.snapshot(self.folder(request.path_params["key"]))
+        snapshot = await self.week_snapshot(await self.week(request.path_params["key"]))
         chosen = persona(request.query_params.get("persona"))
         copy = snapshot.for_recipient(chosen.name, chosen.address)
         if copy is None:
@@ -201,50 +221,93 @@ class Preview:
 
     async def send_proof(self, request: Request) -> Response:
         """ "Send proof": `[PROOF]` copies to the addresses given, through the configured SMTP."""
-        folder = self.folder(request.path_params["key"])
+        week = await self.week(request.path_params["key"])
+        folder = week.folder
         form = await request.form()
+        chosen = form_persona(request, form)
         raw = str(form.get("to", ""))
-        addresses = proof_addresses(raw)
-        if not addresses:
+        addresses, refused = sort_addresses(raw)
+        if not addresses and not refused:
             raise HTTPException(400, "give at least one address to send the proof to")
+        if not addresses:
+            raise HTTPException(400, "the proof was not sent: " + "; ".join(refused))
         try:
-            report = await run_in_threadpool(send_proof_folder, folder.path, addresses)
+            config = await run_in_threadpool(load_week_config, folder, week.planned)
+            report = await run_in_threadpool(send_proof_loaded, config, addresses)
         except DigestError as e:
             raise HTTPException(400, f"the proof was not sent: {e}") from None
-        notice = Notice.of_proof(report, addresses)
+        notice = Notice.of_proof(report, addresses, refused)
         key = secrets.token_urlsafe(8)
         self.notices[key] = notice
-        chosen = persona(str(form.get("persona", "")))
         return RedirectResponse(
             issue_url(folder, persona=chosen.key, notice=key, to=raw) + "#proof", status_code=303
         )
 
     async def choose(self, request: Request) -> Response:
-        """A story button: pin, unpin, move up/down, exclude or include, written to issue.toml."""
-        folder = self.folder(request.path_params["key"])
+        """A story button: pin, unpin, move up/down, exclude or include, written to issue.toml
+        (created for a week from feeds), for any story the week holds, whatever its source."""
+        week = await self.week(request.path_params["key"])
         form = await request.form()
+        chosen = form_persona(request, form)
         story = str(form.get("story", "")).strip()
-        chosen: Persona = persona(str(form.get("persona", "")))
         try:
             action = Action(str(form.get("action", "")))
         except ValueError:
             raise HTTPException(400, f"unknown action {form.get('action')!r}") from None
-        if story not in story_ids(folder.path):
-            raise HTTPException(400, f"no story {story!r} in {folder.path / STORIES_DIR}")
-        await self.edit(apply_action, folder.path, action, story)
-        return RedirectResponse(issue_url(folder, persona=chosen.key) + f"#story-{story}", status_code=303)
-
-    async def edit(self, write: Callable[..., bool], *args: object) -> None:
-        """Write an editor's choice, then wait (briefly) for the watcher to see it: the page we
-        redirect to is then rendered after the change and is not told to reload a second time."""
-        before = self.hub.token
+        snapshot = await self.week_snapshot(week)
+        check_story(snapshot, story)
+        assert snapshot.settings is not None  # a week whose settings do not load has no stories
         try:
-            changed = await run_in_threadpool(write, *args)
+            after = choose(snapshot.settings, snapshot.composition, action, story)
         except DigestError as e:
             raise HTTPException(400, str(e)) from None
-        if changed and self.watcher is not None:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.hub.wait_past(before), timeout=1.0)
+        title = next((row.title for row in snapshot.stories if row.id == story), story)
+        await self.record(week, after)
+        self.last_choices[week.folder.key] = LastChoice(
+            f"{PAST_TENSE[action]}: {title}", snapshot.settings, after
+        )
+        return await self.answer(request, week, chosen, f"#story-{story}")
+
+    async def answer(self, request: Request, week: KnownWeek, chosen: Persona, anchor: str) -> Response:
+        """After a story button: the page again (a form post), or, for the page's script, the story
+        list at once from the composed week (the frames are rendered when the page asks next)."""
+        if request.headers.get(PART_HEADER) == "stories":
+            composed = await run_in_threadpool(self.cache.composed, week.folder, week.planned)
+            if composed is not None:
+                last = self.last_choices.get(week.folder.key)
+                return self.page(
+                    "stories.html",
+                    snapshot=composed,
+                    week=week,
+                    folder=week.folder,
+                    persona=chosen,
+                    last_choice=last if last and last.applies_to(composed.settings) else None,
+                )
+        return RedirectResponse(issue_url(week.folder, persona=chosen.key) + anchor, status_code=303)
+
+    async def undo(self, request: Request) -> Response:
+        """Undo: the issue's lead, order and exclude as they were before the last story choice."""
+        week = await self.week(request.path_params["key"])
+        form = await request.form()
+        chosen = form_persona(request, form)
+        snapshot = await self.week_snapshot(week)
+        last = self.last_choices.get(week.folder.key)
+        if last is None or not last.applies_to(snapshot.settings):
+            raise HTTPException(400, "nothing to undo: issue.toml has changed since the last choice")
+        await self.record(week, last.before)
+        del self.last_choices[week.folder.key]
+        return await self.answer(request, week, chosen, "#stories")
+
+    async def record(self, week: KnownWeek, settings: IssueSettings) -> None:
+        """Write the week's choices and tell open pages at once (the watcher's echo of this write
+        is then not a second reload): the page we answer with is rendered after the change."""
+        try:
+            await run_in_threadpool(record_choices, week.folder.path, settings, week.planned)
+        except DigestError as e:
+            raise HTTPException(400, str(e)) from None
+        if self.watcher is not None:
+            self.watcher.expect([week.folder.path / ISSUE_FILE])
+        await self.hub.publish()
 
     async def events(self, request: Request) -> Response:
         since = request.query_params.get("since", "")
@@ -273,37 +336,6 @@ class Preview:
                 await asyncio.wait_for(task, timeout=5)
 
 
-@dataclass(frozen=True, slots=True)
-class Notice:
-    ok: bool
-    message: str
-    details: tuple[str, ...] = ()
-
-    @classmethod
-    def of_proof(cls, report: SendReport, addresses: list[str]) -> Notice:
-        problems = [f"{address}: {reply}" for address, reply in (*report.failed, *report.deferred)]
-        problems += [f"{address}: no answer after the message was sent" for address in report.uncertain]
-        if report.error:
-            problems.append(report.error)
-        if report.sent == len(addresses) and not problems:
-            return cls(True, f"Proof sent to {', '.join(addresses)}.")
-        return cls(False, f"Proof sent to {report.sent} of {len(addresses)} addresses.", tuple(problems))
-
-
-def proof_addresses(raw: str) -> list[str]:
-    """Addresses from the form: separated by commas, semicolons or line breaks."""
-    return [part.strip() for part in re.split(r"[,;\n]", raw) if part.strip()]
-
-
-def story_ids(folder: Path) -> set[str]:
-    return {path.stem for path in story_files(folder / STORIES_DIR)}
-
-
-def _newest_first(snapshot: IssueSnapshot) -> tuple:
-    date = snapshot.settings.date.toordinal() if snapshot.settings else 0
-    return (-date, snapshot.folder.key)
-
-
 def create_preview_app(
     root: Path, *, allowed_hosts: Sequence[str] | None = LOOPBACK_HOSTS, watch: bool = True
 ) -> Starlette:
@@ -320,6 +352,7 @@ def create_preview_app(
         Route(issue + "/email.html", preview.email_html),
         Route(issue + "/email.txt", preview.email_text),
         Route(issue + "/choice", preview.choose, methods=["POST"]),
+        Route(issue + "/undo", preview.undo, methods=["POST"]),
         Route(issue + "/proof", preview.send_proof, methods=["POST"]),
         Route(issue + "/approve", approval.approve, methods=["POST"]),
         Route(issue + "/new-proof", approval.new_proof, methods=["POST"]),

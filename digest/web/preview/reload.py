@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import secrets
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
@@ -90,6 +91,27 @@ class FileWatcher:
         self._tasks: set[asyncio.Task[None]] = set()
         self._stop = asyncio.Event()
         self._running = False
+        # Files the app wrote itself (an editor's button), as written: it told the pages at once,
+        # so the watcher's echo of the same write is not a second reload.
+        self._expected: dict[str, tuple[int, int]] = {}
+
+    def expect(self, paths: Iterable[Path]) -> None:
+        """These files were just written by the app (which has published the change itself)."""
+        for path in paths:
+            stat = path.stat()
+            self._expected[str(path.resolve())] = (stat.st_mtime_ns, stat.st_size)
+
+    def _echo(self, path: str) -> bool:
+        """Whether a change is only the app's own write, unchanged since (consumed when seen)."""
+        expected = self._expected.get(path)
+        try:
+            stat = os.stat(path)
+        except FileNotFoundError:
+            return False
+        if expected is None or expected != (stat.st_mtime_ns, stat.st_size):
+            return False
+        del self._expected[path]
+        return True
 
     def follow(self, paths: Iterable[Path]) -> None:
         """Watch these paths too (from the event loop's thread)."""
@@ -150,6 +172,8 @@ class FileWatcher:
                 stop_event=self._stop,
             ):
                 changed = [path for _, path in changes]
+                if all([self._echo(path) for path in changed]):
+                    continue
                 log.info("changed: %s", ", ".join(changed))
                 await self._hub.publish()
         except FileNotFoundError as e:  # deleted before the watch began: nothing left to watch

@@ -9,7 +9,8 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from digest.compose import Composition, Reason
@@ -19,10 +20,29 @@ from digest.errors import DigestError, StoryFileError
 from digest.gather import read_story_file, story_files
 from digest.lint import LintReport, lint_rendered
 from digest.model import Issue, RenderedIssue
-from digest.pipeline import ComposedIssue, compose_loaded, prepare, render_message
+from digest.pipeline import (
+    ComposedIssue,
+    Week,
+    compose_loaded,
+    compose_week,
+    gather_stories,
+    prepare,
+    render_message,
+)
 from digest.render.theme import default_theme_dir
-from digest.settings import IssueSettings, find_project_file, load_issue_config
+from digest.runs.week import week_config
+from digest.settings import (
+    ISSUE_FILE,
+    IssueConfig,
+    IssueSettings,
+    find_project_file,
+    load_issue_config,
+    load_project_config,
+)
 from digest.settings.project import IssueFolder
+from digest.web.preview.feedback import stale_subject
+from digest.web.preview.findings import LocatedFinding, locate_findings
+from digest.web.preview.weeks import PlannedWeek
 
 log = logging.getLogger(__name__)
 
@@ -62,12 +82,18 @@ class IssueSnapshot:
     composition: Composition | None = None
     lint: LintReport | None = None
     """The preflight checks `digest lint` runs, over this render."""
+    findings: tuple[LocatedFinding, ...] = ()
+    """The lint findings, each with the story and field (or setting) behind it."""
     prepared: PreparedSend | None = None
     """The issue encoded as `digest send` does, for each persona's own copy (name, links)."""
     settings: IssueSettings | None = None
     problems: tuple[Problem, ...] = ()
     watched: tuple[Path, ...] = ()
     """Folders and files whose changes make this snapshot stale (for the file watcher)."""
+    story_ids: frozenset[str] = frozenset()
+    """Every story the gathered week holds, whatever its source: the ids the editor may choose."""
+    source_problems: tuple[str, ...] = ()
+    """What gathering said about the week's sources (a feed that failed, a warning)."""
     fingerprint: Fingerprint = field(default=(), compare=False)
 
     @property
@@ -86,7 +112,9 @@ class IssueSnapshot:
 
     @property
     def warnings(self) -> tuple[str, ...]:
-        return self.composition.warnings if self.composition else ()
+        subject = stale_subject(self.settings, self.composition)
+        composer = self.composition.warnings if self.composition else ()
+        return (*self.source_problems, *composer, *([subject] if subject else []))
 
     @property
     def stories(self) -> list[StoryRow]:
@@ -188,38 +216,108 @@ def _story_problems(folder: Path, timezone: str) -> tuple[Problem, ...]:
     return tuple(problems)
 
 
-def take_snapshot(folder: IssueFolder) -> IssueSnapshot:
-    """Render an issue folder for the preview; whatever goes wrong is kept as problems."""
+def load_week_config(folder: IssueFolder, planned: PlannedWeek | None = None) -> IssueConfig:
+    """The settings of a week: its issue folder's, or (no folder yet) its project's, as `digest run`
+    builds that week from [[sources]]."""
+    if planned is not None and not (folder.path / ISSUE_FILE).is_file():
+        return week_config(load_project_config(planned.project_file), planned.date)
+    return load_issue_config(folder.path)
+
+
+GATHER_TTL = 300.0
+"""Seconds a week gathered from [[sources]] is reused: feeds change slowly, and re-fetching them
+at every button would make each click take as long as a gather."""
+
+
+@dataclass(frozen=True)
+class _Gathered:
+    week: Week
+    inputs: tuple[object, ...]
+    at: float
+
+
+class GatherCache:
+    """Each week's gathered stories, reused while what gathering reads is unchanged: an editor's
+    choice in issue.toml re-composes and re-renders the week, it does not gather it again."""
+
+    def __init__(self) -> None:
+        self._weeks: dict[Path, _Gathered] = {}
+
+    def gather(self, config: IssueConfig) -> Week:
+        inputs = (config.gathering, config.newsletter.timezone, fingerprint((config.stories_dir,)))
+        cached = self._weeks.get(config.folder)
+        expired = (
+            cached is not None
+            and bool(config.gathering.sources)
+            and time.monotonic() - cached.at > GATHER_TTL
+        )
+        if cached is not None and cached.inputs == inputs and not expired:
+            return replace(cached.week, config=config)  # the stories as gathered, today's choices
+        week = gather_stories(config)
+        self._weeks[config.folder] = _Gathered(week, inputs, time.monotonic())
+        return week
+
+
+def take_snapshot(
+    folder: IssueFolder, planned: PlannedWeek | None = None, gathered: GatherCache | None = None
+) -> IssueSnapshot:
+    """Render an issue folder (or a week from feeds) for the preview; whatever goes wrong is kept
+    as problems."""
     try:
-        config = load_issue_config(folder.path)
+        config = load_week_config(folder, planned)
     except DigestError as e:
         return _snapshot(folder, problems=(Problem(e.message, e.where),))
     # Fingerprint before rendering: a file saved mid-render then makes the snapshot stale, not lost.
     watched = _inputs(folder.path, config.theme_dir)
     before = fingerprint(watched)
+    week: Week | None = None
     try:
-        composed = compose_loaded(config)
+        week = gathered.gather(config) if gathered is not None else gather_stories(config)
+        composed = compose_loaded(config, week=week)
         renders = render_message(composed)
     except StoryFileError as e:
         problems = _story_problems(folder.path, config.newsletter.timezone) or (Problem(e.message, e.where),)
-        return _snapshot(folder, config.issue, problems=problems, watched=watched, before=before)
+        return _snapshot(folder, config.issue, problems=problems, watched=watched, before=before, week=week)
     except DigestError as e:
         problem = Problem(e.message, e.where)
-        return _snapshot(folder, config.issue, problems=(problem,), watched=watched, before=before)
+        return _snapshot(folder, config.issue, problems=(problem,), watched=watched, before=before, week=week)
     except Exception as e:  # a bug of ours, or a library's: keep serving, say what happened
         log.exception("preview of %s failed", folder.path)
         problem = Problem(f"unexpected error while rendering: {type(e).__name__}: {e}", str(folder.path))
-        return _snapshot(folder, config.issue, problems=(problem,), watched=watched, before=before)
+        return _snapshot(folder, config.issue, problems=(problem,), watched=watched, before=before, week=week)
     rendered = renders.plain()
+    report = lint_rendered(rendered, source=str(folder.path))
     return _snapshot(
         folder,
         config.issue,
         rendered=rendered,
         composition=composed.composition,
-        lint=lint_rendered(rendered, source=str(folder.path)),
+        lint=report,
+        findings=locate_findings(report, rendered),
         prepared=_prepared(composed, renders),
         watched=watched,
         before=before,
+        week=week,
+    )
+
+
+def take_composition(
+    folder: IssueFolder, planned: PlannedWeek | None, gathered: GatherCache
+) -> IssueSnapshot | None:
+    """The week composed but not rendered: what a story button answers first (the story list, in
+    a few milliseconds), while the full render follows. None when the week does not compose."""
+    try:
+        config = load_week_config(folder, planned)
+        week = gathered.gather(config)
+        composition = compose_week(week)
+    except DigestError:
+        return None
+    return IssueSnapshot(
+        folder=folder,
+        composition=composition,
+        settings=config.issue,
+        story_ids=frozenset(story.id for story in week.stories),
+        source_problems=week.problems,
     )
 
 
@@ -240,10 +338,12 @@ def _snapshot(
     rendered: RenderedIssue | None = None,
     composition: Composition | None = None,
     lint: LintReport | None = None,
+    findings: tuple[LocatedFinding, ...] = (),
     prepared: PreparedSend | None = None,
     problems: tuple[Problem, ...] = (),
     watched: tuple[Path, ...] | None = None,
     before: Fingerprint | None = None,
+    week: Week | None = None,
 ) -> IssueSnapshot:
     watched = watched if watched is not None else _inputs(folder.path, None)
     return IssueSnapshot(
@@ -251,11 +351,14 @@ def _snapshot(
         rendered=rendered,
         composition=composition,
         lint=lint,
+        findings=findings,
         prepared=prepared,
         settings=settings,
         problems=problems,
         watched=watched,
         fingerprint=before if before is not None else fingerprint(watched),
+        story_ids=frozenset(story.id for story in week.stories) if week else frozenset(),
+        source_problems=week.problems if week else (),
     )
 
 
@@ -268,13 +371,19 @@ class SnapshotCache:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._snapshots: dict[Path, IssueSnapshot] = {}
+        self._gathered = GatherCache()
 
-    def get(self, folder: IssueFolder) -> IssueSnapshot:
+    def get(self, folder: IssueFolder, planned: PlannedWeek | None = None) -> IssueSnapshot:
         with self._lock:
             cached = self._snapshots.get(folder.path)
             fresh = cached is not None and cached.folder == folder
             if cached is not None and fresh and fingerprint(cached.watched) == cached.fingerprint:
                 return cached
-            snapshot = take_snapshot(folder)
+            snapshot = take_snapshot(folder, planned, self._gathered)
             self._snapshots[folder.path] = snapshot
             return snapshot
+
+    def composed(self, folder: IssueFolder, planned: PlannedWeek | None = None) -> IssueSnapshot | None:
+        """The week's story list as it stands now, without rendering (see `take_composition`)."""
+        with self._lock:
+            return take_composition(folder, planned, self._gathered)

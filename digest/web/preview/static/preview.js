@@ -1,5 +1,16 @@
-// The preview page's only script: live reload, and frames as tall as the email inside them.
+// The preview page's only script: live reload, frames as tall as the email inside them, and
+// story buttons that answer at once (busy state, then the page's new content swapped in).
 "use strict";
+
+// A button's request in flight: a reload announced meanwhile waits for its answer, which may
+// already be the page it would reload to.
+let pendingReload = null;
+let swapping = false;
+
+function reloadPage() {
+  sessionStorage.setItem("digest-preview-scroll", String(window.scrollY));
+  window.location.reload();
+}
 
 // Live reload. The page was rendered at a token; the server sends "reload" once files change
 // after it (including changes made before this stream opened).
@@ -7,10 +18,11 @@
   const token = document.body.dataset.reloadToken;
   if (!token || !window.EventSource) return;
   const source = new EventSource("/events?since=" + encodeURIComponent(token));
-  source.addEventListener("reload", function () {
+  source.addEventListener("reload", function (event) {
+    if (event.data === document.body.dataset.reloadToken) return; // the page swapped in has it
+    if (swapping) { pendingReload = event.data; return; }
     source.close();
-    sessionStorage.setItem("digest-preview-scroll", String(window.scrollY));
-    window.location.reload();
+    reloadPage();
   });
 })();
 
@@ -22,6 +34,31 @@ function fitFrame(frame) {
   frame.style.height = doc.documentElement.scrollHeight + "px";
 }
 
+function followFrames() {
+  document.querySelectorAll("iframe.email").forEach(function (frame) {
+    const start = function () {
+      fitFrame(frame);
+      const doc = frame.contentDocument;
+      if (doc && window.ResizeObserver) {
+        new ResizeObserver(function () { fitFrame(frame); }).observe(doc.documentElement);
+      }
+    };
+    if (frame.contentDocument && frame.contentDocument.readyState === "complete") start();
+    frame.addEventListener("load", start);
+  });
+}
+
+// Resolves once every frame shows its email (a frame kept from before already does).
+function framesLoaded() {
+  const waits = Array.from(document.querySelectorAll("iframe.email")).map(function (frame) {
+    const doc = frame.contentDocument;
+    if (doc && doc.URL === "about:srcdoc" && doc.readyState === "complete") return Promise.resolve();
+    return new Promise(function (resolve) { frame.addEventListener("load", resolve, { once: true }); });
+  });
+  const enough = new Promise(function (resolve) { setTimeout(resolve, 5000); });
+  return Promise.race([Promise.all(waits), enough]);
+}
+
 function restoreScroll() {
   const saved = sessionStorage.getItem("digest-preview-scroll");
   if (saved === null) return;
@@ -29,15 +66,88 @@ function restoreScroll() {
   window.scrollTo(0, Number(saved));
 }
 
-window.addEventListener("load", function () {
-  const frames = document.querySelectorAll("iframe.email");
-  frames.forEach(function (frame) {
-    fitFrame(frame);
-    const doc = frame.contentDocument;
-    if (doc && window.ResizeObserver) {
-      new ResizeObserver(function () { fitFrame(frame); }).observe(doc.documentElement);
-    }
+// The new page's content in place of the old: the story panel, frames (only if the email
+// changed, so they do not flash), checks and text. The URL stays the issue's own.
+function swapIn(html, url) {
+  const next = new DOMParser().parseFromString(html, "text/html");
+  const nextMain = next.querySelector("main");
+  if (!nextMain || !next.querySelector(".workspace")) {
+    // An error page (or an issue that stopped rendering): show it whole.
+    document.title = next.title;
+    document.body.replaceWith(document.adoptNode(next.body));
+    return;
+  }
+  const oldFrames = Array.from(document.querySelectorAll("iframe.email"));
+  const newFrames = Array.from(nextMain.querySelectorAll("iframe.email"));
+  newFrames.forEach(function (frame, index) {
+    const old = oldFrames[index];
+    if (old && old.getAttribute("srcdoc") === frame.getAttribute("srcdoc")) frame.replaceWith(old);
   });
+  document.querySelector("main").replaceWith(document.adoptNode(nextMain));
+  document.title = next.title;
+  document.body.dataset.reloadToken = next.body.dataset.reloadToken;
+  if (url) history.replaceState(null, "", url);
+  followFrames();
+}
+
+function setBusy(form, busy) {
+  document.body.classList.toggle("busy", busy);
+  if (busy) delete document.body.dataset.ready; // "ready" again once the whole page is updated
+  const story = form.closest(".story");
+  if (story && busy) story.setAttribute("aria-busy", "true");
+  document.querySelectorAll("form[data-swap] button").forEach(function (b) { b.disabled = busy; });
+}
+
+// A story button: the story list comes back first (composed, not rendered: a few ms) and
+// replaces the old one; then the whole page (frames, checks, text) is fetched and swapped in.
+document.addEventListener("submit", async function (event) {
+  const form = event.target;
+  if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-swap") || !window.fetch) return;
+  event.preventDefault();
+  if (swapping) return;
+  const data = new FormData(form);
+  if (event.submitter && event.submitter.name) data.append(event.submitter.name, event.submitter.value);
+  swapping = true;
+  setBusy(form, true);
+  try {
+    const response = await fetch(form.getAttribute("action"), {
+      method: "POST", body: new URLSearchParams(data), headers: { "X-Preview-Part": "stories" },
+    });
+    const html = await response.text();
+    if (!response.ok) {
+      swapIn(html, null);
+      return;
+    }
+    const next = new DOMParser().parseFromString(html, "text/html");
+    const stories = next.getElementById("stories");
+    const frames = document.querySelector(".frames");
+    if (stories) {
+      document.getElementById("stories").replaceWith(document.adoptNode(stories));
+      if (frames) frames.classList.add("updating");
+      document.body.classList.remove("busy");
+      // The new buttons wait (disabled, so it shows) until the page around them is current too.
+      document.querySelectorAll("form[data-swap] button").forEach(function (b) { b.disabled = true; });
+      const page = await fetch(window.location.pathname + window.location.search);
+      swapIn(await page.text(), null);
+      await framesLoaded();
+    } else {
+      swapIn(html, response.url);
+    }
+  } catch (error) {
+    form.submit(); // no answer: let the browser post it the ordinary way
+    return;
+  } finally {
+    swapping = false;
+    setBusy(form, false);
+    document.body.dataset.ready = "true";
+  }
+  if (pendingReload !== null && pendingReload !== document.body.dataset.reloadToken) reloadPage();
+  pendingReload = null;
+  document.body.dataset.swapped = String(Number(document.body.dataset.swapped || 0) + 1);
+});
+
+window.addEventListener("load", function () {
+  followFrames();
   restoreScroll();
   document.body.dataset.ready = "true";
 });
