@@ -18,8 +18,15 @@ from digest.settings import load_project_config
 from digest.store import open_store
 from digest.store.run_history import IssueHistory
 from digest.web.preview import create_preview_app
-from tests.conftest import TEST_SECRET
-from tests.schedule_fixtures import EDITOR, TIDEWATER_DATE, subscribe, tidewater_project
+from tests.conftest import DELIVERY_TOML, TEST_SECRET
+from tests.schedule_fixtures import (
+    EDITOR,
+    MERIDIAN_DATE,
+    TIDEWATER_DATE,
+    meridian_feed_project,
+    subscribe,
+    tidewater_project,
+)
 from tests.smtp_server import SmtpTestServer
 from tests.web.servers import RunningServer
 
@@ -168,3 +175,29 @@ def test_an_approval_from_another_site_is_refused(setup: Setup):
     )
     assert refused.status_code == 403
     assert setup.smtp.copies == {EDITOR: 1}
+
+
+def test_a_week_from_feeds_awaiting_approval_has_its_panel_without_an_issue_folder(
+    tmp_path: Path, monkeypatch
+):
+    """A proofed week gathered from [[sources]] has no issue folder until an editor's first choice;
+    its page still shows the approval panel, and approving it sends the proof, asking first."""
+    config = meridian_feed_project(tmp_path / "meridian", extra="require_approval = true\n" + DELIVERY_TOML)
+    readers = subscribe(config, 2)
+    week = MERIDIAN_DATE.isoformat()
+    with SmtpTestServer() as smtp, RunningServer(create_preview_app(config.parent, watch=False)) as preview:
+        for name, value in smtp.environ(DIGEST_SECRET=TEST_SECRET).items():
+            monkeypatch.setenv(name, value)
+        proofed = run_issue(load_project_config(config), MERIDIAN_DATE, send=True)
+        assert "awaiting approval" in proofed.line, proofed.line
+        assert not (config.parent / week).exists()
+        base = f"{preview.url.rstrip('/')}/issues/{week}/"
+        page = lxml_html.document_fromstring(httpx.get(base, timeout=10).text)
+        assert "No change since the proof" in _text(page, "//section[@id='approval']")
+        action, fields = _form_data(page, "Approve and send")
+        asked = lxml_html.document_fromstring(httpx.post(base + action, data=fields, timeout=30).text)
+        assert "Send the proofed issue to 2 subscribers?" in _text(asked, "//section[@id='confirm']")
+        action, fields = _form_data(asked, "Yes, send it to 2 subscribers")
+        httpx.post(base + action, data=fields, timeout=30, follow_redirects=True)
+        assert {address: smtp.copies.get(address) for address in readers} == dict.fromkeys(readers, 1)
+        assert not (config.parent / week).exists(), "approving records nothing in an issue folder"

@@ -118,10 +118,6 @@ class Preview:
     def folder(self, key: str) -> IssueFolder:
         return self._find(key).folder
 
-    async def snapshot(self, folder: IssueFolder) -> IssueSnapshot:
-        """The rendered week `folder` is the folder of (what the approval routes ask for)."""
-        return await self.week_snapshot(await self.week(folder.key))
-
     async def week_snapshot(self, week: KnownWeek) -> IssueSnapshot:
         snapshot = await run_in_threadpool(self.cache.get, week.folder, week.planned)
         if self.watcher is not None:
@@ -198,7 +194,7 @@ class Preview:
             email_html=framed_email(copy.html) if copy else "",
             notice=self.notices.pop(request.query_params.get("notice", ""), None),
             proof_to=request.query_params.get("to", ""),
-            approval=await run_in_threadpool(approval_for, folder.path, snapshot.issue),
+            approval=await run_in_threadpool(approval_for, week, snapshot.issue),
             approval_notice=self.notices.pop(request.query_params.get("approval", ""), None),
         )
 

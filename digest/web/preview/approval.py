@@ -29,6 +29,7 @@ from digest.settings.project import IssueFolder
 from digest.store.run_history import IssueState
 from digest.web.preview.personas import Persona, persona
 from digest.web.preview.snapshot import IssueSnapshot
+from digest.web.preview.weeks import KnownWeek
 from digest.weekly import issue_id_for
 
 log = logging.getLogger(__name__)
@@ -81,52 +82,60 @@ def _utc(moment: dt.datetime | None) -> str:
     return f"{moment:%Y-%m-%d %H:%M} UTC" if moment is not None else "at an unknown time"
 
 
-def _project(folder: Path) -> ProjectConfig | None:
-    """The folder's project settings when it has a run history to look in, else None."""
+def _decided_where(week: KnownWeek) -> tuple[ProjectConfig, str] | None:
+    """The project whose run history decides the week, and the week's issue id; None when there is
+    no history to look in. A week from feeds with no issue folder yet is found by its project and
+    date, so it has a panel before (and without) any editor's choice."""
     try:
-        config = load_issue_config(folder)
+        if week.planned is not None and week.needs_folder:
+            project_file, date = week.planned.project_file, week.planned.date
+        else:
+            config = load_issue_config(week.folder.path)
+            if config.project_file is None:
+                return None
+            project_file, date = config.project_file, config.issue.date
+        project = load_project_config(project_file)
     except DigestError:
         return None
-    delivery = config.delivery
-    if config.project_file is None or delivery is None or not delivery.store_path.is_file():
+    if project.delivery is None or not project.delivery.store_path.is_file():
         return None
-    return load_project_config(config.project_file)
+    return project, issue_id_for(date)
 
 
-def approval_for(folder: Path, current: Issue | None = None) -> Approval | None:
-    """Where the folder's issue stands in the approval gate, compared with ``current`` (the issue
+def approval_for(week: KnownWeek, current: Issue | None = None) -> Approval | None:
+    """Where the week's issue stands in the approval gate, compared with ``current`` (the issue
     the page shows); None when there is nothing to decide (no run proofed it, no project history,
     or the folder does not load: its page says why)."""
+    where = _decided_where(week)
+    if where is None:
+        return None
+    project, issue_id = where
     try:
-        project = _project(folder)
-        if project is None:
-            return None
-        issue_id = issue_id_for(load_issue_config(folder).issue.date)
         plan = plan_approval(project, issue_id).compared_with(current)
     except ApprovalError:
         return None
     except DigestError as e:  # e.g. the archive is gone: the command says the same
-        log.warning("%s: no approval panel: %s", folder, e)
+        log.warning("%s: no approval panel: %s", week.folder.key, e)
         return None
     return Approval(issue_id, plan, project.path)
 
 
-def _decidable(folder: Path) -> tuple[ProjectConfig, str]:
-    project = _project(folder)
-    if project is None:
-        raise ApprovalError(f"{folder.name}: not awaiting approval")
-    return project, issue_id_for(load_issue_config(folder).issue.date)
+def _decidable(week: KnownWeek) -> tuple[ProjectConfig, str]:
+    where = _decided_where(week)
+    if where is None:
+        raise ApprovalError(f"{week.folder.key}: not awaiting approval")
+    return where
 
 
-def approve_folder(folder: Path, *, by: str, proof_hash: str) -> RunResult:
+def approve_week(week: KnownWeek, *, by: str, proof_hash: str) -> RunResult:
     """The confirmed approval: the proof named by ``proof_hash`` goes out to the subscribers now."""
-    project, issue_id = _decidable(folder)
+    project, issue_id = _decidable(week)
     return approve_issue(project, issue_id, by=by, proof_hash=proof_hash)
 
 
-def new_proof_folder(folder: Path, *, proof_hash: str) -> RunResult:
-    """ "Send a new proof": the issue as the folder makes it now, to the editors, recorded."""
-    project, issue_id = _decidable(folder)
+def new_proof_week(week: KnownWeek, *, proof_hash: str) -> RunResult:
+    """ "Send a new proof": the issue as the week makes it now, to the editors, recorded."""
+    project, issue_id = _decidable(week)
     return send_new_proof(project, issue_id, proof_hash=proof_hash)
 
 
@@ -136,9 +145,9 @@ def new_proof_folder(folder: Path, *, proof_hash: str) -> RunResult:
 class Pages(Protocol):
     """What the approval routes need from the preview app (digest/web/preview/app.py's Preview)."""
 
-    def folder(self, key: str) -> IssueFolder: ...
+    async def week(self, key: str) -> KnownWeek: ...
 
-    async def snapshot(self, folder: IssueFolder) -> IssueSnapshot: ...
+    async def week_snapshot(self, week: KnownWeek) -> IssueSnapshot: ...
 
     def page(self, name: str, **context: Any) -> Response: ...
 
@@ -156,14 +165,15 @@ class ApprovalRoutes:
     async def approve(self, request: Request) -> Response:
         """ "Approve…": without `confirm=yes`, the confirm page naming the count (nothing sent);
         with it, the proof the form names goes out to every subscriber (`digest approve`)."""
-        folder = self.pages.folder(request.path_params["key"])
+        week = await self.pages.week(request.path_params["key"])
+        folder = week.folder
         form = await request.form()
         chosen = persona(str(form.get("persona", "")))
         proof_hash = str(form.get("proof", ""))
         by = str(form.get("by", "")).strip() or "the preview"
         if form.get("confirm") != "yes":
-            snapshot = await self.pages.snapshot(folder)
-            approval = await run_in_threadpool(approval_for, folder.path, snapshot.issue)
+            snapshot = await self.pages.week_snapshot(week)
+            approval = await run_in_threadpool(approval_for, week, snapshot.issue)
             if approval is None or approval.proof_hash != proof_hash:
                 why = _stale(folder) if approval is not None else f"{folder.key}: not awaiting approval"
                 return self._back(folder, chosen, False, f"Not sent: {why}")
@@ -177,20 +187,19 @@ class ApprovalRoutes:
                 reload_token="",
             )
         try:
-            result = await run_in_threadpool(approve_folder, folder.path, by=by, proof_hash=proof_hash)
+            result = await run_in_threadpool(approve_week, week, by=by, proof_hash=proof_hash)
         except DigestError as e:
             return self._back(folder, chosen, False, f"Not sent: {e}")
         return self._back(folder, chosen, result.exit_code == 0, result.line)
 
     async def new_proof(self, request: Request) -> Response:
         """ "Send a new proof": the issue as the page shows it now, to the editors; its hash recorded."""
-        folder = self.pages.folder(request.path_params["key"])
+        week = await self.pages.week(request.path_params["key"])
+        folder = week.folder
         form = await request.form()
         chosen = persona(str(form.get("persona", "")))
         try:
-            result = await run_in_threadpool(
-                new_proof_folder, folder.path, proof_hash=str(form.get("proof", ""))
-            )
+            result = await run_in_threadpool(new_proof_week, week, proof_hash=str(form.get("proof", "")))
         except DigestError as e:
             return self._back(folder, chosen, False, f"No new proof sent: {e}")
         return self._back(folder, chosen, result.exit_code == 0, result.line)
