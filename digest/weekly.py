@@ -62,6 +62,12 @@ def issue_id_for(day: dt.date) -> str:
     return f"{year}-W{week:02d}"
 
 
+def first_day_of(issue_id: str) -> dt.date:
+    """The Monday of an issue id's ISO week: ``first_day_of('2025-W11')`` is 2025-03-10."""
+    year, week = issue_id.split("-W")
+    return dt.date.fromisocalendar(int(year), int(week), 1)
+
+
 @dataclass(frozen=True, slots=True)
 class WeeklySlot:
     """Once a week at ``weekday`` (0 = Monday) and ``time`` on the wall clock of ``timezone``."""

@@ -12,8 +12,7 @@ import click
 from digest.cli.dates import date_option
 from digest.clock import utc_now
 from digest.errors import ConfigError
-from digest.runs.approval import send_due_approvals
-from digest.runs.stops import RunStopped, run_and_tell
+from digest.runs.stops import RunStopped, run_and_tell, send_due_approvals_and_tell
 from digest.runs.week import due_issue_date, not_due, today
 from digest.settings import ProjectConfig, load_project_config, project_file
 
@@ -87,7 +86,7 @@ def run_command(
     now = utc_now()
     if send:
         # Proofed issues whose approval deadline passed with no objection go out first.
-        for settled in send_due_approvals(project, now=now):
+        for settled in send_due_approvals_and_tell(project, now=now):
             click.echo(settled.line, err=bool(settled.exit_code))
     day = issue_date if issue_date else (due_issue_date(project, now) if if_due else today(project, now))
     if day is None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
@@ -176,10 +176,20 @@ def reject_issue(
         return RunResult(issue_id, ExitCode.DONE, f"{detail}; subscribers will not get it")
 
 
+StopHandler = Callable[[str, DigestError], RunResult]
+"""What becomes of a deadline send that stopped on an error (the issue id, the error)."""
+
+
 def send_due_approvals(
-    project: ProjectConfig, *, now: dt.datetime | None = None, environ: dict[str, str] | None = None
+    project: ProjectConfig,
+    *,
+    now: dt.datetime | None = None,
+    environ: dict[str, str] | None = None,
+    stopped: StopHandler | None = None,
 ) -> list[RunResult]:
-    """Every proofed issue whose approval deadline passed with no objection: send it now."""
+    """Every proofed issue whose approval deadline passed with no objection: send it now (or
+    resume its send, when one stopped part-way). With
+    ``stopped``, an issue whose send fails is its answer and the others still go (else it raises)."""
     if project.schedule.approval_window() is None:
         return []
     results = []
@@ -192,6 +202,10 @@ def send_due_approvals(
             except IssueLocked as e:
                 log.info("%s", e)
                 continue
+            except DigestError as e:
+                if stopped is None:
+                    raise
+                answer = stopped(due.issue_id, e)
             if answer is not None:
                 results.append(answer)
     return results

@@ -29,9 +29,8 @@ import schedule
 
 from digest.clock import Clock, utc_now
 from digest.errors import DigestError
-from digest.runs.approval import send_due_approvals
 from digest.runs.run import ExitCode, RunResult
-from digest.runs.stops import run_and_tell
+from digest.runs.stops import run_and_tell, send_due_approvals_and_tell
 from digest.settings import load_project_config
 from digest.weekly import WEEKDAYS, WeeklySlot, format_duration, issue_id_for
 
@@ -256,7 +255,7 @@ def project_scheduler(config_path: Path, *, clock: Clock = utc_now) -> WeeklySch
 
     def approvals(now: dt.datetime) -> None:
         # Proofed issues whose approval deadline passed with no objection go out.
-        for result in send_due_approvals(load_project_config(config_path), now=now):
+        for result in send_due_approvals_and_tell(load_project_config(config_path), now=now):
             log.info("%s", result.line)
 
     on_tick = approvals if project.schedule.approval_window() is not None else None

@@ -26,18 +26,22 @@ from digest.atomic import write_atomically
 from digest.clock import utc_now
 from digest.deliver import SmtpError
 from digest.errors import Busy, Damaged, DigestError, DiskFull, ReadOnly, machine_error
+from digest.runs.approval import send_due_approvals
 from digest.runs.notices import StoppedRun, send_to_editors, stopped_run_message
 from digest.runs.result import ExitCode, RunResult
 from digest.runs.run import run_issue
 from digest.settings import DeliverySettings, ProjectConfig
 from digest.store import IssueLocked, StopNotices, open_store
-from digest.weekly import issue_id_for
+from digest.weekly import first_day_of, issue_id_for
 
 log = logging.getLogger("digest.runs.run")
 
 LOCK_HELD_TOO_LONG = dt.timedelta(hours=2)
 """A run lock older than this is no longer a run in progress but a stuck one: the editors hear it.
 (A younger one is another tick's run at work, and the next tick sees how it ended.)"""
+
+PROOF_FIRST = " (With [schedule] require_approval it sends the editors a [PROOF] first.)"
+"""Said of a week not proofed yet; a proofed issue's deadline send resumes without a new proof."""
 
 UNEXPECTED_EXIT = 1
 """What Python exits with on an uncaught exception (a bug): the traceback is in the log."""
@@ -84,6 +88,30 @@ def run_and_tell(
     if stop is None:
         return result
     return replace(result, reason=f"{result.reason}; {tell_editors(project, stop, now, environ)}")
+
+
+def send_due_approvals_and_tell(
+    project: ProjectConfig, *, now: dt.datetime | None = None, environ: dict[str, str] | None = None
+) -> list[RunResult]:
+    """The proofed issues whose approval deadline passed go out (runs.approval.send_due_approvals);
+    one whose send stops (the mail server, the database, part-way) tells the editors like a run."""
+    now = now or utc_now()
+
+    def stopped(issue_id: str, error: DigestError) -> RunResult:
+        stop = stop_of_error(project, first_day_of(issue_id), error, now)
+        if stop is not None:
+            stop = replace(stop, advice=stop.advice.removesuffix(PROOF_FIRST))
+        told = tell_editors(project, stop, now, environ) if stop else "another run is at work on it"
+        return RunResult(issue_id, ExitCode(error.exit_code), f"{error}; {told}")
+
+    results = []
+    for result in send_due_approvals(project, now=now, environ=environ, stopped=stopped):
+        stop = stop_of_result(project, first_day_of(result.issue_id), result)
+        if stop is not None:
+            stop = replace(stop, advice=stop.advice.removesuffix(PROOF_FIRST))
+            result = replace(result, reason=f"{result.reason}; {tell_editors(project, stop, now, environ)}")
+        results.append(result)
+    return results
 
 
 # --- what stopped it, in plain words, and the command that sends it anyway ------------------------
@@ -155,7 +183,7 @@ def _stopped(
     command = ["digest", "run", "--send", *(["--force"] if force else []), "--date", issue_date.isoformat()]
     command += ["--config", str(project.path.resolve())]
     if project.schedule.require_approval:
-        advice += " (With [schedule] require_approval it sends the editors a [PROOF] first.)"
+        advice += PROOF_FIRST
     return StoppedRun(
         issue_id=issue_id_for(issue_date),
         issue_date=issue_date,

@@ -166,9 +166,11 @@ class IssueHistory:
         return {row["canonical_url"]: row["issue_id"] for row in rows}
 
     def past_deadline(self, now: dt.datetime) -> list[IssueRecord]:
-        """Issues awaiting approval whose deadline has passed: nobody objected, so they go out."""
+        """Issues awaiting approval whose deadline has passed: nobody objected, so they go out. And
+        proofed issues whose send stopped part-way after that (state sending): no week's run may
+        come back to them, so each tick resumes them."""
         rows = self.store.fetchall(
-            "SELECT * FROM issue_runs WHERE state = 'awaiting_approval' "
+            "SELECT * FROM issue_runs WHERE state IN ('awaiting_approval', 'sending') "
             "AND deadline IS NOT NULL AND deadline <= ? ORDER BY issue_id",
             (_stamp(now),),
         )

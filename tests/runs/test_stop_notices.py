@@ -233,3 +233,51 @@ def test_a_bug_that_stops_the_run_is_told_and_keeps_its_traceback(tmp_path: Path
         "[digest] 2025-W11 not sent: an unexpected error (exit 1)"
     ]
     assert "RuntimeError: something digest did not expect" in _body(notices[0])
+
+
+def test_a_deadline_send_that_stops_tells_the_editors_once_and_other_issues_still_go(
+    tmp_path: Path, monkeypatch
+):
+    """A proofed issue whose approval deadline passed goes out at the next tick; when that send
+    fails (the mail server gone, then a reader deferred) the editors hear it once per kind, with
+    the command that resumes it (no new proof: it was proofed)."""
+    from digest.runs.run import run_issue
+    from digest.runs.stops import send_due_approvals_and_tell
+
+    config = tidewater_project(tmp_path / "tidewater", require_approval=True, approval_deadline="1h")
+    readers = subscribe(config, 3)
+    friday_7am = dt.datetime(2025, 3, 14, 7, tzinfo=dt.UTC)
+    later = friday_7am + dt.timedelta(hours=2)
+    monkeypatch.setenv("DIGEST_SECRET", TEST_SECRET)
+    with SmtpTestServer() as server:
+        for name, value in server.environ().items():
+            monkeypatch.setenv(name, value)
+        proofed = run_issue(load_project_config(config), dt.date(2025, 3, 14), send=True, now=friday_7am)
+        assert "awaiting approval" in proofed.line, proofed.line
+    project = load_project_config(config)
+
+    monkeypatch.setenv("DIGEST_SMTP_PORT", str(free_port()))  # nothing listens: neither send nor notice
+    [down] = send_due_approvals_and_tell(project, now=later)
+    assert down.exit_code == 3 and "the editors could not be told" in down.reason, down.line
+
+    greylisted = Faults(refuse={readers[0]: "451 4.7.1 greylisted, come back later"})
+    with SmtpTestServer(greylisted) as server:
+        for name, value in server.environ().items():
+            monkeypatch.setenv(name, value)
+        results = [send_due_approvals_and_tell(project, now=later) for _ in range(2)]
+        notices = _notices(server)
+        assert server.copies[readers[1]] == server.copies[readers[2]] == 1
+    first, second = (result for [result] in results)  # the next tick resumes the stopped send
+    assert "resuming the send" in first.reason and "resuming the send" in second.reason, first.line
+    assert first.exit_code == second.exit_code == 5, first.line
+    assert first.reason.endswith("; the editors were told (1 of 1)"), first.line
+    assert "; the editors were told 20" in second.reason, second.line
+    # What the editors hear is how it stands now (the server is back; one reader deferred), once.
+    assert [n["Subject"].strip() for n in notices] == [
+        "[digest] 2025-W11 not sent to everyone: sending stopped part-way (exit 5)"
+    ]
+    body = _body(next(n for n in notices if "part-way" in n["Subject"]))
+    assert "[PROOF] first" not in body
+    assert _commands(notices[0]) == [
+        shlex.join(["digest", "run", "--send", "--date", "2025-03-10", "--config", str(config.resolve())])
+    ]
