@@ -132,6 +132,8 @@ def send_command(
         if result.run.attempted or not result.run.error:
             _print_issue_summary(prepared.issue_id, result)
         _finish(result.run)
+        if result.uncertain:  # not done until someone decides about them (`digest run` says 5 too)
+            sys.exit(INCOMPLETE_EXIT)
     finally:
         store.close()
 

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from digest.cli import main
 from tests.conftest import TEST_SECRET
-from tests.smtp_server import SmtpTestServer
+from tests.smtp_server import Faults, SmtpTestServer
 
 
 @pytest.fixture
@@ -139,3 +139,23 @@ def test_send_runs_the_same_preflight_and_refuses_errors_unless_forced(run, send
     assert "send with --force" in refused.stderr
     assert forced.exit_code == 0, forced.output
     assert sum(server.copies.values()) == 3
+
+
+def test_a_send_that_leaves_copies_uncertain_exits_5_as_a_run_does(run, send_project: Path):
+    """A copy the server may or may not have (no reply after the message's dot) is not resent
+    without --resend-uncertain, so the send is not done: exit 5, as `digest run --send` says it."""
+    os.chdir(send_project.parent)
+    for n in range(3):
+        run("subscribers", "add", f"reader{n}@example.com")
+    faults = Faults(vanish_after_data={"reader1@example.com"})
+    with SmtpTestServer(faults) as server:
+        env = server.environ(DIGEST_SECRET=TEST_SECRET)
+        first = run("send", send_project, env=env)
+        again = run("send", send_project, env=env)
+        faults.vanish_after_data.clear()
+        decided = run("send", send_project, "--resend-uncertain", env=env)
+    assert first.exit_code == again.exit_code == 5, first.output
+    assert re.search(r"uncertain +1: reader1@example.com", first.stdout), first.stdout
+    assert re.search(r"uncertain +1: reader1@example.com", again.stdout)
+    assert decided.exit_code == 0, decided.output
+    assert server.copies["reader0@example.com"] == server.copies["reader2@example.com"] == 1

@@ -50,7 +50,7 @@ def test_killed_sends_resume_without_duplicates(send_project: Path, tmp_path: Pa
             _kill_when(_digest(send_project, server), server, copies, deadline)
         final = _digest(send_project, server)
         out, err = final.communicate(timeout=90)
-        assert final.returncode == 0, err.decode()
+        assert final.returncode in (0, 5), err.decode()
         copies = server.copies
         again = _digest(send_project, server)
         again.communicate(timeout=60)
@@ -70,6 +70,7 @@ def test_killed_sends_resume_without_duplicates(send_project: Path, tmp_path: Pa
     assert missing <= uncertain, "a subscriber was skipped without being reported"
     if uncertain:
         assert b"uncertain" in out and sorted(uncertain)[0].encode() in out
+    assert final.returncode == (5 if uncertain else 0), "uncertain copies are not a finished send"
     store.close()
 
 
