@@ -16,6 +16,7 @@ from digest.web.archive import build_archive
 from digest.web.site.app import create_app
 from digest.web.site.archive import archive_routes
 from tests.conftest import SAMPLE_WEEKS
+from tests.web.sent import STORE_TOML, went_out
 from tests.web.servers import RunningServer
 
 
@@ -23,6 +24,8 @@ from tests.web.servers import RunningServer
 def site(tmp_path: Path) -> Path:
     project = tmp_path / "project"
     shutil.copytree(SAMPLE_WEEKS["meridian"], project / "2025-01-08")
+    (project / "digest.toml").write_text(STORE_TOML)
+    went_out(project / "2025-01-08")
     out = tmp_path / "site"
     build_archive(project, out)
     return out
