@@ -47,6 +47,7 @@ def sent_week(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     project = config.parent
     store = open_store(project / "digest.db")
     add_subscriber(store, "ana@example.com")  # no name: the copy without a greeting, as archived
+    add_subscriber(store, "bo@example.com", "Bo Lima")  # greeted "Hi Bo,": never in the public copy
     store.close()
     with SmtpTestServer() as server:
         sent = invoke(
@@ -59,7 +60,9 @@ def sent_week(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
             env=server.environ(DIGEST_SECRET=TEST_SECRET),
         )
     assert sent.exit_code == 0, sent.output
-    (received,) = server.received
+    received = next(r for r in server.received if r.rcpt_tos == ["ana@example.com"])
+    named = next(r for r in server.received if r.rcpt_tos == ["bo@example.com"])
+    assert "Hi Bo," in named.message().get_body(("plain",)).get_content()
     draft = invoke("run", "--config", config, "--date", "2025-01-15")
     assert draft.exit_code == 0 and "2025-W03: built" in draft.output, draft.output
     folder = project / "2025-01-22"
@@ -112,6 +115,7 @@ def test_the_page_is_what_the_subscriber_got_and_stays_so(sent_week, tmp_path: P
     assert page == expected
     assert "CHANGED" not in page and "#ff00ff" not in page
     assert "token=" not in page and links.unsubscribe not in page and links.view_online not in page
+    assert "Hi " not in lxml_html.document_fromstring(page).text_content()  # no reader's greeting
     for story in issue.stories:
         assert story.title in lxml_html.document_fromstring(page).text_content()
 
