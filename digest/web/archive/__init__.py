@@ -97,7 +97,7 @@ def feed_xml(entries: Sequence[ArchiveEntry]) -> bytes:
 def issue_html(entry: ArchiveEntry) -> str:
     """The issue's page: the copy that went out, without personal links, with a way back."""
     return archive_page(
-        entry.html, entry.issue, index_href=f"../../{INDEX_FILE}", feed_href=f"../../{FEED_FILE}"
+        entry.html(), entry.issue, index_href=f"../../{INDEX_FILE}", feed_href=f"../../{FEED_FILE}"
     )
 
 

@@ -35,11 +35,14 @@ class ArchiveSource:
 
 @dataclass(frozen=True, slots=True)
 class ArchiveEntry:
-    """One issue that went out: the issue as data, and the copy subscribers got (without them)."""
+    """One issue that went out: the issue as data, and the folder of the copy subscribers got."""
 
     issue: Issue
-    html: str
     folder: Path
+
+    def html(self) -> str:
+        """The copy that went out, without a recipient (read when its page is asked for)."""
+        return (self.folder / HTML_FILE).read_text(encoding="utf-8")
 
     @property
     def href(self) -> str:
@@ -73,9 +76,12 @@ class Published:
     entries: list[ArchiveEntry] = field(default_factory=list)
     unkept: list[str] = field(default_factory=list)
 
-    def add(self, store: Store, archive_dir: Path) -> None:
-        """The issues of one store that went out, each from the copy kept when it was sent."""
+    def add(self, store: Store, archive_dir: Path, *, only: str | None = None) -> None:
+        """The issues of one store that went out (or the one of them with id `only`), each from
+        the copy kept when it was sent."""
         for issue_id in IssueHistory(store).went_out():
+            if only is not None and issue_id != only:
+                continue
             folder = issue_folder(archive_dir, issue_id)
             if not all((folder / name).is_file() for name in (HTML_FILE, ISSUE_DATA)):
                 self.unkept.append(
@@ -83,8 +89,7 @@ class Published:
                 )
                 continue
             issue = load_archived_issue(archive_dir, issue_id)  # unreadable: an error naming the file
-            html = (folder / HTML_FILE).read_text(encoding="utf-8")
-            self.entries.append(ArchiveEntry(issue=issue, html=html, folder=folder))
+            self.entries.append(ArchiveEntry(issue=issue, folder=folder))
         self.entries = newest_first(self.entries)
 
 

@@ -48,9 +48,9 @@ class LiveArchive:
         self.store = store
         self.archive_dir = archive_dir
 
-    def entries(self) -> list[ArchiveEntry]:
+    def entries(self, only: str | None = None) -> list[ArchiveEntry]:
         published = Published()
-        published.add(self.store, self.archive_dir)
+        published.add(self.store, self.archive_dir, only=only)
         return published.entries
 
     def index(self, _request: Request) -> Response:
@@ -60,11 +60,10 @@ class LiveArchive:
         return Response(feed_xml(self.entries()), media_type="application/atom+xml")
 
     def issue(self, request: Request) -> Response:
-        wanted = request.path_params["issue_id"]
-        for entry in self.entries():
-            if entry.issue.issue_id == wanted:
-                return HTMLResponse(issue_html(entry))
-        return PlainTextResponse("No such issue in the archive.\n", status_code=404)
+        found = self.entries(only=request.path_params["issue_id"])  # a draft is not found
+        if not found:
+            return PlainTextResponse("No such issue in the archive.\n", status_code=404)
+        return HTMLResponse(issue_html(found[0]))
 
 
 def live_archive_routes(store: Store, archive_dir: Path) -> list[BaseRoute]:
