@@ -62,7 +62,7 @@ def sent_week(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     assert sent.exit_code == 0, sent.output
     received = next(r for r in server.received if r.rcpt_tos == ["ana@example.com"])
     named = next(r for r in server.received if r.rcpt_tos == ["bo@example.com"])
-    assert "Hi Bo," in named.message().get_body(("plain",)).get_content()
+    assert "Hi Bo" in named.message().get_body(("plain",)).get_content()
     draft = invoke("run", "--config", config, "--date", "2025-01-15")
     assert draft.exit_code == 0 and "2025-W03: built" in draft.output, draft.output
     folder = project / "2025-01-22"
@@ -96,7 +96,6 @@ def test_the_page_is_what_the_subscriber_got_and_stays_so(sent_week, tmp_path: P
     token_link = re.search(re.escape(links.unsubscribe) + r"\?token=[^\"]+", got)
     assert token_link
     without_reader = got.replace(token_link.group(), links.unsubscribe)
-    expected = archive_page(without_reader, issue, index_href="../../index.html", feed_href="../../feed.xml")
 
     # The week's files change after the send: the feed's stories and the theme.
     feed = project / "feeds" / "meridian-world.rss"
@@ -112,7 +111,10 @@ def test_the_page_is_what_the_subscriber_got_and_stays_so(sent_week, tmp_path: P
 
     assert invoke("archive", project, "--out", tmp_path / "site").exit_code == 0
     page = (tmp_path / "site" / "issues" / "2025-W02" / "index.html").read_text(encoding="utf-8")
-    assert page == expected
+    # The message's HTML, with the reader's links taken out as the archive takes them out.
+    assert page == archive_page(
+        without_reader, issue, index_href="../../index.html", feed_href="../../feed.xml"
+    )
     assert "CHANGED" not in page and "#ff00ff" not in page
     assert "token=" not in page and links.unsubscribe not in page and links.view_online not in page
     assert "Hi " not in lxml_html.document_fromstring(page).text_content()  # no reader's greeting
