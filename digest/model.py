@@ -205,6 +205,8 @@ class Subscriber:
     status: SubscriberStatus = SubscriberStatus.ACTIVE
     status_changed_at: datetime | None = None
     attributes: dict[str, str] = field(default_factory=dict, compare=False)
+    first_name: str = ""
+    """How the greeting addresses them (the CSV's first_name); empty: the first word of name."""
 
     @property
     def key(self) -> str:

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from digest.compose import Composition, compose_config
-from digest.deliver.message import build_message
 from digest.deliver.pool import SendReport
 from digest.deliver.send import (
     PROOF_PREFIX,
@@ -28,6 +27,7 @@ from digest.deliver.send import (
     render_for_delivery,
     send_proofs,
 )
+from digest.deliver.snapshot import write_outputs
 from digest.deliver.tokens import load_secret
 from digest.errors import ConfigError
 from digest.gather import SourceReport, gather_issue, read_story_folder
@@ -40,11 +40,6 @@ from digest.store.run_history import IssueHistory
 from digest.urls import canonical_url
 from digest.weekly import issue_id_for
 from digest.words import plural
-
-HTML_FILE = "index.html"
-TEXT_FILE = "issue.txt"
-EML_FILE = "issue.eml"
-
 
 # --- gather: the week's material ------------------------------------------------------------------
 
@@ -201,15 +196,6 @@ class BuildResult:
     @property
     def preflight(self) -> Preflight | None:
         return Preflight(self.lint) if self.lint is not None else None
-
-
-def write_outputs(rendered: RenderedIssue, out: Path) -> dict[str, Path]:
-    out.mkdir(parents=True, exist_ok=True)
-    files = {"html": out / HTML_FILE, "text": out / TEXT_FILE, "eml": out / EML_FILE}
-    files["html"].write_text(rendered.html, encoding="utf-8")
-    files["text"].write_text(rendered.text, encoding="utf-8")
-    files["eml"].write_bytes(build_message(rendered).as_bytes())
-    return files
 
 
 def build_issue(folder: Path, out: Path, *, theme: Path | None = None) -> BuildResult:

@@ -4,13 +4,22 @@
 ('1 story', '3 stories', '0 warnings')
 >>> slug("Crème brûlée: 10 ways"), name_slug("Ünïcode ☃"), name_slug("☃")
 ('creme-brulee-10-ways', 'n-code', 'newsletter')
+>>> greeting_name("Hiroshi Costa"), greeting_name("Costa, Hiroshi"), greeting_name("山田 太郎")
+('Hiroshi', 'Hiroshi', '山田 太郎')
 """
 
 from __future__ import annotations
 
+import re
+
 from slugify import slugify
 
 _NOT_ASCII_WORD = r"[^a-z0-9]+"
+# Han, kana and Hangul: names written in these put the family name first and often no space,
+# so no part of them is "the first name" a greeting could take.
+_CJK = re.compile(
+    r"[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]"
+)
 
 
 def plural(count: int, singular: str, many: str = "") -> str:
@@ -41,3 +50,16 @@ def slug(text: str, *, max_length: int = 0, ascii_only: bool = False) -> str:
 def name_slug(name: str) -> str:
     """A newsletter's name as a label (utm_source, List-Id): ASCII letters and digits, never empty."""
     return slug(name, ascii_only=True) or "newsletter"
+
+
+def greeting_name(name: str) -> str:
+    """The part of a full name a greeting uses: the first word ("Hiroshi Costa" → "Hiroshi"), the
+    first word after a comma ("Costa, Hiroshi" → "Hiroshi"), the whole name when it has CJK
+    characters or one word. Titles and particles ("Dr. Ana Lima") are not guessed: a subscriber's
+    own first_name says it instead."""
+    text = " ".join(name.split())
+    if not text or _CJK.search(text):
+        return text
+    family, comma, given = text.partition(",")
+    words = (given if comma and given.strip() else family).split()
+    return words[0] if words else ""

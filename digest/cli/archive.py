@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from digest.web.archive import build_archive
+from digest.web.archive import ISSUES_DIR, build_archive
 
 
 @click.command("archive")
@@ -21,8 +21,14 @@ from digest.web.archive import build_archive
     help="Folder to write the archive into (index.html, feed.xml, issues/).",
 )
 def archive_command(project_dir: Path, out: Path) -> None:
-    """Write a static web archive of every issue under PROJECT_DIR (default: here)."""
+    """Write a static web archive of every issue the project at PROJECT_DIR (default: here) sent."""
     result = build_archive(project_dir, out)
+    for line in result.unkept:
+        click.echo(f"warning: {line}", err=True)
+    for issue_id in result.withdrawn:
+        click.echo(
+            f"withdrawn: {ISSUES_DIR}/{issue_id}/ (never sent: a draft an earlier archive listed)", err=True
+        )
     click.echo(f"Archived {len(result.entries)} issue(s) into {result.out}")
     for entry in result.entries:
         click.echo(f"  {entry.issue.date.isoformat()}  {entry.href}  {entry.issue.subject}")

@@ -12,7 +12,7 @@ from digest.deliver import load_secret
 from digest.errors import ConfigError
 from digest.settings import load_delivery_settings
 from digest.store import open_store
-from digest.web.site import archive_routes, create_app
+from digest.web.site import archive_routes, create_app, live_archive_routes
 from digest.web.site.app import base_path_of
 
 
@@ -31,15 +31,20 @@ from digest.web.site.app import base_path_of
     "--archive",
     type=click.Path(path_type=Path, file_okay=False, exists=True),
     default=None,
-    help="Also serve this web archive (made by `digest archive --out DIR`) at the site's root.",
+    help="Serve this web archive (made by `digest archive --out DIR`) at the site's root "
+    "[default: the issues sent, live from the store and [archive] path].",
 )
 def serve_command(host: str, port: int, config: Path | None, archive: Path | None) -> None:
-    """Serve the unsubscribe pages (GET confirm, POST one-click) for [newsletter] base_url."""
+    """Serve the unsubscribe pages (GET confirm, POST one-click) and the web archive of the issues
+    sent, for [newsletter] base_url."""
     extra = archive_routes(archive) if archive is not None else []
     settings = load_delivery_settings(config)
     # A forgeable (public) secret would let anyone unsubscribe anyone: never serve with it.
     secret = load_secret(settings.delivery.secret_file, allow_development=False)
     store = open_store(settings.delivery.store_path)
+    archive_dir = settings.delivery.archive_dir
+    if archive is None and archive_dir is not None:
+        extra = live_archive_routes(store, archive_dir)
     name = settings.newsletter.name if settings.newsletter else "this newsletter"
     base_path = base_path_of(settings.newsletter.base_url) if settings.newsletter else ""
     app = create_app(store, secret, newsletter_name=name, extra=extra, base_path=base_path)
@@ -52,6 +57,8 @@ def serve_command(host: str, port: int, config: Path | None, archive: Path | Non
     click.echo(f"serving unsubscribe pages for {name} on {address} (store {store.path})")
     if archive is not None:
         click.echo(f"serving the web archive in {archive} at {address}")
+    elif archive_dir is not None:
+        click.echo(f"serving the web archive of the issues sent (copies in {archive_dir}) at {address}")
     try:
         uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[listener])
     finally:

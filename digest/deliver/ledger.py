@@ -124,19 +124,25 @@ class SendLedger:
         )
 
     def pending(self, *, limit: int | None = None, page_size: int = PAGE_SIZE) -> Iterator[Recipient]:
-        """Active subscribers without this issue, a page at a time (memory stays flat)."""
+        """Active subscribers without this issue, a page at a time (memory stays flat), each with
+        the name for the To header and the first name for the greeting."""
         last, given = 0, 0
         while limit is None or given < limit:
             size = page_size if limit is None else min(page_size, limit - given)
             rows = self.store.fetchall(
-                f"SELECT s.id, s.email, s.name FROM subscribers s WHERE s.id > :last AND "
+                f"SELECT s.id, s.email, s.name, s.first_name FROM subscribers s WHERE s.id > :last AND "
                 f"{self._unsent_condition()} ORDER BY s.id LIMIT :size",
                 {"issue": self.issue_id, "last": last, "size": size},
             )
             if not rows:
                 return
             for row in rows:
-                yield Recipient(email=row["email"], name=row["name"], subscriber_id=row["id"])
+                yield Recipient(
+                    email=row["email"],
+                    name=row["name"],
+                    subscriber_id=row["id"],
+                    first_name=row["first_name"],
+                )
             given += len(rows)
             last = rows[-1]["id"]
 

@@ -21,10 +21,12 @@ from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
 
+from digest.clock import utc_now
 from digest.deliver.dkim_signing import DkimSigner, load_signer
 from digest.deliver.ledger import NoLedger, SendLedger, SendState
 from digest.deliver.pool import Outcome, SendOptions, SendReport, deliver
 from digest.deliver.smtp import SmtpTarget, resolve_target
+from digest.deliver.snapshot import keep_sent_copy
 from digest.deliver.splice import (
     Markers,
     MessageTemplate,
@@ -40,9 +42,10 @@ from digest.model import Issue, RenderedIssue, SubscriberStatus
 from digest.render import RecipientLinks, Theme, render_issue
 from digest.settings import DeliverySettings
 from digest.store import Store, open_store
-from digest.store.run_history import HeldLock, IssueHistory, issue_lock
+from digest.store.run_history import HeldLock, IssueHistory, IssueState, issue_lock
 from digest.store.subscribers import clean_name, parse_address, set_status
 from digest.urls import canonical_url
+from digest.words import plural
 
 PROOF_PREFIX = "[PROOF] "
 
@@ -93,7 +96,7 @@ def link_values(issue: Issue, secret: bytes) -> Callable[[Recipient], RecipientV
 
     def values(recipient: Recipient) -> RecipientValues:
         token = make_token(secret, recipient.subscriber_id, recipient.email)
-        return RecipientValues(recipient.name, unsubscribe + token, archive.view_online)
+        return RecipientValues(recipient.greeting, unsubscribe + token, archive.view_online)
 
     return values
 
@@ -203,7 +206,7 @@ def send_issue(
         ledger = SendLedger(store, prepared.issue_id, resend_uncertain=resend_uncertain)
         _remember_stories(prepared, store)
         ledger.settle_interrupted(lock)
-        already = ledger.counts()
+        already = _going_out(prepared, ledger)
         bounced: list[str] = []
         options = SendOptions.for_smtp(
             prepared.delivery.smtp,
@@ -225,19 +228,52 @@ def send_issue(
             stop=stop,
         )
         run.bounced = sorted(bounced)
-        return IssueSendReport(
+        report = IssueSendReport(
             run=run,
             already=already,
             uncertain=ledger.uncertain(),
             pending=ledger.count_pending(),
             totals=ledger.counts(),
         )
+        return _settled(store, prepared.issue_id, report)
 
 
 def _remember_stories(prepared: PreparedSend, store: Store) -> None:
     """What the issue carries, by canonical URL: the next issues leave these stories out (never twice)."""
     urls = (canonical_url(story.url) for story in prepared.issue.stories)
     IssueHistory(store).remember_stories(prepared.issue_id, urls)
+
+
+def _going_out(prepared: PreparedSend, ledger: SendLedger) -> dict[SendState, int]:
+    """The send log before this run; before anyone has the issue, the copy that goes out is kept."""
+    already = ledger.counts()
+    if not (already[SendState.SENT] or already[SendState.UNCERTAIN]):
+        _keep_sent_copy(prepared)
+    return already
+
+
+def _settled(store: Store, issue_id: str, report: IssueSendReport) -> IssueSendReport:
+    """Every active subscriber has a final answer: the run history says sent, whichever command
+    sent it (`digest send` as much as `digest run`, which then writes its own line over it), so a
+    later run does not build the week again over the copy that went out."""
+    history = IssueHistory(store)
+    record = history.get(issue_id)
+    if report.complete and (record is None or record.state is not IssueState.SENT):
+        sent = plural(report.totals.get(SendState.SENT, 0), "subscriber")
+        history.record(issue_id, IssueState.SENT, f"sent to {sent}", sent_at=utc_now())
+    return report
+
+
+def _keep_sent_copy(prepared: PreparedSend) -> None:
+    """Before anyone has the issue: the copy that goes out, without a recipient, kept under the
+    issue's id for the web archive. Once someone has it, it is what they got and stays."""
+    archive_dir = prepared.delivery.archive_dir
+    if archive_dir is None:
+        return
+    try:
+        keep_sent_copy(prepared.plain(), archive_dir)
+    except OSError as e:
+        raise SendError(f"cannot keep the copy that goes out in {archive_dir}: {e.strerror or e}") from None
 
 
 def _bouncer(store: Store, bounced: list[str]) -> Callable[[Recipient, str], None]:

@@ -39,6 +39,7 @@ from digest.deliver.message import (
 )
 from digest.errors import RenderError
 from digest.model import RenderedIssue
+from digest.words import greeting_name
 
 CRLF = b"\r\n"
 SOFT_BREAK = b"=\r\n"
@@ -49,8 +50,16 @@ class Recipient:
     email: str
     """ASCII address, already validated."""
     name: str = ""
+    """The whole name, for the To header."""
     subscriber_id: int = 0
     """0 for someone not on the list (a proof)."""
+    first_name: str = ""
+    """The subscriber's own first_name: the greeting's, where the first word of name is wrong."""
+
+    @property
+    def greeting(self) -> str:
+        """How the greeting addresses them ("Hi Hiroshi,"); empty: the theme's no-name greeting."""
+        return self.first_name or greeting_name(self.name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,7 +196,7 @@ class MessageTemplate:
 
     def personalise(self, recipient: Recipient) -> bytes:
         values = self.values(recipient)
-        text_part, html_part = self.named if recipient.name else self.anonymous
+        text_part, html_part = self.named if recipient.greeting else self.anonymous
         text_values = (
             qp(values.name.encode()),
             qp(values.unsubscribe_url.encode()),
@@ -228,7 +237,7 @@ class MessageTemplate:
 
     def rendered_for(self, recipient: Recipient) -> RenderedIssue:
         """The issue as this recipient sees it, as plain strings (for previews and the reference)."""
-        source = self.rendered_named if recipient.name else self.rendered
+        source = self.rendered_named if recipient.greeting else self.rendered
         return fill_markers(source, self.markers, self.values(recipient))
 
     def reference_message(self, recipient: Recipient) -> EmailMessage:

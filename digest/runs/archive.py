@@ -1,5 +1,5 @@
 """Keep every built issue under its stable id: <archive>/2025-W02/{index.html, issue.txt, issue.eml,
-issue.json}.
+issue.json} (written by digest/deliver/snapshot.py, which a send also uses to keep what went out).
 
 issue.json is the composed issue as data: an approved issue is sent from it later, exactly as the
 editors saw it in the proof, even if the week's feeds have changed since. The folder is replaced
@@ -16,12 +16,22 @@ from pathlib import Path
 
 import dacite
 
-from digest.atomic import replacing_folder
+from digest.deliver.snapshot import ISSUE_DATA, issue_to_json, json_value, snapshot_folder, write_snapshot
 from digest.errors import DigestError
 from digest.model import Issue, RenderedIssue, StoryKind
-from digest.pipeline import write_outputs
 
-ISSUE_DATA = "issue.json"
+__all__ = [
+    "ISSUE_DATA",
+    "ArchiveError",
+    "archive_issue",
+    "canonical_json",
+    "issue_folder",
+    "issue_from_json",
+    "issue_hash",
+    "issue_to_json",
+    "load_archived_issue",
+]
+
 _READ_BACK = dacite.Config(
     type_hooks={dt.date: dt.date.fromisoformat, dt.datetime: dt.datetime.fromisoformat},
     cast=[StoryKind, tuple],
@@ -33,33 +43,18 @@ class ArchiveError(DigestError):
 
 
 def issue_folder(archive_dir: Path, issue_id: str) -> Path:
-    return archive_dir / issue_id
+    return snapshot_folder(archive_dir, issue_id)
 
 
 def archive_issue(rendered: RenderedIssue, archive_dir: Path) -> dict[str, Path]:
-    """Write the issue's HTML, plain text and .eml under its id, replacing an earlier build."""
-    target = issue_folder(archive_dir, rendered.issue.issue_id)
-    with replacing_folder(target) as staging:
-        written = write_outputs(rendered, staging)
-        written["data"] = staging / ISSUE_DATA
-        written["data"].write_text(issue_to_json(rendered.issue), encoding="utf-8")
-    return {kind: target / path.name for kind, path in written.items()}
-
-
-def _encode(value: object) -> str:
-    if isinstance(value, dt.date):  # datetimes too
-        return value.isoformat()
-    raise TypeError(f"cannot archive a {type(value).__name__}")
-
-
-def issue_to_json(issue: Issue) -> str:
-    return json.dumps(dataclasses.asdict(issue), default=_encode, ensure_ascii=False, indent=1) + "\n"
+    """Write the issue's HTML, plain text, .eml and data under its id, replacing an earlier build."""
+    return write_snapshot(rendered, archive_dir)
 
 
 def canonical_json(data: object) -> str:
     """A dataclass (an issue, a story) as canonical JSON: sorted keys, no spaces; what is hashed."""
     as_dict = dataclasses.asdict(data)  # type: ignore[call-overload]  # a dataclass instance
-    return json.dumps(as_dict, default=_encode, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return json.dumps(as_dict, default=json_value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 def issue_hash(issue: Issue) -> str:

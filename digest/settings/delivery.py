@@ -8,6 +8,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from digest.settings.archive import archive_dir
 from digest.settings.files import SettingsFiles
 from digest.settings.newsletter import NewsletterSettings
 from digest.settings.paths import resolved_path
@@ -77,6 +78,8 @@ class DeliverySettings:
     dkim_key_file: Path | None = None
     secret_file: Path | None = None
     unsubscribe_mailto: str = ""
+    archive_dir: Path | None = None
+    """[archive] path: where a send keeps the copy that went out (None: settings made by hand)."""
 
 
 def resolve_delivery(tables: DeliveryTables, files: SettingsFiles, *, default_dir: Path) -> DeliverySettings:
@@ -97,4 +100,5 @@ def resolve_delivery(tables: DeliveryTables, files: SettingsFiles, *, default_di
         dkim_key_file=key_file,
         secret_file=secret_file,
         unsubscribe_mailto=newsletter.mailbox if newsletter is not None else "",
+        archive_dir=archive_dir(files, default_dir=default_dir),
     )

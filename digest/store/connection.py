@@ -119,6 +119,19 @@ MIGRATIONS: tuple[Migration, ...] = (
         ALTER TABLE issue_runs ADD COLUMN proof_hash TEXT NOT NULL DEFAULT '';
         """,
     ),
+    Migration(
+        5,
+        "the first name the greeting uses (the subscriber CSV's first_name column)",
+        """
+        -- Empty: the greeting takes the first word of name (digest.words.greeting_name).
+        ALTER TABLE subscribers ADD COLUMN first_name TEXT NOT NULL DEFAULT '';
+
+        -- Imports before this version kept a first_name column as an attribute: it is the column now.
+        UPDATE subscribers SET first_name = json_extract(attributes, '$.first_name'),
+            attributes = json_remove(attributes, '$.first_name')
+        WHERE json_type(attributes, '$.first_name') = 'text';
+        """,
+    ),
 )
 
 

@@ -165,6 +165,16 @@ class IssueHistory:
         )
         return {row["canonical_url"]: row["issue_id"] for row in rows}
 
+    def went_out(self) -> list[str]:
+        """The ids of the issues that went out, newest first: recorded sent by a run, or delivered
+        to at least one subscriber (a send still going, or `digest send` of an issue folder, which
+        leaves its send log). Built, proofed, awaiting approval, rejected: drafts, never listed."""
+        rows = self.store.fetchall(
+            "SELECT issue_id FROM issue_runs WHERE state = 'sent' "
+            "UNION SELECT issue_id FROM send_log WHERE state = 'sent' ORDER BY issue_id DESC"
+        )
+        return [row[0] for row in rows]
+
     def past_deadline(self, now: dt.datetime) -> list[IssueRecord]:
         """Issues awaiting approval whose deadline has passed: nobody objected, so they go out. And
         proofed issues whose send stopped part-way after that (state sending): no week's run may

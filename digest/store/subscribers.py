@@ -27,6 +27,8 @@ from digest.store.connection import Store
 
 EMAIL_COLUMN = "email"
 NAME_COLUMN = "name"
+FIRST_NAME_COLUMN = "first_name"
+"""How the greeting addresses them, where the first word of name is wrong ("Dr. Ana Lima")."""
 EXPORT_ONLY_COLUMNS = ("status", "status_changed_at")
 """Written by `export_csv`, ignored on import: an import never changes anyone's status."""
 PAGE_SIZE = 1000
@@ -79,6 +81,7 @@ def _subscriber(row: sqlite3.Row) -> Subscriber:
         id=row["id"],
         email=row["email"],
         name=row["name"],
+        first_name=row["first_name"],
         status=SubscriberStatus(row["status"]),
         status_changed_at=dt.datetime.fromisoformat(row["status_changed_at"]),
         attributes=json.loads(row["attributes"]),
@@ -115,6 +118,7 @@ class _Row:
     line: int
     email: str
     name: str
+    first_name: str
     attributes: dict[str, str]
 
 
@@ -145,10 +149,13 @@ class _CsvRows:
         self.width = len(columns)
         self.email_at = columns.index(EMAIL_COLUMN)
         self.name_at = columns.index(NAME_COLUMN) if NAME_COLUMN in columns else None
+        self.first_name_at = columns.index(FIRST_NAME_COLUMN) if FIRST_NAME_COLUMN in columns else None
         self.extras = [
             (i, c)
             for i, c in enumerate(columns)
-            if c and i not in (self.email_at, self.name_at) and c not in EXPORT_ONLY_COLUMNS
+            if c
+            and i not in (self.email_at, self.name_at, self.first_name_at)
+            and c not in EXPORT_ONLY_COLUMNS
         ]
 
     def __iter__(self) -> Iterator[_Row]:
@@ -168,22 +175,25 @@ class _CsvRows:
                 self.problems.append(RowProblem(start, str(e)))
                 continue
             name = clean_name(record[self.name_at]) if self.name_at is not None else ""
+            first = clean_name(record[self.first_name_at]) if self.first_name_at is not None else ""
             attributes = {c: clean_name(record[i]) for i, c in self.extras if record[i].strip()}
-            yield _Row(start, email, name, attributes)
+            yield _Row(start, email, name, first, attributes)
 
 
 # Later non-empty values win, for a row already stored and for a duplicate further down the file.
 _UPSERT = """
-INSERT INTO subscribers (email, email_key, name, attributes, status, created_at, status_changed_at)
-VALUES (?, ?, ?, ?, 'active', ?, ?)
+INSERT INTO subscribers
+    (email, email_key, name, first_name, attributes, status, created_at, status_changed_at)
+VALUES (?, ?, ?, ?, ?, 'active', ?, ?)
 ON CONFLICT (email_key) DO UPDATE SET
     name = CASE WHEN excluded.name != '' THEN excluded.name ELSE subscribers.name END,
+    first_name = CASE WHEN excluded.first_name != '' THEN excluded.first_name ELSE subscribers.first_name END,
     attributes = json_patch(subscribers.attributes, excluded.attributes)
 """
 
 
 def import_csv(store: Store, path: Path) -> ImportReport:
-    """Add every good row of a CSV file (columns email, name, anything else as attributes).
+    """Add every good row of a CSV file (columns email, name, first_name, anything else as attributes).
 
     Rows stream from the file into the database (memory stays flat however long the list).
     Bad rows are reported by line and skipped; the good ones go in together in one transaction,
@@ -201,7 +211,8 @@ def import_csv(store: Store, path: Path) -> ImportReport:
                 key = row.email.lower()
                 if db.execute("INSERT OR IGNORE INTO imported_keys VALUES (?)", (key,)).rowcount == 0:
                     merged += 1  # the same address (case aside) earlier in the file
-                db.execute(_UPSERT, (row.email, key, row.name, json.dumps(row.attributes), stamp, stamp))
+                values = (row.email, key, row.name, row.first_name, json.dumps(row.attributes), stamp, stamp)
+                db.execute(_UPSERT, values)
             added = db.execute("SELECT COUNT(*) FROM subscribers").fetchone()[0] - before
             distinct, not_active = db.execute(
                 "SELECT COUNT(*), COUNT(*) FILTER (WHERE status != 'active') "
@@ -260,7 +271,7 @@ def add_subscriber(
     with store.transaction() as db:
         row = db.execute("SELECT * FROM subscribers WHERE email_key = ?", (email.lower(),)).fetchone()
         if row is None:
-            db.execute(_UPSERT, (email, email.lower(), name, "{}", stamp, stamp))
+            db.execute(_UPSERT, (email, email.lower(), name, "", "{}", stamp, stamp))
             outcome = AddOutcome.ADDED
         elif row["status"] == SubscriberStatus.ACTIVE:
             outcome = AddOutcome.ALREADY_ACTIVE
@@ -336,20 +347,24 @@ EXPORT_COLUMNS = (EMAIL_COLUMN, NAME_COLUMN, *EXPORT_ONLY_COLUMNS)
 
 
 def export_csv(store: Store, out: TextIO, status: SubscriberStatus | None = None) -> int:
-    """Write the list as CSV that `import_csv` reads back; attribute names become columns. A cell
-    a spreadsheet would run as a formula is written as text (digest/spreadsheet.py)."""
+    """Write the list as CSV that `import_csv` reads back; attribute names become columns, and
+    first_name one when anyone has one. A cell a spreadsheet would run as a formula is written as
+    text (digest/spreadsheet.py)."""
     keys = [
         row[0]
         for row in store.fetchall(
             "SELECT DISTINCT j.key FROM subscribers, json_each(subscribers.attributes) AS j ORDER BY j.key"
         )
-        if row[0] not in EXPORT_COLUMNS
+        if row[0] not in (*EXPORT_COLUMNS, FIRST_NAME_COLUMN)
     ]
+    first_names = bool(store.fetchvalue("SELECT EXISTS (SELECT 1 FROM subscribers WHERE first_name != '')"))
+    columns = [EMAIL_COLUMN, NAME_COLUMN, *([FIRST_NAME_COLUMN] * first_names), *EXPORT_ONLY_COLUMNS]
     writer = SpreadsheetSafeWriter(out)
-    writer.writerow([*EXPORT_COLUMNS, *keys])
+    writer.writerow([*columns, *keys])
     written = 0
     for s in iter_subscribers(store, status):
         when = s.status_changed_at.isoformat() if s.status_changed_at else ""
-        writer.writerow([s.email, s.name, s.status.value, when, *(s.attributes.get(k, "") for k in keys)])
+        names = [s.name, *([s.first_name] * first_names)]
+        writer.writerow([s.email, *names, s.status.value, when, *(s.attributes.get(k, "") for k in keys)])
         written += 1
     return written

@@ -27,6 +27,7 @@ from digest.model import SubscriberStatus
 from digest.pipeline import prepare_folder
 from digest.store import Store, open_store
 from digest.store.subscribers import add_subscriber, find_subscriber, unsubscribe
+from digest.words import greeting_name
 from tests.conftest import TEST_SECRET
 from tests.smtp_server import Faults, SmtpTestServer
 
@@ -82,7 +83,7 @@ def test_every_subscriber_gets_their_own_message(prepared, store):
         text = message.get_body(("plain",)).get_content()
         html = message.get_body(("html",)).get_content()
         assert token in text and token in html
-        assert (f"Hi {name}," in text) == bool(name)
+        assert (f"Hi {greeting_name(name)}," in text) == bool(name)  # the first name (issue 12: 15)
         assert [p.get_content_type() for p in message.iter_parts()] == ["text/plain", "text/html"]
         assert all(len(line) <= 998 for line in received.data.split(b"\r\n"))
 

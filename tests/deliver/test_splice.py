@@ -99,8 +99,8 @@ def test_any_name_and_address_splice_safely(name: str, local: str, subscriber_id
     fast = parse(data)
     assert_same_message(fast, parse(prepared.template.reference_message(recipient).as_bytes()))
     assert_wire_limits(data)
-    if recipient.name:
-        assert f"Hi {recipient.name}," in fast.get_body(("plain",)).get_content()
+    if recipient.greeting:  # the first name (issue 12: 15)
+        assert f"Hi {recipient.greeting}," in fast.get_body(("plain",)).get_content()
 
 
 def test_markers_equal_a_full_render_for_each_recipient(prepared):

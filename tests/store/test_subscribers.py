@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from digest.model import SubscriberStatus
-from digest.store import open_store
+from digest.store import MIGRATIONS, open_store
 from digest.store.subscribers import (
     AddOutcome,
     SubscriberError,
@@ -188,3 +188,20 @@ def test_addresses_over_rfc_5321s_limits_are_refused_with_their_line(store, tmp_
 def test_a_folder_given_as_the_csv_is_one_error(store, tmp_path: Path):
     with pytest.raises(SubscriberError, match="this is a folder, not a CSV file"):
         import_csv(store, tmp_path)
+
+
+def test_a_first_name_attribute_of_an_older_database_becomes_the_column(tmp_path: Path):
+    """Before migration 3 a CSV's first_name column was kept as an attribute (issue 12: 15)."""
+    path = tmp_path / "digest.db"
+    old = open_store(path, migrations=MIGRATIONS[:2])
+    old.execute(
+        "INSERT INTO subscribers (email, email_key, name, attributes, created_at, status_changed_at) "
+        "VALUES ('h@example.com', 'h@example.com', 'Hiroshi Costa', ?, '2025-01-01', '2025-01-01')",
+        ('{"first_name": "Hiro", "team": "x"}',),
+    )
+    old.close()
+    store = open_store(path)
+    subscriber = find_subscriber(store, "h@example.com")
+    store.close()
+    assert subscriber is not None
+    assert (subscriber.first_name, subscriber.attributes) == ("Hiro", {"team": "x"})

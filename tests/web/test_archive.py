@@ -1,4 +1,8 @@
-"""`digest archive`: index newest first, a page per issue without personal links, an Atom feed."""
+"""`digest archive`: index newest first, a page per issue without personal links, an Atom feed.
+
+The issues here are recorded sent the way a send records them (the copy kept, the history says
+sent); tests/web/test_archive_sent.py sends for real.
+"""
 
 from __future__ import annotations
 
@@ -12,11 +16,12 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from digest.cli import main
-from digest.errors import ConfigError, StoryFileError
+from digest.errors import ConfigError, DigestError
 from digest.pipeline import render_folder
 from digest.render import RecipientLinks
 from digest.web.archive import build_archive
-from tests.conftest import SAMPLE_WEEKS, write_story
+from tests.conftest import SAMPLE_WEEKS
+from tests.web.sent import STORE_TOML, went_out
 
 ATOM = {"a": "http://www.w3.org/2005/Atom"}
 
@@ -25,20 +30,31 @@ ATOM = {"a": "http://www.w3.org/2005/Atom"}
 def project(tmp_path: Path) -> Path:
     root = tmp_path / "project"
     root.mkdir()
+    (root / "digest.toml").write_text(STORE_TOML)
     shutil.copytree(SAMPLE_WEEKS["meridian"], root / SAMPLE_WEEKS["meridian"].name)
     shutil.copytree(SAMPLE_WEEKS["tidewater"].parent, root / "tidewater")
+    went_out(root / SAMPLE_WEEKS["meridian"].name)
+    went_out(root / "tidewater" / SAMPLE_WEEKS["tidewater"].name)
     return root
+
+
+def meridian_week(root: Path, date: str) -> Path:
+    """The sample week copied to another date."""
+    folder = root / date
+    shutil.copytree(SAMPLE_WEEKS["meridian"], folder)
+    toml = folder / "issue.toml"
+    toml.write_text(toml.read_text().replace("date = 2025-01-08", f"date = {date}"))
+    return folder
 
 
 @pytest.fixture
 def meridian_weeks(tmp_path: Path) -> Path:
-    """One newsletter, three weekly issues (copies of the sample week on other dates)."""
+    """One newsletter, three weekly issues that went out (copies of the sample week on other dates)."""
     root = tmp_path / "meridian"
+    root.mkdir()
+    (root / "digest.toml").write_text(STORE_TOML)
     for date in ("2025-01-08", "2025-01-22", "2025-01-15"):
-        folder = root / date
-        shutil.copytree(SAMPLE_WEEKS["meridian"], folder)
-        toml = folder / "issue.toml"
-        toml.write_text(toml.read_text().replace("date = 2025-01-08", f"date = {date}"))
+        went_out(meridian_week(root, date))
     return root
 
 
@@ -125,20 +141,31 @@ def test_issues_of_several_newsletters_are_named_in_the_index(project: Path, tmp
 
 
 def test_two_issues_in_one_week_cannot_share_an_address(meridian_weeks: Path, tmp_path: Path):
-    shutil.copytree(meridian_weeks / "2025-01-08", meridian_weeks / "2025-01-09")
-    toml = meridian_weeks / "2025-01-09" / "issue.toml"
-    toml.write_text(toml.read_text().replace("date = 2025-01-08", "date = 2025-01-09"))
+    other = meridian_weeks / "other"  # a second project below, with its own store and archive
+    other.mkdir()
+    (other / "digest.toml").write_text(STORE_TOML)
+    went_out(meridian_week(other, "2025-01-09"))
     with pytest.raises(ConfigError, match="share the archive address issues/2025-W02/") as error:
         build_archive(meridian_weeks, tmp_path / "site")
-    assert "2025-01-08" in str(error.value) and "2025-01-09" in str(error.value)
+    assert str(meridian_weeks / "built") in str(error.value) and str(other / "built") in str(error.value)
 
 
-def test_a_broken_issue_stops_the_archive_naming_the_file(meridian_weeks: Path, tmp_path: Path):
-    write_story(meridian_weeks / "2025-01-15" / "stories", "broken", 'title: "No url"')
-    with pytest.raises(StoryFileError) as error:
+def test_a_broken_copy_stops_the_archive_naming_the_file(meridian_weeks: Path, tmp_path: Path):
+    (meridian_weeks / "built" / "2025-W03" / "issue.json").write_text("{broken")
+    with pytest.raises(DigestError) as error:
         build_archive(meridian_weeks, tmp_path / "site")
-    assert "broken.md" in str(error.value)
+    assert "2025-W03/issue.json" in str(error.value)
     assert not (tmp_path / "site").exists(), "nothing is written from a broken project"
+
+
+def test_a_draft_is_never_published_and_an_old_page_of_one_is_withdrawn(meridian_weeks: Path, tmp_path: Path):
+    meridian_week(meridian_weeks, "2025-01-29")  # built, never sent
+    stale = tmp_path / "site" / "issues" / "2025-W05" / "index.html"  # what an older digest published
+    stale.parent.mkdir(parents=True)
+    stale.write_text("<p>a draft</p>")
+    result = build_archive(meridian_weeks, tmp_path / "site")
+    assert [entry.issue.issue_id for entry in result.entries] == ["2025-W04", "2025-W03", "2025-W02"]
+    assert result.withdrawn == ("2025-W05",) and not stale.parent.exists()
 
 
 def test_an_empty_project_gives_an_empty_index_and_feed(tmp_path: Path):
@@ -158,11 +185,17 @@ def test_the_cli_writes_the_archive_and_reports_errors_in_one_line(meridian_week
     assert "issues/2025-W04/index.html" in result.output
     assert (tmp_path / "site" / "feed.xml").is_file()
 
-    write_story(meridian_weeks / "2025-01-15" / "stories", "broken", 'title: "No url"')
+    (meridian_weeks / "built" / "2025-W03" / "issue.json").write_text("{broken")
     result = runner.invoke(main, ["archive", str(meridian_weeks), "--out", str(tmp_path / "site")])
     assert result.exit_code == 2
     assert result.output.startswith("error: ") and result.output.count("\n") == 1
-    assert "broken.md" in result.output
+    assert "issue.json" in result.output
+
+    (meridian_weeks / "built" / "2025-W03" / "issue.json").unlink()  # sent before copies were kept
+    result = runner.invoke(main, ["archive", str(meridian_weeks), "--out", str(tmp_path / "site")])
+    assert result.exit_code == 0
+    assert "warning: 2025-W03 went out, but no copy of it is kept in" in result.output
+    assert "Archived 2 issue(s)" in result.output
 
 
 def test_relative_links_work_from_a_sub_folder(meridian_weeks: Path, tmp_path: Path):

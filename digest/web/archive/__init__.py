@@ -1,27 +1,38 @@
-"""`digest archive`: a static web archive of every issue under a project.
+"""`digest archive`: a static web archive of the issues that went out.
 
     OUT/index.html                  the issues, newest first
     OUT/feed.xml                    an Atom feed of them
-    OUT/issues/<issue id>/index.html  each issue's email, without the reader's personal links
+    OUT/issues/<issue id>/index.html  each issue as subscribers got it, without their personal links
 
-Every link between these files is relative, so OUT can be hosted from any folder (or opened from
-disk); `issues/<issue id>/` is also where an email's "view in browser" link points.
+Which issues, and their pages, come from the store and the copy each send kept
+(`published.py`): a draft never appears, and a page never changes with the week's files. Every
+link between these files is relative, so OUT can be hosted from any folder (or opened from disk);
+`issues/<issue id>/` is also where an email's "view in browser" link points. `digest serve`
+answers the same pages live (digest/web/site/archive.py).
 """
 
 from __future__ import annotations
 
+import re
+import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
 
 from digest.atomic import write_atomically
-from digest.errors import ConfigError
-from digest.model import Issue, RenderedIssue
-from digest.pipeline import render_folder
-from digest.settings.project import IssueFolder, find_issue_folders
 from digest.web.archive.feed import atom_feed
 from digest.web.archive.pages import archive_page
+from digest.web.archive.published import (
+    INDEX_FILE,
+    ISSUES_DIR,
+    ArchiveEntry,
+    ArchiveSource,
+    Published,
+    published_issues,
+    sources_under,
+)
 from digest.web.templating import page_templates
 
 __all__ = [
@@ -30,25 +41,20 @@ __all__ = [
     "ISSUES_DIR",
     "ArchiveEntry",
     "ArchiveResult",
+    "ArchiveSource",
+    "Published",
     "archive_page",
     "atom_feed",
     "build_archive",
+    "feed_xml",
+    "index_html",
+    "issue_html",
+    "published_issues",
+    "sources_under",
 ]
 
-INDEX_FILE = "index.html"
 FEED_FILE = "feed.xml"
-ISSUES_DIR = "issues"
-
-
-@dataclass(frozen=True, slots=True)
-class ArchiveEntry:
-    issue: Issue
-    folder: Path
-
-    @property
-    def href(self) -> str:
-        """The issue page, relative to the archive's index (and feed)."""
-        return f"{ISSUES_DIR}/{self.issue.issue_id}/{INDEX_FILE}"
+_ISSUE_ID = re.compile(r"^\d{4}-W\d{2}$")
 
 
 @dataclass(frozen=True)
@@ -56,36 +62,43 @@ class ArchiveResult:
     out: Path
     entries: tuple[ArchiveEntry, ...]
     files: tuple[Path, ...]
+    unkept: tuple[str, ...] = ()
+    """Issues that went out with no copy kept (sent before digest kept one): left out."""
+    withdrawn: tuple[str, ...] = ()
+    """Pages of an earlier archive in OUT no longer published (a draft an older digest listed)."""
 
 
 def _templates() -> jinja2.Environment:
     return page_templates(Path(__file__).resolve().parent / "templates")
 
 
-Rendered = list[tuple[IssueFolder, RenderedIssue]]
-
-
-def _newest_first(rendered: Rendered) -> Rendered:
-    return sorted(rendered, key=lambda pair: (pair[1].issue.date, pair[0].key), reverse=True)
-
-
-def _check_unique(rendered: Rendered) -> None:
-    seen: dict[str, Path] = {}
-    for folder, result in rendered:
-        issue_id = result.issue.issue_id
-        if issue_id in seen:
-            raise ConfigError(
-                f"two issues share the archive address issues/{issue_id}/: {seen[issue_id]} and "
-                f"{folder.path} (an issue's id is its ISO week; keep one issue per week in an archive)"
-            )
-        seen[issue_id] = folder.path
-
-
-def _title(issues: list[Issue]) -> tuple[str, bool]:
-    names = {issue.newsletter.name for issue in issues}
+def _title(issues: list[ArchiveEntry]) -> tuple[str, bool]:
+    names = {entry.issue.newsletter.name for entry in issues}
     if len(names) == 1:
         return f"{names.pop()}: past issues", False
     return "Past issues", bool(names)
+
+
+def index_html(entries: Sequence[ArchiveEntry]) -> str:
+    """The list of issues, newest first, linking to `issues/<id>/index.html`."""
+    title, mixed = _title(list(entries))
+    lang = entries[0].issue.newsletter.lang if entries else "en"
+    return _templates().get_template("index.html").render(title=title, mixed=mixed, issues=entries, lang=lang)
+
+
+def feed_xml(entries: Sequence[ArchiveEntry]) -> bytes:
+    """The Atom feed of the issues, its links relative to the feed."""
+    title, mixed = _title(list(entries))
+    feed_id = f"{entries[0].issue.newsletter.base_url}/" if entries and not mixed else "urn:digest:archive"
+    pages = [(entry.issue, entry.href) for entry in entries]
+    return atom_feed(pages, title=title, feed_id=feed_id, index_href=INDEX_FILE)
+
+
+def issue_html(entry: ArchiveEntry) -> str:
+    """The issue's page: the copy that went out, without personal links, with a way back."""
+    return archive_page(
+        entry.html(), entry.issue, index_href=f"../../{INDEX_FILE}", feed_href=f"../../{FEED_FILE}"
+    )
 
 
 def _write(path: Path, data: str | bytes) -> Path:
@@ -94,33 +107,33 @@ def _write(path: Path, data: str | bytes) -> Path:
     return path
 
 
+def _withdraw_stale(out: Path, published: set[str]) -> list[str]:
+    """Issue pages an earlier `digest archive` wrote into OUT that are not published now."""
+    folder = out / ISSUES_DIR
+    stale = [
+        page.name
+        for page in (sorted(folder.iterdir()) if folder.is_dir() else [])
+        if _ISSUE_ID.match(page.name) and page.name not in published and (page / INDEX_FILE).is_file()
+    ]
+    for issue_id in stale:
+        shutil.rmtree(folder / issue_id)
+    return stale
+
+
 def build_archive(root: Path, out: Path) -> ArchiveResult:
-    """Render every issue under `root` and write the archive into `out`."""
-    folders = find_issue_folders(root)
-    rendered = _newest_first([(folder, render_folder(folder.path)[0]) for folder in folders])
-    _check_unique(rendered)
-    entries = tuple(ArchiveEntry(issue=result.issue, folder=folder.path) for folder, result in rendered)
-    issues = [entry.issue for entry in entries]
-    title, mixed = _title(issues)
-
-    files: list[Path] = []
-    for entry, (_, result) in zip(entries, rendered, strict=True):
-        page = archive_page(result, index_href=f"../../{INDEX_FILE}", feed_href=f"../../{FEED_FILE}")
-        files.append(_write(out / ISSUES_DIR / entry.issue.issue_id / INDEX_FILE, page))
-
-    index = (
-        _templates()
-        .get_template("index.html")
-        .render(
-            title=title,
-            mixed=mixed,
-            issues=entries,
-            lang=issues[0].newsletter.lang if issues else "en",
-        )
+    """Write the archive of every issue the project at `root` sent into `out`."""
+    published = published_issues(sources_under(root))
+    entries = published.entries
+    files = [
+        _write(out / ISSUES_DIR / entry.issue.issue_id / INDEX_FILE, issue_html(entry)) for entry in entries
+    ]
+    files.append(_write(out / INDEX_FILE, index_html(entries)))
+    files.append(_write(out / FEED_FILE, feed_xml(entries)))
+    withdrawn = _withdraw_stale(out, {entry.issue.issue_id for entry in entries})
+    return ArchiveResult(
+        out=out,
+        entries=tuple(entries),
+        files=tuple(files),
+        unkept=tuple(published.unkept),
+        withdrawn=tuple(withdrawn),
     )
-    files.append(_write(out / INDEX_FILE, index))
-    feed_id = f"{issues[0].newsletter.base_url}/" if issues and not mixed else "urn:digest:archive"
-    pages = [(entry.issue, entry.href) for entry in entries]
-    feed = atom_feed(pages, title=title, feed_id=feed_id, index_href=INDEX_FILE)
-    files.append(_write(out / FEED_FILE, feed))
-    return ArchiveResult(out=out, entries=entries, files=tuple(files))

@@ -1,6 +1,7 @@
 """An issue's email HTML as an archive page: the reader's personal links taken out.
 
-The build fills the personal links (unsubscribe, "view in browser") with the values
+The copy a send keeps (digest/deliver/snapshot.py) has no name in it (the theme's no-name
+greeting) and the personal links (unsubscribe, "view in browser") filled with the values
 `RecipientLinks.for_archive` gives; those are what is removed here, along with a line left
 holding nothing but the separators between them.
 """
@@ -13,15 +14,15 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from digest.markup import text_content
-from digest.model import RenderedIssue
+from digest.model import Issue
 from digest.render import RecipientLinks
 
 # What is left of "<a>Unsubscribe</a> · <a>Read online</a>" once both links are gone.
 _ONLY_SEPARATORS = re.compile(r"^[\s·|•–—\-,]*$")
 
 
-def personal_links(rendered: RenderedIssue) -> frozenset[str]:
-    links = RecipientLinks.for_archive(rendered.issue)
+def personal_links(issue: Issue) -> frozenset[str]:
+    links = RecipientLinks.for_archive(issue)
     return frozenset({links.unsubscribe, links.view_online})
 
 
@@ -42,11 +43,12 @@ def _remove_emptied_block(parent: etree._Element) -> None:
 
 
 def archive_page(
-    rendered: RenderedIssue, *, index_href: str, feed_href: str, index_label: str = "All issues"
+    html: str, issue: Issue, *, index_href: str, feed_href: str, index_label: str = "All issues"
 ) -> str:
-    """The email HTML as a web page: no personal links, a way back to the index and the feed."""
-    document = lxml_html.document_fromstring(rendered.html)
-    personal = personal_links(rendered)
+    """The email HTML (the copy sent without a recipient) as a web page: no personal links, a way
+    back to the index and the feed."""
+    document = lxml_html.document_fromstring(html)
+    personal = personal_links(issue)
     emptied = []
     for anchor in [a for a in document.iter("a") if a.get("href") is not None]:
         if anchor.get("href", "").strip() in personal:
@@ -65,7 +67,7 @@ def archive_page(
             title = lxml_html.Element("title")
             head.append(title)
         if not (title.text or "").strip():
-            title.text = rendered.issue.subject
+            title.text = issue.subject
         feed = lxml_html.Element(
             "link", rel="alternate", type="application/atom+xml", href=feed_href, title="Atom feed"
         )
