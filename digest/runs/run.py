@@ -21,7 +21,7 @@ from pathlib import Path
 
 from digest.clock import utc_now
 from digest.compose import Composition
-from digest.deliver.ledger import SendState
+from digest.deliver.ledger import SendLedger, SendState
 from digest.deliver.send import (
     PROOF_PREFIX,
     DeliveryRenders,
@@ -132,7 +132,13 @@ def settle(context: RunContext, issue_id: str, record: IssueRecord | None, *, se
     """The answer for an issue past building (sent, going out, held for approval), sending it when
     its time has come (a resumed send, a passed approval deadline). None: build it."""
     if record is None or record.state in (IssueState.BUILT, IssueState.THIN):
-        return None
+        if not SendLedger(context.store, issue_id).counts().get(SendState.SENT):
+            return None
+        # `digest send` of the week's folder reached someone and stopped: a rebuild would send
+        # the others another issue, so the rest get the copy it kept, as from a run's own send.
+        record = replace(
+            record or IssueRecord(issue_id, IssueState.SENDING, "", context.now), state=IssueState.SENDING
+        )
     if record.state is IssueState.SENT:
         return RunResult(issue_id, ExitCode.DONE, f"already sent ({_when(record.sent_at)}); nothing to do")
     if record.state is IssueState.SENDING:

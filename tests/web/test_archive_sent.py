@@ -28,8 +28,8 @@ from digest.store import IssueHistory, IssueState, open_store
 from digest.store.subscribers import add_subscriber
 from digest.web.archive import archive_page
 from tests.conftest import SAMPLE_WEEKS, TEST_SECRET
-from tests.schedule_fixtures import DELIVERY, meridian_feed_project
-from tests.smtp_server import SmtpTestServer
+from tests.schedule_fixtures import DELIVERY, meridian_feed_project, subscribe, tidewater_project
+from tests.smtp_server import Faults, SmtpTestServer
 
 VIEW_ONLINE = re.compile(r'href="(https://newsletters\.meridian-media\.example/daily/issues/[^"]+)"')
 
@@ -201,3 +201,29 @@ def test_digest_send_of_an_issue_folder_keeps_the_copy_it_sent(send_project: Pat
     record = IssueHistory(store).get("2025-W02")
     store.close()
     assert record is not None and record.state is IssueState.SENT and record.detail == "sent to 1 subscriber"
+
+
+def test_a_run_after_a_digest_send_that_stopped_resumes_it_with_the_copy_it_kept(tmp_path: Path):
+    """`digest send` of a week's folder reached one reader and left another deferred; the week's
+    files change; `digest run --send` for that week sends the rest the copy the first reader got
+    (it does not rebuild over it), and a run without --send says the send is unfinished."""
+    config = tidewater_project(tmp_path / "tidewater")
+    week = config.parent / "2025-03-14"
+    bo, cy = subscribe(config, 2)
+    deferred = Faults(refuse={cy: "451 4.2.1 mailbox busy, try later"})
+    with SmtpTestServer(deferred) as server:
+        env = server.environ(DIGEST_SECRET=TEST_SECRET)
+        first = invoke("send", week, env=env)
+        assert first.exit_code == 5, first.output
+        story = week / "stories" / "seagrass-returns.md"
+        story.write_text(story.read_text(encoding="utf-8").replace("Seagrass", "CHANGED"), encoding="utf-8")
+        looked = invoke("run", "--config", config, "--date", "2025-03-14", env=env)
+        assert looked.exit_code == 5, looked.output
+        assert "sending stopped part-way; --send resumes it" in looked.output
+        deferred.refuse.clear()
+        resumed = invoke("run", "--send", "--config", config, "--date", "2025-03-14", env=env)
+        assert resumed.exit_code == 0, resumed.output
+        assert "resuming the send" in resumed.output
+    assert server.copies == {bo: 1, cy: 1}
+    bodies = {r.rcpt_tos[0]: r.message().get_body(("html",)).get_content() for r in server.received}
+    assert "CHANGED" not in bodies[cy] and "Seagrass is back" in bodies[cy]
