@@ -85,7 +85,7 @@ def import_command(ctx: click.Context, csv_file: Path) -> None:
 @subscribers_group.command("add")
 @click.argument("email")
 @click.option("--name", default="", help="How the greeting addresses them.")
-@click.option("--resubscribe", is_flag=True, help="Make an unsubscribed or bounced address active again.")
+@click.option("--resubscribe", is_flag=True, help="Lift a suppression (as `resubscribe` does).")
 @click.pass_context
 def add_command(ctx: click.Context, email: str, name: str, resubscribe: bool) -> None:
     """Add one subscriber."""
