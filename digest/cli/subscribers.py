@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -174,7 +175,7 @@ def suppressed_command(ctx: click.Context, reason: str | None, as_json: bool) ->
     """The addresses never sent to: email, reason, since, status line, message id, issue (tab-separated)."""
     for s in suppressed(_store(ctx, create=False), Reason(reason) if reason else None):
         if as_json:
-            click.echo(json.dumps(s.as_json(), ensure_ascii=False))
+            click.echo(json.dumps(dataclasses.asdict(s), ensure_ascii=False))
         else:
             fields = (s.email, s.reason.value, s.at, s.status_line, s.message_id, s.issue_id or "")
             click.echo("\t".join(" ".join((f or "").split()) for f in fields))

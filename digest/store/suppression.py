@@ -123,6 +123,8 @@ class Evidence:
 
 @dataclass(frozen=True, slots=True)
 class Suppression:
+    """One address on the list (`dataclasses.asdict` gives `suppressed --json`'s object)."""
+
     email: str
     reason: Reason
     at: str
@@ -130,16 +132,6 @@ class Suppression:
     status_line: str
     message_id: str
     issue_id: str | None
-
-    def as_json(self) -> dict[str, str | None]:
-        return {
-            "email": self.email,
-            "reason": self.reason.value,
-            "at": self.at,
-            "status_line": self.status_line,
-            "message_id": self.message_id,
-            "issue_id": self.issue_id,
-        }
 
 
 def imported_reason(status: str, reason: str) -> Reason | None:
