@@ -75,7 +75,7 @@ def import_command(ctx: click.Context, csv_file: Path) -> None:
     )
     if report.not_active:
         click.echo(
-            f"{plural(report.not_active, 'address', 'addresses')} suppressed, left as they were "
+            f"{plural(report.not_active, 'address', 'addresses')} suppressed, never sent to "
             "(`digest subscribers suppressed` lists them; "
             "`digest subscribers resubscribe ADDR --reason TEXT` brings one back)"
         )

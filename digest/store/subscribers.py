@@ -39,9 +39,10 @@ NAME_COLUMN = "name"
 FIRST_NAME_COLUMN = "first_name"
 """How the greeting addresses them, where the first word of name is wrong ("Dr. Ana Lima")."""
 STATUS_COLUMN = "status"
+SINCE_COLUMN = "status_changed_at"
 REASON_COLUMN = "suppression_reason"
 EVIDENCE_COLUMN = "suppression_evidence"
-EXPORT_ONLY_COLUMNS = (STATUS_COLUMN, "status_changed_at", REASON_COLUMN, EVIDENCE_COLUMN)
+EXPORT_ONLY_COLUMNS = (STATUS_COLUMN, SINCE_COLUMN, REASON_COLUMN, EVIDENCE_COLUMN)
 """Written by `export_csv`, never attributes on import; status and suppression_reason (with its
 evidence) suppress an imported address, so an export read back keeps who may not be sent to."""
 PAGE_SIZE = 1000
@@ -95,6 +96,8 @@ class _Row:
     suppression: Reason | None = None
     """What the row's status or suppression_reason column says; None: an address to send to."""
     evidence: str = ""
+    since: dt.datetime | None = None
+    """When it was suppressed (status_changed_at), if the file says."""
 
 
 class _CsvRows:
@@ -125,8 +128,7 @@ class _CsvRows:
         self.email_at = columns.index(EMAIL_COLUMN)
         self.name_at = columns.index(NAME_COLUMN) if NAME_COLUMN in columns else None
         self.first_name_at = columns.index(FIRST_NAME_COLUMN) if FIRST_NAME_COLUMN in columns else None
-        suppression_columns = (STATUS_COLUMN, REASON_COLUMN, EVIDENCE_COLUMN)
-        self.status_at = {c: columns.index(c) for c in suppression_columns if c in columns}
+        self.status_at = {c: columns.index(c) for c in EXPORT_ONLY_COLUMNS if c in columns}
         self.extras = [
             (i, c)
             for i, c in enumerate(columns)
@@ -161,7 +163,8 @@ class _CsvRows:
             first = clean_name(record[self.first_name_at]) if self.first_name_at is not None else ""
             attributes = {c: clean_name(record[i]) for i, c in self.extras if record[i].strip()}
             evidence = clean_name(status.get(EVIDENCE_COLUMN, ""))
-            yield _Row(start, email, name, first, attributes, suppression, evidence)
+            since = _aware_time(status.get(SINCE_COLUMN, ""))
+            yield _Row(start, email, name, first, attributes, suppression, evidence, since)
 
 
 # Later non-empty values win, for a row already stored and for a duplicate further down the file.
@@ -229,7 +232,17 @@ def _suppress_imported(db: sqlite3.Connection, row: _Row, path: Path) -> None:
     """Suppress an imported row that says so (an address suppressed already keeps its reason)."""
     found = db.execute("SELECT id FROM subscribers WHERE email_key = ?", (row.email.lower(),)).fetchone()
     note = row.evidence or f"imported from {path.name}, line {row.line}"
-    suppress_subscriber(db, found[0], row.suppression or Reason.MANUAL, Evidence(status_line=note))
+    evidence = Evidence(status_line=note, at=row.since)
+    suppress_subscriber(db, found[0], row.suppression or Reason.MANUAL, evidence)
+
+
+def _aware_time(text: str) -> dt.datetime | None:
+    """An ISO 8601 time with its offset (as `export_csv` writes it); None for anything else."""
+    try:
+        when = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    return when if when.tzinfo is not None else None
 
 
 # --- one address at a time ---------------------------------------------------------------------

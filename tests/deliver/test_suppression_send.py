@@ -79,7 +79,7 @@ def test_an_import_of_suppressed_addresses_leaves_them_suppressed(prepared, stor
     listing.write_text("email,name,status\nBO@example.org,Bo Again,active\nnew@example.com,New,\n")
     imported = digest("import", str(listing))
     assert imported.exit_code == 0, imported.output
-    assert "2 addresses suppressed, left as they were" in imported.stdout
+    assert "2 addresses suppressed, never sent to" in imported.stdout
     assert find_subscriber(store, "bo@example.org").name == "Bo Again"  # the name is updated…
     assert suppression_of(store, "bo@example.org").reason == "hard-bounce"  # …the suppression kept
     assert suppression_of(store, "new@example.com").reason == "complaint"
@@ -172,6 +172,8 @@ def test_an_export_read_into_a_new_store_keeps_every_suppression(store, digest, 
     moved = open_store(tmp_path / "copy.db")
     assert suppression_of(moved, "bo@example.org").reason == "hard-bounce"
     assert suppression_of(moved, "bo@example.org").status_line == "5.1.1 user unknown"
+    when = suppression_of(store, "eve@example.com").at[:19]  # the time it was suppressed, to the second
+    assert suppression_of(moved, "eve@example.com").at.startswith(when)
     assert suppression_of(moved, "eve@example.com").status_line == "=cmd|' /C calc'!A0"
     active = [s.email for s in map(lambda a: find_subscriber(moved, a), PEOPLE) if s.status == "active"]
     assert active == ["ana@example.com", "chidi@example.net", "dana@example.com"]
