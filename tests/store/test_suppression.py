@@ -151,3 +151,24 @@ def test_a_store_at_version_5_keeps_its_unsubscribed_and_bounced_subscribers_uns
     )
     assert [line.split("\t")[0] for line in bounced.stdout.splitlines()] == ["cy@example.net"]
     store.close()
+
+
+def test_an_import_suppresses_the_rows_that_say_so_and_reports_a_reason_it_does_not_know(store, tmp_path):
+    (tmp_path / "other-tool.csv").write_text(
+        "email,status,suppression_reason\n"
+        "dee@example.com,cleaned,\n"  # another tool's hard-bounced address
+        "eli@example.com,subscribed,\n"
+        "fay@example.com,unsubscribed,\n"
+        "gus@example.com,,spam\n"
+        "ana@example.com,active,\n"
+    )
+    report = import_csv(store, tmp_path / "other-tool.csv")
+    assert [str(p) for p in report.problems] == [
+        "line 5: suppression_reason 'spam' is none of hard-bounce, soft-bounce-limit, complaint, "
+        "unsubscribe, manual, imported-cleaned"
+    ]
+    assert [(s.email, s.reason, s.status_line) for s in suppressed(store)] == [
+        ("dee@example.com", Reason.IMPORTED_CLEANED, "imported from other-tool.csv, line 2"),
+        ("fay@example.com", Reason.UNSUBSCRIBE, "imported from other-tool.csv, line 4"),
+    ]
+    assert "eli@example.com" in pending(store) and "ana@example.com" in pending(store)
