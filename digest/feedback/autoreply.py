@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from email.message import Message
 
-from digest.feedback.parts import header
+from digest.feedback.parts import decoded_header, header
 
 _SUBJECT = re.compile(
     r"^\s*(auto(matic)?[ -]?(reply|response|answer|antwort)|out of (the )?office|away from|on vacation"
@@ -37,7 +37,7 @@ def auto_reply_reason(message: Message) -> str | None:
     precedence = header(message, "Precedence").strip().lower()
     if precedence in ("auto_reply", "auto-reply"):
         return f"Precedence: {precedence}"
-    subject = header(message, "Subject")
+    subject = decoded_header(message, "Subject")
     if _SUBJECT.search(subject):
         return f"subject {subject.strip()[:60]!r}"
     if precedence in ("bulk", "junk", "list") and subject.lower().lstrip().startswith("re:"):

@@ -25,11 +25,13 @@ from digest.feedback.autoreply import auto_reply_reason
 from digest.feedback.dsn import RecipientStatus, delivery_status
 from digest.feedback.fallback import detected_failures, text_bounce
 from digest.feedback.model import Feedback, FeedbackKind
-from digest.feedback.parts import header
+from digest.feedback.parts import decoded_header, header
 from digest.feedback.status import Verdict, is_specific, judge, status_code
 from digest.feedback.unsubscribe import unsubscribe_request
 
-_TOKEN_ADDRESS = re.compile(rb"[\w.=-]+\+\d{4}-w\d{2}\.[0-9a-f]{1,16}\.[a-z2-7]{16}@[\w.-]+", re.IGNORECASE)
+# A return-path token where an address has it ("+<token>@"); found from its "+" (a literal, so the
+# scan is fast), then verified by deliver/return_path.py.
+_TOKEN_ADDRESS = re.compile(rb"\+(\d{4}-w\d{2}\.[0-9a-f]{1,16}\.[a-z2-7]{16})@", re.IGNORECASE)
 _DAEMON_FROM = re.compile(r"mailer-daemon|postmaster|mail delivery|mail administrator|bounce|mdaemon", re.I)
 _BOUNCE_SUBJECT = re.compile(
     r"undeliver|deliver(y|ing)? (status|failure|failed|has failed|notification|problem|report)|returned mail"
@@ -39,19 +41,22 @@ _BOUNCE_SUBJECT = re.compile(
     re.IGNORECASE,
 )
 MAX_TOKENS_TRIED = 8
+MAX_MESSAGE_BYTES = 1024 * 1024
+"""Read at most the first MiB: what the reporting server says is at the top; a bounce returning a
+large attachment is not parsed whole (speed, and flat memory over a mailbox)."""
 
 
 def classify(data: bytes, *, secret: bytes | None = None) -> Feedback:
     """`data` (an RFC 5322 message, or anything) as one Feedback; `secret` verifies return-path
     tokens (without it, issue_id and subscriber_id stay None)."""
     try:
-        return _classify(data, secret)
+        return _classify(data[:MAX_MESSAGE_BYTES], secret)
     except Exception as e:  # the last guard: no input may stop a mailbox from being read
         return Feedback(FeedbackKind.OTHER, reason=f"unreadable message ({type(e).__name__})")
 
 
 def _classify(data: bytes, secret: bytes | None) -> Feedback:
-    message = email.message_from_bytes(data, policy=policy.default)
+    message = email.message_from_bytes(data, policy=policy.compat32)  # see parts.py: why not default
     ids = _return_path_ids(data, secret)
     found = _what_it_is(message, secret)
     return Feedback(
@@ -122,7 +127,7 @@ def _bounce(recipients: tuple[str, ...], status: str | None, verdict: Verdict, r
 
 def _looks_like_bounce(message: Message) -> bool:
     sender = header(message, "From") + " " + header(message, "Return-Path")
-    return bool(_DAEMON_FROM.search(sender) or _BOUNCE_SUBJECT.search(header(message, "Subject")))
+    return bool(_DAEMON_FROM.search(sender) or _BOUNCE_SUBJECT.search(decoded_header(message, "Subject")))
 
 
 def _return_path_ids(data: bytes, secret: bytes | None) -> ReturnPathId | None:
@@ -133,7 +138,7 @@ def _return_path_ids(data: bytes, secret: bytes | None) -> ReturnPathId | None:
     for count, found in enumerate(_TOKEN_ADDRESS.finditer(data)):
         if count >= MAX_TOKENS_TRIED:
             break
-        ids = read_return_path(secret, found.group(0).decode("ascii", "replace"))
+        ids = read_return_path(secret, f"bounces+{found.group(1).decode('ascii')}@return.path")
         if ids is not None:
             return ids
     return None

@@ -1,14 +1,18 @@
 """Reading a message that may be anything: every access guarded, so no input raises.
 
-The email package is lenient, but with `policy.default` a malformed header can still raise when it
-is read (an address list it cannot parse, an encoded word it cannot decode). These helpers return
-"" or nothing instead; the classifier then falls through to its next rule.
+Messages are parsed with the email package's `compat32` policy, not `policy.default`: the default
+policy parses every header it is asked for into an object (addresses, parameters, encoded words),
+which made it four times slower than the rest of the classifier together (a mailbox is read at
+thousands of messages a second), and it can raise on a malformed header when it is read. Here a
+header is its text, decoded (RFC 2047) only where a rule reads words in it (`decoded_header`).
+These helpers return "" or nothing instead of raising; the classifier then tries its next rule.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from email.header import decode_header, make_header
 from email.message import Message
 
 _ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+", re.ASCII)
@@ -25,6 +29,17 @@ def header(message: Message, name: str) -> str:
     except Exception:  # any parse error of any header: this header says nothing
         return raw_header(message, name)
     return "" if value is None else str(value)
+
+
+def decoded_header(message: Message, name: str) -> str:
+    """A header whose words are read (Subject): RFC 2047 encoded words decoded, as well as they go."""
+    value = header(message, name)
+    if "=?" not in value:
+        return value
+    try:
+        return str(make_header(decode_header(value)))
+    except Exception:  # an unknown charset, a broken encoded word: read it as written
+        return value
 
 
 def raw_header(message: Message, name: str) -> str:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from email.message import Message
 
 from digest.deliver import InvalidToken, token_subscriber_id, verify_token
-from digest.feedback.parts import address_of, addresses_in, header, headers
+from digest.feedback.parts import address_of, addresses_in, decoded_header, header, headers
 
 _SUBJECT = re.compile(r"^\s*((re|aw|fwd?|wg)\s*:\s*)*\[?\s*unsubscribe\b", re.IGNORECASE)
 _TAGGED = re.compile(r"[+-]unsubscribe(?:\+(?P<token>[0-9a-f]{1,16}\.[A-Za-z0-9_-]{22}))?@", re.IGNORECASE)
@@ -35,7 +35,7 @@ def unsubscribe_request(message: Message, secret: bytes | None) -> Unsubscribe |
     for name in ADDRESSED_TO:
         for value in headers(message, name):
             tagged = tagged or _TAGGED.search(value)
-    if tagged is None and not _SUBJECT.match(header(message, "Subject")):
+    if tagged is None and not _SUBJECT.match(decoded_header(message, "Subject")):
         return None
     subscriber_id = None
     token = tagged["token"] if tagged is not None else None
