@@ -23,7 +23,7 @@ from digest.deliver.return_path import ReturnPathId, read_return_path
 from digest.feedback.arf import COMPLAINT_TYPES, feedback_report
 from digest.feedback.autoreply import auto_reply_reason
 from digest.feedback.dsn import RecipientStatus, delivery_status
-from digest.feedback.fallback import detected_failures, text_bounce
+from digest.feedback.fallback import addresses_in_report, detected_failures, text_bounce
 from digest.feedback.model import Feedback, FeedbackKind
 from digest.feedback.parts import decoded_header, header
 from digest.feedback.status import Verdict, is_specific, judge, status_code
@@ -36,7 +36,7 @@ _DAEMON_FROM = re.compile(r"mailer-daemon|postmaster|mail delivery|mail administ
 _BOUNCE_SUBJECT = re.compile(
     r"undeliver|deliver(y|ing)? (status|failure|failed|has failed|notification|problem|report)|returned mail"
     r"|mail delivery|failure notice|non[- ]?deliver|could not be delivered|not delivered|returned to sender"
-    r"|delayed mail|delivery delayed|mail (system )?error|delivery failure|rejected|bounced?\b|fehlgeschlagen"
+    r"|delayed mail|delivery delayed|mail (system )?error|delivery failure|^\s*bounced?\b|fehlgeschlagen"
     r"|unzustellbar",
     re.IGNORECASE,
 )
@@ -93,7 +93,8 @@ def _what_it_is(message: Message, secret: bytes | None) -> Feedback:
         )  # fmt: skip
     temporary, permanent = detected_failures(message)
     if permanent or temporary or bouncy:
-        bounce = text_bounce(message, permanent or temporary, temporary=not permanent)
+        addresses = permanent or temporary or addresses_in_report(message)
+        bounce = text_bounce(message, addresses, temporary=not permanent)
         recipients = bounce.recipients
         return _bounce(recipients, bounce.status, bounce.verdict, bounce.diagnostic or "a bounce")
     if auto:

@@ -10,9 +10,16 @@ from email.message import Message
 
 from flufl.bounce import all_failures
 
-from digest.feedback.parts import content_type, text_of
+from digest.feedback.parts import addresses_in, content_type, header, text_of
 from digest.feedback.status import Verdict, judge, status_code
 
+# Where a text bounce's own words end and the returned message begins.
+_RETURNED_STARTS = re.compile(
+    r"^\s*(-{2,}.*(original|copy|header|returned|attached|below|message)|received:|return-path:)", re.I | re.M
+)
+_SYSTEM_LOCAL_PARTS = re.compile(
+    r"^(postmaster|mailer-daemon|abuse|support|help|noreply|no-reply|root)@", re.I
+)
 _SMTP_REPLY = re.compile(r"(?<!\d)([45])\d\d(?=[ -]|$)", re.MULTILINE)
 _WINDOW_BEFORE, _WINDOW_AFTER = 300, 700
 """How much text around the address is its diagnostic (a line or two before, several after)."""
@@ -40,6 +47,21 @@ def detected_failures(message: Message) -> tuple[list[str], list[str]]:
 def _decoded(found: object) -> list[str]:
     addresses = [a.decode("ascii", "replace") if isinstance(a, bytes) else str(a) for a in found]  # type: ignore[attr-defined]
     return sorted({a.lower() for a in addresses if "@" in a})
+
+
+def addresses_in_report(message: Message) -> list[str]:
+    """Last resort, for a bounce from a mail system that no detector reads: the addresses in its
+    own words (before the returned message), less its own and the mail systems' mailboxes."""
+    text = bounce_text(message)
+    found = _RETURNED_STARTS.search(text)
+    own = set(
+        addresses_in(" ".join(header(message, name) for name in ("From", "To", "Return-Path", "Sender")))
+    )
+    return [
+        address
+        for address in addresses_in(text[: found.start()] if found else text)
+        if address not in own and not _SYSTEM_LOCAL_PARTS.match(address)
+    ][:1]
 
 
 def text_bounce(message: Message, recipients: list[str], *, temporary: bool) -> TextBounce:
