@@ -11,13 +11,16 @@ the processed table alone keeps it from counting twice. A dry run reads and tell
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import mailbox
+import os
 import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass
-from email import message_from_bytes, policy
+from email import policy
 from email.errors import MessageError
+from email.parser import BytesHeaderParser
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -27,8 +30,8 @@ from imap_tools.errors import MailboxLoginError, UnexpectedCommandStatusError
 from digest.errors import DigestError
 
 Security = Literal["tls", "starttls", "none"]
-BATCH = 200
-"""Messages fetched from IMAP per round trip: few round trips, and the memory of 200 at most."""
+BATCH = 500
+"""Messages fetched from IMAP per round trip: few round trips, and the memory of 500 at most."""
 
 
 class MailboxError(DigestError):
@@ -47,7 +50,7 @@ class ArrivedMessage:
 def message_key(raw: bytes) -> str:
     """The key a message is remembered by: its Message-ID, else the hash of its bytes."""
     try:
-        header = message_from_bytes(raw, policy=policy.compat32).get("Message-ID", "")
+        header = BytesHeaderParser(policy=policy.compat32).parsebytes(raw).get("Message-ID", "")
     except (MessageError, ValueError, TypeError):  # headers a parser refuses are still a message
         header = ""
     message_id = " ".join(str(header).split())
@@ -128,34 +131,43 @@ def _login(
 
 
 class MaildirSource:
-    """The messages of a Maildir not marked seen (S), in new/ and cur/."""
+    """The messages of a Maildir not marked seen (S), in new/ and cur/. Read straight from its
+    folders, the flags from the file names (``<unique>:2,<flags>``), so memory stays that of one
+    message however many there are (the stdlib's Maildir keeps a table of every file)."""
 
     def __init__(self, path: Path) -> None:
         if not (path / "cur").is_dir() or not (path / "new").is_dir():
             raise MailboxError(f"{path}: not a Maildir (it needs cur/ and new/ folders)")
-        self._box = mailbox.Maildir(path, factory=None, create=False)
+        self.path = path
 
     def messages(self) -> Iterator[ArrivedMessage]:
-        for key in self._box.iterkeys():
-            try:
-                if "S" in self._box.get_message(key).get_flags():
-                    continue
-                raw = self._box.get_bytes(key)
-            except (KeyError, FileNotFoundError):  # taken away meanwhile by another reader
-                continue
-            yield ArrivedMessage(message_key(raw), raw, key)
+        for folder in ("new", "cur"):
+            with os.scandir(self.path / folder) as entries:
+                for entry in entries:
+                    if entry.name.startswith(".") or "S" in _maildir_flags(entry.name):
+                        continue
+                    try:  # not Path(entry.path): pathlib interns every name it parses, for good
+                        with open(entry.path, "rb") as file:
+                            raw = file.read()
+                    except (FileNotFoundError, IsADirectoryError):  # taken meanwhile, or not a message
+                        continue
+                    yield ArrivedMessage(message_key(raw), raw, f"{folder}/{entry.name}")
 
     def done(self, message: ArrivedMessage) -> None:
-        try:
-            seen = self._box.get_message(message.source_ref)
-        except (KeyError, FileNotFoundError):
-            return
-        seen.set_subdir("cur")
-        seen.add_flag("S")
-        self._box[message.source_ref] = seen
+        """Marked seen the Maildir way: moved to cur/ with S among its flags."""
+        folder, name = message.source_ref.split("/", 1)
+        unique = name.split(":", 1)[0]
+        flags = "".join(sorted(set(_maildir_flags(name)) | {"S"}))
+        with contextlib.suppress(FileNotFoundError):  # another reader moved it first
+            os.rename(self.path / folder / name, self.path / "cur" / f"{unique}:2,{flags}")
 
     def close(self) -> None:
-        self._box.close()
+        """Nothing held open between messages."""
+
+
+def _maildir_flags(name: str) -> str:
+    _, _, info = name.partition(":")
+    return info[2:] if info.startswith("2,") else ""
 
 
 class MboxSource:
