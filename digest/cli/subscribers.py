@@ -1,7 +1,8 @@
-"""`digest subscribers import|add|remove|list|count|export`."""
+"""`digest subscribers import|add|remove|list|count|export|suppressed|suppress|resubscribe`."""
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -12,8 +13,11 @@ from digest.model import SubscriberStatus
 from digest.settings import load_delivery_settings
 from digest.store import (
     AddOutcome,
+    Evidence,
+    Reason,
     Store,
     SubscriberError,
+    Suppression,
     add_subscriber,
     count_by_status,
     export_csv,
@@ -21,10 +25,15 @@ from digest.store import (
     iter_subscribers,
     open_store,
     remove_subscriber,
+    resubscribe,
+    suppress,
+    suppressed,
+    suppression_of,
 )
 from digest.words import plural
 
 STATUS = click.Choice([s.value for s in SubscriberStatus])
+REASON = click.Choice([r.value for r in Reason])
 
 
 def _store(ctx: click.Context, *, create: bool = True) -> Store:
@@ -65,8 +74,9 @@ def import_command(ctx: click.Context, csv_file: Path) -> None:
     )
     if report.not_active:
         click.echo(
-            f"{plural(report.not_active, 'address', 'addresses')} left unsubscribed or bounced "
-            "(re-subscribe one with `digest subscribers add --resubscribe`)"
+            f"{plural(report.not_active, 'address', 'addresses')} suppressed, left as they were "
+            "(`digest subscribers suppressed` lists them; "
+            "`digest subscribers resubscribe ADDR --reason TEXT` brings one back)"
         )
     if report.problems:
         sys.exit(1)
@@ -79,10 +89,13 @@ def import_command(ctx: click.Context, csv_file: Path) -> None:
 @click.pass_context
 def add_command(ctx: click.Context, email: str, name: str, resubscribe: bool) -> None:
     """Add one subscriber."""
-    subscriber, outcome = add_subscriber(_store(ctx), email, name, resubscribe=resubscribe)
+    store = _store(ctx)
+    subscriber, outcome = add_subscriber(store, email, name, resubscribe=resubscribe)
     if outcome is AddOutcome.NOT_ACTIVE:
+        why = suppression_of(store, subscriber.email)
         raise SubscriberError(
-            f"{subscriber.email} is {subscriber.status.value}; add --resubscribe if they asked to come back"
+            f"{subscriber.email} is suppressed ({_why(why)}); `digest subscribers resubscribe "
+            f"{subscriber.email} --reason TEXT` brings them back if they asked"
         )
     click.echo(f"{subscriber.email}: {outcome.value}")
 
@@ -144,3 +157,47 @@ def export_command(ctx: click.Context, out: Path | None, status: str | None) -> 
             raise error from e
         raise
     click.echo(f"wrote {plural(written, 'subscriber')} to {out}", err=True)
+
+
+def _why(suppression: Suppression | None) -> str:
+    if suppression is None:  # not possible while every status change goes through the store
+        return "no reason recorded"
+    line = suppression.status_line
+    return f"{suppression.reason.value}: {line}" if line else suppression.reason.value
+
+
+@subscribers_group.command("suppressed")
+@click.option("--reason", type=REASON, default=None, help="Only this reason.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@click.pass_context
+def suppressed_command(ctx: click.Context, reason: str | None, as_json: bool) -> None:
+    """The addresses never sent to: email, reason, since, status line, message id, issue (tab-separated)."""
+    for s in suppressed(_store(ctx, create=False), Reason(reason) if reason else None):
+        if as_json:
+            click.echo(json.dumps(s.as_json(), ensure_ascii=False))
+        else:
+            fields = (s.email, s.reason.value, s.at, s.status_line, s.message_id, s.issue_id or "")
+            click.echo("\t".join(" ".join((f or "").split()) for f in fields))
+
+
+@subscribers_group.command("suppress")
+@click.argument("email")
+@click.option("--reason", type=REASON, default=Reason.MANUAL.value, show_default=True)
+@click.option("--note", default="", help="The evidence kept with it [default: who suppressed it, and how].")
+@click.pass_context
+def suppress_command(ctx: click.Context, email: str, reason: str, note: str) -> None:
+    """Never send to EMAIL again (added, suppressed, when it is not on the list)."""
+    store = _store(ctx)
+    evidence = Evidence(status_line=" ".join(note.split()) or "digest subscribers suppress")
+    outcome = suppress(store, email, Reason(reason), evidence)
+    click.echo(f"{email.strip()}: {outcome.value} ({_why(suppression_of(store, email))})")
+
+
+@subscribers_group.command("resubscribe")
+@click.argument("email")
+@click.option("--reason", required=True, help="Why they may be sent to again (kept in the history).")
+@click.pass_context
+def resubscribe_command(ctx: click.Context, email: str, reason: str) -> None:
+    """Lift EMAIL's suppression: the next send reaches it."""
+    outcome = resubscribe(_store(ctx), email, " ".join(reason.split()))
+    click.echo(f"{email.strip()}: {outcome.value}")

@@ -1,7 +1,9 @@
 """The send log: which subscriber has which issue. What makes a send exactly-once.
 
 A row appears only at the point of no return (just before the final "." of DATA), in state
-in_flight, and only for a subscriber active at that moment; it becomes sent / failed when the
+in_flight, and only for a subscriber active at that moment (a suppressed one is not active:
+digest/store/suppression.py, which also reads the "sent" rows as the deliveries that reset a
+soft-bounce count); it becomes sent / failed when the
 server answers. One process at a time writes an issue's log: every sender holds the issue's run
 lock (digest/store/run_history.py), and only its holder settles rows left in flight. So, after
 any crash:

@@ -1,5 +1,6 @@
-"""The SQLite store: the connection and its migrations, the subscriber list, and the history of
-unattended runs (the send log's queries live with delivery, in digest/deliver/ledger.py)."""
+"""The SQLite store: the connection and its migrations, the subscriber list and its suppression
+list (who may not be sent to, why, the evidence), and the history of unattended runs (the send
+log's queries live with delivery, in digest/deliver/ledger.py)."""
 
 from digest.store.connection import MIGRATIONS, Migration, Store, open_store
 from digest.store.errors import (
@@ -40,11 +41,32 @@ from digest.store.subscribers import (
     set_status,
     unsubscribe,
 )
+from digest.store.suppression import (
+    SOFT_BOUNCE_DAYS,
+    SOFT_BOUNCE_LIMIT,
+    Evidence,
+    NotSuppressible,
+    Reason,
+    Recorded,
+    Suppression,
+    record_complaint,
+    record_feedback,
+    record_hard_bounce,
+    record_soft_bounce,
+    record_unsubscribe,
+    resubscribe,
+    suppress,
+    suppressed,
+    suppression_of,
+)
 
 __all__ = [
     "MIGRATIONS",
     "RECENT_ISSUES",
+    "SOFT_BOUNCE_DAYS",
+    "SOFT_BOUNCE_LIMIT",
     "AddOutcome",
+    "Evidence",
     "HeldLock",
     "ImportReport",
     "IssueHistory",
@@ -53,6 +75,9 @@ __all__ = [
     "IssueState",
     "LockHolder",
     "Migration",
+    "NotSuppressible",
+    "Reason",
+    "Recorded",
     "RowProblem",
     "StopNotices",
     "Store",
@@ -63,6 +88,7 @@ __all__ = [
     "StoreMissing",
     "StoreReadOnly",
     "SubscriberError",
+    "Suppression",
     "ThisProcess",
     "add_subscriber",
     "clean_name",
@@ -75,7 +101,16 @@ __all__ = [
     "iter_subscribers",
     "open_store",
     "parse_address",
+    "record_complaint",
+    "record_feedback",
+    "record_hard_bounce",
+    "record_soft_bounce",
+    "record_unsubscribe",
     "remove_subscriber",
+    "resubscribe",
     "set_status",
+    "suppress",
+    "suppressed",
+    "suppression_of",
     "unsubscribe",
 ]

@@ -134,6 +134,38 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(
         6,
+        "the suppression list: why each address may not be sent to, its evidence and history",
+        """
+        -- subscribers.status stays the one flag the send reads (only 'active' is sent to). A
+        -- suppressions row says why a subscriber is not: its reason (digest.store.suppression.Reason)
+        -- and evidence (status_line: the SMTP/DSN status and diagnostic, or a note; the message id
+        -- of the bounce or complaint; the issue it answered, when known; at: when, UTC to the
+        -- millisecond). suppression_events is the history: each suppression (kind: its reason),
+        -- each soft bounce, each re-subscribe. All written, with the status, in one transaction by
+        -- digest/store/suppression.py only (subscribers.status_reason is no longer written).
+        -- Terse on purpose: SQLite keeps the CREATE statements as written, and the schema must
+        -- stay within the file's first page (tests/store/test_store_failures.py damages the rest).
+        CREATE TABLE suppressions (
+            subscriber_id INTEGER PRIMARY KEY REFERENCES subscribers ON DELETE CASCADE,
+            reason TEXT NOT NULL, status_line TEXT, message_id TEXT, issue_id TEXT, at TEXT
+        );
+        CREATE TABLE suppression_events (
+            id INTEGER PRIMARY KEY, subscriber_id INTEGER REFERENCES subscribers ON DELETE CASCADE,
+            kind TEXT, status_line TEXT, message_id TEXT, issue_id TEXT, at TEXT
+        );
+        CREATE INDEX suppression_events_by ON suppression_events (subscriber_id, kind, at);
+
+        -- Subscribers not active before this version: suppressed, for the reason their status says.
+        INSERT INTO suppressions (subscriber_id, reason, status_line, message_id, at)
+        SELECT id, CASE status WHEN 'bounced' THEN 'hard-bounce' ELSE 'unsubscribe' END, status_reason, '',
+            COALESCE(strftime('%Y-%m-%dT%H:%M:%f+00:00', status_changed_at), status_changed_at)
+        FROM subscribers WHERE status != 'active';
+        INSERT INTO suppression_events (subscriber_id, kind, status_line, message_id, at)
+        SELECT subscriber_id, reason, status_line, message_id, at FROM suppressions ORDER BY subscriber_id;
+        """,
+    ),
+    Migration(
+        7,
         "feedback messages processed (queries in feedback_log.py)",
         """
         -- One row per message read from a feedback mailbox (bounce, complaint, unsubscribe, reply),

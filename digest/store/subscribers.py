@@ -1,7 +1,10 @@
 """The subscriber list: import, add, remove, list, count, export. Queries over the store.
 
-An address that unsubscribed (or bounced) keeps its row and its status: importing it again
-updates its name and attributes but never makes it active. Only an explicit re-subscribe does.
+An address that is suppressed (unsubscribed, bounced, complained: digest/store/suppression.py)
+keeps its row and its status: importing or adding it again updates its name and attributes but
+never makes it active. Only an explicit re-subscribe does. An imported row whose status or
+suppression_reason column says it is suppressed (an export of this list, another tool's
+"cleaned" list) is suppressed, never the other way round.
 """
 
 from __future__ import annotations
@@ -16,64 +19,33 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TextIO
 
-from email_validator import EmailNotValidError, validate_email
-
-from digest.clock import utc_now
-from digest.errors import DigestError
-from digest.markup import fold_whitespace
 from digest.model import Subscriber, SubscriberStatus
 from digest.spreadsheet import SpreadsheetSafeWriter, unguard_cell
+from digest.store.addresses import SubscriberError, clean_name, now_stamp, parse_address
 from digest.store.connection import Store
+from digest.store.suppression import (
+    REASON_OF_STATUS,
+    Evidence,
+    Reason,
+    imported_reason,
+    lift_suppression,
+    suppress_subscriber,
+)
+
+__all__ = ["SubscriberError", "clean_name", "parse_address"]  # and everything defined here
 
 EMAIL_COLUMN = "email"
 NAME_COLUMN = "name"
 FIRST_NAME_COLUMN = "first_name"
 """How the greeting addresses them, where the first word of name is wrong ("Dr. Ana Lima")."""
-EXPORT_ONLY_COLUMNS = ("status", "status_changed_at")
-"""Written by `export_csv`, ignored on import: an import never changes anyone's status."""
+STATUS_COLUMN = "status"
+REASON_COLUMN = "suppression_reason"
+EVIDENCE_COLUMN = "suppression_evidence"
+EXPORT_ONLY_COLUMNS = (STATUS_COLUMN, "status_changed_at", REASON_COLUMN, EVIDENCE_COLUMN)
+"""Written by `export_csv`, never attributes on import; status and suppression_reason (with its
+evidence) suppress an imported address, so an export read back keeps who may not be sent to."""
 PAGE_SIZE = 1000
 """Rows fetched per query when streaming: memory stays flat however long the list is."""
-LOCAL_PART_MAX = 64
-"""RFC 5321 4.5.3.1.1: a server may refuse a longer one. (email-validator checks the whole
-address's 254, not this.)"""
-
-
-class SubscriberError(DigestError):
-    """A subscriber file or address the user gave cannot be used."""
-
-
-def _now_stamp() -> str:
-    """Now, as the subscribers table stores it (ISO 8601, UTC, to the second)."""
-    return utc_now().isoformat(timespec="seconds")
-
-
-def parse_address(raw: str) -> str:
-    """Syntax check only (no DNS): the address in its ASCII form, domain lower-cased.
-
-    Raises ValueError with the reason a person can act on.
-    """
-    text = raw.strip()
-    if not text:
-        raise ValueError("the email is empty")
-    try:
-        result = validate_email(text, check_deliverability=False)
-    except EmailNotValidError as e:
-        raise ValueError(f"{e} (got {text!r})") from None
-    address = result.ascii_email
-    if address is None:
-        raise ValueError(f"non-ASCII before the @ needs SMTPUTF8, which digest does not send (got {text!r})")
-    local_part = address.rpartition("@")[0]
-    if len(local_part) > LOCAL_PART_MAX:
-        raise ValueError(
-            f"the part before the @ is {len(local_part)} characters long, over RFC 5321's "
-            f"{LOCAL_PART_MAX} (got {text!r})"
-        )
-    return address
-
-
-def clean_name(raw: str) -> str:
-    """One line, no control characters: names end up in the To header."""
-    return fold_whitespace(raw or "")
 
 
 def _subscriber(row: sqlite3.Row) -> Subscriber:
@@ -120,6 +92,9 @@ class _Row:
     name: str
     first_name: str
     attributes: dict[str, str]
+    suppression: Reason | None = None
+    """What the row's status or suppression_reason column says; None: an address to send to."""
+    evidence: str = ""
 
 
 class _CsvRows:
@@ -150,6 +125,8 @@ class _CsvRows:
         self.email_at = columns.index(EMAIL_COLUMN)
         self.name_at = columns.index(NAME_COLUMN) if NAME_COLUMN in columns else None
         self.first_name_at = columns.index(FIRST_NAME_COLUMN) if FIRST_NAME_COLUMN in columns else None
+        suppression_columns = (STATUS_COLUMN, REASON_COLUMN, EVIDENCE_COLUMN)
+        self.status_at = {c: columns.index(c) for c in suppression_columns if c in columns}
         self.extras = [
             (i, c)
             for i, c in enumerate(columns)
@@ -174,10 +151,17 @@ class _CsvRows:
             except ValueError as e:
                 self.problems.append(RowProblem(start, str(e)))
                 continue
+            status = {c: record[i] for c, i in self.status_at.items()}
+            try:
+                suppression = imported_reason(status.get(STATUS_COLUMN, ""), status.get(REASON_COLUMN, ""))
+            except ValueError as e:
+                self.problems.append(RowProblem(start, str(e)))
+                continue
             name = clean_name(record[self.name_at]) if self.name_at is not None else ""
             first = clean_name(record[self.first_name_at]) if self.first_name_at is not None else ""
             attributes = {c: clean_name(record[i]) for i, c in self.extras if record[i].strip()}
-            yield _Row(start, email, name, first, attributes)
+            evidence = clean_name(status.get(EVIDENCE_COLUMN, ""))
+            yield _Row(start, email, name, first, attributes, suppression, evidence)
 
 
 # Later non-empty values win, for a row already stored and for a duplicate further down the file.
@@ -199,7 +183,7 @@ def import_csv(store: Store, path: Path) -> ImportReport:
     Bad rows are reported by line and skipped; the good ones go in together in one transaction,
     so a fatal error (unreadable file, database error) leaves the list exactly as it was.
     """
-    stamp = _now_stamp()
+    stamp = now_stamp()
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle, store.transaction() as db:
             rows = _CsvRows(handle, path)
@@ -213,6 +197,8 @@ def import_csv(store: Store, path: Path) -> ImportReport:
                     merged += 1  # the same address (case aside) earlier in the file
                 values = (row.email, key, row.name, row.first_name, json.dumps(row.attributes), stamp, stamp)
                 db.execute(_UPSERT, values)
+                if row.suppression is not None:
+                    _suppress_imported(db, row, path)
             added = db.execute("SELECT COUNT(*) FROM subscribers").fetchone()[0] - before
             distinct, not_active = db.execute(
                 "SELECT COUNT(*), COUNT(*) FILTER (WHERE status != 'active') "
@@ -237,6 +223,13 @@ def import_csv(store: Store, path: Path) -> ImportReport:
         not_active=not_active,
         problems=tuple(rows.problems),
     )
+
+
+def _suppress_imported(db: sqlite3.Connection, row: _Row, path: Path) -> None:
+    """Suppress an imported row that says so (an address suppressed already keeps its reason)."""
+    found = db.execute("SELECT id FROM subscribers WHERE email_key = ?", (row.email.lower(),)).fetchone()
+    note = row.evidence or f"imported from {path.name}, line {row.line}"
+    suppress_subscriber(db, found[0], row.suppression or Reason.MANUAL, Evidence(status_line=note))
 
 
 # --- one address at a time ---------------------------------------------------------------------
@@ -267,7 +260,7 @@ def add_subscriber(
         email = parse_address(raw_email)
     except ValueError as e:
         raise SubscriberError(str(e)) from None
-    name, stamp = clean_name(name), _now_stamp()
+    name, stamp = clean_name(name), now_stamp()
     with store.transaction() as db:
         row = db.execute("SELECT * FROM subscribers WHERE email_key = ?", (email.lower(),)).fetchone()
         if row is None:
@@ -276,11 +269,7 @@ def add_subscriber(
         elif row["status"] == SubscriberStatus.ACTIVE:
             outcome = AddOutcome.ALREADY_ACTIVE
         elif resubscribe:
-            db.execute(
-                "UPDATE subscribers SET status = 'active', status_reason = '', status_changed_at = ? "
-                "WHERE id = ?",
-                (stamp, row["id"]),
-            )
+            lift_suppression(db, row["id"], "digest subscribers add --resubscribe")
             outcome = AddOutcome.RESUBSCRIBED
         else:
             outcome = AddOutcome.NOT_ACTIVE
@@ -291,13 +280,13 @@ def add_subscriber(
 
 
 def set_status(store: Store, subscriber_id: int, status: SubscriberStatus, *, reason: str = "") -> bool:
-    """Change a subscriber's status; False when it already was that (idempotent)."""
-    cursor = store.execute(
-        "UPDATE subscribers SET status = ?, status_reason = ?, status_changed_at = ? "
-        "WHERE id = ? AND status != ?",
-        (status.value, reason, _now_stamp(), subscriber_id, status.value),
-    )
-    return cursor.rowcount > 0
+    """Suppress a subscriber (bounced: hard-bounce, unsubscribed: unsubscribe, `reason` the
+    evidence) or make one active again (`reason` why), through the suppression list. False when
+    nothing changed: it was active, or suppressed already (it keeps its first reason)."""
+    with store.transaction() as db:
+        if status is SubscriberStatus.ACTIVE:
+            return lift_suppression(db, subscriber_id, reason or "made active")
+        return suppress_subscriber(db, subscriber_id, REASON_OF_STATUS[status], Evidence(status_line=reason))
 
 
 def unsubscribe(store: Store, subscriber_id: int, *, reason: str = "") -> bool:
@@ -323,16 +312,25 @@ def iter_subscribers(
     store: Store, status: SubscriberStatus | None = None, *, page_size: int = PAGE_SIZE
 ) -> Iterator[Subscriber]:
     """Every subscriber (of one status), in id order, a page at a time: memory stays flat."""
+    return map(_subscriber, _rows(store, status, page_size))
+
+
+def _rows(store: Store, status: SubscriberStatus | None, page_size: int) -> Iterator[sqlite3.Row]:
+    """The subscribers' rows, each with its suppression's reason and evidence ('' when active)."""
     last = 0
-    where = "AND status = ?" if status else ""
+    where = "AND s.status = ?" if status else ""
     while True:
         parameters = (last, status.value, page_size) if status else (last, page_size)
         rows = store.fetchall(
-            f"SELECT * FROM subscribers WHERE id > ? {where} ORDER BY id LIMIT ?", parameters
+            "SELECT s.*, COALESCE(p.reason, '') AS suppression_reason, "
+            "COALESCE(p.status_line, '') AS suppression_evidence "
+            "FROM subscribers s LEFT JOIN suppressions p ON p.subscriber_id = s.id "
+            f"WHERE s.id > ? {where} ORDER BY s.id LIMIT ?",
+            parameters,
         )
         if not rows:
             return
-        yield from map(_subscriber, rows)
+        yield from rows
         last = rows[-1]["id"]
 
 
@@ -362,9 +360,12 @@ def export_csv(store: Store, out: TextIO, status: SubscriberStatus | None = None
     writer = SpreadsheetSafeWriter(out)
     writer.writerow([*columns, *keys])
     written = 0
-    for s in iter_subscribers(store, status):
+    for row in _rows(store, status, PAGE_SIZE):
+        s = _subscriber(row)
         when = s.status_changed_at.isoformat() if s.status_changed_at else ""
         names = [s.name, *([s.first_name] * first_names)]
-        writer.writerow([s.email, *names, s.status.value, when, *(s.attributes.get(k, "") for k in keys)])
+        suppression = [row["suppression_reason"], row["suppression_evidence"]]
+        attributes = [s.attributes.get(k, "") for k in keys]
+        writer.writerow([s.email, *names, s.status.value, when, *suppression, *attributes])
         written += 1
     return written

@@ -43,14 +43,14 @@ def test_add_remove_list_count_export(run):
     refused = run("subscribers", "add", "cy@example.com")
     assert refused.exit_code == 2
     assert (
-        refused.stderr
-        == "error: cy@example.com is unsubscribed; add --resubscribe if they asked to come back\n"
+        refused.stderr == "error: cy@example.com is suppressed (unsubscribe: removed by an operator); "
+        "`digest subscribers resubscribe cy@example.com --reason TEXT` brings them back if they asked\n"
     )
     assert run("subscribers", "count", "--by-status").stdout == "active\t1\nunsubscribed\t1\nbounced\t0\n"
     listed = run("subscribers", "list", "--status", "active").stdout.splitlines()
     assert [line.split("\t")[:3] for line in listed] == [["bo@example.com", "Bo", "active"]]
     assert run("subscribers", "export").stdout.startswith(
-        "email,name,status,status_changed_at\nbo@example.com,Bo,"
+        "email,name,status,status_changed_at,suppression_reason,suppression_evidence\nbo@example.com,Bo,"
     )
     assert (
         run("subscribers", "remove", "nobody@example.com").stderr

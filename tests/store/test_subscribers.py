@@ -116,7 +116,9 @@ def test_export_reads_back_with_import(store, tmp_path: Path):
     out = io.StringIO()
     assert export_csv(store, out) == 4
     exported = out.getvalue()
-    assert exported.splitlines()[0] == "email,name,status,status_changed_at,city,plan"
+    assert exported.splitlines()[0] == (
+        "email,name,status,status_changed_at,suppression_reason,suppression_evidence,city,plan"
+    )
     other = open_store(tmp_path / "copy.db")
     report = import_csv(other, write(tmp_path, exported, "exported.csv"))
     assert report.problems == () and report.added == 4

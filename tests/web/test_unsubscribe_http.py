@@ -9,9 +9,11 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from digest.cli import main
 from digest.deliver.tokens import PROOF_SUBSCRIBER_ID, SigningSecret, make_token
 from digest.model import SubscriberStatus
 from digest.store import open_store
@@ -81,6 +83,17 @@ def test_one_click_post_unsubscribes_and_answers_200_every_time(site, ana):
     assert find_subscriber(store, "ana@example.com").status_changed_at == subscriber.status_changed_at
     assert "You are unsubscribed" in client.get("/unsubscribe", params={"token": token}).text
     assert status(store, "bo@example.com") is SubscriberStatus.ACTIVE
+
+
+def test_a_one_click_unsubscribe_is_on_the_suppression_list_with_reason_unsubscribe(site, ana, tmp_path):
+    client, _ = site
+    _, token = ana
+    assert client.post("/unsubscribe", params={"token": token}, data=ONE_CLICK).status_code == 200
+    command = ["subscribers", "--db", str(tmp_path / "digest.db"), "suppressed", "--reason", "unsubscribe"]
+    listed = CliRunner().invoke(main, command).stdout.splitlines()
+    assert [line.split("\t")[:2] + line.split("\t")[3:4] for line in listed] == [
+        ["ana@example.com", "unsubscribe", "unsubscribe link"]
+    ]
 
 
 def test_one_click_as_mail_providers_send_it_multipart(site, ana):
