@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "approve": ("digest.cli.approve", "approve_command"),
     "reject": ("digest.cli.approve", "reject_command"),
     "proof": ("digest.cli.approve", "proof_command"),
+    "feedback": ("digest.cli.feedback", "feedback_group"),
 }
 
 

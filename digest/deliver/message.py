@@ -87,6 +87,14 @@ def list_id(from_address: str, name: str) -> str:
     return mailbox(name, f"{name_slug(name)}.{sender_domain(from_address)}")
 
 
+def feedback_id(rendered: RenderedIssue, *, proof: bool = False) -> str:
+    """Gmail's feedback loop header (campaign:customer:mail type:sender), here
+    `<issue id>:<issue|proof>:<newsletter slug>:digest`: Postmaster Tools then reports spam rates
+    per issue, and a proof's complaints apart from the subscribers'."""
+    issue = rendered.issue
+    return f"{issue.issue_id}:{'proof' if proof else 'issue'}:{name_slug(issue.newsletter.name)}:digest"
+
+
 def issue_message_id(rendered: RenderedIssue, recipient: str = "") -> str:
     """Stable per issue and recipient, so a rebuild or a resend carries the same id."""
     issue = rendered.issue
@@ -108,10 +116,12 @@ def build_message(
     subject_prefix: str = "",
     date: dt.datetime | None = None,
     unsubscribe_urls: tuple[str, ...] = (),
+    feedback: str = "",
 ) -> EmailMessage:
     """The whole message through the standard library: the reference the fast path must equal.
 
-    `to` is the recipient's address (it seeds the Message-ID), `to_name` their display name.
+    `to` is the recipient's address (it seeds the Message-ID), `to_name` their display name,
+    `feedback` the Feedback-ID (`feedback_id`; none when empty).
     """
     issue = rendered.issue
     newsletter = issue.newsletter
@@ -126,6 +136,8 @@ def build_message(
     if newsletter.reply_to:
         message.set_raw("Reply-To", configured_mailbox(newsletter.reply_to))
     message.set_raw("List-Id", list_id(address, newsletter.name))
+    if feedback:
+        message["Feedback-ID"] = header_text(feedback)
     if unsubscribe_urls:
         message.set_raw("List-Unsubscribe", list_unsubscribe_value(unsubscribe_urls))
         if any(url.startswith("https://") for url in unsubscribe_urls):

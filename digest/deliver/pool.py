@@ -153,7 +153,7 @@ class Unreachable(Exception):
 class _Shared:
     template: MessageSource
     ledger: Ledger
-    sender: str
+    sender: Callable[[Recipient], str]
     signer: DkimSigner | None
     options: SendOptions
     limiter: RateLimiter
@@ -192,7 +192,7 @@ def _deliver_one(shared: _Shared, transport: Transport, recipient: Recipient) ->
             return claimed
 
         try:
-            reply = transport.send(shared.sender, recipient.email, data, commit)
+            reply = transport.send(shared.sender(recipient), recipient.email, data, commit)
         except ConnectFailure as e:
             last = str(e)
             continue
@@ -301,7 +301,7 @@ def deliver(
     recipients: Iterable[Recipient],
     *,
     ledger: Ledger,
-    sender: str,
+    sender: str | Callable[[Recipient], str],
     transports: Callable[[], Transport],
     options: SendOptions,
     signer: DkimSigner | None = None,
@@ -317,7 +317,8 @@ def deliver(
     report = SendReport()
     breaker = RefusalBreaker(options.refusal_window, trip_when_fewer=options.short_runs_trip)
     limiter = RateLimiter(options.rate)
-    shared = _Shared(template, ledger, sender, signer, options, limiter, stop, report, breaker)
+    envelope = sender if callable(sender) else lambda _, address=sender: address  # MAIL FROM per copy
+    shared = _Shared(template, ledger, envelope, signer, options, limiter, stop, report, breaker)
     jobs: queue.Queue[Recipient | None] = queue.Queue(maxsize=options.concurrency * 8)
     workers = [
         threading.Thread(target=_worker, args=(shared, jobs, transports()), name=f"send-{n}", daemon=True)

@@ -24,7 +24,9 @@ from pathlib import Path
 from digest.clock import utc_now
 from digest.deliver.dkim_signing import DkimSigner, load_signer
 from digest.deliver.ledger import NoLedger, SendLedger, SendState
+from digest.deliver.message import feedback_id
 from digest.deliver.pool import Outcome, SendOptions, SendReport, deliver
+from digest.deliver.return_path import return_path_address
 from digest.deliver.smtp import SmtpTarget, resolve_target
 from digest.deliver.snapshot import keep_sent_copy
 from digest.deliver.splice import (
@@ -76,6 +78,14 @@ class PreparedSend:
     @property
     def sender(self) -> str:
         return parseaddr(self.issue.newsletter.from_address)[1]
+
+    def envelope_sender(self, recipient: Recipient) -> str:
+        """A real send's MAIL FROM: the [feedback] return path tagged for this copy, else `sender`."""
+        if not self.delivery.return_path:
+            return self.sender
+        return return_path_address(
+            self.delivery.return_path, self.secret.value, self.issue_id, recipient.subscriber_id
+        )
 
     def plain(self) -> RenderedIssue:
         """The copy without a recipient (the web archive's links): what preflight checks."""
@@ -148,6 +158,7 @@ def prepare_issue(
         date=date,
         subject_prefix=subject_prefix,
         stable_ids=not subject_prefix,
+        feedback=feedback_id(renders.anonymous, proof=bool(subject_prefix)),
     )
     return PreparedSend(issue=issue, template=template, delivery=delivery, secret=secret)
 
@@ -221,7 +232,7 @@ def send_issue(
             prepared.template,
             ledger.pending(limit=limit),
             ledger=ledger,
-            sender=prepared.sender,
+            sender=prepared.envelope_sender,
             transports=smtp_transports(target),
             options=options,
             signer=signer,

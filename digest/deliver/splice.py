@@ -183,7 +183,7 @@ class MessageTemplate:
     head: bytes
     """From, Subject (prefix included), Date: the headers before To that every copy shares."""
     mid: bytes
-    """Reply-To, List-Id: between Message-ID and List-Unsubscribe."""
+    """Reply-To, List-Id, Feedback-ID: between Message-ID and List-Unsubscribe."""
     tail: bytes
     """List-Unsubscribe-Post, MIME-Version, Content-Type and the first part's headers."""
     named: tuple[tuple[bytes | Field, ...], tuple[bytes | Field, ...]]
@@ -193,6 +193,8 @@ class MessageTemplate:
     end: bytes
     values: Callable[[Recipient], RecipientValues]
     unsubscribe_mailto: str
+    feedback: str = ""
+    """The Feedback-ID every copy carries (in `mid`), "" for none."""
 
     def personalise(self, recipient: Recipient) -> bytes:
         values = self.values(recipient)
@@ -250,6 +252,7 @@ class MessageTemplate:
             subject_prefix=self.subject_prefix,
             date=self.date,
             unsubscribe_urls=self.unsubscribe_targets(values),
+            feedback=self.feedback,
         )
 
 
@@ -276,6 +279,7 @@ def build_template(
     date: dt.datetime | None = None,
     subject_prefix: str = "",
     stable_ids: bool = True,
+    feedback: str = "",
 ) -> MessageTemplate:
     """Encode both renderings (with and without a name) of one issue, once."""
     issue = anonymous.issue
@@ -301,6 +305,7 @@ def build_template(
     )
     mid = _raw_header("Reply-To", configured_mailbox(newsletter.reply_to)) if newsletter.reply_to else b""
     mid += _raw_header("List-Id", list_id(address, newsletter.name))
+    mid += _header("Feedback-ID", header_text(feedback)) if feedback else b""
     tail, between, end = _mime_frame(boundary)
     return MessageTemplate(
         rendered=anonymous,
@@ -318,4 +323,5 @@ def build_template(
         end=end,
         values=values,
         unsubscribe_mailto=unsubscribe_mailto,
+        feedback=feedback,
     )

@@ -82,9 +82,14 @@ def load_secret(
     return secret
 
 
+def signature(secret: bytes, message: str, size: int = MAC_BYTES) -> bytes:
+    """HMAC-SHA256 of `message`, cut to `size` bytes: every token digest signs is made here, each
+    kind under its own label ("unsubscribe:", "return-path:") so one is never taken for another."""
+    return hmac.new(secret, message.encode(), hashlib.sha256).digest()[:size]
+
+
 def _mac(secret: bytes, subscriber_id: int, email_key: str) -> bytes:
-    message = f"unsubscribe:{subscriber_id:x}:{email_key}".encode()
-    return hmac.new(secret, message, hashlib.sha256).digest()[:MAC_BYTES]
+    return signature(secret, f"unsubscribe:{subscriber_id:x}:{email_key}")
 
 
 def make_token(secret: bytes, subscriber_id: int, email: str) -> str:

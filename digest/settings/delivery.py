@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import Field
 
 from digest.settings.archive import archive_dir
+from digest.settings.feedback import feedback_settings
 from digest.settings.files import SettingsFiles
 from digest.settings.newsletter import NewsletterSettings
 from digest.settings.paths import resolved_path
@@ -80,6 +81,8 @@ class DeliverySettings:
     unsubscribe_mailto: str = ""
     archive_dir: Path | None = None
     """[archive] path: where a send keeps the copy that went out (None: settings made by hand)."""
+    return_path: str = ""
+    """[feedback] return_path: the bounce mailbox a real send's envelope sender is tagged on ("": off)."""
 
 
 def resolve_delivery(tables: DeliveryTables, files: SettingsFiles, *, default_dir: Path) -> DeliverySettings:
@@ -101,4 +104,5 @@ def resolve_delivery(tables: DeliveryTables, files: SettingsFiles, *, default_di
         secret_file=secret_file,
         unsubscribe_mailto=newsletter.mailbox if newsletter is not None else "",
         archive_dir=archive_dir(files, default_dir=default_dir),
+        return_path=feedback_settings(files).return_path,
     )

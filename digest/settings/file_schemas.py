@@ -15,6 +15,7 @@ from digest.errors import ConfigError
 from digest.settings.archive import ArchiveSettings
 from digest.settings.compose import ComposeSettings
 from digest.settings.delivery import DkimSettings, SmtpSettings, StoreSettings
+from digest.settings.feedback import FeedbackSettings
 from digest.settings.files import SettingsFile, SettingsFiles
 from digest.settings.gather import GatherSettings, SourceSettings
 from digest.settings.issue import IssueSettings, StoryOverride
@@ -46,6 +47,7 @@ class ProjectFile(Table):
     newsletter: NewsletterSettings
     schedule: ScheduleSettings
     archive: ArchiveSettings = ArchiveSettings()
+    feedback: FeedbackSettings = FeedbackSettings()
     compose: ComposeSettings = ComposeSettings()
     sources: list[SourceSettings] = Field(default_factory=list)
     gather: GatherSettings = GatherSettings()
