@@ -37,6 +37,8 @@ BATCH = 500
 class MailboxError(DigestError):
     """A feedback mailbox that cannot be read: unreachable, refused login, missing folder or file."""
 
+    exit_code = 3  # like a mail server that cannot be used
+
 
 @dataclass(frozen=True, slots=True)
 class ArrivedMessage:
