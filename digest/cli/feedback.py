@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -12,6 +13,10 @@ from digest.deliver import SECRET_ENV, load_secret
 from digest.errors import ConfigError
 from digest.feedback import Feedback, classify, read_sources
 from digest.settings import load_delivery_settings
+from digest.settings.feedback import FeedbackMailbox
+
+if TYPE_CHECKING:
+    from digest.feedback.mailbox import FeedbackSource
 
 
 @click.group("feedback")
@@ -72,3 +77,69 @@ def _token_secret(config: Path | None) -> bytes | None:
     if settings.delivery.secret_file is None:
         return None
     return load_secret(settings.delivery.secret_file).value
+
+
+IMAP_PASSWORD_ENV = "DIGEST_IMAP_PASSWORD"
+
+
+@feedback_group.command("fetch")
+@click.option("--dry-run", is_flag=True, help="Classify and report; change nothing (store, mailbox).")
+@click.option(
+    "--config",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    default=None,
+    help="digest.toml with the [feedback] mailbox [default: the nearest digest.toml].",
+)
+def fetch_command(dry_run: bool, config: Path | None) -> None:
+    """Read the [feedback] mailbox: bounces, complaints and mailto: unsubscribes suppress their
+    subscribers (soft bounces after the limit); each message is processed once."""
+    from digest.feedback.fetch import FetchOptions, fetch_feedback
+    from digest.store import open_store
+
+    settings = load_delivery_settings(config)
+    mailbox = settings.feedback
+    if mailbox is None:
+        raise ConfigError("[feedback]: no mailbox to read; set imap_host (and imap_user), maildir or mbox")
+    source = _open_source(mailbox)
+    store = open_store(settings.delivery.store_path)
+    try:
+        options = FetchOptions(
+            source_name=mailbox.describe(),
+            secret=_token_secret(config),
+            dry_run=dry_run,
+            soft_bounce_limit=mailbox.settings.soft_bounce_limit,
+            soft_bounce_days=mailbox.settings.soft_bounce_days,
+        )
+        report = fetch_feedback(source, store, options)
+    finally:
+        source.close()
+        store.close()
+    prefix = "dry run, nothing changed: " if dry_run else ""
+    click.echo(f"{mailbox.describe()}: {prefix}{report.summary()}")
+    for block in report.policy_blocks:
+        click.echo(f"policy block: {_printable(block)}", err=True)
+
+
+def _open_source(mailbox: FeedbackMailbox) -> FeedbackSource:
+    from digest.feedback.mailbox import ImapAccount, ImapSource, MaildirSource, MboxSource
+
+    if mailbox.kind == "maildir":
+        assert mailbox.path is not None
+        return MaildirSource(mailbox.path)
+    if mailbox.kind == "mbox":
+        assert mailbox.path is not None
+        return MboxSource(mailbox.path)
+    password = os.environ.get(IMAP_PASSWORD_ENV, "")
+    if not password:
+        raise ConfigError(f"[feedback] imap_host is set: put the mailbox's password in {IMAP_PASSWORD_ENV}")
+    s = mailbox.settings
+    account = ImapAccount(
+        host=s.imap_host,
+        port=mailbox.port,
+        user=s.imap_user,
+        password=password,
+        security=s.imap_security,
+        folder=s.imap_folder,
+        processed_folder=s.imap_processed_folder,
+    )
+    return ImapSource(account)

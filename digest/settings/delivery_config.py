@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from digest.model import Newsletter
 from digest.settings.delivery import DeliverySettings, DeliveryTables, resolve_delivery
+from digest.settings.feedback import FeedbackMailbox, feedback_mailbox
 from digest.settings.file_schemas import check_table_names
 from digest.settings.files import read_command_files
 from digest.settings.layering import layered
@@ -21,6 +22,8 @@ class ProjectDelivery:
 
     delivery: DeliverySettings
     newsletter: Newsletter | None
+    feedback: FeedbackMailbox | None = None
+    """[feedback]'s mailbox (`digest feedback fetch`), when one is configured."""
 
 
 def load_delivery_settings(config_file: Path | None = None, *, cwd: Path | None = None) -> ProjectDelivery:
@@ -38,4 +41,5 @@ def load_delivery_settings(config_file: Path | None = None, *, cwd: Path | None 
         raise invalid_settings(e, files.where(cwd), DeliveryTables) from None
     delivery = resolve_delivery(tables, files, default_dir=files.default_folder(cwd))
     newsletter = tables.newsletter.to_model() if tables.newsletter is not None else None
-    return ProjectDelivery(delivery=delivery, newsletter=newsletter)
+    mailbox = feedback_mailbox(files, default_dir=files.default_folder(cwd))
+    return ProjectDelivery(delivery=delivery, newsletter=newsletter, feedback=mailbox)

@@ -164,6 +164,21 @@ MIGRATIONS: tuple[Migration, ...] = (
         SELECT subscriber_id, reason, status_line, message_id, at FROM suppressions ORDER BY subscriber_id;
         """,
     ),
+    Migration(
+        7,
+        "feedback messages processed (queries in feedback_log.py)",
+        """
+        -- One row per message read from a feedback mailbox (bounce, complaint, unsubscribe, reply),
+        -- by its Message-ID (or the hash of its bytes): a message is never processed twice,
+        -- whatever the mailbox does with its flags.
+        CREATE TABLE feedback_messages (
+            message_key TEXT PRIMARY KEY,          -- <id@host>, or sha256:<hex>
+            source TEXT NOT NULL,                  -- imap://user@host/INBOX, a Maildir or mbox path
+            kind TEXT NOT NULL,                    -- what it was: hard, soft, complaint, …
+            processed_at TEXT NOT NULL
+        ) WITHOUT ROWID;
+        """,
+    ),
 )
 
 
