@@ -1,0 +1,104 @@
+"""POST /webhooks/{mailgun,sendgrid,postmark,ses}: what providers tell `digest serve` came back.
+
+A route exists only for a provider configured in [webhooks] (else 404). Each request is read up
+to MAX_BODY_BYTES (more: 413), verified by its provider's module (digest/feedback/webhooks/)
+before anything in it is believed (forged, unsigned, stale: 4xx, nothing changes), claimed once
+by its replay key (the same request again: 409, nothing changes), and its events acted on as
+`digest feedback fetch` acts on a message (feedback/act.py), each event once by its id.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.routing import BaseRoute, Route
+
+from digest.clock import utc_now
+from digest.feedback.act import DEFAULT_SOFT_BOUNCES, FeedbackReport, SoftBouncePolicy, act_on_feedback
+from digest.feedback.webhooks import MAX_BODY_BYTES, Refused, Verified
+from digest.feedback.webhooks.mailgun import verify_mailgun
+from digest.settings.webhooks import WebhookSecrets
+from digest.store import Store
+from digest.store.feedback_log import ProcessedMessages
+
+Verifier = Callable[[bytes, Mapping[str, str], dt.datetime], Verified]
+
+
+class TooLarge(Exception):
+    pass
+
+
+async def capped_body(request: Request) -> bytes:
+    """The body, refused (TooLarge) past MAX_BODY_BYTES whatever Content-Length claims."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise TooLarge
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise TooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+class WebhookEndpoint:
+    """One provider's route: verify, claim, act."""
+
+    def __init__(self, provider: str, verify: Verifier, store: Store, policy: SoftBouncePolicy) -> None:
+        self.provider = provider
+        self.verify = verify
+        self.store = store
+        self.policy = policy
+
+    async def handle(self, request: Request) -> PlainTextResponse:
+        try:
+            body = await capped_body(request)
+        except TooLarge:
+            return PlainTextResponse(f"larger than {MAX_BODY_BYTES} bytes\n", 413)
+        now = utc_now()
+        try:
+            verified = self.verify(body, request.headers, now)
+        except Refused as e:
+            return PlainTextResponse(f"{self.provider}: {e}\n", e.status)
+        return await run_in_threadpool(self.apply, verified, now)
+
+    def apply(self, verified: Verified, now: dt.datetime) -> PlainTextResponse:
+        processed = ProcessedMessages(self.store)
+        # Claimed before acting (one INSERT): two copies of a request racing each other act once.
+        if verified.replay_key is not None and not processed.record(
+            verified.replay_key, source=self.provider, kind="request", now=now
+        ):
+            return PlainTextResponse(f"{self.provider}: a replay (this request was processed before)\n", 409)
+        report = FeedbackReport()
+        for found in verified.events:
+            report.read += 1
+            key = found.message_id or ""
+            if processed.seen(key):
+                report.already_processed += 1
+                continue
+            report.kinds[str(found.kind)] += 1
+            act_on_feedback(found, self.store, report, key=key, now=now, policy=self.policy)
+            processed.record(key, source=self.provider, kind=str(found.kind), now=now)
+        return PlainTextResponse(f"{self.provider}: {report.summary()}\n")
+
+
+def webhook_routes(
+    store: Store, secrets: WebhookSecrets, policy: SoftBouncePolicy = DEFAULT_SOFT_BOUNCES
+) -> list[BaseRoute]:
+    """The routes of the providers `secrets` configures; the others are not there (404)."""
+    verifiers: dict[str, Verifier] = {}
+    if secrets.mailgun_signing_key is not None:
+        key = secrets.mailgun_signing_key
+        verifiers["mailgun"] = lambda body, _headers, now: verify_mailgun(body, key, now)
+    return [
+        Route(
+            f"/webhooks/{provider}", WebhookEndpoint(provider, verify, store, policy).handle, methods=["POST"]
+        )
+        for provider, verify in verifiers.items()
+    ]
