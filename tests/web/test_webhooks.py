@@ -4,6 +4,7 @@ a 4xx and change nothing."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -13,6 +14,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from digest.deliver.tokens import SigningSecret
 from digest.feedback.webhooks import MAX_BODY_BYTES
@@ -26,6 +30,11 @@ from tests.conftest import TEST_SECRET
 from tests.web.servers import RunningServer
 
 MAILGUN_KEY = b"key-mailgun-signing-test"
+SENDGRID_KEY = ec.generate_private_key(ec.SECP256R1())
+SENDGRID_PUBLIC = base64.b64encode(
+    SENDGRID_KEY.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+).decode()
+POSTMARK = ("postmark", "correct horse battery staple")
 ADDRESSES = ("ana@example.com", "bo@example.com", "cy@example.com", "di@example.com")
 
 
@@ -35,7 +44,9 @@ def site(tmp_path: Path):
     store = open_store(tmp_path / "digest.db")
     for address in ADDRESSES:
         add_subscriber(store, address, None)
-    secrets_ = WebhookSecrets(mailgun_signing_key=MAILGUN_KEY)
+    secrets_ = WebhookSecrets(
+        mailgun_signing_key=MAILGUN_KEY, sendgrid_public_key=SENDGRID_PUBLIC, postmark_credentials=POSTMARK
+    )
     app = create_app(store, SigningSecret(TEST_SECRET.encode(), "test"), webhooks=secrets_)
     with RunningServer(app) as server, httpx.Client(base_url=server.url, timeout=5) as client:
         yield client, store
@@ -128,6 +139,123 @@ def test_mailgun_replay_changes_nothing(site):
 def test_body_size_is_capped_and_unconfigured_providers_are_absent(site):
     client, store = site
     assert post(client, "mailgun", b"{" + b" " * MAX_BODY_BYTES + b"}").status_code == 413
-    assert post(client, "postmark-nope", b"{}").status_code == 404
+    assert post(client, "ses", b"{}").status_code == 404  # not configured here
     assert client.get("/webhooks/mailgun").status_code == 405
     assert ProcessedMessages(store).count() == 0
+
+
+def sendgrid_request(events: list[dict], *, key=SENDGRID_KEY, age: int = 0) -> tuple[bytes, dict[str, str]]:
+    body = json.dumps(events).encode()
+    timestamp = str(int(time.time()) - age)
+    signature = key.sign(timestamp.encode() + body, ec.ECDSA(hashes.SHA256()))
+    headers = {
+        "X-Twilio-Email-Event-Webhook-Signature": base64.b64encode(signature).decode(),
+        "X-Twilio-Email-Event-Webhook-Timestamp": timestamp,
+    }
+    return body, headers
+
+
+def sendgrid_events() -> list[dict]:
+    return [
+        {
+            "email": "ana@example.com",
+            "event": "bounce",
+            "type": "bounce",
+            "status": "5.1.1",
+            "reason": "550 5.1.1 unknown user",
+            "sg_event_id": "sg-1",
+        },
+        {"email": "bo@example.com", "event": "spamreport", "sg_event_id": "sg-2"},
+        {
+            "email": "cy@example.com",
+            "event": "bounce",
+            "type": "blocked",
+            "status": "5.7.1",
+            "reason": "blocked by Spamhaus",
+            "sg_event_id": "sg-3",
+        },
+        {"email": "di@example.com", "event": "delivered", "sg_event_id": "sg-4"},
+    ]
+
+
+def test_sendgrid_signed_events_suppress_except_blocks(site):
+    client, store = site
+    body, headers = sendgrid_request(sendgrid_events())
+    answer = post(client, "sendgrid", body, **headers)
+    assert answer.status_code == 200, answer.text
+    assert (suppression_of(store, "ana@example.com") or pytest.fail()).reason is Reason.HARD_BOUNCE
+    assert (suppression_of(store, "bo@example.com") or pytest.fail()).reason is Reason.COMPLAINT
+    assert suppression_of(store, "cy@example.com") is None  # a policy block never suppresses
+    assert suppression_of(store, "di@example.com") is None
+    assert post(client, "sendgrid", body, **headers).status_code == 409  # replayed
+    # Signed anew (a retry), the same events are recognised by sg_event_id: nothing new.
+    body, headers = sendgrid_request(sendgrid_events(), age=2)
+    assert "4 processed before" in post(client, "sendgrid", body, **headers).text
+
+
+def _tampered() -> tuple[bytes, dict[str, str]]:
+    body, headers = sendgrid_request(sendgrid_events())
+    return body.replace(b"sg-1", b"sg-9"), headers
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        sendgrid_request(sendgrid_events(), key=ec.generate_private_key(ec.SECP256R1())),
+        sendgrid_request(sendgrid_events(), age=6 * 60),
+        (sendgrid_request(sendgrid_events())[0], {}),
+        _tampered(),
+    ],
+    ids=["forged", "stale", "unsigned", "tampered"],
+)
+def test_sendgrid_refuses_what_it_cannot_verify(site, request_):
+    client, store = site
+    body, headers = request_
+    assert 400 <= post(client, "sendgrid", body, **headers).status_code < 500
+    assert suppression_of(store, "ana@example.com") is None
+    assert ProcessedMessages(store).count() == 0
+
+
+def postmark_bounce(email: str, bounce_type: str, event_id: int) -> bytes:
+    record = {
+        "RecordType": "Bounce",
+        "ID": event_id,
+        "Type": bounce_type,
+        "Email": email,
+        "Description": "The server was unable to deliver your message",
+        "Details": "smtp;550 5.1.1",
+    }
+    return json.dumps(record).encode()
+
+
+def test_postmark_needs_its_credentials(site):
+    client, store = site
+    body = postmark_bounce("ana@example.com", "HardBounce", 42)
+    assert post(client, "postmark", body).status_code == 401
+    assert client.post("/webhooks/postmark", content=body, auth=("postmark", "wrong")).status_code == 401
+    assert client.post("/webhooks/postmark", content=body, auth=("someone", POSTMARK[1])).status_code == 401
+    assert suppression_of(store, "ana@example.com") is None and ProcessedMessages(store).count() == 0
+    assert client.post("/webhooks/postmark", content=body, auth=POSTMARK).status_code == 200
+    assert (suppression_of(store, "ana@example.com") or pytest.fail()).reason is Reason.HARD_BOUNCE
+    assert client.post("/webhooks/postmark", content=body, auth=POSTMARK).status_code == 409  # replayed
+
+
+def test_postmark_complaint_unsubscribe_and_block(site):
+    client, store = site
+    complaint = {"RecordType": "SpamComplaint", "ID": 7, "Type": "SpamComplaint", "Email": "bo@example.com"}
+    change = {
+        "RecordType": "SubscriptionChange",
+        "Recipient": "di@example.com",
+        "SuppressSending": True,
+        "SuppressionReason": "ManualSuppression",
+        "ChangedAt": "2026-11-29T10:00:00Z",
+    }
+    for body in (
+        json.dumps(complaint).encode(),
+        json.dumps(change).encode(),
+        postmark_bounce("cy@example.com", "Blocked", 43),
+    ):
+        assert client.post("/webhooks/postmark", content=body, auth=POSTMARK).status_code == 200
+    assert (suppression_of(store, "bo@example.com") or pytest.fail()).reason is Reason.COMPLAINT
+    assert (suppression_of(store, "di@example.com") or pytest.fail()).reason is Reason.UNSUBSCRIBE
+    assert suppression_of(store, "cy@example.com") is None

@@ -18,9 +18,12 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import BaseRoute, Route
 
 from digest.clock import utc_now
+from digest.errors import ConfigError
 from digest.feedback.act import DEFAULT_SOFT_BOUNCES, FeedbackReport, SoftBouncePolicy, act_on_feedback
 from digest.feedback.webhooks import MAX_BODY_BYTES, Refused, Verified
 from digest.feedback.webhooks.mailgun import verify_mailgun
+from digest.feedback.webhooks.postmark import verify_postmark
+from digest.feedback.webhooks.sendgrid import load_public_key, verify_sendgrid
 from digest.settings.webhooks import WebhookSecrets
 from digest.store import Store
 from digest.store.feedback_log import ProcessedMessages
@@ -96,6 +99,16 @@ def webhook_routes(
     if secrets.mailgun_signing_key is not None:
         key = secrets.mailgun_signing_key
         verifiers["mailgun"] = lambda body, _headers, now: verify_mailgun(body, key, now)
+    if secrets.sendgrid_public_key is not None:
+        public_key = secrets.sendgrid_public_key
+        try:
+            load_public_key(public_key)
+        except ValueError as e:
+            raise ConfigError(f"[webhooks] sendgrid_public_key: {e}") from None
+        verifiers["sendgrid"] = lambda body, headers, now: verify_sendgrid(body, headers, public_key, now)
+    if secrets.postmark_credentials is not None:
+        credentials = secrets.postmark_credentials
+        verifiers["postmark"] = lambda body, headers, _now: verify_postmark(body, headers, credentials)
     return [
         Route(
             f"/webhooks/{provider}", WebhookEndpoint(provider, verify, store, policy).handle, methods=["POST"]
