@@ -5,6 +5,7 @@ a 4xx and change nothing."""
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -14,12 +15,15 @@ from pathlib import Path
 
 import httpx
 import pytest
+from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from cryptography.x509.oid import NameOID
 
 from digest.deliver.tokens import SigningSecret
-from digest.feedback.webhooks import MAX_BODY_BYTES
+from digest.feedback.webhooks import MAX_BODY_BYTES, Refused
+from digest.feedback.webhooks.ses import SIGNED_FIELDS, check_cert_url, check_subscribe_url
 from digest.settings.webhooks import WebhookSecrets
 from digest.store import open_store
 from digest.store.feedback_log import ProcessedMessages
@@ -38,14 +42,41 @@ POSTMARK = ("postmark", "correct horse battery staple")
 ADDRESSES = ("ana@example.com", "bo@example.com", "cy@example.com", "di@example.com")
 
 
+SES_TOPIC = "arn:aws:sns:eu-west-1:123456789012:digest-feedback"
+SES_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def self_signed_certificate(key: rsa.RSAPrivateKey) -> bytes:
+    """A certificate made here, standing in for Amazon's (configured as trusted in the test)."""
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sns.test.invalid")])
+    now = dt.datetime.now(dt.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    return certificate.public_bytes(Encoding.PEM)
+
+
 @pytest.fixture
 def site(tmp_path: Path):
     """`digest serve`'s app with every finished provider configured, and four subscribers."""
     store = open_store(tmp_path / "digest.db")
     for address in ADDRESSES:
         add_subscriber(store, address, None)
+    trusted = tmp_path / "sns.pem"
+    trusted.write_bytes(self_signed_certificate(SES_KEY))
     secrets_ = WebhookSecrets(
-        mailgun_signing_key=MAILGUN_KEY, sendgrid_public_key=SENDGRID_PUBLIC, postmark_credentials=POSTMARK
+        mailgun_signing_key=MAILGUN_KEY,
+        sendgrid_public_key=SENDGRID_PUBLIC,
+        postmark_credentials=POSTMARK,
+        ses_topic_arn=SES_TOPIC,
+        ses_trusted_certificate=trusted,
     )
     app = create_app(store, SigningSecret(TEST_SECRET.encode(), "test"), webhooks=secrets_)
     with RunningServer(app) as server, httpx.Client(base_url=server.url, timeout=5) as client:
@@ -139,7 +170,7 @@ def test_mailgun_replay_changes_nothing(site):
 def test_body_size_is_capped_and_unconfigured_providers_are_absent(site):
     client, store = site
     assert post(client, "mailgun", b"{" + b" " * MAX_BODY_BYTES + b"}").status_code == 413
-    assert post(client, "ses", b"{}").status_code == 404  # not configured here
+    assert post(client, "nobody", b"{}").status_code == 404
     assert client.get("/webhooks/mailgun").status_code == 405
     assert ProcessedMessages(store).count() == 0
 
@@ -259,3 +290,130 @@ def test_postmark_complaint_unsubscribe_and_block(site):
     assert (suppression_of(store, "bo@example.com") or pytest.fail()).reason is Reason.COMPLAINT
     assert (suppression_of(store, "di@example.com") or pytest.fail()).reason is Reason.UNSUBSCRIBE
     assert suppression_of(store, "cy@example.com") is None
+
+
+def sns_message(
+    event: dict | None,
+    *,
+    version: str = "1",
+    key=SES_KEY,
+    topic: str = SES_TOPIC,
+    age: int = 0,
+    message_type: str = "Notification",
+    **fields: str,
+) -> bytes:
+    stamp = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=age)
+    message = {
+        "Type": message_type,
+        "MessageId": secrets.token_hex(16),
+        "TopicArn": topic,
+        "Message": json.dumps(event),
+        "Timestamp": stamp.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "SignatureVersion": version,
+        "SigningCertURL": "https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-test.pem",
+        **fields,
+    }
+    canonical = "".join(f"{k}\n{message[k]}\n" for k in SIGNED_FIELDS[message_type] if k in message)
+    algorithm = hashes.SHA1() if version == "1" else hashes.SHA256()
+    message["Signature"] = base64.b64encode(
+        key.sign(canonical.encode(), padding.PKCS1v15(), algorithm)
+    ).decode()
+    return json.dumps(message).encode()
+
+
+def ses_bounce(
+    email: str, bounce_type: str = "Permanent", subtype: str = "General", status: str = "5.1.1"
+) -> dict:
+    return {
+        "notificationType": "Bounce",
+        "bounce": {
+            "bounceType": bounce_type,
+            "bounceSubType": subtype,
+            "feedbackId": secrets.token_hex(8),
+            "bouncedRecipients": [
+                {"emailAddress": email, "status": status, "diagnosticCode": f"smtp; 550 {status}"}
+            ],
+        },
+        "mail": {"messageId": "m1"},
+    }
+
+
+def test_ses_signed_notifications_v1_and_v2(site):
+    client, store = site
+    assert post(client, "ses", sns_message(ses_bounce("ana@example.com"), version="1")).status_code == 200
+    complaint = {
+        "notificationType": "Complaint",
+        "complaint": {
+            "feedbackId": "f2",
+            "complaintFeedbackType": "abuse",
+            "complainedRecipients": [{"emailAddress": "bo@example.com"}],
+        },
+    }
+    assert post(client, "ses", sns_message(complaint, version="2")).status_code == 200
+    blocked = ses_bounce("cy@example.com", subtype="ContentRejected", status="5.7.1")
+    assert "policy block" in post(client, "ses", sns_message(blocked)).text
+    assert (suppression_of(store, "ana@example.com") or pytest.fail()).reason is Reason.HARD_BOUNCE
+    assert (suppression_of(store, "bo@example.com") or pytest.fail()).reason is Reason.COMPLAINT
+    assert suppression_of(store, "cy@example.com") is None
+    body = sns_message(ses_bounce("di@example.com"))
+    assert post(client, "ses", body).status_code == 200
+    rows = ProcessedMessages(store).count()
+    assert post(client, "ses", body).status_code == 409  # replayed
+    assert ProcessedMessages(store).count() == rows
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        sns_message(
+            ses_bounce("ana@example.com"), key=rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        ),
+        sns_message(ses_bounce("ana@example.com"), topic="arn:aws:sns:eu-west-1:999999999999:someone-else"),
+        sns_message(ses_bounce("ana@example.com"), age=2 * 3600),
+        sns_message(ses_bounce("ana@example.com"), version="3"),
+        sns_message(ses_bounce("ana@example.com")).replace(b"ana@example.com", b"bo@example.com"),
+        json.dumps({"Type": "Notification", "TopicArn": SES_TOPIC, "Message": "{}"}).encode(),
+    ],
+    ids=["forged", "other-topic", "stale", "unknown-version", "tampered", "unsigned"],
+)
+def test_ses_refuses_what_it_cannot_verify(site, body):
+    client, store = site
+    assert 400 <= post(client, "ses", body).status_code < 500
+    assert (
+        suppression_of(store, "ana@example.com") is None and suppression_of(store, "bo@example.com") is None
+    )
+    assert ProcessedMessages(store).count() == 0
+
+
+def test_ses_subscription_confirmation_goes_only_to_amazon(site):
+    client, store = site
+    with RunningServer(create_app(store, SigningSecret(TEST_SECRET.encode(), "test"))) as elsewhere:
+        body = sns_message(
+            None, message_type="SubscriptionConfirmation", Token="t", SubscribeURL=f"{elsewhere.url}/healthz"
+        )
+        answer = post(client, "ses", body)
+    assert answer.status_code == 400 and "amazonaws.com" in answer.text
+    assert ProcessedMessages(store).count() == 0
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://sns.eu-west-1.amazonaws.com/cert.pem",
+        "https://sns.eu-west-1.amazonaws.com.evil.example/cert.pem",
+        "https://evil.example/sns.eu-west-1.amazonaws.com/cert.pem",
+        "https://s3.amazonaws.com/cert.pem",
+        "https://sns.eu-west-1.amazonaws.com:8443/cert.pem",
+    ],
+)
+def test_only_amazons_sns_hosts_may_sign(url):
+    with pytest.raises(Refused):
+        check_cert_url(url)
+
+
+def test_amazons_own_urls_are_accepted():
+    check_cert_url("https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-abc.pem")
+    url = "https://sns.eu-west-1.amazonaws.com/?Action=ConfirmSubscription&TopicArn=x&Token=y"
+    assert check_subscribe_url(url) == url
+    with pytest.raises(Refused):
+        check_subscribe_url("https://amazonaws.com.evil.example/?Token=y")

@@ -33,7 +33,9 @@ class Refused(Exception):
 class Verified:
     events: list[Feedback] = field(default_factory=list)
     replay_key: str | None = None
-    """What makes this request once-only (Mailgun's token, SendGrid's signature…): seen before, a replay."""
+    """What makes this request once-only (Mailgun's token, SendGrid's signed bytes): seen, a replay."""
+    confirm_url: str | None = None
+    """A subscription to confirm by visiting this URL (SNS), already checked to be the provider's."""
 
 
 def check_fresh(timestamp: str, now: dt.datetime) -> None:

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
+from pathlib import Path
 
+import httpx
+from cryptography import x509
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
@@ -24,10 +27,13 @@ from digest.feedback.webhooks import MAX_BODY_BYTES, Refused, Verified
 from digest.feedback.webhooks.mailgun import verify_mailgun
 from digest.feedback.webhooks.postmark import verify_postmark
 from digest.feedback.webhooks.sendgrid import load_public_key, verify_sendgrid
+from digest.feedback.webhooks.ses import check_cert_url, verify_ses
 from digest.settings.webhooks import WebhookSecrets
 from digest.store import Store
 from digest.store.feedback_log import ProcessedMessages
 
+CONFIRM_TIMEOUT = 10.0
+"""Seconds for fetching an SNS certificate or visiting a SubscribeURL (the only fetches here)."""
 Verifier = Callable[[bytes, Mapping[str, str], dt.datetime], Verified]
 
 
@@ -66,13 +72,16 @@ class WebhookEndpoint:
             return PlainTextResponse(f"larger than {MAX_BODY_BYTES} bytes\n", 413)
         now = utc_now()
         try:
-            verified = self.verify(body, request.headers, now)
+            # In a thread: SES's verification may fetch its signing certificate (once per URL).
+            verified = await run_in_threadpool(self.verify, body, request.headers, now)
         except Refused as e:
             return PlainTextResponse(f"{self.provider}: {e}\n", e.status)
         return await run_in_threadpool(self.apply, verified, now)
 
     def apply(self, verified: Verified, now: dt.datetime) -> PlainTextResponse:
         processed = ProcessedMessages(self.store)
+        if verified.confirm_url is not None:
+            return self.confirm(verified, processed, now)
         # Claimed before acting (one INSERT): two copies of a request racing each other act once.
         if verified.replay_key is not None and not processed.record(
             verified.replay_key, source=self.provider, kind="request", now=now
@@ -89,6 +98,54 @@ class WebhookEndpoint:
             act_on_feedback(found, self.store, report, key=key, now=now, policy=self.policy)
             processed.record(key, source=self.provider, kind=str(found.kind), now=now)
         return PlainTextResponse(f"{self.provider}: {report.summary()}\n")
+
+    def confirm(
+        self, verified: Verified, processed: ProcessedMessages, now: dt.datetime
+    ) -> PlainTextResponse:
+        """Confirm an SNS subscription by visiting its (checked) SubscribeURL; remembered only once
+        it worked, so SNS's retry of a failed one is tried again."""
+        assert verified.confirm_url is not None and verified.replay_key is not None
+        if processed.seen(verified.replay_key):
+            return PlainTextResponse(f"{self.provider}: a replay (this request was processed before)\n", 409)
+        try:
+            answer = httpx.get(verified.confirm_url, timeout=CONFIRM_TIMEOUT, follow_redirects=False)
+        except httpx.HTTPError as e:
+            return PlainTextResponse(f"{self.provider}: the subscription could not be confirmed: {e}\n", 502)
+        if answer.status_code != 200:
+            return PlainTextResponse(
+                f"{self.provider}: confirming the subscription got {answer.status_code}\n", 502
+            )
+        processed.record(verified.replay_key, source=self.provider, kind="subscription", now=now)
+        return PlainTextResponse(f"{self.provider}: subscription confirmed\n")
+
+
+class SnsCertificates:
+    """SNS signing certificates: the one configured as trusted (nothing is fetched then), or the one
+    at a checked SigningCertURL, fetched once over https with a timeout and kept."""
+
+    def __init__(self, trusted: Path | None) -> None:
+        self.trusted = _load_certificate(trusted.read_bytes(), str(trusted)) if trusted else None
+        self.fetched: dict[str, x509.Certificate] = {}
+
+    def __call__(self, url: str) -> x509.Certificate:
+        if self.trusted is not None:
+            return self.trusted
+        check_cert_url(url)
+        if url not in self.fetched:
+            try:
+                answer = httpx.get(url, timeout=CONFIRM_TIMEOUT, follow_redirects=False)
+                answer.raise_for_status()
+            except httpx.HTTPError as e:
+                raise Refused(f"the signing certificate could not be fetched: {e}", 502) from None
+            self.fetched[url] = _load_certificate(answer.content, url)
+        return self.fetched[url]
+
+
+def _load_certificate(pem: bytes, where: str) -> x509.Certificate:
+    try:
+        return x509.load_pem_x509_certificate(pem)
+    except ValueError:
+        raise Refused(f"{where} is not a PEM certificate") from None
 
 
 def webhook_routes(
@@ -109,6 +166,13 @@ def webhook_routes(
     if secrets.postmark_credentials is not None:
         credentials = secrets.postmark_credentials
         verifiers["postmark"] = lambda body, headers, _now: verify_postmark(body, headers, credentials)
+    if secrets.ses_topic_arn is not None:
+        topic = secrets.ses_topic_arn
+        try:
+            certificates = SnsCertificates(secrets.ses_trusted_certificate)
+        except (OSError, Refused) as e:
+            raise ConfigError(f"[webhooks] ses_trusted_certificate: {e}") from None
+        verifiers["ses"] = lambda body, _headers, now: verify_ses(body, topic, certificates, now)
     return [
         Route(
             f"/webhooks/{provider}", WebhookEndpoint(provider, verify, store, policy).handle, methods=["POST"]
