@@ -68,6 +68,8 @@ def serve_command(host: str, port: int, config: Path | None, archive: Path | Non
         raise ConfigError(f"cannot listen on {_url_host(host)}:{port}: {e.strerror or e}") from None
     address = f"http://{_url_host(host)}:{listener.getsockname()[1]}{base_path}/"
     click.echo(f"serving unsubscribe pages for {name} on {address} (store {store.path})")
+    if providers := settings.webhooks.providers():
+        click.echo(f"taking provider webhooks at {', '.join(f'{address}webhooks/{p}' for p in providers)}")
     if archive is not None:
         click.echo(f"serving the web archive in {archive} at {address}")
     elif archive_dir is not None:

@@ -47,6 +47,16 @@ class WebhookSecrets:
     """Secrets configured but absent from the environment (`digest serve` stops on them; other
     commands that read these settings do not need them)."""
 
+    def providers(self) -> list[str]:
+        """The providers whose route is on."""
+        keys = {
+            "mailgun": self.mailgun_signing_key,
+            "sendgrid": self.sendgrid_public_key,
+            "postmark": self.postmark_credentials,
+            "ses": self.ses_topic_arn,
+        }
+        return [provider for provider, key in keys.items() if key is not None]
+
 
 NO_WEBHOOKS = WebhookSecrets()
 """Every provider's route off."""

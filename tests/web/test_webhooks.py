@@ -9,7 +9,11 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import os
+import re
 import secrets
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -32,6 +36,7 @@ from digest.store.suppression import Reason, suppression_of
 from digest.web.site.app import create_app
 from tests.conftest import TEST_SECRET
 from tests.web.servers import RunningServer
+from tests.web.test_serve_base_path import PROJECT as NEWSLETTER
 
 MAILGUN_KEY = b"key-mailgun-signing-test"
 SENDGRID_KEY = ec.generate_private_key(ec.SECP256R1())
@@ -417,3 +422,45 @@ def test_amazons_own_urls_are_accepted():
     assert check_subscribe_url(url) == url
     with pytest.raises(Refused):
         check_subscribe_url("https://amazonaws.com.evil.example/?Token=y")
+
+
+PROJECT = (
+    NEWSLETTER
+    + """
+[webhooks]
+mailgun_signing_key_env = "DIGEST_MAILGUN_SIGNING_KEY"
+postmark_user = "postmark"
+"""
+)
+
+
+def test_digest_serve_takes_the_configured_webhooks(tmp_path: Path):
+    """The real command: [webhooks] in digest.toml, the secrets from the environment."""
+    (tmp_path / "digest.toml").write_text(PROJECT, encoding="utf-8")
+    store = open_store(tmp_path / "digest.db")
+    add_subscriber(store, "ana@example.com", None)
+    env = {
+        **os.environ,
+        "DIGEST_SECRET": TEST_SECRET,
+        "DIGEST_MAILGUN_SIGNING_KEY": MAILGUN_KEY.decode(),
+        "DIGEST_POSTMARK_PASSWORD": POSTMARK[1],
+    }
+    command = [str(Path(sys.executable).parent / "digest"), "serve", "--port", "0"]
+    server = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None
+        base = re.findall(r"on (http://\S+/) ", server.stdout.readline())[0]
+        assert f"{base}webhooks/mailgun, {base}webhooks/postmark" in server.stdout.readline()
+        with httpx.Client(base_url=base, timeout=5) as client:
+            assert post(client, "sendgrid", b"[]").status_code == 404  # not configured
+            assert post(client, "mailgun", mailgun_body(mailgun_failed("ana@example.com"))).status_code == 200
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert (suppression_of(store, "ana@example.com") or pytest.fail()).reason is Reason.HARD_BOUNCE
+    store.close()
+    # Configured, its secret missing: one line, no traceback.
+    del env["DIGEST_POSTMARK_PASSWORD"]
+    failed = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=30)
+    assert failed.returncode == 2 and "DIGEST_POSTMARK_PASSWORD" in failed.stderr
+    assert "Traceback" not in failed.stderr
