@@ -10,6 +10,7 @@ import uvicorn
 
 from digest.deliver import load_secret
 from digest.errors import ConfigError
+from digest.feedback.act import SoftBouncePolicy
 from digest.settings import load_delivery_settings
 from digest.store import open_store
 from digest.web.site import archive_routes, create_app, live_archive_routes
@@ -39,6 +40,8 @@ def serve_command(host: str, port: int, config: Path | None, archive: Path | Non
     sent, for [newsletter] base_url."""
     extra = archive_routes(archive) if archive is not None else []
     settings = load_delivery_settings(config)
+    if settings.webhooks.missing:  # a provider's route configured, its secret not in the environment
+        raise ConfigError(settings.webhooks.missing[0])
     # A forgeable (public) secret would let anyone unsubscribe anyone: never serve with it.
     secret = load_secret(settings.delivery.secret_file, allow_development=False)
     store = open_store(settings.delivery.store_path)
@@ -47,7 +50,17 @@ def serve_command(host: str, port: int, config: Path | None, archive: Path | Non
         extra = live_archive_routes(store, archive_dir)
     name = settings.newsletter.name if settings.newsletter else "this newsletter"
     base_path = base_path_of(settings.newsletter.base_url) if settings.newsletter else ""
-    app = create_app(store, secret, newsletter_name=name, extra=extra, base_path=base_path)
+    soft = settings.feedback.settings if settings.feedback is not None else None
+    policy = SoftBouncePolicy(soft.soft_bounce_limit, soft.soft_bounce_days) if soft else SoftBouncePolicy()
+    app = create_app(
+        store,
+        secret,
+        newsletter_name=name,
+        extra=extra,
+        base_path=base_path,
+        webhooks=settings.webhooks,
+        soft_bounces=policy,
+    )
     # Bind first, so `--port 0` (any free port) can say which one it got.
     try:
         listener = socket.create_server((host, port), family=_family(host))
@@ -55,6 +68,8 @@ def serve_command(host: str, port: int, config: Path | None, archive: Path | Non
         raise ConfigError(f"cannot listen on {_url_host(host)}:{port}: {e.strerror or e}") from None
     address = f"http://{_url_host(host)}:{listener.getsockname()[1]}{base_path}/"
     click.echo(f"serving unsubscribe pages for {name} on {address} (store {store.path})")
+    if providers := settings.webhooks.providers():
+        click.echo(f"taking provider webhooks at {', '.join(f'{address}webhooks/{p}' for p in providers)}")
     if archive is not None:
         click.echo(f"serving the web archive in {archive} at {address}")
     elif archive_dir is not None:

@@ -14,6 +14,7 @@ from digest.settings.file_schemas import check_table_names
 from digest.settings.files import read_command_files
 from digest.settings.layering import layered
 from digest.settings.table import invalid_settings
+from digest.settings.webhooks import NO_WEBHOOKS, WebhookSecrets, webhook_secrets
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +25,8 @@ class ProjectDelivery:
     newsletter: Newsletter | None
     feedback: FeedbackMailbox | None = None
     """[feedback]'s mailbox (`digest feedback fetch`), when one is configured."""
+    webhooks: WebhookSecrets = NO_WEBHOOKS
+    """[webhooks]: the provider routes `digest serve` answers, and what each verifies with."""
 
 
 def load_delivery_settings(config_file: Path | None = None, *, cwd: Path | None = None) -> ProjectDelivery:
@@ -42,4 +45,5 @@ def load_delivery_settings(config_file: Path | None = None, *, cwd: Path | None 
     delivery = resolve_delivery(tables, files, default_dir=files.default_folder(cwd))
     newsletter = tables.newsletter.to_model() if tables.newsletter is not None else None
     mailbox = feedback_mailbox(files, default_dir=files.default_folder(cwd))
-    return ProjectDelivery(delivery=delivery, newsletter=newsletter, feedback=mailbox)
+    webhooks = webhook_secrets(files, default_dir=files.default_folder(cwd))
+    return ProjectDelivery(delivery=delivery, newsletter=newsletter, feedback=mailbox, webhooks=webhooks)

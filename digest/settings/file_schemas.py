@@ -23,6 +23,7 @@ from digest.settings.newsletter import NewsletterSettings
 from digest.settings.render import RenderSettings
 from digest.settings.schedule import ScheduleSettings
 from digest.settings.table import Table
+from digest.settings.webhooks import WebhooksSettings
 
 
 class IssueFile(Table):
@@ -48,6 +49,7 @@ class ProjectFile(Table):
     schedule: ScheduleSettings
     archive: ArchiveSettings = ArchiveSettings()
     feedback: FeedbackSettings = FeedbackSettings()
+    webhooks: WebhooksSettings = WebhooksSettings()
     compose: ComposeSettings = ComposeSettings()
     sources: list[SourceSettings] = Field(default_factory=list)
     gather: GatherSettings = GatherSettings()

@@ -9,7 +9,8 @@ same tables for that one issue. Per table:
 - ``[[sources]]``: an array of tables, replaced whole: an issue that lists sources gathers from
   those alone.
 - ``[issue]``, ``[stories.<id>]``: issue.toml only.
-- ``[schedule]``, ``[archive]``, ``[feedback]``: digest.toml only (they are the project's, not an issue's).
+- ``[schedule]``, ``[archive]``, ``[feedback]``, ``[webhooks]``: digest.toml only (they are the
+  project's, not an issue's).
 
 A layered table given as anything but a table is an error naming the file that gave it.
 """

@@ -1,6 +1,7 @@
 """`digest serve`'s app: one Starlette application that features add their routes to.
 
-The subscriber pages (unsubscribe) come from digest/web/site/unsubscribe.py; the web archive of
+The subscriber pages (unsubscribe) come from digest/web/site/unsubscribe.py, the providers'
+webhooks (when [webhooks] configures them) from digest/web/site/webhooks.py; the web archive of
 past issues mounts beside them by passing its routes (e.g. a `Mount("/issues", ...)`) in `extra`.
 """
 
@@ -14,8 +15,11 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import BaseRoute, Mount, Route
 
 from digest.deliver import SigningSecret
+from digest.feedback.act import DEFAULT_SOFT_BOUNCES, SoftBouncePolicy
+from digest.settings.webhooks import NO_WEBHOOKS, WebhookSecrets
 from digest.store import Store
 from digest.web.site.unsubscribe import UnsubscribePages
+from digest.web.site.webhooks import webhook_routes
 
 
 def health(_request) -> PlainTextResponse:
@@ -29,6 +33,8 @@ def create_app(
     newsletter_name: str = "this newsletter",
     extra: Sequence[BaseRoute] = (),
     base_path: str = "",
+    webhooks: WebhookSecrets = NO_WEBHOOKS,
+    soft_bounces: SoftBouncePolicy = DEFAULT_SOFT_BOUNCES,
 ) -> Starlette:
     """The site. With `base_path` (the path of `[newsletter] base_url`, e.g. "/weekly") it answers
     under that path, where every emailed link points, and at the root as well, for a reverse proxy
@@ -38,6 +44,7 @@ def create_app(
         Route("/unsubscribe", pages.confirm, methods=["GET"]),
         Route("/unsubscribe", pages.unsubscribe, methods=["POST"]),
         Route("/healthz", health, methods=["GET"]),
+        *webhook_routes(store, webhooks, soft_bounces),
         *extra,
     ]
     base_path = "/" + base_path.strip("/") if base_path.strip("/") else ""

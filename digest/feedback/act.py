@@ -1,0 +1,107 @@
+"""Act on one classified `Feedback`: the one place a bounce, a complaint or an unsubscribe, from
+the mailbox (fetch.py) or from a provider's webhook (digest/web/site/webhooks.py), reaches the
+suppression list.
+
+Who it is about: the return path's verified token (issue and subscriber) wins over any address
+the text names, since a bounce may name a forwarded address. A policy block (5.7.x from a
+blocklist, a provider's "blocked") never suppresses anyone: it is counted and named, for the
+editors. Auto-replies and ordinary replies change nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+
+from digest.feedback.model import Feedback, FeedbackKind
+from digest.store import Store
+from digest.store.subscribers import get_subscriber
+from digest.store.suppression import Evidence, record_feedback
+
+log = logging.getLogger("digest.feedback")
+
+ACTED_ON = (FeedbackKind.HARD, FeedbackKind.SOFT, FeedbackKind.COMPLAINT, FeedbackKind.UNSUBSCRIBE)
+
+
+@dataclass
+class FeedbackReport:
+    read: int = 0
+    already_processed: int = 0
+    kinds: Counter[str] = field(default_factory=Counter)
+    """What the new messages were: hard, soft, complaint, unsubscribe, auto-reply, other."""
+    recorded: Counter[str] = field(default_factory=Counter)
+    """What the suppression list made of them: suppressed, soft bounce counted, …"""
+    policy_blocks: list[str] = field(default_factory=list)
+    """Refusals that are the sender's reputation (never suppressed): receiving domain and reason."""
+    unattributed: int = 0
+    """Bounces and complaints naming no address digest could find."""
+
+    def summary(self) -> str:
+        kinds = ", ".join(f"{count} {kind}" for kind, count in sorted(self.kinds.items())) or "none new"
+        line = f"read {self.read} ({self.already_processed} processed before): {kinds}"
+        if self.recorded:
+            line += "; " + ", ".join(f"{count} {what}" for what, count in sorted(self.recorded.items()))
+        if self.policy_blocks:
+            line += f"; {len(self.policy_blocks)} policy blocks (not suppressed: tell the editors)"
+        if self.unattributed:
+            line += f"; {self.unattributed} about no known address"
+        return line
+
+
+@dataclass(frozen=True, slots=True)
+class SoftBouncePolicy:
+    limit: int = 3
+    days: int = 30
+
+
+DEFAULT_SOFT_BOUNCES = SoftBouncePolicy()
+
+
+def act_on_feedback(
+    found: Feedback,
+    store: Store,
+    report: FeedbackReport,
+    *,
+    key: str,
+    now: dt.datetime,
+    policy: SoftBouncePolicy = DEFAULT_SOFT_BOUNCES,
+) -> None:
+    """Record `found` on the suppression list when it is about a subscriber (see the module's
+    docstring); `key` names where it came from when it has no Message-ID (evidence)."""
+    if found.kind not in ACTED_ON:
+        return
+    if found.policy_block:
+        domain = (found.recipient or "").rpartition("@")[2] or "unknown domain"
+        report.policy_blocks.append(f"{domain}: {found.status or ''} {found.reason}".strip())
+        log.warning("policy block (not suppressed): %s", report.policy_blocks[-1])
+        return
+    address = _address(found, store)
+    if address is None:
+        report.unattributed += 1
+        return
+    evidence = Evidence(
+        status_line=" ".join(part for part in (found.status, found.reason) if part)[:500],
+        message_id=found.message_id or key,
+        issue_id=found.issue_id,
+        at=now,
+    )
+    outcome = record_feedback(
+        store,
+        address,
+        str(found.kind),
+        evidence,
+        soft_bounce_limit=policy.limit,
+        soft_bounce_days=policy.days,
+    )
+    report.recorded[str(outcome)] += 1
+
+
+def _address(found: Feedback, store: Store) -> str | None:
+    """The subscriber the message is about: the verified token's, else the address it names."""
+    if found.subscriber_id is not None:
+        subscriber = get_subscriber(store, found.subscriber_id)
+        if subscriber is not None:
+            return subscriber.email
+    return found.recipient
