@@ -28,6 +28,10 @@ class ProcessedMessages:
             )
         return cursor.rowcount == 1
 
+    def release(self, message_key: str) -> None:
+        """Forget a claim whose work did not finish, so the next delivery of it is processed."""
+        self.store.execute("DELETE FROM feedback_messages WHERE message_key = ?", (message_key,))
+
     def count(self) -> int:
         row = self.store.fetchone("SELECT count(*) FROM feedback_messages")
         return int(row[0]) if row else 0

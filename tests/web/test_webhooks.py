@@ -29,7 +29,7 @@ from digest.deliver.tokens import SigningSecret
 from digest.feedback.webhooks import MAX_BODY_BYTES, Refused
 from digest.feedback.webhooks.ses import SIGNED_FIELDS, check_cert_url, check_subscribe_url
 from digest.settings.webhooks import WebhookSecrets
-from digest.store import open_store
+from digest.store import StoreBusy, open_store
 from digest.store.feedback_log import ProcessedMessages
 from digest.store.subscribers import add_subscriber
 from digest.store.suppression import Reason, suppression_of
@@ -464,3 +464,29 @@ def test_digest_serve_takes_the_configured_webhooks(tmp_path: Path):
     failed = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=30)
     assert failed.returncode == 2 and "DIGEST_POSTMARK_PASSWORD" in failed.stderr
     assert "Traceback" not in failed.stderr
+
+
+def test_a_request_that_fails_half_way_is_taken_again_on_the_providers_retry(site, monkeypatch):
+    """The database was busy while acting: the provider gets a 5xx and retries the same request,
+    which must be processed then (not refused as a replay): nothing is lost."""
+    import digest.web.site.webhooks as routes
+
+    client, store = site
+    acted = routes.act_on_feedback
+    calls = []
+
+    def busy_once(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise StoreBusy("another process held the write lock too long", where=Path("digest.db"))
+        return acted(*args, **kwargs)
+
+    monkeypatch.setattr(routes, "act_on_feedback", busy_once)
+    body = mailgun_body(mailgun_failed("cy@example.com"))
+    refused = post(client, "mailgun", body)
+    assert refused.status_code == 503 and "try again" in refused.text
+    assert suppression_of(store, "cy@example.com") is None
+    retried = post(client, "mailgun", body)
+    assert retried.status_code == 200, retried.text
+    assert (suppression_of(store, "cy@example.com") or pytest.fail()).reason is Reason.HARD_BOUNCE
+    assert post(client, "mailgun", body).status_code == 409  # and once done, a replay again

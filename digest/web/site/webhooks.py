@@ -21,7 +21,7 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import BaseRoute, Route
 
 from digest.clock import utc_now
-from digest.errors import ConfigError
+from digest.errors import ConfigError, DigestError
 from digest.feedback.act import DEFAULT_SOFT_BOUNCES, FeedbackReport, SoftBouncePolicy, act_on_feedback
 from digest.feedback.webhooks import MAX_BODY_BYTES, Refused, Verified
 from digest.feedback.webhooks.mailgun import verify_mailgun
@@ -76,7 +76,10 @@ class WebhookEndpoint:
             verified = await run_in_threadpool(self.verify, body, request.headers, now)
         except Refused as e:
             return PlainTextResponse(f"{self.provider}: {e}\n", e.status)
-        return await run_in_threadpool(self.apply, verified, now)
+        try:
+            return await run_in_threadpool(self.apply, verified, now)
+        except DigestError as e:  # the database busy or full: the provider retries on a 5xx
+            return PlainTextResponse(f"{self.provider}: not processed, try again: {e}\n", 503)
 
     def apply(self, verified: Verified, now: dt.datetime) -> PlainTextResponse:
         processed = ProcessedMessages(self.store)
@@ -88,15 +91,22 @@ class WebhookEndpoint:
         ):
             return PlainTextResponse(f"{self.provider}: a replay (this request was processed before)\n", 409)
         report = FeedbackReport()
-        for found in verified.events:
-            report.read += 1
-            key = found.message_id or ""
-            if processed.seen(key):
-                report.already_processed += 1
-                continue
-            report.kinds[str(found.kind)] += 1
-            act_on_feedback(found, self.store, report, key=key, now=now, policy=self.policy)
-            processed.record(key, source=self.provider, kind=str(found.kind), now=now)
+        try:
+            for found in verified.events:
+                report.read += 1
+                key = found.message_id or ""
+                if processed.seen(key):
+                    report.already_processed += 1
+                    continue
+                report.kinds[str(found.kind)] += 1
+                act_on_feedback(found, self.store, report, key=key, now=now, policy=self.policy)
+                processed.record(key, source=self.provider, kind=str(found.kind), now=now)
+        except BaseException:
+            # Not done: the provider's retry must be let in (the events acted on already are
+            # recorded one by one, so the retry acts only on the rest).
+            if verified.replay_key is not None:
+                processed.release(verified.replay_key)
+            raise
         return PlainTextResponse(f"{self.provider}: {report.summary()}\n")
 
     def confirm(
