@@ -287,6 +287,11 @@ def record_unsubscribe(store: Store, email: str, evidence: Evidence) -> Recorded
     return suppress(store, email, Reason.UNSUBSCRIBE, evidence)
 
 
+_SEEN_SQL = (
+    "SELECT 1 FROM suppression_events WHERE subscriber_id = ? AND kind = 'soft-bounce' AND message_id = ?"
+)
+
+
 def record_soft_bounce(
     store: Store,
     email: str,
@@ -300,6 +305,8 @@ def record_soft_bounce(
         subscriber_id = _find(db, email)
         if subscriber_id is None:
             return Recorded.NOT_ON_LIST
+        if evidence.message_id and db.execute(_SEEN_SQL, (subscriber_id, evidence.message_id)).fetchone():
+            return Recorded.COUNTED  # this very report, again (a fetch cut short): counted once
         _note(db, subscriber_id, SOFT_BOUNCE, evidence)
         if _status(db, subscriber_id) is not SubscriberStatus.ACTIVE:
             return Recorded.ALREADY_SUPPRESSED

@@ -59,6 +59,15 @@ def test_three_soft_bounces_in_thirty_days_suppress(store):
     assert pending(store) == ["bo@example.org", "cy@example.net"]
 
 
+def test_the_same_soft_bounce_report_read_twice_counts_once(store):
+    """A fetch cut short between acting and remembering the message reads it again next time."""
+    again = Evidence("452 4.2.2 mailbox full", message_id="<dsn-7@mx.example.net>", at=utc_now())
+    for _ in range(3):
+        assert record_soft_bounce(store, "ana@example.com", again) is Recorded.COUNTED
+    assert suppression_of(store, "ana@example.com") is None
+    assert record_soft_bounce(store, "ana@example.com", soft(1)) is Recorded.COUNTED
+
+
 def test_three_soft_bounces_spread_over_more_than_thirty_days_do_not(store):
     for days_ago in (45, 20, 0):
         assert record_soft_bounce(store, "ana@example.com", soft(days_ago)) is Recorded.COUNTED
