@@ -93,6 +93,7 @@ IMAP_PASSWORD_ENV = "DIGEST_IMAP_PASSWORD"
 def fetch_command(dry_run: bool, config: Path | None) -> None:
     """Read the [feedback] mailbox: bounces, complaints and mailto: unsubscribes suppress their
     subscribers (soft bounces after the limit); each message is processed once."""
+    from digest.feedback.act import SoftBouncePolicy
     from digest.feedback.fetch import FetchOptions, fetch_feedback
     from digest.store import open_store
 
@@ -107,8 +108,7 @@ def fetch_command(dry_run: bool, config: Path | None) -> None:
             source_name=mailbox.describe(),
             secret=_token_secret(config),
             dry_run=dry_run,
-            soft_bounce_limit=mailbox.settings.soft_bounce_limit,
-            soft_bounce_days=mailbox.settings.soft_bounce_days,
+            policy=SoftBouncePolicy(mailbox.settings.soft_bounce_limit, mailbox.settings.soft_bounce_days),
         )
         report = fetch_feedback(source, store, options)
     finally:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from digest.feedback.model import Feedback, FeedbackKind
 from digest.store import Store
+from digest.store.feedback_log import ProcessedMessages
 from digest.store.subscribers import get_subscriber
 from digest.store.suppression import Evidence, record_feedback
 
@@ -96,6 +97,22 @@ def act_on_feedback(
         soft_bounce_days=policy.days,
     )
     report.recorded[str(outcome)] += 1
+
+
+def act_and_remember(
+    found: Feedback,
+    store: Store,
+    report: FeedbackReport,
+    *,
+    key: str,
+    source: str,
+    now: dt.datetime,
+    policy: SoftBouncePolicy = DEFAULT_SOFT_BOUNCES,
+) -> None:
+    """Count it, act on it, and remember `key` as processed (a fetch's message, a webhook's event)."""
+    report.kinds[str(found.kind)] += 1
+    act_on_feedback(found, store, report, key=key, now=now, policy=policy)
+    ProcessedMessages(store).record(key, source=source, kind=str(found.kind), now=now)
 
 
 def _address(found: Feedback, store: Store) -> str | None:

@@ -15,14 +15,11 @@ import datetime as dt
 from dataclasses import dataclass
 
 from digest.clock import utc_now
-from digest.feedback.act import FeedbackReport, SoftBouncePolicy, act_on_feedback
+from digest.feedback.act import DEFAULT_SOFT_BOUNCES, FeedbackReport, SoftBouncePolicy, act_and_remember
 from digest.feedback.classify import classify
 from digest.feedback.mailbox import FeedbackSource
 from digest.store import Store
 from digest.store.feedback_log import ProcessedMessages
-
-FetchReport = FeedbackReport
-"""What a fetch found and did (the report webhooks share)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,16 +28,15 @@ class FetchOptions:
     secret: bytes | None
     """Verifies return-path tokens; None: tokens are not believed, only addresses."""
     dry_run: bool = False
-    soft_bounce_limit: int = 3
-    soft_bounce_days: int = 30
+    policy: SoftBouncePolicy = DEFAULT_SOFT_BOUNCES
 
 
 def fetch_feedback(
     source: FeedbackSource, store: Store, options: FetchOptions, *, now: dt.datetime | None = None
-) -> FetchReport:
+) -> FeedbackReport:
     """Every new message of `source`, classified and acted on once (see the module's docstring)."""
     processed = ProcessedMessages(store)
-    report = FetchReport()
+    report = FeedbackReport()
     for message in source.messages():
         report.read += 1
         if processed.seen(message.key):
@@ -49,11 +45,18 @@ def fetch_feedback(
                 source.done(message)  # processed, but the mailbox did not hear it (a crash between)
             continue
         found = classify(message.raw, secret=options.secret)
-        report.kinds[str(found.kind)] += 1
         if options.dry_run:
+            report.kinds[str(found.kind)] += 1
             continue
-        policy = SoftBouncePolicy(options.soft_bounce_limit, options.soft_bounce_days)
-        act_on_feedback(found, store, report, key=message.key, now=now or utc_now(), policy=policy)
-        processed.record(message.key, source=options.source_name, kind=str(found.kind), now=now or utc_now())
+        moment = now or utc_now()
+        act_and_remember(
+            found,
+            store,
+            report,
+            key=message.key,
+            source=options.source_name,
+            now=moment,
+            policy=options.policy,
+        )
         source.done(message)
     return report

@@ -3,12 +3,12 @@ folder, sorted. Streams one message at a time, so a large mbox is read with flat
 
 from __future__ import annotations
 
-import mailbox
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from digest.errors import DigestError
+from digest.feedback.mailbox import MboxSource
 
 _MBOX_START = b"From "
 
@@ -54,9 +54,9 @@ def _read_file(path: Path) -> Iterator[MessageSource]:
 
 
 def _read_mbox(path: Path) -> Iterator[MessageSource]:
-    box = mailbox.mbox(path, create=False)
+    source = MboxSource(path)
     try:
-        for number, key in enumerate(box.iterkeys(), start=1):
-            yield MessageSource(f"{path}#{number}", box.get_bytes(key))
+        for number, message in enumerate(source.messages(), start=1):
+            yield MessageSource(f"{path}#{number}", message.raw)
     finally:
-        box.close()
+        source.close()

@@ -472,7 +472,7 @@ def test_a_request_that_fails_half_way_is_taken_again_on_the_providers_retry(sit
     import digest.web.site.webhooks as routes
 
     client, store = site
-    acted = routes.act_on_feedback
+    acted = routes.act_and_remember
     calls = []
 
     def busy_once(*args, **kwargs):
@@ -481,7 +481,7 @@ def test_a_request_that_fails_half_way_is_taken_again_on_the_providers_retry(sit
             raise StoreBusy("another process held the write lock too long", where=Path("digest.db"))
         return acted(*args, **kwargs)
 
-    monkeypatch.setattr(routes, "act_on_feedback", busy_once)
+    monkeypatch.setattr(routes, "act_and_remember", busy_once)
     body = mailgun_body(mailgun_failed("cy@example.com"))
     refused = post(client, "mailgun", body)
     assert refused.status_code == 503 and "try again" in refused.text

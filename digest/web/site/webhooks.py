@@ -22,7 +22,7 @@ from starlette.routing import BaseRoute, Route
 
 from digest.clock import utc_now
 from digest.errors import ConfigError, DigestError
-from digest.feedback.act import DEFAULT_SOFT_BOUNCES, FeedbackReport, SoftBouncePolicy, act_on_feedback
+from digest.feedback.act import DEFAULT_SOFT_BOUNCES, FeedbackReport, SoftBouncePolicy, act_and_remember
 from digest.feedback.webhooks import MAX_BODY_BYTES, Refused, Verified
 from digest.feedback.webhooks.mailgun import verify_mailgun
 from digest.feedback.webhooks.postmark import verify_postmark
@@ -98,9 +98,9 @@ class WebhookEndpoint:
                 if processed.seen(key):
                     report.already_processed += 1
                     continue
-                report.kinds[str(found.kind)] += 1
-                act_on_feedback(found, self.store, report, key=key, now=now, policy=self.policy)
-                processed.record(key, source=self.provider, kind=str(found.kind), now=now)
+                act_and_remember(
+                    found, self.store, report, key=key, source=self.provider, now=now, policy=self.policy
+                )
         except BaseException:
             # Not done: the provider's retry must be let in (the events acted on already are
             # recorded one by one, so the retry acts only on the rest).
