@@ -1,8 +1,17 @@
-"""The SQLite store: the connection and its migrations, the subscriber list and its suppression
-list (who may not be sent to, why, the evidence), and the history of unattended runs (the send
-log's queries live with delivery, in digest/deliver/ledger.py)."""
+"""The SQLite store: the connection and its migrations, the subscriber list, its suppression
+list (who may not be sent to, why, the evidence) and consent records (who asked, how, when), and
+the history of unattended runs (the send log's queries live with delivery, in
+digest/deliver/ledger.py)."""
 
 from digest.store.connection import MIGRATIONS, Migration, Store, open_store
+from digest.store.consent import (
+    ConsentEvent,
+    ConsentKind,
+    ConsentMethod,
+    consent_history,
+    consent_text_hash,
+    record_consent,
+)
 from digest.store.errors import (
     StoreBusy,
     StoreDamaged,
@@ -66,6 +75,9 @@ __all__ = [
     "SOFT_BOUNCE_DAYS",
     "SOFT_BOUNCE_LIMIT",
     "AddOutcome",
+    "ConsentEvent",
+    "ConsentKind",
+    "ConsentMethod",
     "Evidence",
     "HeldLock",
     "ImportReport",
@@ -92,6 +104,8 @@ __all__ = [
     "ThisProcess",
     "add_subscriber",
     "clean_name",
+    "consent_history",
+    "consent_text_hash",
     "count_by_status",
     "export_csv",
     "find_subscriber",
@@ -102,6 +116,7 @@ __all__ = [
     "open_store",
     "parse_address",
     "record_complaint",
+    "record_consent",
     "record_feedback",
     "record_hard_bounce",
     "record_soft_bounce",

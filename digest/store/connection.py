@@ -179,6 +179,20 @@ MIGRATIONS: tuple[Migration, ...] = (
         ) WITHOUT ROWID;
         """,
     ),
+    Migration(
+        8,
+        "consent records: who asked to be on the list, how, when, seeing which words (consent.py)",
+        """
+        -- kind: given, confirmed, withdrawn, renewed (digest.store.consent.ConsentKind); method:
+        -- form, import, cli, api, preferences; source: the import's file and tool, the form's page;
+        -- text_hash: sha256 of the consent sentence shown; ip only where [signup] record_ip is on.
+        CREATE TABLE consent_events (
+            id INTEGER PRIMARY KEY, subscriber_id INTEGER REFERENCES subscribers ON DELETE CASCADE,
+            kind TEXT NOT NULL, method TEXT NOT NULL, source TEXT, text_hash TEXT, ip TEXT, at TEXT NOT NULL
+        );
+        CREATE INDEX consent_events_by ON consent_events (subscriber_id, at);
+        """,
+    ),
 )
 
 
