@@ -7,7 +7,7 @@ from the header line, `table.py` turns rows into `ImportedRow`s, `run.py` puts i
 The store never learns a vendor's format; these modules never write SQL.
 """
 
-from digest.importers.detect import TOOLS, identify
+from digest.importers.detect import TOOLS
 from digest.importers.run import ImportResult, import_export
 
-__all__ = ["TOOLS", "ImportResult", "identify", "import_export"]
+__all__ = ["TOOLS", "ImportResult", "import_export"]
