@@ -7,29 +7,36 @@ tiers are names joined with ", "; created_at is ISO 8601 in UTC ("2024-01-15T10:
 cell a spreadsheet would run as a formula starts with a ' (as digest's own export does).
 
 A member with subscribed_to_emails false asked not to be emailed: suppressed (unsubscribe),
-never added as active. created_at is when they signed up: the consent record's time. Ghost's
-own ids (id, deleted_at) are not kept; the rest (note, complimentary_plan, labels, tiers, …)
-become attributes.
+never added as active. Should an export carry Ghost's email_disabled flag (set when Ghost stops
+emailing an address after a permanent bounce or a complaint), true is suppressed
+imported-cleaned. created_at is when they signed up: the consent record's time. Ghost's own ids
+(id, deleted_at) are not kept; the rest (note, complimentary_plan, labels, tiers, …) become
+attributes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from digest.importers.table import Cells, Converter, Format, basic_row, cell
+from digest.importers.table import Cells, Converter, Format, basic_row, cell, is_true
 from digest.store import ImportedRow, Reason
 
-_READ = frozenset({"email", "name", "subscribed_to_emails", "created_at", "id", "deleted_at"})
+_READ = frozenset(
+    {"email", "name", "subscribed_to_emails", "email_disabled", "created_at", "id", "deleted_at"}
+)
 
 
 def identifies(columns: frozenset[str]) -> bool:
     return {"email", "subscribed_to_emails"} <= columns
 
 
-def converter(columns: Sequence[str]) -> Converter:
+def converter(columns: Sequence[str], file_name: str) -> Converter:
     def convert(cells: Cells) -> ImportedRow:
         row = basic_row(cells, _READ)
-        if cell(cells, "subscribed_to_emails").lower() == "false":
+        if is_true(cells.get("email_disabled", "")):
+            # Ghost stops emailing an address that bounced for good or complained.
+            row.suppression, row.evidence = Reason.IMPORTED_CLEANED, "ghost: email_disabled"
+        elif cell(cells, "subscribed_to_emails").lower() == "false":
             row.suppression, row.evidence = Reason.UNSUBSCRIBE, "ghost: subscribed_to_emails false"
         return row
 

@@ -25,7 +25,7 @@ def identifies(columns: frozenset[str]) -> bool:
     return {"uuid", "email", "attributes", "status"} <= columns
 
 
-def converter(columns: Sequence[str]) -> Converter:
+def converter(columns: Sequence[str], file_name: str) -> Converter:
     def convert(cells: Cells) -> ImportedRow:
         status = cell(cells, "status").lower()
         if status not in STATUSES:

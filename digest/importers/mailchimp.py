@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Sequence
+from pathlib import PurePath
 
 from digest.importers.table import Cells, Converter, Format, cell, extras, parse_time
 from digest.store import ImportedRow, Reason
@@ -43,10 +44,16 @@ def identifies(columns: frozenset[str]) -> bool:
     return EMAIL in columns and bool(columns & _IDENTIFYING)
 
 
-def converter(columns: Sequence[str]) -> Converter:
-    """Rows of the cleaned file (CLEAN_TIME in its header), the unsubscribed (UNSUB_TIME), or the
-    subscribed."""
-    status = "cleaned" if "clean_time" in columns else "unsubscribed" if "unsub_time" in columns else ""
+def converter(columns: Sequence[str], file_name: str) -> Converter:
+    """Rows of the cleaned file (CLEAN_TIME in its header, or a name starting "cleaned"), the
+    unsubscribed (UNSUB_TIME, "unsubscribed"), or the subscribed."""
+    name = PurePath(file_name).name.lower()
+    if "clean_time" in columns or name.startswith("cleaned"):
+        status = "cleaned"
+    elif "unsub_time" in columns or name.startswith("unsubscribed"):
+        status = "unsubscribed"
+    else:
+        status = ""
 
     def convert(cells: Cells) -> ImportedRow:
         first, last = cell(cells, FIRST), cell(cells, LAST)

@@ -22,7 +22,7 @@ def identifies(columns: frozenset[str]) -> bool:
     return "email" in columns and bool(columns & {"active_subscription", "email_disabled"})
 
 
-def converter(columns: Sequence[str]) -> Converter:
+def converter(columns: Sequence[str], file_name: str) -> Converter:
     def convert(cells: Cells) -> ImportedRow:
         row = basic_row(cells, _READ)
         if is_true(cells.get("email_disabled", "")):

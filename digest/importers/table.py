@@ -2,8 +2,8 @@
 
 A format (one module per tool) says which header lines are its own (`identifies`), in words
 what it expected (`expected`, for the error when a file is none of them), and how one row
-becomes an `ImportedRow` (`converter`, given the file's columns: a Mailchimp file's columns say
-whether it holds the subscribed, unsubscribed or cleaned). A converter raises ValueError for a
+becomes an `ImportedRow` (`converter`, given the file's columns and name: they say whether a
+Mailchimp file holds the subscribed, the unsubscribed or the cleaned). A converter raises ValueError for a
 row it cannot use; the row is reported by line and skipped, as a bad address is.
 """
 
@@ -31,7 +31,7 @@ class Format:
     """The header that identifies it, in words: "Email Address, OPTIN_TIME, CONFIRM_TIME, …"."""
     identifies: Callable[[frozenset[str]], bool]
     """True for a file whose lower-cased column names are this tool's."""
-    converter: Callable[[Sequence[str]], Converter]
+    converter: Callable[[Sequence[str], str], Converter]
 
 
 class ToolRows:
@@ -48,7 +48,7 @@ class ToolRows:
         for file in self.files:
             member = file.name if len(self.files) > 1 or file.member else ""
             columns = file.columns
-            convert = self.tool.converter(columns)
+            convert = self.tool.converter(columns, file.name)
             with file.records() as reader:
                 line = reader.line_num + 1
                 for record in reader:

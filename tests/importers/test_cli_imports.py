@@ -116,6 +116,26 @@ def test_each_mailchimp_csv_alone_is_read_by_its_status(tmp_path: Path):
     assert status(db, "ana.lima@example.com") is SubscriberStatus.ACTIVE
 
 
+def test_a_mailchimp_file_is_told_by_its_name_when_its_status_columns_are_missing(tmp_path: Path):
+    cleaned = next(p for p in MAILCHIMP if p.name.startswith("cleaned"))
+    lines = cleaned.read_text(encoding="utf-8").splitlines()
+    without = [",".join(line.split(",")[:18]) for line in lines]  # up to REGION: no CLEAN_* columns
+    export = tmp_path / "cleaned_email_audience_export_0a1b2c.csv"
+    export.write_text("\n".join(without) + "\n", encoding="utf-8")
+    assert digest(tmp_path / "digest.db", "import", export).exit_code == 0
+    assert status(tmp_path / "digest.db", "gus.berg@example.com") is SubscriberStatus.BOUNCED
+
+
+def test_a_ghost_member_whose_email_ghost_disabled_is_suppressed(tmp_path: Path):
+    header, *rows = GHOST.read_text(encoding="utf-8").splitlines()
+    export = tmp_path / "members.csv"
+    export.write_text("\n".join([header + ",email_disabled", rows[0] + ",true", rows[3] + ",false"]) + "\n")
+    assert digest(tmp_path / "digest.db", "import", export).exit_code == 0
+    with closing(open_store(tmp_path / "digest.db")) as store:
+        assert suppression_of(store, "ines.duarte@example.com").reason is Reason.IMPORTED_CLEANED
+        assert find_subscriber(store, "lea.roth@example.com").status is SubscriberStatus.ACTIVE
+
+
 def test_an_address_active_here_and_unsubscribed_there_is_suppressed(tmp_path: Path):
     db = tmp_path / "digest.db"
     digest(db, "add", "eli.haddad@example.com")
