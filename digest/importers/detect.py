@@ -49,6 +49,12 @@ def choose(files: Sequence[ExportFile], named: str | None) -> tuple[str, list[Ex
     found = {file: identify(file) for file in files}
     tool = named or next((t for t in found.values() if t is not None), None)
     taken = [file for file, t in found.items() if t == tool or (named == OWN and t is not None)]
+    if taken and all(map(_never_subscribed, taken)):
+        raise SubscriberError(
+            "only contacts who never subscribed (Mailchimp's non-subscribed or transactional export): "
+            "nothing to import; import the subscribed, unsubscribed and cleaned files",
+            where=files[0].path,
+        )
     taken = [file for file in taken if not _never_subscribed(file)]
     if tool is None or not taken:
         raise SubscriberError(_unknown(files, named), where=files[0].path)

@@ -3,8 +3,8 @@
 A format (one module per tool) says which header lines are its own (`identifies`), in words
 what it expected (`expected`, for the error when a file is none of them), and how one row
 becomes an `ImportedRow` (`converter`, given the file's columns and name: they say whether a
-Mailchimp file holds the subscribed, the unsubscribed or the cleaned). A converter raises ValueError for a
-row it cannot use; the row is reported by line and skipped, as a bad address is.
+Mailchimp file holds the subscribed, the unsubscribed or the cleaned). A converter raises
+ValueError for a row it cannot use; the row is reported by line and skipped, as a bad address is.
 """
 
 from __future__ import annotations

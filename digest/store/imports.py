@@ -210,7 +210,11 @@ def _suppress_imported(db: sqlite3.Connection, subscriber_id: int, row: Imported
 
 def _record_consent(db: sqlite3.Connection, subscriber_id: int, row: ImportedRow, source: str) -> int:
     """The consent the row carries, each event once however often the file is imported."""
-    events = [(ConsentKind.GIVEN, row.given_at, row.given_ip)]
+    events = []
+    if row.given_at is not None or row.suppression is None:
+        # Without a time, the import itself is the consent it records: never for a row that says
+        # the address may not be sent to.
+        events.append((ConsentKind.GIVEN, row.given_at, row.given_ip))
     if row.confirmed_at is not None:
         events.append((ConsentKind.CONFIRMED, row.confirmed_at, row.confirmed_ip))
     if row.suppression is Reason.UNSUBSCRIBE and row.since is not None:
@@ -221,7 +225,6 @@ def _record_consent(db: sqlite3.Connection, subscriber_id: int, row: ImportedRow
         same = (subscriber_id, at, kind.value, ConsentMethod.IMPORT.value, source)
         if db.execute(_SAME_EVENT, same).fetchone():
             continue
-        # No time in the file: the import itself is when this list learnt of the consent.
         event = ConsentEvent(subscriber_id, kind, ConsentMethod.IMPORT, at or now_stamp(), source, ip=ip)
         record_consent(db, event)
         written += 1

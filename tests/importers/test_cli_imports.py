@@ -126,6 +126,21 @@ def test_a_mailchimp_file_is_told_by_its_name_when_its_status_columns_are_missin
     assert status(tmp_path / "digest.db", "gus.berg@example.com") is SubscriberStatus.BOUNCED
 
 
+def test_mailchimps_export_of_contacts_who_never_subscribed_is_not_imported(tmp_path: Path):
+    subscribed = next(p for p in MAILCHIMP if p.name.startswith("subscribed"))
+    alone = tmp_path / "nonsubscribed_email_audience_export_0a1b2c.csv"
+    alone.write_bytes(subscribed.read_bytes())
+    result = digest(tmp_path / "digest.db", "import", alone)
+    assert result.exit_code == 2 and "only contacts who never subscribed" in result.stderr
+    export = tmp_path / "audience.zip"
+    with zipfile.ZipFile(export, "w") as archive:
+        archive.write(alone, alone.name)
+        archive.write(MAILCHIMP[0], MAILCHIMP[0].name)  # the cleaned
+    result = digest(tmp_path / "digest.db", "import", export)
+    assert result.exit_code == 0 and "2 row(s): 2 added" in result.stdout
+    assert f"{alone.name}: skipped, not a list of subscribers" in result.stderr
+
+
 def test_a_ghost_member_whose_email_ghost_disabled_is_suppressed(tmp_path: Path):
     header, *rows = GHOST.read_text(encoding="utf-8").splitlines()
     export = tmp_path / "members.csv"
@@ -259,6 +274,21 @@ def test_a_substack_data_export_zip_skips_the_posts(tmp_path: Path):
     result = digest(tmp_path / "digest.db", "import", export)
     assert result.exit_code == 0 and "3 row(s): 3 added" in result.stdout
     assert f"{export}: posts.csv: skipped, not a list of subscribers" in result.stderr
+
+
+def test_digests_own_csv_records_consent_at_the_import_for_the_rows_that_may_be_sent_to(tmp_path: Path):
+    export = tmp_path / "list.csv"
+    export.write_text("email,name,status\numa@example.com,Uma,active\nvic@example.com,Vic,unsubscribed\n")
+    result = digest(tmp_path / "digest.db", "import", export)
+    assert result.exit_code == 0 and "1 consent record" in result.stdout
+    with closing(open_store(tmp_path / "digest.db")) as store:
+        [given] = consent_history(store, find_subscriber(store, "uma@example.com").id)
+        assert (given.kind, given.method, given.source) == (
+            ConsentKind.GIVEN,
+            ConsentMethod.IMPORT,
+            "import: csv list.csv",
+        )
+        assert consent_history(store, find_subscriber(store, "vic@example.com").id) == []
 
 
 def test_subscribers_add_records_the_consent_it_was_given(tmp_path: Path):
