@@ -20,6 +20,7 @@ from digest.store.errors import (
     StoreMissing,
     StoreReadOnly,
 )
+from digest.store.imports import ImportedRow, ImportReport, RowProblem, RowSource, import_rows, unreadable
 from digest.store.run_history import (
     RECENT_ISSUES,
     HeldLock,
@@ -34,8 +35,6 @@ from digest.store.run_history import (
 )
 from digest.store.subscribers import (
     AddOutcome,
-    ImportReport,
-    RowProblem,
     SubscriberError,
     add_subscriber,
     clean_name,
@@ -81,6 +80,7 @@ __all__ = [
     "Evidence",
     "HeldLock",
     "ImportReport",
+    "ImportedRow",
     "IssueHistory",
     "IssueLocked",
     "IssueRecord",
@@ -91,6 +91,7 @@ __all__ = [
     "Reason",
     "Recorded",
     "RowProblem",
+    "RowSource",
     "StopNotices",
     "Store",
     "StoreBusy",
@@ -111,6 +112,7 @@ __all__ = [
     "find_subscriber",
     "get_subscriber",
     "import_csv",
+    "import_rows",
     "issue_lock",
     "iter_subscribers",
     "open_store",
@@ -127,5 +129,6 @@ __all__ = [
     "suppress",
     "suppressed",
     "suppression_of",
+    "unreadable",
     "unsubscribe",
 ]
