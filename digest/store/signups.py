@@ -219,6 +219,12 @@ def due_emails(store: Store, now: dt.datetime, limit: int = 100) -> list[OutboxI
     return [OutboxItem(r["id"], r["kind"], r["email"], r["pending_id"], r["attempts"]) for r in rows]
 
 
+def due_now(store: Store, now: dt.datetime) -> None:
+    """Make every queued email due: a process starting again tries what its predecessor could not
+    send (or never got to) at once, not after the back-off it had set."""
+    store.execute("UPDATE signup_outbox SET due_at = ? WHERE due_at > ?", (stamp_of(now), stamp_of(now)))
+
+
 def mark_sent(store: Store, item: OutboxItem, now: dt.datetime) -> None:
     with store.transaction() as db:
         db.execute("DELETE FROM signup_outbox WHERE id = ?", (item.id,))

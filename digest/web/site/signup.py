@@ -47,7 +47,7 @@ from digest.web.site.signup_tokens import (
     verify_confirm_token,
     verify_form_token,
 )
-from digest.web.site.unsubscribe import page
+from digest.web.site.unsubscribe import environment, page
 
 HONEYPOT = "website"
 """A field people never see or fill in (off-screen, out of the tab order); bots fill in every field."""
@@ -229,3 +229,25 @@ def start_signup(
     pages = SignupPages(store, Site(secret, newsletter.name, newsletter.base_url), config, mailer.wake)
     mailer.start()
     return pages, mailer
+
+
+def embed_snippet(secret: bytes, newsletter: str, base_url: str, config: SignupConfig, origin: str) -> str:
+    """The HTML form a CMS pastes into a page of `origin` (one of [signup] allowed_origins): no
+    script, a form token bound to that site, the consent sentence and the privacy link."""
+    settings = config.settings
+    if origin_of(origin) not in settings.allowed_origins:
+        raise ConfigError(f"{origin} is not in [signup] allowed_origins: add it there first")
+    return (
+        environment()
+        .get_template("signup_embed.html")
+        .render(
+            newsletter=newsletter,
+            origin=origin_of(origin),
+            action=f"{base_url}/subscribe",
+            token=form_token(secret, int(time.time()), origin_of(origin)),
+            token_field=TOKEN_FIELD,
+            honeypot=HONEYPOT,
+            consent_text=settings.consent_text,
+            privacy_url=settings.privacy_url,
+        )
+    )

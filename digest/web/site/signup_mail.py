@@ -43,6 +43,7 @@ from digest.store.signups import (
     CONFIRM,
     OutboxItem,
     due_emails,
+    due_now,
     mark_sent,
     pending_signup,
     postpone,
@@ -153,6 +154,10 @@ class SignupMailer(threading.Thread):
         self.join(timeout=10)
 
     def run(self) -> None:
+        try:
+            due_now(self.store, self.clock())
+        except Exception:
+            log.exception("the sign-up outbox could not be read")
         while not self.stopping.is_set():
             self.wakeup.clear()
             try:

@@ -30,12 +30,12 @@ ONE_CLICK_KEY, _, ONE_CLICK_VALUE = ONE_CLICK.partition("=")
 
 
 @lru_cache(maxsize=1)
-def _environment() -> jinja2.Environment:
+def environment() -> jinja2.Environment:
     return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
 
 
 def page(name: str, status_code: int = 200, **context) -> HTMLResponse:
-    html = _environment().get_template(name).render(**context)
+    html = environment().get_template(name).render(**context)
     # The pages carry a live token: keep them out of caches and referrers.
     headers = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex"}
     return HTMLResponse(html, status_code=status_code, headers=headers)
