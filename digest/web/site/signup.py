@@ -81,7 +81,9 @@ class SignupPages:
         self.own_origin = origin_of(site.base_url) if site.base_url else ""
 
     def _page(self, template: str, status: int = 200, **context) -> HTMLResponse:
-        return page(template, status, newsletter=self.site.newsletter, **context)
+        # same-origin: the form's POST must carry this site's Origin (no-referrer sends "null"),
+        # and the confirm page's token still never leaves for another site.
+        return page(template, status, referrer="same-origin", newsletter=self.site.newsletter, **context)
 
     def form(self, _request: Request) -> HTMLResponse:
         return self._form_page()
