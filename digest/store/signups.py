@@ -15,7 +15,9 @@ suppressed for any other reason (a complaint, a hard bounce, an operator) is nev
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -243,6 +245,14 @@ def postpone(store: Store, item: OutboxItem, until: dt.datetime, *, give_up_afte
     store.execute(
         "UPDATE signup_outbox SET attempts = attempts + 1, due_at = ? WHERE id = ?",
         (stamp_of(until), item.id),
+    )
+
+
+def hold(store: Store, item_ids: Iterable[int], until: dt.datetime) -> None:
+    """Make these emails due at `until`, no attempt counted (the mail server was never reached)."""
+    store.execute(
+        "UPDATE signup_outbox SET due_at = ? WHERE id IN (SELECT value FROM json_each(?))",
+        (stamp_of(until), json.dumps(sorted(item_ids))),
     )
 
 

@@ -3,7 +3,10 @@ sign-up mailer thread, sending through an aiosmtpd server; helpers to fill in th
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -122,3 +125,29 @@ def signup_site(folder: Path, **settings: object) -> Iterator[SignupSite]:
         finally:
             mailer.stop()
             store.close()
+
+
+def serve_process(folder: Path, smtp_port: int) -> tuple[subprocess.Popen[str], str]:
+    """`digest serve --port 0` in `folder` as its own process, its mail server at `smtp_port`;
+    the process and the site's address once it answers."""
+    env = {
+        **os.environ,
+        "DIGEST_SECRET": TEST_SECRET,
+        "DIGEST_SMTP_HOST": "127.0.0.1",
+        "DIGEST_SMTP_PORT": str(smtp_port),
+    }
+    digest = Path(sys.executable).parent / "digest"
+    server = subprocess.Popen(
+        [str(digest), "serve", "--port", "0"], cwd=folder, env=env, stdout=subprocess.PIPE, text=True
+    )
+    assert server.stdout is not None
+    found = re.search(r"on (http://127\.0\.0\.1:\d+/weekly/) ", server.stdout.readline())
+    assert found, "digest serve did not say where it listens"
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            httpx.get(found[1] + "healthz", timeout=2)
+            return server, found[1]
+        except httpx.TransportError:
+            assert time.monotonic() < deadline, "digest serve did not start"
+            time.sleep(0.05)

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from digest.cli import main
 from tests.conftest import TEST_SECRET
-from tests.web.signup_site import CONSENT, signup_site
+from tests.web.signup_site import CONSENT, signup_site, write_project
 
 
 def _fields(snippet: str) -> dict[str, str]:
@@ -46,3 +46,18 @@ def test_the_snippet_signs_up_from_its_own_site_only(tmp_path: Path):
         assert refused.output.strip().splitlines() == [
             "error: https://evil.example is not in [signup] allowed_origins: add it there first"
         ]
+
+
+def test_signup_settings_mistakes_are_one_line(tmp_path: Path):
+    write_project(tmp_path)
+    config = tmp_path / "digest.toml"
+    config.write_text(config.read_text().replace('privacy_url = "https://example.org/privacy"\n', ""))
+    result = CliRunner().invoke(main, ["form", "--config", str(config)], env={"DIGEST_SECRET": TEST_SECRET})
+    assert result.exit_code != 0
+    assert result.output.strip().splitlines() == [
+        f"error: {config}: [signup] privacy_url: a sign-up form must link to the privacy policy"
+    ]
+    config.write_text(config.read_text().replace("enabled = true", "enabled = true\nconfirm_expiry_days = 0"))
+    result = CliRunner().invoke(main, ["form", "--config", str(config)], env={"DIGEST_SECRET": TEST_SECRET})
+    assert result.exit_code != 0 and "confirm_expiry_days" in result.output
+    assert "Traceback" not in result.output

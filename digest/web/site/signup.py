@@ -79,6 +79,8 @@ class SignupPages:
         )
         self.consent_hash = consent_text_hash(self.settings.consent_text)
         self.own_origin = origin_of(site.base_url) if site.base_url else ""
+        # Every sign-up gets this same answer: rendered once, the same bytes for every address.
+        self.sent = self._page("subscribe_sent.html")
 
     def _page(self, template: str, status: int = 200, **context) -> HTMLResponse:
         # same-origin: the form's POST must carry this site's Origin (no-referrer sends "null"),
@@ -148,7 +150,7 @@ class SignupPages:
             )
             await run_in_threadpool(request_signup, self.store, signup, utc_now())
             self.wake()
-        return self._page("subscribe_sent.html")
+        return HTMLResponse(self.sent.body, headers=dict(self.sent.headers))
 
     def _checked(self, token: str) -> tuple[int, str] | HTMLResponse:
         """(pending id, address) of a valid, unexpired link; else the page that says why not."""

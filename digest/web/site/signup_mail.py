@@ -44,6 +44,7 @@ from digest.store.signups import (
     OutboxItem,
     due_emails,
     due_now,
+    hold,
     mark_sent,
     pending_signup,
     postpone,
@@ -160,21 +161,25 @@ class SignupMailer(threading.Thread):
             log.exception("the sign-up outbox could not be read")
         while not self.stopping.is_set():
             self.wakeup.clear()
+            server_down = False
             try:
                 purge_expired(self.store, self.clock() - dt.timedelta(days=self.emails.expiry_days + 1))
-                while self.send_due() and not self.stopping.is_set():
-                    pass
+                while not self.stopping.is_set() and not server_down:
+                    due, server_down = self.send_due()
+                    if not due:
+                        break
             except Exception:  # the thread must outlive a bad moment (the database busy, a theme error)
                 log.exception("the sign-up mailer failed; trying again in %s s", POLL_SECONDS)
-            self.wakeup.wait(POLL_SECONDS)
+            # The mail server down: sign-ups go on being queued, and are not tried one by one.
+            (self.stopping if server_down else self.wakeup).wait(POLL_SECONDS)
 
-    def send_due(self) -> int:
-        """Send the emails due now (one batch); how many were due."""
+    def send_due(self) -> tuple[int, bool]:
+        """Send the emails due now (one batch): how many were due, and whether the server was down."""
         now = self.clock()
         items = due_emails(self.store, now)
         messages = {item.id: data for item in items if (data := self._build(item, now)) is not None}
         if not messages:
-            return len(items)
+            return len(items), False
         by_id = {item.id: item for item in items}
         done: set[int] = set()
 
@@ -198,9 +203,9 @@ class SignupMailer(threading.Thread):
         )
         if report.error:
             log.warning("sign-up emails wait for the mail server: %s", report.error)
-        for item_id in set(messages) - done:  # the server went away before these were tried
-            postpone(self.store, by_id[item_id], self.clock() + RETRY_AFTER, give_up_after=GIVE_UP_AFTER + 1)
-        return len(items) if not report.error else 0
+            # Never tried (the server unreachable, or gone): due again at the next try, no attempt counted.
+            hold(self.store, set(messages) - done, self.clock() + dt.timedelta(seconds=POLL_SECONDS))
+        return len(items), bool(report.error)
 
     def _build(self, item: OutboxItem, now: dt.datetime) -> bytes | None:
         """The item's message; None (and the item dropped) when it is owed no more."""
