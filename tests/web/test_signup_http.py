@@ -235,3 +235,9 @@ def test_the_request_never_waits_on_the_mail_server(tmp_path: Path):
         took = time.monotonic() - started
         assert answer.status_code == 200 and took < 1.0, took
         assert site.mail_to("slow@example.com", wait=15)  # it went out once the server answered
+
+
+def test_a_huge_body_is_refused_unread(tmp_path: Path):
+    with signup_site(tmp_path, min_fill_seconds=0) as site:
+        answer = site.client.post("/subscribe", data={"email": "big@example.com", "name": "x" * 100_000})
+        assert answer.status_code == 413 and site.pending() == 0

@@ -18,6 +18,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import parse_qsl
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -48,12 +49,15 @@ from digest.web.site.signup_tokens import (
     verify_form_token,
 )
 from digest.web.site.unsubscribe import environment, page
+from digest.web.site.webhooks import TooLarge, capped_body
 
 HONEYPOT = "website"
 """A field people never see or fill in (off-screen, out of the tab order); bots fill in every field."""
 TOKEN_FIELD = "form_token"
 MAX_FIELD = 320
 """Characters kept of a field (an address is at most 254; a name is one line)."""
+MAX_FORM_BYTES = 16 * 1024
+"""A sign-up's body is a few hundred bytes; more is refused unread (413)."""
 
 
 @dataclass(frozen=True)
@@ -118,8 +122,10 @@ class SignupPages:
         origin = self._origin_allowed(request)
         if origin is None:
             return self._page("signup_refused.html", 403, why="origin")
-        form = await request.form()
-        fields = {key: str(form.get(key, ""))[:MAX_FIELD] for key in ("email", "name", HONEYPOT, TOKEN_FIELD)}
+        form = await _form(request)
+        if form is None:
+            return self._page("signup_refused.html", 413, why="size")
+        fields = {key: form.get(key, "")[:MAX_FIELD] for key in ("email", "name", HONEYPOT, TOKEN_FIELD)}
         try:
             token = verify_form_token(self.site.secret, fields[TOKEN_FIELD], origin)
         except InvalidToken:
@@ -185,9 +191,11 @@ class SignupPages:
     async def confirm(self, request: Request) -> HTMLResponse:
         if self._origin_allowed(request) is None:
             return self._page("signup_refused.html", 403, why="origin")
-        form = await request.form()
+        form = await _form(request)
+        if form is None:
+            return self._page("signup_refused.html", 413, why="size")
         try:
-            verify_form_token(self.site.secret, str(form.get(TOKEN_FIELD, "")), "")
+            verify_form_token(self.site.secret, form.get(TOKEN_FIELD, ""), "")
         except InvalidToken:
             return self._page("signup_refused.html", 403, why="token")
         checked = await run_in_threadpool(self._checked, request.query_params.get("token", ""))
@@ -203,6 +211,15 @@ class SignupPages:
 
     def _latest(self) -> str:
         return latest_issue_url(self.store, self.site.base_url) if self.site.base_url else ""
+
+
+async def _form(request: Request) -> dict[str, str] | None:
+    """The urlencoded form the pages send (the browser's default); None past MAX_FORM_BYTES."""
+    try:
+        body = await capped_body(request, MAX_FORM_BYTES)
+    except TooLarge:
+        return None
+    return dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
 
 
 def signup_routes(pages: SignupPages | None) -> list[BaseRoute]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -56,6 +57,8 @@ log = logging.getLogger("digest.web.site.signup")
 POLL_SECONDS = 30.0
 RETRY_AFTER = dt.timedelta(minutes=5)
 GIVE_UP_AFTER = 12
+PURGE_EVERY = 3600.0
+"""Seconds between two sweeps of the sign-ups whose links expired."""
 _LINK = "SIGNUPLINKPLACEHOLDER"
 _EXPIRES = "SIGNUPEXPIRESPLACEHOLDER"
 _LATEST = "SIGNUPLATESTPLACEHOLDER"
@@ -145,6 +148,7 @@ class SignupMailer(threading.Thread):
         self.clock = clock
         self.wakeup = threading.Event()
         self.stopping = threading.Event()
+        self.next_purge = 0.0
 
     def wake(self) -> None:
         self.wakeup.set()
@@ -163,7 +167,9 @@ class SignupMailer(threading.Thread):
             self.wakeup.clear()
             server_down = False
             try:
-                purge_expired(self.store, self.clock() - dt.timedelta(days=self.emails.expiry_days + 1))
+                if time.monotonic() >= self.next_purge:  # hourly: a scan of the pending sign-ups
+                    purge_expired(self.store, self.clock() - dt.timedelta(days=self.emails.expiry_days + 1))
+                    self.next_purge = time.monotonic() + PURGE_EVERY
                 while not self.stopping.is_set() and not server_down:
                     due, server_down = self.send_due()
                     if not due:
