@@ -38,6 +38,7 @@ from digest.deliver.tokens import (
     SigningSecret,
     load_secret,
     make_token,
+    signature,
     token_subscriber_id,
     verify_token,
 )
@@ -95,6 +96,7 @@ __all__ = [
     "send_issue",
     "send_proofs",
     "sender_domain",
+    "signature",
     "smtp_transports",
     "token_subscriber_id",
     "verify_token",
