@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 
 from digest.errors import ConfigError
 from digest.settings.files import SettingsFiles
@@ -47,6 +47,14 @@ class FeedbackSettings(Table):
     forward_to: str = ""
     """Where ordinary replies, auto-replies and challenge-responses that reach the feedback
     mailbox are forwarded (each once, attached whole); "": they are left unread by anyone."""
+
+    @field_validator("complaint_hold_rate")
+    @classmethod
+    def _check_hold_rate(cls, value: float, info: ValidationInfo) -> float:
+        warn = info.data.get("complaint_warn_rate")
+        if warn is not None and value < warn:
+            raise ValueError(f"must not be below complaint_warn_rate ({warn})")
+        return value
 
     @field_validator("forward_to")
     @classmethod

@@ -98,3 +98,25 @@ def test_complaints_over_the_hold_line_hold_the_scheduled_send_until_acknowledge
         assert "sent to 19 subscribers" in sent[1]
         assert server.copies[readers[0]] == 0 and all(server.copies[r] == 1 for r in readers[1:])
         assert len(_notices(server)) == 2, "no further notice"
+
+
+def test_over_the_warning_line_only_the_editors_are_told_once_and_the_send_goes(tmp_path: Path):
+    lines = "complaint_warn_rate = 0.01\ncomplaint_hold_rate = 0.1\n"
+    config = tidewater_project(tmp_path / "tidewater", extra=f'\n[feedback]\nmbox = "back.mbox"\n{lines}')
+    readers = subscribe(config, 20)
+    _past_issue_sent(config, readers)
+    (config.parent / "back.mbox").write_text(
+        "From fbl@mail.example.com Sat Mar  8 07:00:00 2025\n"
+        + COMPLAINT.format(reader=readers[0]).replace("\r\n", "\n")
+    )
+    with SmtpTestServer() as server:
+        fetched = finish(digest(server, "feedback", "fetch", "--config", config))
+        sent = finish(digest(server, "run", "--config", config, "--date", "2025-03-14", "--send"))
+        assert sent[0] == 0, sent
+        assert "sent to 19 subscribers" in sent[1]
+        notices = _notices(server)
+    assert f"{PAST_ISSUE}: complaint rate over the warning line; the editors were told (1 of 1)" in fetched[2]
+    assert [n["Subject"].strip() for n in notices] == [
+        f"[digest] {PAST_ISSUE}: complaint rate over the warning line (5.00%)"
+    ], "told once: the run that sent did not tell them again"
+    assert _commands(notices[0]) == [], "nothing to acknowledge"
