@@ -124,7 +124,7 @@ def fetch_command(dry_run: bool, config: Path | None) -> None:
         for block in report.policy_blocks:
             click.echo(f"policy block: {_printable(block)}", err=True)
         if not dry_run:
-            _complaint_lines(store, config)
+            _complaint_lines(store, settings, config)
     finally:
         source.close()
         store.close()
@@ -152,13 +152,13 @@ def _forwarder(settings: ProjectDelivery) -> Callable[[bytes, Feedback], None] |
     return forward
 
 
-def _complaint_lines(store: Store, config: Path | None) -> None:
+def _complaint_lines(store: Store, delivery: ProjectDelivery, config: Path | None) -> None:
     """After a fetch: each recent issue over a complaint line, and the editors told (once)."""
     from digest.feedback.thresholds import ComplaintLimits, over_limits
     from digest.runs.complaints import check_complaints
     from digest.settings import load_project_config, project_file
 
-    settings = load_delivery_settings(config).feedback_settings
+    settings = delivery.feedback_settings
     over = over_limits(store, ComplaintLimits(settings.complaint_warn_rate, settings.complaint_hold_rate))
     for found in over:
         held = " (acknowledged)" if found.acknowledged else ""

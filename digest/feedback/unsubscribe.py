@@ -60,12 +60,13 @@ def unsubscribe_request(message: Message, secret: bytes | None) -> Unsubscribe |
 def unsubscribe_token_owner(store: Store, token: str, secret: bytes | None) -> str | None:
     """The address of the subscriber `token` names when it verifies for them, else None. Compared
     without case: some mail servers lowercase local parts (the MAC keeps over 100 bits)."""
+    if secret is None:  # tokens are not believed without the secret that signs them
+        return None
     try:
-        subscriber_id = token_subscriber_id(token.lower())
+        subscriber = get_subscriber(store, token_subscriber_id(token.lower()))
     except InvalidToken:
         return None
-    subscriber = get_subscriber(store, subscriber_id) if secret is not None else None
-    if subscriber is None or secret is None:
+    if subscriber is None:
         return None
-    expected = make_token(secret, subscriber_id, subscriber.email)
+    expected = make_token(secret, subscriber.id, subscriber.email)
     return subscriber.email if hmac.compare_digest(expected.lower(), token.lower()) else None
