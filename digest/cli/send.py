@@ -39,6 +39,7 @@ from digest.deliver import (
     write_dry_run,
 )
 from digest.deliver.pool import INCOMPLETE_EXIT
+from digest.feedback.figures import IssueFigures, issue_figures
 from digest.pipeline import preflight, prepare_folder
 from digest.words import plural
 
@@ -130,7 +131,7 @@ def send_command(
                 on_outcome=advance,
             )
         if result.run.attempted or not result.run.error:
-            _print_issue_summary(prepared.issue_id, result)
+            _print_issue_summary(prepared.issue_id, result, issue_figures(store, prepared.issue_id))
         _finish(result.run)
         if result.uncertain:  # not done until someone decides about them (`digest run` says 5 too)
             sys.exit(INCOMPLETE_EXIT)
@@ -240,7 +241,7 @@ def _print_run(report: SendReport, *, label: str) -> None:
     _summary_console().print(table)
 
 
-def _print_issue_summary(issue_id: str, result: IssueSendReport) -> None:
+def _print_issue_summary(issue_id: str, result: IssueSendReport, figures: IssueFigures) -> None:
     run = result.run
     skipped = sum(result.already.values())
     table = Table(show_header=False, box=None, pad_edge=False)
@@ -262,6 +263,8 @@ def _print_issue_summary(issue_id: str, result: IssueSendReport) -> None:
         table.add_row("bounced", str(len(run.bounced)))
     table.add_row("left", f"{plural(result.pending, 'active subscriber')} still without this issue")
     table.add_row("time", f"{run.seconds:.1f} s" + (" (stopped early)" if run.stopped else ""))
+    # What came back so far (`digest feedback fetch` reads more; `digest feedback report` shows it).
+    table.add_row("figures", figures.line())
     _summary_console().print(table)
 
 

@@ -51,6 +51,16 @@ def return_path_address(return_path: str, secret: bytes, issue_id: str, subscrib
     return f"{tagged if len(tagged) <= MAX_LOCAL_PART else local}@{domain}"
 
 
+def unsubscribe_address(mailbox: str, token: str) -> str:
+    """List-Unsubscribe's mailto: mailbox for one subscriber: `news@x` → `news+unsubscribe+<token>@x`
+    (the unsubscribe token of tokens.py: a request to it names its subscriber whoever sends it),
+    or the mailbox unchanged without a token or when the local part would pass 64 characters
+    (a request is then matched by its From)."""
+    local, _, domain = mailbox.rpartition("@")
+    tagged = f"{local}+unsubscribe+{token}"
+    return f"{tagged}@{domain}" if token and local and len(tagged) <= MAX_LOCAL_PART else mailbox
+
+
 def read_return_path(secret: bytes, address: str) -> ReturnPathId | None:
     """The ids a `...+<token>@...` address carries when its token verifies; None for any other
     address, a malformed token, or one altered or forged (never an exception)."""

@@ -106,7 +106,7 @@ def link_values(issue: Issue, secret: bytes) -> Callable[[Recipient], RecipientV
 
     def values(recipient: Recipient) -> RecipientValues:
         token = make_token(secret, recipient.subscriber_id, recipient.email)
-        return RecipientValues(recipient.greeting, unsubscribe + token, archive.view_online)
+        return RecipientValues(recipient.greeting, unsubscribe + token, archive.view_online, token)
 
     return values
 

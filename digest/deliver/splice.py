@@ -37,6 +37,7 @@ from digest.deliver.message import (
     mailbox,
     sender_domain,
 )
+from digest.deliver.return_path import unsubscribe_address
 from digest.errors import RenderError
 from digest.model import RenderedIssue
 from digest.words import greeting_name
@@ -85,6 +86,8 @@ class RecipientValues:
     name: str
     unsubscribe_url: str
     view_online_url: str
+    unsubscribe_token: str = ""
+    """Tags List-Unsubscribe's mailto: address (return_path.unsubscribe_address); "": the plain one."""
 
 
 def qp(data: bytes) -> bytes:
@@ -230,7 +233,8 @@ class MessageTemplate:
         return b"".join(out)
 
     def unsubscribe_targets(self, values: RecipientValues) -> tuple[str, str]:
-        return (values.unsubscribe_url, f"mailto:{self.unsubscribe_mailto}?subject=unsubscribe")
+        mailto = unsubscribe_address(self.unsubscribe_mailto, values.unsubscribe_token)
+        return (values.unsubscribe_url, f"mailto:{mailto}?subject=unsubscribe")
 
     def message_id(self, recipient: Recipient) -> str:
         if self.stable_ids:

@@ -16,9 +16,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from digest.feedback.model import Feedback, FeedbackKind
+from digest.feedback.unsubscribe import unsubscribe_token_owner
 from digest.store import Store
-from digest.store.feedback_log import ProcessedMessages
-from digest.store.subscribers import get_subscriber
+from digest.store.feedback_log import ProcessedMessages, record_policy_block
+from digest.store.subscribers import find_subscriber, get_subscriber
 from digest.store.suppression import Evidence, record_feedback
 
 log = logging.getLogger("digest.feedback")
@@ -37,7 +38,11 @@ class FeedbackReport:
     policy_blocks: list[str] = field(default_factory=list)
     """Refusals that are the sender's reputation (never suppressed): receiving domain and reason."""
     unattributed: int = 0
-    """Bounces and complaints naming no address digest could find."""
+    """Bounces and complaints naming no address digest could find (or a token that did not verify)."""
+    forwarded: int = 0
+    """Replies and auto-replies forwarded to [feedback] forward_to."""
+    forward_failed: int = 0
+    """Those that could not be: left unprocessed, for the next fetch."""
 
     def summary(self) -> str:
         kinds = ", ".join(f"{count} {kind}" for kind, count in sorted(self.kinds.items())) or "none new"
@@ -48,6 +53,13 @@ class FeedbackReport:
             line += f"; {len(self.policy_blocks)} policy blocks (not suppressed: tell the editors)"
         if self.unattributed:
             line += f"; {self.unattributed} about no known address"
+        if self.forwarded or self.forward_failed:
+            line += f"; {self.forwarded} forwarded"
+            line += (
+                f" ({self.forward_failed} could not be: the next fetch tries again)"
+                if self.forward_failed
+                else ""
+            )
         return line
 
 
@@ -68,25 +80,23 @@ def act_on_feedback(
     key: str,
     now: dt.datetime,
     policy: SoftBouncePolicy = DEFAULT_SOFT_BOUNCES,
+    secret: bytes | None = None,
 ) -> None:
     """Record `found` on the suppression list when it is about a subscriber (see the module's
-    docstring); `key` names where it came from when it has no Message-ID (evidence)."""
+    docstring); `key` names where it came from when it has no Message-ID (evidence); `secret`
+    verifies a mailto: unsubscribe's token."""
     if found.kind not in ACTED_ON:
         return
+    status_line = " ".join(part for part in (found.status, found.reason) if part)[:500]
     if found.policy_block:
-        domain = (found.recipient or "").rpartition("@")[2] or "unknown domain"
-        report.policy_blocks.append(f"{domain}: {found.status or ''} {found.reason}".strip())
-        log.warning("policy block (not suppressed): %s", report.policy_blocks[-1])
+        _policy_block(found, store, report, status_line, now)
         return
-    address = _address(found, store)
+    address = _address(found, store, secret)
     if address is None:
         report.unattributed += 1
         return
     evidence = Evidence(
-        status_line=" ".join(part for part in (found.status, found.reason) if part)[:500],
-        message_id=found.message_id or key,
-        issue_id=found.issue_id,
-        at=now,
+        status_line=status_line, message_id=found.message_id or key, issue_id=found.issue_id, at=now
     )
     outcome = record_feedback(
         store,
@@ -108,17 +118,43 @@ def act_and_remember(
     source: str,
     now: dt.datetime,
     policy: SoftBouncePolicy = DEFAULT_SOFT_BOUNCES,
+    secret: bytes | None = None,
 ) -> None:
     """Count it, act on it, and remember `key` as processed (a fetch's message, a webhook's event)."""
     report.kinds[str(found.kind)] += 1
-    act_on_feedback(found, store, report, key=key, now=now, policy=policy)
+    act_on_feedback(found, store, report, key=key, now=now, policy=policy, secret=secret)
     ProcessedMessages(store).record(key, source=source, kind=str(found.kind), now=now)
 
 
-def _address(found: Feedback, store: Store) -> str | None:
-    """The subscriber the message is about: the verified token's, else the address it names."""
+def _policy_block(
+    found: Feedback, store: Store, report: FeedbackReport, status_line: str, now: dt.datetime
+) -> None:
+    """Name it for the editors and keep it for the figures (issue, receiving domain); suppress nobody."""
+    domain = (found.recipient or "").rpartition("@")[2] or "unknown domain"
+    report.policy_blocks.append(f"{domain}: {status_line}".strip())
+    log.warning("policy block (not suppressed): %s", report.policy_blocks[-1])
+    subscriber = get_subscriber(store, found.subscriber_id) if found.subscriber_id is not None else None
+    subscriber = subscriber or (find_subscriber(store, found.recipient) if found.recipient else None)
+    if subscriber is not None:
+        domain = subscriber.email.rpartition("@")[2]
+    record_policy_block(
+        store,
+        subscriber_id=subscriber.id if subscriber else None,
+        domain=domain,
+        issue_id=found.issue_id,
+        status_line=status_line,
+        at=now,
+    )
+
+
+def _address(found: Feedback, store: Store, secret: bytes | None) -> str | None:
+    """The subscriber the message is about: the verified token's, else the address it names. A
+    mailto: unsubscribe's token must verify for the subscriber it names: a forged or altered
+    one unsubscribes nobody (not even the sender)."""
     if found.subscriber_id is not None:
         subscriber = get_subscriber(store, found.subscriber_id)
         if subscriber is not None:
             return subscriber.email
+    if found.kind is FeedbackKind.UNSUBSCRIBE and found.unsubscribe_token:
+        return unsubscribe_token_owner(store, found.unsubscribe_token, secret)
     return found.recipient

@@ -69,6 +69,7 @@ def _classify(data: bytes, secret: bytes | None) -> Feedback:
         message_id=header(message, "Message-ID").strip() or None,
         policy_block=found.policy_block,
         recipients=found.recipients,
+        unsubscribe_token=found.unsubscribe_token,
     )
 
 
@@ -87,9 +88,10 @@ def _what_it_is(message: Message, secret: bytes | None) -> Feedback:
     request = None if bouncy else unsubscribe_request(message, secret)
     if request is not None:
         found = (request.sender,) if request.sender else ()
+        token = request.token if request.subscriber_id is None else None
         return Feedback(
             FeedbackKind.UNSUBSCRIBE, request.sender, reason=request.reason,
-            subscriber_id=request.subscriber_id, recipients=found,
+            subscriber_id=request.subscriber_id, recipients=found, unsubscribe_token=token,
         )  # fmt: skip
     temporary, permanent = detected_failures(message)
     if permanent or temporary or bouncy:

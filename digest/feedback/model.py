@@ -42,6 +42,9 @@ class Feedback:
     policy): never suppress the subscriber for it; alert the editors instead."""
     recipients: tuple[str, ...] = ()
     """Every address a bounce names (some report several); `recipient` is the first."""
+    unsubscribe_token: str | None = None
+    """A mailto: unsubscribe's token, when the address carried one that did not verify for its
+    sender: act.py checks it against the subscriber it names (never believed otherwise)."""
 
     def as_json(self, file: str) -> dict[str, object]:
         """The object `digest feedback check --json` prints for one message."""

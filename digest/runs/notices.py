@@ -78,12 +78,12 @@ class StoppedRun:
 def thin_week_message(newsletter: Newsletter, editors: Sequence[str], week: ThinWeek) -> EmailMessage:
     # Short enough to stay on one line (the newsletter's name is in From).
     subject = f"[digest] {week.issue_id} skipped: a thin week ({week.stories} of {week.min_stories} stories)"
-    return _editors_message(newsletter, editors, subject, thin_week_text(newsletter, week))
+    return editors_message(newsletter, editors, subject, thin_week_text(newsletter, week))
 
 
 def stopped_run_message(newsletter: Newsletter, editors: Sequence[str], stop: StoppedRun) -> EmailMessage:
     subject = f"[digest] {stop.issue_id} {stop.not_sent}: {stop.kind} (exit {stop.exit_code})"
-    return _editors_message(newsletter, editors, subject, stopped_run_text(newsletter, stop))
+    return editors_message(newsletter, editors, subject, stopped_run_text(newsletter, stop))
 
 
 def stopped_run_text(newsletter: Newsletter, stop: StoppedRun) -> str:
@@ -106,7 +106,7 @@ def stopped_run_text(newsletter: Newsletter, stop: StoppedRun) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _editors_message(newsletter: Newsletter, editors: Sequence[str], subject: str, text: str) -> EmailMessage:
+def editors_message(newsletter: Newsletter, editors: Sequence[str], subject: str, text: str) -> EmailMessage:
     message = EmailMessage(policy=MESSAGE_POLICY)
     message.set_raw("From", from_header(newsletter))  # encoded and folded already
     message["To"] = ", ".join(header_text(editor) for editor in editors)

@@ -9,6 +9,7 @@ from pathlib import Path
 from digest.deliver import SmtpError
 from digest.deliver.pool import INCOMPLETE_EXIT
 from digest.errors import Busy, Damaged, DiskFull, ReadOnly
+from digest.feedback.thresholds import SendHeld
 from digest.store import IssueLocked
 
 
@@ -37,6 +38,8 @@ class ExitCode(IntEnum):
     """The database file is damaged or cannot be read."""
     READ_ONLY = ReadOnly.exit_code
     """The database file, its folder or the file system is read-only."""
+    HELD = SendHeld.exit_code
+    """A recent issue's complaint rate is over [feedback] complaint_hold_rate, not acknowledged."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,6 +39,7 @@ from digest.model import Issue, RenderedIssue
 from digest.pipeline import Preflight, Week, compose_week, gather_stories, preflight
 from digest.render import Theme, load_theme, render_issue
 from digest.runs.archive import archive_issue, issue_hash, load_archived_issue
+from digest.runs.complaints import check_complaints
 from digest.runs.notices import ThinWeek, send_to_editors, thin_week_message
 from digest.runs.proof import proof_renders
 from digest.runs.result import ExitCode, RunResult
@@ -272,10 +273,12 @@ def _thin_week(
 
 
 def _check_ready(context: RunContext) -> None:
-    """Before any work: what sending will need (the signing secret, an SMTP host) is there."""
+    """Before any work: what sending will need (the signing secret, an SMTP host) is there, and no
+    recent issue's complaint rate holds the send (runs/complaints.py)."""
     delivery = _delivery(context.project)
     load_secret(delivery.secret_file, environ=context.environ)
     resolve_target(delivery.smtp, context.environ)
+    check_complaints(context.project, context.store, context.now, context.environ)
 
 
 def _send_proof(context: RunContext, issue: Issue, folder: Path, rendered: Rendered) -> RunResult:

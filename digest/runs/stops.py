@@ -26,7 +26,9 @@ from digest.atomic import write_atomically
 from digest.clock import utc_now
 from digest.deliver import SmtpError
 from digest.errors import Busy, Damaged, DigestError, DiskFull, ReadOnly, machine_error
+from digest.feedback.thresholds import SendHeld
 from digest.runs.approval import send_due_approvals
+from digest.runs.complaints import held_advice
 from digest.runs.notices import StoppedRun, send_to_editors, stopped_run_message
 from digest.runs.result import ExitCode, RunResult
 from digest.runs.run import run_issue
@@ -159,6 +161,10 @@ def stop_of_error(
             "(a lock whose process has gone is taken over by itself)."
         )
         return _stopped(project, issue_date, "a run lock held too long", what, code, advice=advice)
+    if isinstance(error, SendHeld):
+        advice, acknowledge = held_advice(project, error)
+        stop = _stopped(project, issue_date, "held for complaints", what, code, advice=advice)
+        return replace(stop, commands=(*acknowledge, *stop.commands))
     if isinstance(error, SmtpError):
         advice = "The mail server could not be used: once it works, the command below sends it."
         return _stopped(project, issue_date, "the mail server", what, code, advice=advice)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from digest.model import Newsletter
 from digest.settings.delivery import DeliverySettings, DeliveryTables, resolve_delivery
-from digest.settings.feedback import FeedbackMailbox, feedback_mailbox
+from digest.settings.feedback import FeedbackMailbox, FeedbackSettings, feedback_mailbox, feedback_settings
 from digest.settings.file_schemas import check_table_names
 from digest.settings.files import read_command_files
 from digest.settings.layering import layered
@@ -30,6 +30,8 @@ class ProjectDelivery:
     """[webhooks]: the provider routes `digest serve` answers, and what each verifies with."""
     signup: SignupConfig = SIGNUP_OFF
     """[signup]: the sign-up form `digest serve` answers, when enabled."""
+    feedback_settings: FeedbackSettings = field(default_factory=FeedbackSettings)
+    """[feedback] whole: the complaint-rate lines and forward_to besides the mailbox."""
 
 
 def load_delivery_settings(config_file: Path | None = None, *, cwd: Path | None = None) -> ProjectDelivery:
@@ -51,5 +53,10 @@ def load_delivery_settings(config_file: Path | None = None, *, cwd: Path | None 
     webhooks = webhook_secrets(files, default_dir=files.default_folder(cwd))
     signup = signup_config(files, default_dir=files.default_folder(cwd))
     return ProjectDelivery(
-        delivery=delivery, newsletter=newsletter, feedback=mailbox, webhooks=webhooks, signup=signup
+        delivery=delivery,
+        newsletter=newsletter,
+        feedback=mailbox,
+        webhooks=webhooks,
+        signup=signup,
+        feedback_settings=feedback_settings(files),
     )

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 
 from digest.errors import ConfigError
 from digest.settings.files import SettingsFiles
@@ -38,6 +38,28 @@ class FeedbackSettings(Table):
     soft_bounce_limit: int = Field(default=3, ge=1, le=100)
     """Soft bounces (mailbox full, greylisted…) within soft_bounce_days that suppress an address."""
     soft_bounce_days: int = Field(default=30, ge=1, le=365)
+    complaint_warn_rate: float = Field(default=0.001, gt=0, le=1)
+    """An issue's complaints over its delivered copies above this (0.001: 0.1%, Gmail's line) tell
+    the editors, once per issue."""
+    complaint_hold_rate: float = Field(default=0.003, gt=0, le=1)
+    """Above this (0.003: 0.3%, never to be reached) the next scheduled send is held until
+    `digest feedback acknowledge ISSUE_ID`."""
+    forward_to: str = ""
+    """Where ordinary replies, auto-replies and challenge-responses that reach the feedback
+    mailbox are forwarded (each once, attached whole); "": they are left unread by anyone."""
+
+    @field_validator("complaint_hold_rate")
+    @classmethod
+    def _check_hold_rate(cls, value: float, info: ValidationInfo) -> float:
+        warn = info.data.get("complaint_warn_rate")
+        if warn is not None and value < warn:
+            raise ValueError(f"must not be below complaint_warn_rate ({warn})")
+        return value
+
+    @field_validator("forward_to")
+    @classmethod
+    def _check_forward_to(cls, value: str) -> str:
+        return check_address(value) if value else value
 
     @field_validator("return_path")
     @classmethod

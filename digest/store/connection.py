@@ -210,6 +210,19 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        10,
+        "policy blocks by issue and receiving domain; complaint holds acknowledged (feedback_log.py)",
+        """
+        -- A policy block (5.7.x, a blocklist) never suppresses anyone: it is kept here for the
+        -- per-issue figures and the receiving-domain view. A complaint hold lifted: who, when.
+        CREATE TABLE policy_blocks (
+            id INTEGER PRIMARY KEY, subscriber_id INTEGER REFERENCES subscribers ON DELETE SET NULL,
+            domain TEXT NOT NULL, issue_id TEXT, status_line TEXT, at TEXT NOT NULL
+        );
+        CREATE TABLE complaint_acks (issue_id TEXT PRIMARY KEY, by TEXT NOT NULL, at TEXT NOT NULL);
+        """,
+    ),
 )
 
 

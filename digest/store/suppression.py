@@ -50,6 +50,7 @@ from digest.clock import utc_now
 from digest.model import SubscriberStatus
 from digest.store.addresses import SubscriberError, address_key, now_stamp, parse_address
 from digest.store.connection import Store
+from digest.store.feedback_log import SENT_ISSUES_CTE
 
 SOFT_BOUNCE_LIMIT = 3
 """Soft bounces within SOFT_BOUNCE_DAYS that suppress an address (to become [feedback] soft_bounce_limit)."""
@@ -237,13 +238,8 @@ def _find_or_add(db: sqlite3.Connection, email: str) -> int:
 # answers the last issue sent to the address before it. The send log is keyed by (issue,
 # subscriber): `issues` walks its issue ids one index seek each, and `sent` seeks this
 # subscriber's row in each, so a soft bounce costs a few seeks per issue, not a scan of the log.
-_SOFT_BOUNCES_SQL = """
-WITH RECURSIVE issues (issue_id) AS (
-    SELECT MIN(issue_id) FROM send_log
-    UNION ALL
-    SELECT (SELECT MIN(l.issue_id) FROM send_log l WHERE l.issue_id > issues.issue_id)
-    FROM issues WHERE issues.issue_id IS NOT NULL
-), sent AS MATERIALIZED (
+_SOFT_BOUNCES_SQL = f"""
+WITH RECURSIVE {SENT_ISSUES_CTE}, sent AS MATERIALIZED (
     SELECT l.issue_id, l.updated_at AS at FROM issues
     JOIN send_log l ON l.issue_id = issues.issue_id AND l.subscriber_id = :id
     WHERE l.state = 'sent'

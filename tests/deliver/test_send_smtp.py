@@ -77,8 +77,9 @@ def test_every_subscriber_gets_their_own_message(prepared, store):
         assert message["List-Id"] == "Meridian Daily <meridian-daily.meridian-media.example>"
         assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
         https, mailto = (u.strip(" <>") for u in str(message["List-Unsubscribe"]).split(","))
-        assert mailto == "mailto:daily@meridian-media.example?subject=unsubscribe"
         token = https.removeprefix(f"{prepared.issue.newsletter.base_url}/unsubscribe?token=")
+        # issue 13: the mailto: carries the same token, so a request names its subscriber
+        assert mailto == f"mailto:daily+unsubscribe+{token}@meridian-media.example?subject=unsubscribe"
         verify_token(TEST_SECRET.encode(), token, address)  # their own, valid token
         text = message.get_body(("plain",)).get_content()
         html = message.get_body(("html",)).get_content()

@@ -17,6 +17,8 @@ from digest.runs.run import run_issue
 from digest.settings import load_project_config
 from digest.store import open_store
 from digest.store.run_history import IssueHistory, IssueState
+from digest.store.subscribers import add_subscriber
+from digest.store.suppression import Evidence, record_hard_bounce, record_unsubscribe
 from digest.web.preview import create_preview_app
 from tests.schedule_fixtures import MERIDIAN_DATE, meridian_feed_project
 from tests.web.servers import RunningServer
@@ -110,10 +112,29 @@ def _record(config: Path, issue_id: str, state: IssueState, detail: str, **times
         store.close()
 
 
+def _sent_with_feedback(config: Path, issue_id: str) -> None:
+    """Three readers had the issue: one hard bounce came back for it, and one reader left after it."""
+    store = open_store(load_project_config(config).delivery.store_path)
+    try:
+        for n in range(3):
+            add_subscriber(store, f"reader{n}@example.com")
+        with store.transaction() as db:
+            db.execute(
+                "INSERT INTO send_log (issue_id, subscriber_id, state, updated_at) "
+                "SELECT ?, id, 'sent', '2024-12-11T07:00:00.000+00:00' FROM subscribers",
+                (issue_id,),
+            )
+        record_hard_bounce(store, "reader0@example.com", Evidence("5.1.1 user unknown", issue_id=issue_id))
+        record_unsubscribe(store, "reader1@example.com", Evidence("one-click"))
+    finally:
+        store.close()
+
+
 def test_every_week_the_run_history_knows_is_listed_newest_first_with_its_state(tmp_path: Path):
     config = meridian_feed_project(tmp_path / "meridian")
     proofed = dt.datetime(2025, 1, 1, 11, 30, tzinfo=dt.UTC)
     _record(config, "2024-W50", IssueState.SENT, "sent to 412 subscribers (0 failed)", sent_at=proofed)
+    _sent_with_feedback(config, "2024-W50")
     _record(config, "2024-W51", IssueState.REJECTED, "proof sent to 1 of 1 editors")
     _record(
         config,
@@ -133,6 +154,12 @@ def test_every_week_the_run_history_knows_is_listed_newest_first_with_its_state(
         ]
         sent = next(row for row in rows if row.get("data-key") == "2024-12-11").text_content()
         assert "sent" in sent and "412 subscribers" in sent
+        # issue 13: a week that went out shows its figures, with rates (none came back here).
+        figures = next(row for row in rows if row.get("data-key") == "2024-12-11")
+        assert figures.xpath("string(.//div[@class='sub figures'])") == (
+            "2024-W50: sent 3, delivered 2 (66.67%); of sent: hard 1 (33.33%), soft 0 (0.00%), "
+            "policy 0 (0.00%); of delivered: complaints 0 (0.00%), unsubscribes 1 (50.00%)"
+        )
         dates = [row.xpath("string(td[@class='date'])") for row in rows]
         assert dates == sorted(dates, reverse=True), "newest first"
         history = doc(get(server, "/issues/2025-01-01/")).xpath("string(//section[@id='history'])")

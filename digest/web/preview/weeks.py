@@ -16,6 +16,7 @@ from pathlib import Path
 
 from digest.clock import utc_now
 from digest.errors import DigestError
+from digest.feedback.figures import IssueFigures, issue_figures
 from digest.model import Issue
 from digest.runs.archive import ISSUE_DATA, load_archived_issue
 from digest.runs.week import week_folder
@@ -63,6 +64,8 @@ class KnownWeek:
     record: IssueRecord | None = None
     archived: Issue | None = field(default=None, compare=False)
     """The issue as the run built it (subject, stories), from the run archive."""
+    figures: IssueFigures | None = field(default=None, compare=False)
+    """What became of it, once it went out (the run history's list shows the line)."""
 
     @property
     def needs_folder(self) -> bool:
@@ -104,6 +107,8 @@ class ProjectRuns:
     project: ProjectConfig
     records: dict[str, IssueRecord]
     archived: dict[str, Issue]
+    figures: dict[str, IssueFigures] = field(default_factory=dict)
+    """The weeks that went out: sent, delivered, bounces, complaints, unsubscribes, with rates."""
 
     def issue_ids(self) -> list[str]:
         return sorted({*self.records, *self.archived}, reverse=True)
@@ -134,6 +139,24 @@ def run_history(project: ProjectConfig) -> dict[str, IssueRecord]:
         store.close()
 
 
+def sent_figures(project: ProjectConfig, records: dict[str, IssueRecord]) -> dict[str, IssueFigures]:
+    """What became of each week that went out (feedback/figures.py), by issue id."""
+    went_out = [
+        issue_id for issue_id, r in records.items() if r.state in (IssueState.SENT, IssueState.SENDING)
+    ]
+    if not went_out or project.delivery is None:
+        return {}
+    try:
+        store = open_store(project.delivery.store_path, create=False)
+    except DigestError as e:
+        log.warning("figures unavailable: %s", e)
+        return {}
+    try:
+        return {issue_id: issue_figures(store, issue_id) for issue_id in went_out}
+    finally:
+        store.close()
+
+
 def run_archive(project: ProjectConfig) -> dict[str, Issue]:
     """The issues the runs archived, by id (an unreadable one is left out and logged)."""
     archived: dict[str, Issue] = {}
@@ -160,7 +183,8 @@ def project_runs(project_file: Path) -> ProjectRuns | None:
     except DigestError as e:  # its issue folders show the problem on their pages
         log.info("not listing the runs of %s: %s", project_file, e)
         return None
-    return ProjectRuns(project, run_history(project), run_archive(project))
+    records = run_history(project)
+    return ProjectRuns(project, records, run_archive(project), sent_figures(project, records))
 
 
 def _key(root: Path, folder: Path) -> str | None:
@@ -202,7 +226,11 @@ def known_weeks(root: Path, folder_dates: dict[Path, dt.date]) -> list[KnownWeek
                 # The editors' folder for a week the runs build: the run history is about it.
                 issue_id = issue_id_for(date)
                 weeks[path] = KnownWeek(
-                    week.folder, None, runs.records.get(issue_id), runs.archived.get(issue_id)
+                    week.folder,
+                    None,
+                    runs.records.get(issue_id),
+                    runs.archived.get(issue_id),
+                    runs.figures.get(issue_id),
                 )
     return list(weeks.values())
 
@@ -218,5 +246,9 @@ def _add_week(
         return
     planned = PlannedWeek(runs.project.path, date)
     weeks[path] = KnownWeek(
-        IssueFolder(key=key, path=path), planned, runs.records.get(issue_id), runs.archived.get(issue_id)
+        IssueFolder(key=key, path=path),
+        planned,
+        runs.records.get(issue_id),
+        runs.archived.get(issue_id),
+        runs.figures.get(issue_id),
     )
