@@ -1,4 +1,4 @@
-"""The feedback messages already processed (migration 7 in connection.py): a mailbox read twice,
+"""The feedback messages already processed (migration 7 in migrations.py): a mailbox read twice,
 a message left unflagged by a crash, or the same bounce in two folders is counted once."""
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Unattended runs in the SQLite store: where each week's issue stands, who is working on it now,
 and which stories recent issues carried.
 
-Four tables, added by migrations 2 and 3 in digest/store/connection.py (migration 4 adds the
+Four tables, added by migrations 2 and 3 in digest/store/migrations.py (migration 4 adds the
 proof's content hash to ``issue_runs``):
 
 - ``issue_runs``: one row per issue id: built, thin (editors told), awaiting approval, rejected,
