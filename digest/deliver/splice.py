@@ -71,14 +71,28 @@ class Markers:
     name: str
     unsubscribe: str
     view_online: str
+    link: str = "dgstlink"
+    """The prefix of a tracked link's marker: `<link><n>z` is the recipient's n-th counted link."""
 
     @classmethod
     def new(cls) -> Markers:
         nonce = secrets.token_hex(8)
-        return cls(name=f"dgst{nonce}name", unsubscribe=f"dgst{nonce}unsub", view_online=f"dgst{nonce}view")
+        return cls(
+            name=f"dgst{nonce}name",
+            unsubscribe=f"dgst{nonce}unsub",
+            view_online=f"dgst{nonce}view",
+            link=f"dgst{nonce}link",
+        )
+
+    def field(self, match: re.Match[str]) -> int:
+        """The value a marker found by `pattern` stands for (NAME, UNSUBSCRIBE, VIEW_ONLINE, a link)."""
+        if match.group(1) is not None:
+            return FIRST_LINK + int(match.group(1))
+        return (self.name, self.unsubscribe, self.view_online).index(match.group())
 
     def pattern(self) -> re.Pattern[str]:
-        return re.compile("|".join(map(re.escape, (self.name, self.unsubscribe, self.view_online))))
+        words = "|".join(map(re.escape, (self.name, self.unsubscribe, self.view_online)))
+        return re.compile(f"{words}|{re.escape(self.link)}([0-9]+)z")
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +102,12 @@ class RecipientValues:
     view_online_url: str
     unsubscribe_token: str = ""
     """Tags List-Unsubscribe's mailto: address (return_path.unsubscribe_address); "": the plain one."""
+    links: tuple[str, ...] = ()
+    """With [tracking] clicks on: the recipient's counted link for each tracked link, by number."""
+
+    def texts(self) -> tuple[str, ...]:
+        """Every value by its field number (NAME, UNSUBSCRIBE, VIEW_ONLINE, then the links)."""
+        return (self.name, self.unsubscribe_url, self.view_online_url, *self.links)
 
 
 def qp(data: bytes) -> bytes:
@@ -118,10 +138,11 @@ def _piece(encoded: bytes) -> bytes:
 # A compiled part: static pieces (bytes) alternating with the index of the value that goes there.
 Field = int
 NAME, UNSUBSCRIBE, VIEW_ONLINE = 0, 1, 2
+FIRST_LINK = 3
+"""Tracked link n is field FIRST_LINK + n."""
 
 
 def compile_part(text: str, markers: Markers) -> tuple[bytes | Field, ...]:
-    fields = {markers.name: NAME, markers.unsubscribe: UNSUBSCRIBE, markers.view_online: VIEW_ONLINE}
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     pieces: list[bytes | Field] = []
     position = 0
@@ -129,7 +150,7 @@ def compile_part(text: str, markers: Markers) -> tuple[bytes | Field, ...]:
         static = text[position : match.start()]
         if static:
             pieces.append(_piece(qp(static.encode("utf-8"))))
-        pieces.append(fields[match.group()])
+        pieces.append(markers.field(match))
         position = match.end()
     tail = text[position:]
     if not tail.endswith("\n"):
@@ -202,16 +223,9 @@ class MessageTemplate:
     def personalise(self, recipient: Recipient) -> bytes:
         values = self.values(recipient)
         text_part, html_part = self.named if recipient.greeting else self.anonymous
-        text_values = (
-            qp(values.name.encode()),
-            qp(values.unsubscribe_url.encode()),
-            qp(values.view_online_url.encode()),
-        )
-        html_values = (
-            qp(str(escape(values.name)).encode()),
-            qp(str(escape(values.unsubscribe_url)).encode()),
-            qp(str(escape(values.view_online_url)).encode()),
-        )
+        texts = values.texts()
+        text_values = [qp(text.encode()) for text in texts]
+        html_values = [qp(str(escape(text)).encode()) for text in texts]
         out = [
             self.head,
             _raw_header("To", mailbox(recipient.name, recipient.email)),
@@ -263,12 +277,11 @@ class MessageTemplate:
 def fill_markers(source: RenderedIssue, markers: Markers, values: RecipientValues) -> RenderedIssue:
     """A render with markers, with one recipient's values put in (escaped in the HTML part)."""
 
+    texts = values.texts()
+    pattern = markers.pattern()
+
     def fill(text: str, escape_value: Callable[[str], str]) -> str:
-        return (
-            text.replace(markers.name, escape_value(values.name))
-            .replace(markers.unsubscribe, escape_value(values.unsubscribe_url))
-            .replace(markers.view_online, escape_value(values.view_online_url))
-        )
+        return pattern.sub(lambda match: escape_value(texts[markers.field(match)]), text)
 
     return replace(source, html=fill(source.html, lambda v: str(escape(v))), text=fill(source.text, str))
 

@@ -1,8 +1,9 @@
 """`digest serve`'s app: one Starlette application that features add their routes to.
 
 The subscriber pages come from digest/web/site/unsubscribe.py and (when [signup] is enabled)
-signup.py, the providers' webhooks (when [webhooks] configures them) from webhooks.py; the web
-archive of past issues mounts beside them by passing its routes (e.g. a `Mount("/issues", ...)`) in `extra`.
+signup.py, the counted links' redirects from clicks.py, the providers' webhooks (when [webhooks]
+configures them) from webhooks.py; the web archive of past issues mounts beside them by passing its
+routes (e.g. a `Mount("/issues", ...)`) in `extra`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from digest.deliver import SigningSecret
 from digest.feedback.act import DEFAULT_SOFT_BOUNCES, SoftBouncePolicy
 from digest.settings.webhooks import NO_WEBHOOKS, WebhookSecrets
 from digest.store import Store
+from digest.web.site.clicks import ClickCounter, click_routes
 from digest.web.site.signup import SignupPages, signup_routes
 from digest.web.site.unsubscribe import UnsubscribePages
 from digest.web.site.webhooks import webhook_routes
@@ -37,6 +39,7 @@ def create_app(
     webhooks: WebhookSecrets = NO_WEBHOOKS,
     soft_bounces: SoftBouncePolicy = DEFAULT_SOFT_BOUNCES,
     signup: SignupPages | None = None,
+    clicks: ClickCounter | None = None,
 ) -> Starlette:
     """The site. With `base_path` (the path of `[newsletter] base_url`, e.g. "/weekly") it answers
     under that path, where every emailed link points, and at the root as well, for a reverse proxy
@@ -48,6 +51,7 @@ def create_app(
         Route("/healthz", health, methods=["GET"]),
         *webhook_routes(store, webhooks, soft_bounces),
         *signup_routes(signup),
+        *click_routes(secret.value, clicks),
         *extra,
     ]
     base_path = "/" + base_path.strip("/") if base_path.strip("/") else ""
