@@ -93,7 +93,7 @@ def serve_command(host: str, port: int, config: Path | None, archive: Path | Non
         if signup is not None:
             signup[1].stop()
         if clicks is not None:
-            clicks.stop()  # after uvicorn's graceful shutdown (SIGTERM): every click still in memory
+            clicks.stop()  # the app's lifespan has written them already, unless uvicorn never started
         listener.close()
         store.close()
 

@@ -29,7 +29,9 @@ _TRACKED = re.compile(r"https?://[^\s\"'<>]+/[co]/[A-Za-z0-9_.~-]+")
 
 def tracking_toml(base_url: str, **keys: object) -> str:
     lines = ["[tracking]", "clicks = true", f'base_url = "{base_url.rstrip("/")}"']
-    lines += [f"{key} = {str(value).lower() if isinstance(value, bool) else value}" for key, value in keys.items()]
+    lines += [
+        f"{key} = {str(value).lower() if isinstance(value, bool) else value}" for key, value in keys.items()
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -50,21 +52,26 @@ class Copy:
         return list(dict.fromkeys(_TRACKED.findall(self.html if part == "html" else self.text)))
 
 
-def send_tracked(project: Path, store: Store, smtp: SmtpTestServer, purpose: Purpose = Purpose.SEND) -> list[Copy]:
+def send_tracked(
+    project: Path, store: Store, smtp: SmtpTestServer, purpose: Purpose = Purpose.SEND
+) -> list[Copy]:
     for address in PEOPLE:
         add_subscriber(store, address, "")
     prepared = prepare_folder(project, purpose, environ=ENV)
     send_issue(prepared, store, environ={**ENV, **smtp.environ()})
-    copies = []
-    for received in smtp.received:
-        message = BytesParser(policy=policy.default).parsebytes(received.data)
-        text = message.get_body(("plain",)).get_content()
-        html = message.get_body(("html",)).get_content()
-        copies.append(Copy(received.rcpt_tos[0], text, html))
-    return copies
+    return [copy_of(received.data, received.rcpt_tos[0]) for received in smtp.received]
 
 
-def made_token(issue_id: str, slot: str, url: str, *, number: int = 0, total: int = 3, subscriber: int = 1) -> str:
+def copy_of(data: bytes, to: str) -> Copy:
+    message = BytesParser(policy=policy.default).parsebytes(data)
+    text, html = (message.get_body((kind,)) for kind in ("plain", "html"))
+    assert text is not None and html is not None
+    return Copy(to, text.get_content(), html.get_content())
+
+
+def made_token(
+    issue_id: str, slot: str, url: str, *, number: int = 0, total: int = 3, subscriber: int = 1
+) -> str:
     """A token as a send makes it, for tests that need no send."""
     link = link_part(TrackedLink(issue_id, slot, number, total, url))
     return sign_link(SECRET, link, who_part(clicker_key(SECRET, issue_id, subscriber), None))

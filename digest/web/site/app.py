@@ -8,12 +8,14 @@ routes (e.g. a `Mount("/issues", ...)`) in `extra`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import AsyncIterator, Sequence
 from urllib.parse import urlsplit
 
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import BaseRoute, Mount, Route
+from starlette.types import Lifespan
 
 from digest.deliver import SigningSecret
 from digest.feedback.act import DEFAULT_SOFT_BOUNCES, SoftBouncePolicy
@@ -57,7 +59,20 @@ def create_app(
     base_path = "/" + base_path.strip("/") if base_path.strip("/") else ""
     if base_path:
         routes = [Mount(base_path, routes=routes), *routes]
-    return Starlette(routes=routes)
+    return Starlette(routes=routes, lifespan=_writing_clicks_at_shutdown(clicks))
+
+
+def _writing_clicks_at_shutdown(clicks: ClickCounter | None) -> Lifespan[Starlette]:
+    """Uvicorn's graceful shutdown (SIGTERM, Ctrl-C) ends the lifespan before it re-raises the
+    signal: the clicks still in memory are written there, not after `run` returns."""
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        yield
+        if clicks is not None:
+            clicks.stop()
+
+    return lifespan
 
 
 def base_path_of(base_url: str) -> str:

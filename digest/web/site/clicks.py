@@ -18,7 +18,7 @@ import time
 from collections import deque
 
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from digest.deliver.click_tokens import ClickToken, clicker_key, read_click_token
@@ -136,7 +136,8 @@ class ClickRoutes:
             return PlainTextResponse("This link is not valid.\n", status_code=400, headers=_NO_STORE)
         counting = self.counter is not None and self.counter.settings.clicks
         self._note(request, token, counting)
-        return RedirectResponse(token.link.url, status_code=302, headers=_NO_STORE)
+        # The URL went into the token as the issue had it (already an absolute, encoded http(s) URL).
+        return Response(status_code=302, headers={**_NO_STORE, "Location": token.link.url})
 
     async def pixel(self, request: Request) -> Response:
         try:
