@@ -1,5 +1,6 @@
 """The SQLite store: the connection and its migrations, the subscriber list, its suppression
-list (who may not be sent to, why, the evidence) and consent records (who asked, how, when), and
+list (who may not be sent to, why, the evidence), consent records (who asked, how, when), what
+the preference page changes, a person's data (subject-access report, erasure), and
 the history of unattended runs (the send log's queries live with delivery, in
 digest/deliver/ledger.py)."""
 
@@ -20,6 +21,16 @@ from digest.store.errors import (
     StoreMissing,
     StoreReadOnly,
 )
+from digest.store.personal_data import (
+    ErasedAddress,
+    ErasureGate,
+    SubjectReport,
+    erase_subscriber,
+    erased_hash,
+    forget_erasure,
+    subject_report,
+)
+from digest.store.preferences import PAUSE_WEEKS, Changed, may_come_back
 from digest.store.run_history import (
     RECENT_ISSUES,
     HeldLock,
@@ -71,13 +82,17 @@ from digest.store.suppression import (
 
 __all__ = [
     "MIGRATIONS",
+    "PAUSE_WEEKS",
     "RECENT_ISSUES",
     "SOFT_BOUNCE_DAYS",
     "SOFT_BOUNCE_LIMIT",
     "AddOutcome",
+    "Changed",
     "ConsentEvent",
     "ConsentKind",
     "ConsentMethod",
+    "ErasedAddress",
+    "ErasureGate",
     "Evidence",
     "HeldLock",
     "ImportReport",
@@ -99,6 +114,7 @@ __all__ = [
     "StoreFull",
     "StoreMissing",
     "StoreReadOnly",
+    "SubjectReport",
     "SubscriberError",
     "Suppression",
     "ThisProcess",
@@ -107,12 +123,16 @@ __all__ = [
     "consent_history",
     "consent_text_hash",
     "count_by_status",
+    "erase_subscriber",
+    "erased_hash",
     "export_csv",
     "find_subscriber",
+    "forget_erasure",
     "get_subscriber",
     "import_csv",
     "issue_lock",
     "iter_subscribers",
+    "may_come_back",
     "open_store",
     "parse_address",
     "record_complaint",
@@ -124,6 +144,7 @@ __all__ = [
     "remove_subscriber",
     "resubscribe",
     "set_status",
+    "subject_report",
     "suppress",
     "suppressed",
     "suppression_of",

@@ -23,6 +23,7 @@ from digest.model import Subscriber, SubscriberStatus
 from digest.spreadsheet import SpreadsheetSafeWriter, unguard_cell
 from digest.store.addresses import SubscriberError, clean_name, now_stamp, parse_address
 from digest.store.connection import Store
+from digest.store.personal_data import ErasureGate
 from digest.store.suppression import (
     REASON_OF_STATUS,
     Evidence,
@@ -84,6 +85,8 @@ class ImportReport:
     not_active: int
     """Imported addresses that stay unsubscribed or bounced."""
     problems: tuple[RowProblem, ...] = field(default=())
+    erased: int = 0
+    """Rows skipped because the address was erased (`subscribers erase`): never added again."""
 
 
 @dataclass(slots=True)
@@ -179,12 +182,13 @@ ON CONFLICT (email_key) DO UPDATE SET
 """
 
 
-def import_csv(store: Store, path: Path) -> ImportReport:
+def import_csv(store: Store, path: Path, *, salt: bytes | None = None) -> ImportReport:
     """Add every good row of a CSV file (columns email, name, first_name, anything else as attributes).
 
     Rows stream from the file into the database (memory stays flat however long the list).
     Bad rows are reported by line and skipped; the good ones go in together in one transaction,
     so a fatal error (unreadable file, database error) leaves the list exactly as it was.
+    Erased addresses are skipped (`salt`: digest.deliver.tokens.erasure_salt, see personal_data.py).
     """
     stamp = now_stamp()
     try:
@@ -193,8 +197,11 @@ def import_csv(store: Store, path: Path) -> ImportReport:
             before = db.execute("SELECT COUNT(*) FROM subscribers").fetchone()[0]
             db.execute("CREATE TEMP TABLE IF NOT EXISTS imported_keys (key TEXT PRIMARY KEY) WITHOUT ROWID")
             db.execute("DELETE FROM imported_keys")
-            merged = 0
+            merged, erased, gate = 0, 0, ErasureGate(db, salt)
             for row in rows:
+                if gate.erased(row.email):
+                    erased += 1
+                    continue
                 key = row.email.lower()
                 if db.execute("INSERT OR IGNORE INTO imported_keys VALUES (?)", (key,)).rowcount == 0:
                     merged += 1  # the same address (case aside) earlier in the file
@@ -225,6 +232,7 @@ def import_csv(store: Store, path: Path) -> ImportReport:
         merged=merged,
         not_active=not_active,
         problems=tuple(rows.problems),
+        erased=erased,
     )
 
 
@@ -267,8 +275,9 @@ def get_subscriber(store: Store, subscriber_id: int) -> Subscriber | None:
 
 
 def add_subscriber(
-    store: Store, raw_email: str, name: str = "", *, resubscribe: bool = False
+    store: Store, raw_email: str, name: str = "", *, resubscribe: bool = False, salt: bytes | None = None
 ) -> tuple[Subscriber, AddOutcome]:
+    """Add one address (ErasedAddress for one erased before; `salt` as for `import_csv`)."""
     try:
         email = parse_address(raw_email)
     except ValueError as e:
@@ -277,6 +286,7 @@ def add_subscriber(
     with store.transaction() as db:
         row = db.execute("SELECT * FROM subscribers WHERE email_key = ?", (email.lower(),)).fetchone()
         if row is None:
+            ErasureGate(db, salt).refuse(email)
             db.execute(_UPSERT, (email, email.lower(), name, "", "{}", stamp, stamp))
             outcome = AddOutcome.ADDED
         elif row["status"] == SubscriberStatus.ACTIVE:
@@ -306,15 +316,13 @@ def unsubscribe(store: Store, subscriber_id: int, *, reason: str = "") -> bool:
     return set_status(store, subscriber_id, SubscriberStatus.UNSUBSCRIBED, reason=reason)
 
 
-def remove_subscriber(store: Store, raw_email: str, *, forget: bool = False) -> Subscriber:
-    """Unsubscribe an address (kept, so a re-import cannot bring it back), or erase it entirely."""
+def remove_subscriber(store: Store, raw_email: str) -> Subscriber:
+    """Unsubscribe an address (kept, so a re-import cannot bring it back). Erasing one is
+    personal_data.erase_subscriber (`subscribers erase`, or `remove --forget`)."""
     subscriber = find_subscriber(store, raw_email)
     if subscriber is None:
         raise SubscriberError(f"no subscriber {raw_email.strip()!r}")
-    if forget:
-        store.execute("DELETE FROM subscribers WHERE id = ?", (subscriber.id,))
-    else:
-        unsubscribe(store, subscriber.id, reason="removed by an operator")
+    unsubscribe(store, subscriber.id, reason="removed by an operator")
     return subscriber
 
 
