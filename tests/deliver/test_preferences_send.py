@@ -31,20 +31,18 @@ PREFERENCES = re.compile(re.escape(BASE) + r"/preferences\?token=[\w.-]+")
 
 
 @pytest.fixture
-def prepared(send_project: Path):
-    return prepare_folder(send_project, Purpose.SEND, environ=ENV)
-
-
-@pytest.fixture
-def store(prepared):
+def list_of_three(send_project: Path):
+    """The Meridian issue ready to send, and a list of PEOPLE (the store the issue's config names)."""
+    prepared = prepare_folder(send_project, Purpose.SEND, environ=ENV)
     store = open_store(prepared.delivery.store_path)
     for address in PEOPLE:
         add_subscriber(store, address)
-    yield store
+    yield prepared, store
     store.close()
 
 
-def test_a_paused_subscriber_is_skipped_until_the_pause_ends(prepared, store):
+def test_a_paused_subscriber_is_skipped_until_the_pause_ends(list_of_three):
+    prepared, store = list_of_three
     bo, cy = find_subscriber(store, "bo@example.org"), find_subscriber(store, "cy@example.net")
     pause(store, bo.id, 2)
     pause(store, cy.id, 2, now=utc_now() - dt.timedelta(weeks=3))  # a pause that ended a week ago
@@ -57,7 +55,8 @@ def test_a_paused_subscriber_is_skipped_until_the_pause_ends(prepared, store):
     assert server.copies == dict.fromkeys(PEOPLE, 1)
 
 
-def test_every_message_links_to_its_own_preference_page_which_answers(prepared, store):
+def test_every_message_links_to_its_own_preference_page_which_answers(list_of_three):
+    prepared, store = list_of_three
     with SmtpTestServer() as server:
         send_issue(prepared, store, environ={**ENV, **server.environ()})
     app = create_app(store, SigningSecret(TEST_SECRET.encode(), "test"), newsletter_name="Meridian Daily")
