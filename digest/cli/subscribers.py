@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any, TextIO
@@ -11,7 +12,7 @@ from typing import Any, TextIO
 import click
 
 from digest.cli.person import print_report
-from digest.deliver import erasure_salt, load_secret
+from digest.deliver import SECRET_ENV, erasure_salt, load_secret
 from digest.errors import ConfigError, machine_error
 from digest.model import SubscriberStatus
 from digest.settings import load_delivery_settings
@@ -58,7 +59,11 @@ def _erasure_salt(ctx: click.Context, *, required: bool = False) -> bytes | None
     [newsletter] secret_file). Adding and importing need it only once someone has been erased
     (the store says so when it is missing); erasing always does."""
     try:
-        secret_file = load_delivery_settings(ctx.ensure_object(dict)["config"]).delivery.secret_file
+        # DIGEST_SECRET wins (load_secret reads it first): then no settings file need be read.
+        config = ctx.ensure_object(dict)["config"]
+        secret_file = (
+            None if os.environ.get(SECRET_ENV) else load_delivery_settings(config).delivery.secret_file
+        )
         return erasure_salt(load_secret(secret_file).value)
     except ConfigError:
         if required:

@@ -36,8 +36,9 @@ PERSONAL_TABLES = ("send_log", "suppressions", "suppression_events", "consent_ev
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Path:
+def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A list where Ana has a history of every kind, and Bo is there beside her."""
+    monkeypatch.chdir(tmp_path)  # no digest.toml of another test's around
     path = tmp_path / "digest.db"
     store = open_store(path)
     ana, _ = add_subscriber(store, "ana@example.com", "Ana Lima")
