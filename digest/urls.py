@@ -35,6 +35,17 @@ def absolute_http_url(value: str, base: str = "") -> str:
     return resolved
 
 
+def origin_of(url: str) -> str:
+    """The web origin of an absolute http(s) URL, as browsers send it in an Origin header:
+    "https://Example.org:443/a?b" -> "https://example.org" (default ports left out)."""
+    parts = urlsplit(url)
+    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+    host = f"[{host}]" if ":" in host else host
+    default = {"http": 80, "https": 443}.get(scheme)
+    port = "" if parts.port in (None, default) else f":{parts.port}"
+    return f"{scheme}://{host}{port}"
+
+
 def without_tracking(url: str) -> str:
     """The link with utm_*, fbclid and similar parameters removed; everything else as given."""
     parts = urlsplit(url)

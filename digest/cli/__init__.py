@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "subscribers": ("digest.cli.subscribers", "subscribers_group"),
     "send": ("digest.cli.send", "send_command"),
     "serve": ("digest.cli.serve", "serve_command"),
+    "form": ("digest.cli.form", "form_command"),
     "preview": ("digest.cli.preview", "preview_command"),
     "archive": ("digest.cli.archive", "archive_command"),
     "run": ("digest.cli.run", "run_command"),

@@ -15,6 +15,7 @@ from digest.settings import load_delivery_settings
 from digest.store import open_store
 from digest.web.site import archive_routes, create_app, live_archive_routes
 from digest.web.site.app import base_path_of
+from digest.web.site.signup import start_signup
 
 
 @click.command("serve")
@@ -52,6 +53,7 @@ def serve_command(host: str, port: int, config: Path | None, archive: Path | Non
     base_path = base_path_of(settings.newsletter.base_url) if settings.newsletter else ""
     soft = settings.feedback.settings if settings.feedback is not None else None
     policy = SoftBouncePolicy(soft.soft_bounce_limit, soft.soft_bounce_days) if soft else SoftBouncePolicy()
+    signup = start_signup(store, secret.value, settings)
     app = create_app(
         store,
         secret,
@@ -60,6 +62,7 @@ def serve_command(host: str, port: int, config: Path | None, archive: Path | Non
         base_path=base_path,
         webhooks=settings.webhooks,
         soft_bounces=policy,
+        signup=signup[0] if signup else None,
     )
     # Bind first, so `--port 0` (any free port) can say which one it got.
     try:
@@ -70,6 +73,8 @@ def serve_command(host: str, port: int, config: Path | None, archive: Path | Non
     click.echo(f"serving unsubscribe pages for {name} on {address} (store {store.path})")
     if providers := settings.webhooks.providers():
         click.echo(f"taking provider webhooks at {', '.join(f'{address}webhooks/{p}' for p in providers)}")
+    if signup is not None:
+        click.echo(f"taking sign-ups at {address}subscribe (double opt-in)")
     if archive is not None:
         click.echo(f"serving the web archive in {archive} at {address}")
     elif archive_dir is not None:
@@ -77,6 +82,8 @@ def serve_command(host: str, port: int, config: Path | None, archive: Path | Non
     try:
         uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[listener])
     finally:
+        if signup is not None:
+            signup[1].stop()
         listener.close()
         store.close()
 

@@ -14,6 +14,7 @@ import click
 from digest.cli.person import print_report
 from digest.deliver import SECRET_ENV, erasure_salt, load_secret
 from digest.errors import ConfigError, machine_error
+from digest.importers import TOOLS, import_export
 from digest.model import SubscriberStatus
 from digest.settings import load_delivery_settings
 from digest.store import (
@@ -28,7 +29,6 @@ from digest.store import (
     count_by_status,
     erase_subscriber,
     export_csv,
-    import_csv,
     iter_subscribers,
     open_store,
     remove_subscriber,
@@ -86,17 +86,35 @@ def subscribers_group(ctx: click.Context, config: Path | None, db: Path | None) 
 
 
 @subscribers_group.command("import")
-@click.argument("csv_file", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("export_file", metavar="FILE", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--from",
+    "tool",
+    type=click.Choice(TOOLS),
+    default=None,
+    help="The tool FILE was exported from [default: told from its header line].",
+)
+@click.option("--dry-run", is_flag=True, help="Say what the import would change; change nothing.")
 @click.pass_context
-def import_command(ctx: click.Context, csv_file: Path) -> None:
-    """Add the rows of CSV_FILE (columns email, name, any others kept as attributes)."""
-    report = import_csv(_store(ctx), csv_file, salt=_erasure_salt(ctx))
+def import_command(ctx: click.Context, export_file: Path, tool: str | None, dry_run: bool) -> None:
+    """Add the subscribers of FILE: digest's own CSV (columns email, name, any others kept as
+    attributes) or another tool's export (a CSV, or Mailchimp's zip), statuses kept."""
+    result = import_export(_store(ctx), export_file, tool, dry_run=dry_run, salt=_erasure_salt(ctx))
+    report = result.report
     for problem in report.problems:
-        click.echo(f"{csv_file}: {problem}", err=True)
+        click.echo(f"{export_file}: {problem}", err=True)
+    for skipped in result.skipped_files:
+        click.echo(f"{export_file}: {skipped}: skipped, not a list of subscribers", err=True)
+    if dry_run:
+        click.echo(f"dry run ({result.tool}): nothing changed; the import would do this:")
     click.echo(
         f"{report.rows} row(s): {report.added} added, {report.updated} updated, "
         f"{report.merged} duplicate(s) merged, {len(report.problems)} skipped"
     )
+    statuses = ", ".join(f"{status.value} {n}" for status, n in report.statuses.items())
+    click.echo(f"by status: {statuses}; {plural(report.consent_records, 'consent record')}")
+    if report.suppressed_now:
+        click.echo(f"{plural(report.suppressed_now, 'address', 'addresses')} active here suppressed now")
     if report.erased:
         click.echo(
             f"{plural(report.erased, 'erased address', 'erased addresses')} left out (`subscribers erase`)"
@@ -119,7 +137,14 @@ def import_command(ctx: click.Context, csv_file: Path) -> None:
 def add_command(ctx: click.Context, email: str, name: str, resubscribe: bool) -> None:
     """Add one subscriber."""
     store = _store(ctx)
-    subscriber, outcome = add_subscriber(store, email, name, resubscribe=resubscribe, salt=_erasure_salt(ctx))
+    subscriber, outcome = add_subscriber(
+        store,
+        email,
+        name,
+        resubscribe=resubscribe,
+        consent="cli: digest subscribers add",
+        salt=_erasure_salt(ctx),
+    )
     if outcome is AddOutcome.NOT_ACTIVE:
         why = suppression_of(store, subscriber.email)
         raise SubscriberError(

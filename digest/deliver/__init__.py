@@ -46,6 +46,7 @@ from digest.deliver.tokens import (
     SigningSecret,
     load_secret,
     make_token,
+    signature,
     token_subscriber_id,
     verify_token,
 )
@@ -107,6 +108,7 @@ __all__ = [
     "send_issue",
     "send_proofs",
     "sender_domain",
+    "signature",
     "smtp_transports",
     "token_subscriber_id",
     "verify_form_token",

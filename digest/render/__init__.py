@@ -6,13 +6,11 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import jinja2
-
-from digest.errors import ThemeError
 from digest.model import Issue, RenderedIssue, slot_names
 from digest.render.filters import longdate
 from digest.render.html import compile_mjml, finish_html, inline_css
 from digest.render.links import UtmTagger, untagged
+from digest.render.notice import render_notice
 from digest.render.theme import HTML_TEMPLATE, TEXT_TEMPLATE, Theme, default_theme_dir, load_theme
 
 __all__ = [
@@ -24,6 +22,7 @@ __all__ = [
     "longdate",
     "render_issue",
     "render_mjml",
+    "render_notice",
     "render_text",
     "untagged",
 ]
@@ -64,26 +63,14 @@ def _context(issue: Issue, theme: Theme, links: RecipientLinks) -> dict[str, Any
     }
 
 
-def _render(theme: Theme, name: str, context: dict[str, Any]) -> str:
-    template = theme.template(name)
-    try:
-        return template.render(context)
-    except jinja2.TemplateSyntaxError as e:
-        raise ThemeError(f"line {e.lineno}: {e.message}", where=e.filename or e.name or name) from None
-    except jinja2.UndefinedError as e:
-        raise ThemeError(f"template uses an undefined value: {e.message}", where=name) from None
-    except jinja2.TemplateError as e:
-        raise ThemeError(str(e), where=name) from None
-
-
 def render_mjml(issue: Issue, theme: Theme, links: RecipientLinks | None = None) -> str:
     links = links or RecipientLinks.for_archive(issue)
-    return _render(theme, HTML_TEMPLATE, _context(issue, theme, links))
+    return theme.render(HTML_TEMPLATE, _context(issue, theme, links))
 
 
 def render_text(issue: Issue, theme: Theme, links: RecipientLinks | None = None) -> str:
     links = links or RecipientLinks.for_archive(issue)
-    text = _render(theme, TEXT_TEMPLATE, _context(issue, theme, links))
+    text = theme.render(TEXT_TEMPLATE, _context(issue, theme, links))
     # Templates make stray blank lines easily; readers want at most one in a row.
     lines = [line.rstrip() for line in text.splitlines()]
     tidy: list[str] = []

@@ -93,6 +93,18 @@ class Theme:
                 f"template not found in {', '.join(map(str, self.folders))}", where=name
             ) from None
 
+    def render(self, name: str, context: dict[str, Any]) -> str:
+        """One template rendered; its mistakes as ThemeError naming the file."""
+        template = self.template(name)
+        try:
+            return template.render(context)
+        except jinja2.TemplateSyntaxError as e:
+            raise ThemeError(f"line {e.lineno}: {e.message}", where=e.filename or e.name or name) from None
+        except jinja2.UndefinedError as e:
+            raise ThemeError(f"template uses an undefined value: {e.message}", where=name) from None
+        except jinja2.TemplateError as e:
+            raise ThemeError(str(e), where=name) from None
+
 
 def load_theme(override: Path | None = None) -> Theme:
     """Our theme, with `override`'s files (if any) taking precedence one by one.

@@ -13,6 +13,7 @@ from digest.settings.feedback import FeedbackMailbox, feedback_mailbox
 from digest.settings.file_schemas import check_table_names
 from digest.settings.files import read_command_files
 from digest.settings.layering import layered
+from digest.settings.signup import SIGNUP_OFF, SignupConfig, signup_config
 from digest.settings.table import invalid_settings
 from digest.settings.webhooks import NO_WEBHOOKS, WebhookSecrets, webhook_secrets
 
@@ -27,6 +28,8 @@ class ProjectDelivery:
     """[feedback]'s mailbox (`digest feedback fetch`), when one is configured."""
     webhooks: WebhookSecrets = NO_WEBHOOKS
     """[webhooks]: the provider routes `digest serve` answers, and what each verifies with."""
+    signup: SignupConfig = SIGNUP_OFF
+    """[signup]: the sign-up form `digest serve` answers, when enabled."""
 
 
 def load_delivery_settings(config_file: Path | None = None, *, cwd: Path | None = None) -> ProjectDelivery:
@@ -46,4 +49,7 @@ def load_delivery_settings(config_file: Path | None = None, *, cwd: Path | None 
     newsletter = tables.newsletter.to_model() if tables.newsletter is not None else None
     mailbox = feedback_mailbox(files, default_dir=files.default_folder(cwd))
     webhooks = webhook_secrets(files, default_dir=files.default_folder(cwd))
-    return ProjectDelivery(delivery=delivery, newsletter=newsletter, feedback=mailbox, webhooks=webhooks)
+    signup = signup_config(files, default_dir=files.default_folder(cwd))
+    return ProjectDelivery(
+        delivery=delivery, newsletter=newsletter, feedback=mailbox, webhooks=webhooks, signup=signup
+    )

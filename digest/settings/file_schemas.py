@@ -22,6 +22,7 @@ from digest.settings.issue import IssueSettings, StoryOverride
 from digest.settings.newsletter import NewsletterSettings
 from digest.settings.render import RenderSettings
 from digest.settings.schedule import ScheduleSettings
+from digest.settings.signup import SignupSettings
 from digest.settings.table import Table
 from digest.settings.webhooks import WebhooksSettings
 
@@ -50,6 +51,7 @@ class ProjectFile(Table):
     archive: ArchiveSettings = ArchiveSettings()
     feedback: FeedbackSettings = FeedbackSettings()
     webhooks: WebhooksSettings = WebhooksSettings()
+    signup: SignupSettings = SignupSettings()
     compose: ComposeSettings = ComposeSettings()
     sources: list[SourceSettings] = Field(default_factory=list)
     gather: GatherSettings = GatherSettings()

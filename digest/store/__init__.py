@@ -21,6 +21,7 @@ from digest.store.errors import (
     StoreMissing,
     StoreReadOnly,
 )
+from digest.store.imports import ImportedRow, ImportReport, RowProblem, RowSource, import_rows, unreadable
 from digest.store.personal_data import (
     ErasedAddress,
     ErasureGate,
@@ -45,8 +46,6 @@ from digest.store.run_history import (
 )
 from digest.store.subscribers import (
     AddOutcome,
-    ImportReport,
-    RowProblem,
     SubscriberError,
     add_subscriber,
     clean_name,
@@ -96,6 +95,7 @@ __all__ = [
     "Evidence",
     "HeldLock",
     "ImportReport",
+    "ImportedRow",
     "IssueHistory",
     "IssueLocked",
     "IssueRecord",
@@ -106,6 +106,7 @@ __all__ = [
     "Reason",
     "Recorded",
     "RowProblem",
+    "RowSource",
     "StopNotices",
     "Store",
     "StoreBusy",
@@ -130,6 +131,7 @@ __all__ = [
     "forget_erasure",
     "get_subscriber",
     "import_csv",
+    "import_rows",
     "issue_lock",
     "iter_subscribers",
     "may_come_back",
@@ -148,5 +150,6 @@ __all__ = [
     "suppress",
     "suppressed",
     "suppression_of",
+    "unreadable",
     "unsubscribe",
 ]

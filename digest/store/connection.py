@@ -195,8 +195,20 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(
         9,
-        "placeholder for another branch's migration 9 (the lead drops it at merge)",
-        "",
+        "sign-ups waiting for their double opt-in, and the outbox of their emails (signups.py)",
+        """
+        -- Not subscribers yet: the consent they gave (source, text_hash, ip) waits here for the
+        -- confirmation; sent_at: when a confirmation last went out (one an hour at most).
+        CREATE TABLE pending_signups (
+            id INTEGER PRIMARY KEY, email TEXT NOT NULL, email_key TEXT NOT NULL UNIQUE,
+            name TEXT, source TEXT, text_hash TEXT, ip TEXT, asked_at TEXT NOT NULL, sent_at TEXT
+        );
+        -- Emails the sign-up queued (kind: confirm, welcome), sent by `digest serve`'s sender.
+        CREATE TABLE signup_outbox (
+            id INTEGER PRIMARY KEY, kind TEXT NOT NULL, email TEXT NOT NULL,
+            pending_id INTEGER, attempts INTEGER NOT NULL DEFAULT 0, due_at TEXT NOT NULL
+        );
+        """,
     ),
     Migration(
         10,

@@ -5,7 +5,8 @@ issues sent to them and the feedback about them; `subscribers show` prints it an
 export --address` writes it as JSON.
 
 `erase_subscriber` deletes the subscriber's row, and with it (ON DELETE CASCADE) the send log,
-the suppression and its history, and the consent record, with SQLite's secure_delete on so the
+the suppression and its history, and the consent record (and a sign-up waiting for its
+confirmation, with its queued emails), with SQLite's secure_delete on so the
 freed pages are zeroed. What is kept is only a salted hash of the address in `erased_addresses`,
 so that an import or `subscribers add` cannot bring it back: `ErasureGate` is the check every
 insert of an address into the list goes through. The salt comes from the project secret (the
@@ -88,8 +89,9 @@ def erase_subscriber(store: Store, email: str, salt: bytes) -> bool:
     try:
         with store.transaction() as db:
             found = db.execute("DELETE FROM subscribers WHERE email_key = ? RETURNING id", (key,)).fetchone()
+            pending = _erase_signups(db, key)
             kept = db.execute("SELECT 1 FROM erased_addresses WHERE hash = ?", (hashed,)).fetchone()
-            if found is None and kept is None:
+            if found is None and not pending and kept is None:
                 raise SubscriberError(f"no subscriber {email.strip()!r}")
             db.execute(
                 "INSERT OR IGNORE INTO erased_addresses (hash, at) VALUES (?, ?)", (hashed, now_stamp())
@@ -97,7 +99,13 @@ def erase_subscriber(store: Store, email: str, salt: bytes) -> bool:
     finally:
         store.execute("PRAGMA secure_delete = OFF")
     store.fetchall("PRAGMA wal_checkpoint(TRUNCATE)")  # the old pages leave the write-ahead log too
-    return found is not None
+    return found is not None or pending
+
+
+def _erase_signups(db: sqlite3.Connection, key: str) -> bool:
+    """A sign-up waiting for its confirmation, and its queued emails (digest/store/signups.py)."""
+    outbox = db.execute("DELETE FROM signup_outbox WHERE lower(email) = ?", (key,)).rowcount
+    return db.execute("DELETE FROM pending_signups WHERE email_key = ?", (key,)).rowcount + outbox > 0
 
 
 # --- the subject-access report ----------------------------------------------------------------

@@ -14,7 +14,6 @@ import datetime as dt
 import json
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import TextIO
@@ -23,17 +22,24 @@ from digest.model import Subscriber, SubscriberStatus
 from digest.spreadsheet import SpreadsheetSafeWriter, unguard_cell
 from digest.store.addresses import SubscriberError, clean_name, now_stamp, parse_address
 from digest.store.connection import Store
+from digest.store.consent import ConsentEvent, ConsentKind, ConsentMethod, record_consent
+from digest.store.imports import _UPSERT, ImportedRow, ImportReport, RowProblem, import_rows, unreadable
 from digest.store.personal_data import ErasureGate
 from digest.store.suppression import (
     REASON_OF_STATUS,
     Evidence,
-    Reason,
     imported_reason,
     lift_suppression,
     suppress_subscriber,
 )
 
-__all__ = ["SubscriberError", "clean_name", "parse_address"]  # and everything defined here
+__all__ = [  # and everything defined here
+    "ImportReport",
+    "RowProblem",
+    "SubscriberError",
+    "clean_name",
+    "parse_address",
+]
 
 EMAIL_COLUMN = "email"
 NAME_COLUMN = "name"
@@ -63,44 +69,6 @@ def _subscriber(row: sqlite3.Row) -> Subscriber:
 
 
 # --- import -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class RowProblem:
-    line: int
-    reason: str
-
-    def __str__(self) -> str:
-        return f"line {self.line}: {self.reason}"
-
-
-@dataclass(frozen=True)
-class ImportReport:
-    rows: int
-    """Data rows read (the header line not counted)."""
-    added: int
-    updated: int
-    merged: int
-    """Rows folded into an earlier row with the same address (case-insensitive)."""
-    not_active: int
-    """Imported addresses that stay unsubscribed or bounced."""
-    problems: tuple[RowProblem, ...] = field(default=())
-    erased: int = 0
-    """Rows skipped because the address was erased (`subscribers erase`): never added again."""
-
-
-@dataclass(slots=True)
-class _Row:
-    line: int
-    email: str
-    name: str
-    first_name: str
-    attributes: dict[str, str]
-    suppression: Reason | None = None
-    """What the row's status or suppression_reason column says; None: an address to send to."""
-    evidence: str = ""
-    since: dt.datetime | None = None
-    """When it was suppressed (status_changed_at), if the file says."""
 
 
 class _CsvRows:
@@ -140,7 +108,7 @@ class _CsvRows:
             and c not in EXPORT_ONLY_COLUMNS
         ]
 
-    def __iter__(self) -> Iterator[_Row]:
+    def __iter__(self) -> Iterator[ImportedRow]:
         line = self.reader.line_num + 1
         for record in self.reader:
             start, line = line, self.reader.line_num + 1
@@ -167,81 +135,32 @@ class _CsvRows:
             attributes = {c: clean_name(record[i]) for i, c in self.extras if record[i].strip()}
             evidence = clean_name(status.get(EVIDENCE_COLUMN, ""))
             since = _aware_time(status.get(SINCE_COLUMN, ""))
-            yield _Row(start, email, name, first, attributes, suppression, evidence, since)
+            yield ImportedRow(start, email, name, first, attributes, suppression, evidence, since)
 
 
-# Later non-empty values win, for a row already stored and for a duplicate further down the file.
-_UPSERT = """
-INSERT INTO subscribers
-    (email, email_key, name, first_name, attributes, status, created_at, status_changed_at)
-VALUES (?, ?, ?, ?, ?, 'active', ?, ?)
-ON CONFLICT (email_key) DO UPDATE SET
-    name = CASE WHEN excluded.name != '' THEN excluded.name ELSE subscribers.name END,
-    first_name = CASE WHEN excluded.first_name != '' THEN excluded.first_name ELSE subscribers.first_name END,
-    attributes = json_patch(subscribers.attributes, excluded.attributes)
-"""
-
-
-def import_csv(store: Store, path: Path, *, salt: bytes | None = None) -> ImportReport:
+def import_csv(
+    store: Store, path: Path, *, source: str = "", dry_run: bool = False, salt: bytes | None = None
+) -> ImportReport:
     """Add every good row of a CSV file (columns email, name, first_name, anything else as attributes).
 
     Rows stream from the file into the database (memory stays flat however long the list).
     Bad rows are reported by line and skipped; the good ones go in together in one transaction,
     so a fatal error (unreadable file, database error) leaves the list exactly as it was.
-    Erased addresses are skipped (`salt`: digest.deliver.tokens.erasure_salt, see personal_data.py).
+    `source` names the file in the consent records (default "import: csv FILE_NAME"); a dry run
+    changes nothing and reports what the import would do. Erased addresses are left out (`salt`:
+    digest.deliver.erasure_salt; see digest/store/personal_data.py).
     """
-    stamp = now_stamp()
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle, store.transaction() as db:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
             rows = _CsvRows(handle, path)
-            before = db.execute("SELECT COUNT(*) FROM subscribers").fetchone()[0]
-            db.execute("CREATE TEMP TABLE IF NOT EXISTS imported_keys (key TEXT PRIMARY KEY) WITHOUT ROWID")
-            db.execute("DELETE FROM imported_keys")
-            merged, erased, gate = 0, 0, ErasureGate(db, salt)
-            for row in rows:
-                if gate.erased(row.email):
-                    erased += 1
-                    continue
-                key = row.email.lower()
-                if db.execute("INSERT OR IGNORE INTO imported_keys VALUES (?)", (key,)).rowcount == 0:
-                    merged += 1  # the same address (case aside) earlier in the file
-                values = (row.email, key, row.name, row.first_name, json.dumps(row.attributes), stamp, stamp)
-                db.execute(_UPSERT, values)
-                if row.suppression is not None:
-                    _suppress_imported(db, row, path)
-            added = db.execute("SELECT COUNT(*) FROM subscribers").fetchone()[0] - before
-            distinct, not_active = db.execute(
-                "SELECT COUNT(*), COUNT(*) FILTER (WHERE status != 'active') "
-                "FROM imported_keys JOIN subscribers ON email_key = key"
-            ).fetchone()
-            db.execute("DELETE FROM imported_keys")
+            source = source or f"import: csv {path.name}"
+            return import_rows(store, rows, file_name=path.name, source=source, dry_run=dry_run, salt=salt)
     except FileNotFoundError:
         raise SubscriberError("file not found", where=path) from None
     except IsADirectoryError:
         raise SubscriberError("this is a folder, not a CSV file", where=path) from None
-    except UnicodeDecodeError as e:
-        raise SubscriberError(
-            f"not UTF-8 text (byte {e.start}); save the file as UTF-8 CSV", where=path
-        ) from None
-    except csv.Error as e:
-        raise SubscriberError(f"not valid CSV: {e}", where=path) from None
-    return ImportReport(
-        rows=rows.rows_read,
-        added=added,
-        updated=distinct - added,
-        merged=merged,
-        not_active=not_active,
-        problems=tuple(rows.problems),
-        erased=erased,
-    )
-
-
-def _suppress_imported(db: sqlite3.Connection, row: _Row, path: Path) -> None:
-    """Suppress an imported row that says so (an address suppressed already keeps its reason)."""
-    found = db.execute("SELECT id FROM subscribers WHERE email_key = ?", (row.email.lower(),)).fetchone()
-    note = row.evidence or f"imported from {path.name}, line {row.line}"
-    evidence = Evidence(status_line=note, at=row.since)
-    suppress_subscriber(db, found[0], row.suppression or Reason.MANUAL, evidence)
+    except (UnicodeDecodeError, csv.Error) as e:
+        raise unreadable(e, path) from None
 
 
 def _aware_time(text: str) -> dt.datetime | None:
@@ -264,6 +183,9 @@ class AddOutcome(StrEnum):
     """Unsubscribed or bounced earlier, and not explicitly re-subscribed."""
 
 
+_CONSENT_OF = {AddOutcome.ADDED: ConsentKind.GIVEN, AddOutcome.RESUBSCRIBED: ConsentKind.RENEWED}
+
+
 def find_subscriber(store: Store, email: str) -> Subscriber | None:
     row = store.fetchone("SELECT * FROM subscribers WHERE email_key = ?", (email.strip().lower(),))
     return _subscriber(row) if row else None
@@ -275,9 +197,18 @@ def get_subscriber(store: Store, subscriber_id: int) -> Subscriber | None:
 
 
 def add_subscriber(
-    store: Store, raw_email: str, name: str = "", *, resubscribe: bool = False, salt: bytes | None = None
+    store: Store,
+    raw_email: str,
+    name: str = "",
+    *,
+    resubscribe: bool = False,
+    consent: str = "",
+    salt: bytes | None = None,
 ) -> tuple[Subscriber, AddOutcome]:
-    """Add one address (ErasedAddress for one erased before; `salt` as for `import_csv`)."""
+    """Add one address (a suppressed one is kept as it is unless `resubscribe`). `consent` names
+    who added it ("cli: digest subscribers add"): the consent record written with an addition
+    (given) or a re-subscribe (renewed), method CLI; "" writes none (the caller records its own).
+    An erased address is refused (ErasedAddress; `salt` as for `import_csv`)."""
     try:
         email = parse_address(raw_email)
     except ValueError as e:
@@ -287,7 +218,7 @@ def add_subscriber(
         row = db.execute("SELECT * FROM subscribers WHERE email_key = ?", (email.lower(),)).fetchone()
         if row is None:
             ErasureGate(db, salt).refuse(email)
-            db.execute(_UPSERT, (email, email.lower(), name, "", "{}", stamp, stamp))
+            db.execute(_UPSERT, (email, email.lower(), name, "", "{}", stamp, stamp)).fetchone()
             outcome = AddOutcome.ADDED
         elif row["status"] == SubscriberStatus.ACTIVE:
             outcome = AddOutcome.ALREADY_ACTIVE
@@ -299,6 +230,9 @@ def add_subscriber(
         if row is not None and name:
             db.execute("UPDATE subscribers SET name = ? WHERE id = ?", (name, row["id"]))
         found = db.execute("SELECT * FROM subscribers WHERE email_key = ?", (email.lower(),)).fetchone()
+        kind = _CONSENT_OF.get(outcome)
+        if consent and kind is not None:
+            record_consent(db, ConsentEvent(found["id"], kind, ConsentMethod.CLI, stamp, source=consent))
     return _subscriber(found), outcome
 
 

@@ -101,9 +101,9 @@ def test_a_fatal_problem_imports_nothing(store, tmp_path: Path):
 
 def test_the_import_is_one_transaction(store, tmp_path: Path, monkeypatch):
     """A database error half-way through leaves no row of the file behind."""
-    import digest.store.subscribers as subscribers
+    import digest.store.imports as imports
 
-    monkeypatch.setattr(subscribers, "_UPSERT", subscribers._UPSERT.replace("json_patch", "json_patch_nope"))
+    monkeypatch.setattr(imports, "_UPSERT", imports._UPSERT.replace("json_patch", "json_patch_nope"))
     rows = "\n".join(f"user{n}@example.com,User {n}" for n in range(50))
     with pytest.raises(Exception, match="json_patch_nope"):
         import_csv(store, write(tmp_path, f"email,name\n{rows}\n"))

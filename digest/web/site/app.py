@@ -1,8 +1,9 @@
 """`digest serve`'s app: one Starlette application that features add their routes to.
 
-The subscriber pages come from digest/web/site/unsubscribe.py and preferences.py, the providers'
-webhooks (when [webhooks] configures them) from digest/web/site/webhooks.py; the web archive of
-past issues mounts beside them by passing its routes (e.g. a `Mount("/issues", ...)`) in `extra`.
+The subscriber pages come from digest/web/site/unsubscribe.py, preferences.py and (when
+[signup] is enabled) signup.py, the providers' webhooks (when [webhooks] configures them) from
+webhooks.py; the web archive of past issues mounts beside them by passing its routes (e.g. a
+`Mount("/issues", ...)`) in `extra`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from digest.feedback.act import DEFAULT_SOFT_BOUNCES, SoftBouncePolicy
 from digest.settings.webhooks import NO_WEBHOOKS, WebhookSecrets
 from digest.store import Store
 from digest.web.site.preferences import PreferencePages
+from digest.web.site.signup import SignupPages, signup_routes
 from digest.web.site.unsubscribe import UnsubscribePages
 from digest.web.site.webhooks import webhook_routes
 
@@ -36,6 +38,7 @@ def create_app(
     base_path: str = "",
     webhooks: WebhookSecrets = NO_WEBHOOKS,
     soft_bounces: SoftBouncePolicy = DEFAULT_SOFT_BOUNCES,
+    signup: SignupPages | None = None,
 ) -> Starlette:
     """The site. With `base_path` (the path of `[newsletter] base_url`, e.g. "/weekly") it answers
     under that path, where every emailed link points, and at the root as well, for a reverse proxy
@@ -49,6 +52,7 @@ def create_app(
         Route("/preferences", preferences.change, methods=["POST"]),
         Route("/healthz", health, methods=["GET"]),
         *webhook_routes(store, webhooks, soft_bounces),
+        *signup_routes(signup),
         *extra,
     ]
     base_path = "/" + base_path.strip("/") if base_path.strip("/") else ""

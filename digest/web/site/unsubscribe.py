@@ -31,14 +31,16 @@ ONE_CLICK_KEY, _, ONE_CLICK_VALUE = ONE_CLICK.partition("=")
 
 
 @lru_cache(maxsize=1)
-def _environment() -> jinja2.Environment:
+def environment() -> jinja2.Environment:
     return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
 
 
-def page(name: str, status_code: int = 200, **context) -> HTMLResponse:
-    html = _environment().get_template(name).render(**context)
+def page(name: str, status_code: int = 200, *, referrer: str = "no-referrer", **context) -> HTMLResponse:
+    """`referrer`: the page's Referrer-Policy. A page whose form POSTs must allow its origin at
+    least ("same-origin"): under "no-referrer" browsers send `Origin: null`."""
+    html = environment().get_template(name).render(**context)
     # The pages carry a live token: keep them out of caches and referrers.
-    headers = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Robots-Tag": "noindex"}
+    headers = {"Cache-Control": "no-store", "Referrer-Policy": referrer, "X-Robots-Tag": "noindex"}
     return HTMLResponse(html, status_code=status_code, headers=headers)
 
 

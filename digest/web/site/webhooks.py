@@ -41,16 +41,16 @@ class TooLarge(Exception):
     pass
 
 
-async def capped_body(request: Request) -> bytes:
-    """The body, refused (TooLarge) past MAX_BODY_BYTES whatever Content-Length claims."""
+async def capped_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The body, refused (TooLarge) past `limit` bytes whatever Content-Length claims."""
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+    if declared.isdigit() and int(declared) > limit:
         raise TooLarge
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
-        if size > MAX_BODY_BYTES:
+        if size > limit:
             raise TooLarge
         chunks.append(chunk)
     return b"".join(chunks)
