@@ -26,6 +26,7 @@ from digest.deliver.dkim_signing import DkimSigner, load_signer
 from digest.deliver.ledger import NoLedger, SendLedger, SendState
 from digest.deliver.message import feedback_id
 from digest.deliver.pool import Outcome, SendOptions, SendReport, deliver
+from digest.deliver.preference_tokens import preferences_token
 from digest.deliver.return_path import return_path_address
 from digest.deliver.smtp import SmtpTarget, resolve_target
 from digest.deliver.snapshot import keep_sent_copy
@@ -102,11 +103,14 @@ class PreparedSend:
 
 def link_values(issue: Issue, secret: bytes) -> Callable[[Recipient], RecipientValues]:
     archive = RecipientLinks.for_archive(issue)
-    unsubscribe = f"{archive.unsubscribe}?token="
+    unsubscribe, preferences = f"{archive.unsubscribe}?token=", f"{archive.preferences}?token="
 
     def values(recipient: Recipient) -> RecipientValues:
         token = make_token(secret, recipient.subscriber_id, recipient.email)
-        return RecipientValues(recipient.greeting, unsubscribe + token, archive.view_online, token)
+        own_page = preferences_token(secret, recipient.subscriber_id, recipient.email)
+        return RecipientValues(
+            recipient.greeting, unsubscribe + token, archive.view_online, preferences + own_page, token
+        )
 
     return values
 
@@ -124,14 +128,16 @@ class DeliveryRenders:
         """The copy without a recipient (the web archive's links): what `digest build` renders,
         and what is linted and archived; byte for byte a render with those links."""
         links = RecipientLinks.for_archive(self.anonymous.issue)
-        values = RecipientValues("", links.unsubscribe, links.view_online)
+        values = RecipientValues("", links.unsubscribe, links.view_online, links.preferences)
         return fill_markers(self.anonymous, self.markers, values)
 
 
 def render_for_delivery(issue: Issue, theme: Theme) -> DeliveryRenders:
     """Render the theme twice (with and without a name), with markers for what differs."""
     markers = Markers.new()
-    links = RecipientLinks(unsubscribe=markers.unsubscribe, view_online=markers.view_online)
+    links = RecipientLinks(
+        unsubscribe=markers.unsubscribe, view_online=markers.view_online, preferences=markers.preferences
+    )
     anonymous = render_issue(issue, theme, links)
     named = render_issue(issue, theme, replace(links, name=markers.name))
     return DeliveryRenders(named=named, anonymous=anonymous, markers=markers)

@@ -45,6 +45,10 @@ from digest.words import greeting_name
 CRLF = b"\r\n"
 SOFT_BREAK = b"=\r\n"
 
+# A compiled part: static pieces (bytes) alternating with the index of the value that goes there.
+Field = int
+NAME, UNSUBSCRIBE, VIEW_ONLINE, PREFERENCES = 0, 1, 2, 3
+
 
 @dataclass(frozen=True, slots=True)
 class Recipient:
@@ -71,14 +75,29 @@ class Markers:
     name: str
     unsubscribe: str
     view_online: str
+    preferences: str
 
     @classmethod
     def new(cls) -> Markers:
         nonce = secrets.token_hex(8)
-        return cls(name=f"dgst{nonce}name", unsubscribe=f"dgst{nonce}unsub", view_online=f"dgst{nonce}view")
+        return cls(
+            name=f"dgst{nonce}name",
+            unsubscribe=f"dgst{nonce}unsub",
+            view_online=f"dgst{nonce}view",
+            preferences=f"dgst{nonce}prefs",
+        )
+
+    def fields(self) -> dict[str, Field]:
+        """Each marker and the index of the value that goes there."""
+        return {
+            self.name: NAME,
+            self.unsubscribe: UNSUBSCRIBE,
+            self.view_online: VIEW_ONLINE,
+            self.preferences: PREFERENCES,
+        }
 
     def pattern(self) -> re.Pattern[str]:
-        return re.compile("|".join(map(re.escape, (self.name, self.unsubscribe, self.view_online))))
+        return re.compile("|".join(map(re.escape, self.fields())))
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,8 +105,14 @@ class RecipientValues:
     name: str
     unsubscribe_url: str
     view_online_url: str
+    preferences_url: str
+    """The subscriber's own preference page (digest/web/site/preferences.py)."""
     unsubscribe_token: str = ""
     """Tags List-Unsubscribe's mailto: address (return_path.unsubscribe_address); "": the plain one."""
+
+    def each(self) -> tuple[str, str, str, str]:
+        """The values in the order of the fields NAME, UNSUBSCRIBE, VIEW_ONLINE, PREFERENCES."""
+        return (self.name, self.unsubscribe_url, self.view_online_url, self.preferences_url)
 
 
 def qp(data: bytes) -> bytes:
@@ -115,13 +140,8 @@ def _piece(encoded: bytes) -> bytes:
     return encoded[:cut] + SOFT_BREAK + encoded[cut:] + SOFT_BREAK
 
 
-# A compiled part: static pieces (bytes) alternating with the index of the value that goes there.
-Field = int
-NAME, UNSUBSCRIBE, VIEW_ONLINE = 0, 1, 2
-
-
 def compile_part(text: str, markers: Markers) -> tuple[bytes | Field, ...]:
-    fields = {markers.name: NAME, markers.unsubscribe: UNSUBSCRIBE, markers.view_online: VIEW_ONLINE}
+    fields = markers.fields()
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     pieces: list[bytes | Field] = []
     position = 0
@@ -202,16 +222,8 @@ class MessageTemplate:
     def personalise(self, recipient: Recipient) -> bytes:
         values = self.values(recipient)
         text_part, html_part = self.named if recipient.greeting else self.anonymous
-        text_values = (
-            qp(values.name.encode()),
-            qp(values.unsubscribe_url.encode()),
-            qp(values.view_online_url.encode()),
-        )
-        html_values = (
-            qp(str(escape(values.name)).encode()),
-            qp(str(escape(values.unsubscribe_url)).encode()),
-            qp(str(escape(values.view_online_url)).encode()),
-        )
+        text_values = [qp(value.encode()) for value in values.each()]
+        html_values = [qp(str(escape(value)).encode()) for value in values.each()]
         out = [
             self.head,
             _raw_header("To", mailbox(recipient.name, recipient.email)),
@@ -264,11 +276,9 @@ def fill_markers(source: RenderedIssue, markers: Markers, values: RecipientValue
     """A render with markers, with one recipient's values put in (escaped in the HTML part)."""
 
     def fill(text: str, escape_value: Callable[[str], str]) -> str:
-        return (
-            text.replace(markers.name, escape_value(values.name))
-            .replace(markers.unsubscribe, escape_value(values.unsubscribe_url))
-            .replace(markers.view_online, escape_value(values.view_online_url))
-        )
+        for marker, value in zip(markers.fields(), values.each(), strict=True):
+            text = text.replace(marker, escape_value(value))
+        return text
 
     return replace(source, html=fill(source.html, lambda v: str(escape(v))), text=fill(source.text, str))
 
