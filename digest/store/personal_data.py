@@ -75,6 +75,12 @@ class ErasureGate:
             )
 
 
+def was_erased(store: Store, email: str, salt: bytes) -> bool:
+    """Whether the address was erased (outside a transaction: feedback about it is then dropped)."""
+    found = store.fetchone("SELECT 1 FROM erased_addresses WHERE hash = ?", (erased_hash(salt, email),))
+    return found is not None
+
+
 def forget_erasure(db: sqlite3.Connection, email: str, salt: bytes) -> bool:
     """Drop an address's hash, in the caller's transaction: only for a confirmed double opt-in
     (fresh consent from the person). True when there was one."""

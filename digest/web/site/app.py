@@ -51,7 +51,7 @@ def create_app(
         Route("/preferences", preferences.show, methods=["GET"]),
         Route("/preferences", preferences.change, methods=["POST"]),
         Route("/healthz", health, methods=["GET"]),
-        *webhook_routes(store, webhooks, soft_bounces),
+        *webhook_routes(store, webhooks, soft_bounces, secret.value),
         *signup_routes(signup),
         *extra,
     ]
