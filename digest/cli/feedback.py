@@ -168,8 +168,10 @@ def _complaint_lines(store: Store, delivery: ProjectDelivery, config: Path | Non
     try:
         project = load_project_config(project_file(config, cwd=Path.cwd()))
     except DigestError as error:
-        first = str(error).splitlines()[0]
-        click.echo(f"warning: the editors could not be told of it ({first}; [schedule] editors)", err=True)
+        why = " ".join(line.strip() for line in str(error).splitlines())
+        click.echo(
+            f"warning: the editors could not be told of it ({why}); they need [schedule] editors", err=True
+        )
         return
     for line in check_complaints(project, store, utc_now(), hold=False):
         click.echo(line, err=True)

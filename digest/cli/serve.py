@@ -38,8 +38,8 @@ from digest.web.site.signup import start_signup
     "[default: the issues sent, live from the store and [archive] path].",
 )
 def serve_command(host: str, port: int, config: Path | None, archive: Path | None) -> None:
-    """Serve the unsubscribe pages (GET confirm, POST one-click) and the web archive of the issues
-    sent, for [newsletter] base_url."""
+    """Serve the subscriber pages (unsubscribe: GET confirm, POST one-click; each subscriber's
+    preference page) and the web archive of the issues sent, for [newsletter] base_url."""
     extra = archive_routes(archive) if archive is not None else []
     settings = load_delivery_settings(config)
     if settings.webhooks.missing:  # a provider's route configured, its secret not in the environment

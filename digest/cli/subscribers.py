@@ -1,15 +1,19 @@
-"""`digest subscribers import|add|remove|list|count|export|suppressed|suppress|resubscribe`."""
+"""`digest subscribers import|add|remove|list|count|export|suppressed|suppress|resubscribe|show|erase`."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import sys
 from pathlib import Path
+from typing import Any, TextIO
 
 import click
 
-from digest.errors import machine_error
+from digest.cli.person import print_report
+from digest.deliver import SECRET_ENV, erasure_salt, load_secret
+from digest.errors import ConfigError, machine_error
 from digest.importers import TOOLS, import_export
 from digest.model import SubscriberStatus
 from digest.settings import load_delivery_settings
@@ -18,15 +22,18 @@ from digest.store import (
     Evidence,
     Reason,
     Store,
+    SubjectReport,
     SubscriberError,
     Suppression,
     add_subscriber,
     count_by_status,
+    erase_subscriber,
     export_csv,
     iter_subscribers,
     open_store,
     remove_subscriber,
     resubscribe,
+    subject_report,
     suppress,
     suppressed,
     suppression_of,
@@ -45,6 +52,23 @@ def _store(ctx: click.Context, *, create: bool = True) -> Store:
     store = open_store(path, create=create)
     ctx.call_on_close(store.close)
     return store
+
+
+def _erasure_salt(ctx: click.Context, *, required: bool = False) -> bytes | None:
+    """The salt erased addresses are hashed with, from the project secret (DIGEST_SECRET or
+    [newsletter] secret_file). Adding and importing need it only once someone has been erased
+    (the store says so when it is missing); erasing always does."""
+    try:
+        # DIGEST_SECRET wins (load_secret reads it first): then no settings file need be read.
+        config = ctx.ensure_object(dict)["config"]
+        secret_file = (
+            None if os.environ.get(SECRET_ENV) else load_delivery_settings(config).delivery.secret_file
+        )
+        return erasure_salt(load_secret(secret_file).value)
+    except ConfigError:
+        if required:
+            raise
+        return None
 
 
 @click.group("subscribers")
@@ -75,7 +99,7 @@ def subscribers_group(ctx: click.Context, config: Path | None, db: Path | None) 
 def import_command(ctx: click.Context, export_file: Path, tool: str | None, dry_run: bool) -> None:
     """Add the subscribers of FILE: digest's own CSV (columns email, name, any others kept as
     attributes) or another tool's export (a CSV, or Mailchimp's zip), statuses kept."""
-    result = import_export(_store(ctx), export_file, tool, dry_run=dry_run)
+    result = import_export(_store(ctx), export_file, tool, dry_run=dry_run, salt=_erasure_salt(ctx))
     report = result.report
     for problem in report.problems:
         click.echo(f"{export_file}: {problem}", err=True)
@@ -91,6 +115,10 @@ def import_command(ctx: click.Context, export_file: Path, tool: str | None, dry_
     click.echo(f"by status: {statuses}; {plural(report.consent_records, 'consent record')}")
     if report.suppressed_now:
         click.echo(f"{plural(report.suppressed_now, 'address', 'addresses')} active here suppressed now")
+    if report.erased:
+        click.echo(
+            f"{plural(report.erased, 'erased address', 'erased addresses')} left out (`subscribers erase`)"
+        )
     if report.not_active:
         click.echo(
             f"{plural(report.not_active, 'address', 'addresses')} suppressed, never sent to "
@@ -110,7 +138,12 @@ def add_command(ctx: click.Context, email: str, name: str, resubscribe: bool) ->
     """Add one subscriber."""
     store = _store(ctx)
     subscriber, outcome = add_subscriber(
-        store, email, name, resubscribe=resubscribe, consent="cli: digest subscribers add"
+        store,
+        email,
+        name,
+        resubscribe=resubscribe,
+        consent="cli: digest subscribers add",
+        salt=_erasure_salt(ctx),
     )
     if outcome is AddOutcome.NOT_ACTIVE:
         why = suppression_of(store, subscriber.email)
@@ -123,14 +156,15 @@ def add_command(ctx: click.Context, email: str, name: str, resubscribe: bool) ->
 
 @subscribers_group.command("remove")
 @click.argument("email")
-@click.option(
-    "--forget", is_flag=True, help="Erase the address and its send history instead of unsubscribing."
-)
+@click.option("--forget", is_flag=True, help="Erase the address and all history of it (as `erase` does).")
 @click.pass_context
 def remove_command(ctx: click.Context, email: str, forget: bool) -> None:
     """Unsubscribe EMAIL (kept, so no import brings it back), or erase it with --forget."""
-    subscriber = remove_subscriber(_store(ctx), email, forget=forget)
-    click.echo(f"{subscriber.email}: {'erased' if forget else 'unsubscribed'}")
+    if forget:
+        ctx.invoke(erase_command, email=email)
+        return
+    subscriber = remove_subscriber(_store(ctx), email)
+    click.echo(f"{subscriber.email}: unsubscribed")
 
 
 @subscribers_group.command("list")
@@ -161,23 +195,39 @@ def count_command(ctx: click.Context, by_status: bool) -> None:
     "--out", type=click.Path(path_type=Path, dir_okay=False), default=None, help="[default: stdout]"
 )
 @click.option("--status", type=STATUS, default=None, help="Only this status.")
+@click.option(
+    "--address",
+    default=None,
+    help="Instead: everything held about this one address (subject access), as JSON.",
+)
 @click.pass_context
-def export_command(ctx: click.Context, out: Path | None, status: str | None) -> None:
-    """The list as CSV (email, name, status, status_changed_at, attributes...)."""
+def export_command(ctx: click.Context, out: Path | None, status: str | None, address: str | None) -> None:
+    """The list as CSV (email, name, status, status_changed_at, attributes...), or with --address
+    the subject-access report of one address (JSON)."""
     store = _store(ctx, create=False)
+    if address is not None and status is not None:
+        raise click.UsageError("--address is one person's report; --status filters the list: use one")
     wanted = SubscriberStatus(status) if status else None
+
+    def write(handle: TextIO) -> int:
+        if address is None:
+            return export_csv(store, handle, wanted)
+        handle.write(json.dumps(_report_json(store, address), ensure_ascii=False, indent=2) + "\n")
+        return 1
+
     if out is None:
-        export_csv(store, sys.stdout, wanted)
+        write(sys.stdout)
         return
     try:
         with out.open("w", encoding="utf-8", newline="") as handle:
-            written = export_csv(store, handle, wanted)
+            written = write(handle)
     except BaseException as e:
         out.unlink(missing_ok=True)  # half a list (a full disk, a damaged store) is worse than none
         if isinstance(e, OSError) and (error := machine_error(e, where=out)) is not None:
             raise error from e
         raise
-    click.echo(f"wrote {plural(written, 'subscriber')} to {out}", err=True)
+    what = f"the subject-access report of {address.strip()}" if address else plural(written, "subscriber")
+    click.echo(f"wrote {what} to {out}", err=True)
 
 
 def _why(suppression: Suppression | None) -> str:
@@ -222,3 +272,41 @@ def resubscribe_command(ctx: click.Context, email: str, reason: str) -> None:
     """Lift EMAIL's suppression: the next send reaches it."""
     outcome = resubscribe(_store(ctx), email, " ".join(reason.split()))
     click.echo(f"{email.strip()}: {outcome.value}")
+
+
+def _report(store: Store, address: str) -> SubjectReport:
+    """What is held about `address`; one line and exit 1 when it is not on the list."""
+    report = subject_report(store, address)
+    if report is None:
+        click.echo(f"error: {address.strip()} is not on the list", err=True)
+        sys.exit(1)
+    return report
+
+
+def _report_json(store: Store, address: str) -> dict[str, Any]:
+    return {"report": "subject access", "address": address.strip(), **_report(store, address).as_json()}
+
+
+@subscribers_group.command("show")
+@click.argument("email")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object (as `export --address` writes).")
+@click.pass_context
+def show_command(ctx: click.Context, email: str, as_json: bool) -> None:
+    """EMAIL's subscriber record, consent, status changes, issues sent and feedback."""
+    store = _store(ctx, create=False)
+    if as_json:
+        click.echo(json.dumps(_report_json(store, email), ensure_ascii=False, indent=2))
+        return
+    print_report(_report(store, email))
+
+
+@subscribers_group.command("erase")
+@click.argument("email")
+@click.pass_context
+def erase_command(ctx: click.Context, email: str) -> None:
+    """Erase EMAIL (GDPR art. 17): the subscriber, its send log, consent record and suppression
+    history. Only a salted hash of the address is kept, so no import or `add` brings it back."""
+    salt = _erasure_salt(ctx, required=True)
+    assert salt is not None  # required: raised otherwise
+    erased = erase_subscriber(_store(ctx), email, salt)
+    click.echo(f"{email.strip()}: {'erased' if erased else 'erased already'} (only a salted hash is kept)")

@@ -12,6 +12,14 @@ from digest.deliver.message import (
     sender_domain,
 )
 from digest.deliver.pool import Outcome, SendOptions, SendReport, deliver
+from digest.deliver.preference_tokens import (
+    FORM_TOKEN_LIFETIME,
+    erasure_salt,
+    form_token,
+    preferences_token,
+    verify_form_token,
+    verify_preferences_token,
+)
 from digest.deliver.send import (
     PROOF_PREFIX,
     IssueSendReport,
@@ -45,6 +53,7 @@ from digest.deliver.tokens import (
 from digest.deliver.transports import EmlFolder, FixedMessage, MessageSource, Transport, smtp_transports
 
 __all__ = [
+    "FORM_TOKEN_LIFETIME",
     "MESSAGE_POLICY",
     "ONE_CLICK",
     "PROOF_ADDRESS",
@@ -83,6 +92,8 @@ __all__ = [
     "check_ready",
     "count_to_send",
     "deliver",
+    "erasure_salt",
+    "form_token",
     "from_header",
     "header_text",
     "load_secret",
@@ -90,6 +101,7 @@ __all__ = [
     "make_token",
     "open_issue_store",
     "parse_recipients",
+    "preferences_token",
     "prepare_issue",
     "render_for_delivery",
     "resolve_target",
@@ -99,6 +111,8 @@ __all__ = [
     "signature",
     "smtp_transports",
     "token_subscriber_id",
+    "verify_form_token",
+    "verify_preferences_token",
     "verify_token",
     "write_dry_run",
 ]

@@ -39,18 +39,23 @@ _SENT_SQL = (
 )
 
 
+_NOT_PAUSED = "(s.paused_until IS NULL OR s.paused_until <= %s)"
+"""Paused on the preference page: not sent to until the pause ends (times compare as text: the
+pause is written as the send log writes its times, UTC to the millisecond)."""
+
+
 @functools.cache
 def _claim_sql(rows: int, retake: str) -> str:
     """The claim's INSERT of `rows` rows (issue, subscriber, state, reply, time): an in_flight row
-    only for an active subscriber, a queued "sent" for one who still exists; RETURNING what it
-    wrote. An existing row changes only from in_flight to sent (or uncertain to in_flight when
-    `retake` says so)."""
+    only for an active subscriber not paused at that time, a queued "sent" for one who still
+    exists; RETURNING what it wrote. An existing row changes only from in_flight to sent (or
+    uncertain to in_flight when `retake` says so)."""
     values = ", ".join(["(?, ?, ?, ?, ?)"] * rows)
     return (
         "INSERT INTO send_log (issue_id, subscriber_id, state, reply, updated_at) "
         f"SELECT column1, column2, column3, column4, column5 FROM (VALUES {values}) AS row "
         "WHERE EXISTS (SELECT 1 FROM subscribers s WHERE s.id = row.column2 "
-        "AND (row.column3 = 'sent' OR s.status = 'active')) "
+        f"AND (row.column3 = 'sent' OR (s.status = 'active' AND {_NOT_PAUSED % 'row.column5'}))) "
         "ON CONFLICT (issue_id, subscriber_id) DO UPDATE SET state = excluded.state, "
         "reply = CASE excluded.state WHEN 'sent' THEN excluded.reply ELSE send_log.reply END, "
         "updated_at = excluded.updated_at "
@@ -121,20 +126,20 @@ class SendLedger:
     def _unsent_condition(self) -> str:
         retry = "AND l.state NOT IN ('uncertain', 'in_flight')" if self.resend_uncertain else ""
         return (
-            "s.status = 'active' AND NOT EXISTS (SELECT 1 FROM send_log l "
+            f"s.status = 'active' AND {_NOT_PAUSED % ':now'} AND NOT EXISTS (SELECT 1 FROM send_log l "
             f"WHERE l.issue_id = :issue AND l.subscriber_id = s.id {retry})"
         )
 
     def pending(self, *, limit: int | None = None, page_size: int = PAGE_SIZE) -> Iterator[Recipient]:
-        """Active subscribers without this issue, a page at a time (memory stays flat), each with
-        the name for the To header and the first name for the greeting."""
+        """Active subscribers without this issue (and not paused), a page at a time (memory stays
+        flat), each with the name for the To header and the first name for the greeting."""
         last, given = 0, 0
         while limit is None or given < limit:
             size = page_size if limit is None else min(page_size, limit - given)
             rows = self.store.fetchall(
                 f"SELECT s.id, s.email, s.name, s.first_name FROM subscribers s WHERE s.id > :last AND "
                 f"{self._unsent_condition()} ORDER BY s.id LIMIT :size",
-                {"issue": self.issue_id, "last": last, "size": size},
+                {"issue": self.issue_id, "last": last, "size": size, "now": self._now()},
             )
             if not rows:
                 return
@@ -150,7 +155,8 @@ class SendLedger:
 
     def count_pending(self) -> int:
         return self.store.fetchvalue(
-            f"SELECT COUNT(*) FROM subscribers s WHERE {self._unsent_condition()}", {"issue": self.issue_id}
+            f"SELECT COUNT(*) FROM subscribers s WHERE {self._unsent_condition()}",
+            {"issue": self.issue_id, "now": self._now()},
         )
 
     def counts(self) -> dict[SendState, int]:

@@ -8,6 +8,7 @@ honeypot, the open pixel) are markers in the render and each copy gets its own `
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -19,12 +20,16 @@ from digest.deliver.click_tokens import (
     sign_link,
     who_part,
 )
+from digest.deliver.preference_tokens import preferences_token
 from digest.deliver.splice import Markers, Recipient, RecipientValues, fill_markers
 from digest.deliver.tokens import PROOF_SUBSCRIBER_ID, make_token
 from digest.model import Issue, RenderedIssue
 from digest.render import LinkTracker, RecipientLinks, Theme, render_issue
 from digest.settings.tracking import TRACKING_OFF, TrackingSettings
 
+_NOT_LINKS = (LinkTracker.HONEYPOT, LinkTracker.OPEN)
+_COUNTERS = r'<div[^<>]*><a href="GONE"[^<>]*>[^<>]*</a></div>|<img src="GONE"[^<>]*>'
+"""The honeypot's hidden block and the pixel, as templates/partials/footer.mjml.j2 writes them."""
 CLICK_PATH = "/c/"
 OPEN_PATH = "/o/"
 
@@ -43,7 +48,7 @@ class ClickLinks:
 
     def parts(self) -> tuple[tuple[str, str], ...]:
         """(path, link half of the token) by number: the same for every copy."""
-        total = sum(slot not in (LinkTracker.HONEYPOT, LinkTracker.OPEN) for slot, _ in self.links)
+        total = sum(slot not in _NOT_LINKS for slot, _ in self.links)
         return tuple(
             (
                 OPEN_PATH if slot == LinkTracker.OPEN else CLICK_PATH,
@@ -71,13 +76,16 @@ def link_values(
     issue: Issue, secret: bytes, clicks: ClickLinks | None = None
 ) -> Callable[[Recipient], RecipientValues]:
     archive = RecipientLinks.for_archive(issue)
-    unsubscribe = f"{archive.unsubscribe}?token="
+    unsubscribe, preferences = f"{archive.unsubscribe}?token=", f"{archive.preferences}?token="
     counted = clicks.values(secret) if clicks is not None else None
 
     def values(recipient: Recipient) -> RecipientValues:
         token = make_token(secret, recipient.subscriber_id, recipient.email)
+        own_page = preferences_token(secret, recipient.subscriber_id, recipient.email)
         links = counted(recipient) if counted is not None else ()
-        return RecipientValues(recipient.greeting, unsubscribe + token, archive.view_online, token, links)
+        return RecipientValues(
+            recipient.greeting, unsubscribe + token, archive.view_online, preferences + own_page, token, links
+        )
 
     return values
 
@@ -97,11 +105,14 @@ class DeliveryRenders:
     def plain(self) -> RenderedIssue:
         """The copy without a recipient (the web archive's links): what `digest build` renders,
         and what is linted and archived; byte for byte a render with those links. Counted links
-        are their original URLs there (the pixel and the honeypot: nothing to see)."""
+        are their original URLs there, and the pixel and the honeypot are left out (the theme's
+        elements around them, `_COUNTERS`): no reader of the archive is counted."""
         links = RecipientLinks.for_archive(self.anonymous.issue)
-        originals = tuple(url for _, url in self.tracked)
-        values = RecipientValues("", links.unsubscribe, links.view_online, links=originals)
-        return fill_markers(self.anonymous, self.markers, values)
+        gone = f"{self.markers.link}gone"
+        originals = tuple(gone if slot in _NOT_LINKS else url for slot, url in self.tracked)
+        values = RecipientValues("", links.unsubscribe, links.view_online, links.preferences, links=originals)
+        plain = fill_markers(self.anonymous, self.markers, values)
+        return replace(plain, html=re.sub(_COUNTERS.replace("GONE", gone), "", plain.html))
 
     def click_links(self, *, counting: bool = True) -> ClickLinks | None:
         if not self.tracked:
@@ -127,7 +138,12 @@ def render_for_delivery(
         tracker = LinkTracker(
             markers.link, honeypot_url=honeypot, clicks=tracking.clicks, opens=tracking.opens
         )
-    links = RecipientLinks(unsubscribe=markers.unsubscribe, view_online=markers.view_online, tracker=tracker)
+    links = RecipientLinks(
+        unsubscribe=markers.unsubscribe,
+        view_online=markers.view_online,
+        preferences=markers.preferences,
+        tracker=tracker,
+    )
     anonymous = render_issue(issue, theme, links)
     named = render_issue(issue, theme, replace(links, name=markers.name))
     tracked = tuple(tracker.links) if tracker is not None else ()

@@ -45,6 +45,12 @@ from digest.words import greeting_name
 CRLF = b"\r\n"
 SOFT_BREAK = b"=\r\n"
 
+# A compiled part: static pieces (bytes) alternating with the index of the value that goes there.
+Field = int
+NAME, UNSUBSCRIBE, VIEW_ONLINE, PREFERENCES = 0, 1, 2, 3
+FIRST_LINK = 4
+"""Tracked link n is field FIRST_LINK + n."""
+
 
 @dataclass(frozen=True, slots=True)
 class Recipient:
@@ -71,6 +77,7 @@ class Markers:
     name: str
     unsubscribe: str
     view_online: str
+    preferences: str
     link: str = "dgstlink"
     """The prefix of a tracked link's marker: `<link><n>z` is the recipient's n-th counted link."""
 
@@ -81,17 +88,27 @@ class Markers:
             name=f"dgst{nonce}name",
             unsubscribe=f"dgst{nonce}unsub",
             view_online=f"dgst{nonce}view",
+            preferences=f"dgst{nonce}prefs",
             link=f"dgst{nonce}link",
         )
 
-    def field(self, match: re.Match[str]) -> int:
-        """The value a marker found by `pattern` stands for (NAME, UNSUBSCRIBE, VIEW_ONLINE, a link)."""
+    def fields(self) -> dict[str, Field]:
+        """Each marker and the index of the value that goes there (tracked links: see `field`)."""
+        return {
+            self.name: NAME,
+            self.unsubscribe: UNSUBSCRIBE,
+            self.view_online: VIEW_ONLINE,
+            self.preferences: PREFERENCES,
+        }
+
+    def field(self, match: re.Match[str]) -> Field:
+        """The value a marker found by `pattern` stands for: a field, or tracked link n."""
         if match.group(1) is not None:
             return FIRST_LINK + int(match.group(1))
-        return (self.name, self.unsubscribe, self.view_online).index(match.group())
+        return self.fields()[match.group()]
 
     def pattern(self) -> re.Pattern[str]:
-        words = "|".join(map(re.escape, (self.name, self.unsubscribe, self.view_online)))
+        words = "|".join(map(re.escape, self.fields()))
         return re.compile(f"{words}|{re.escape(self.link)}([0-9]+)z")
 
 
@@ -100,14 +117,20 @@ class RecipientValues:
     name: str
     unsubscribe_url: str
     view_online_url: str
+    preferences_url: str
+    """The subscriber's own preference page (digest/web/site/preferences.py)."""
     unsubscribe_token: str = ""
     """Tags List-Unsubscribe's mailto: address (return_path.unsubscribe_address); "": the plain one."""
     links: tuple[str, ...] = ()
     """With [tracking] clicks on: the recipient's counted link for each tracked link, by number."""
 
     def texts(self) -> tuple[str, ...]:
-        """Every value by its field number (NAME, UNSUBSCRIBE, VIEW_ONLINE, then the links)."""
-        return (self.name, self.unsubscribe_url, self.view_online_url, *self.links)
+        """Every value by its field number: `each()`, then the tracked links."""
+        return (*self.each(), *self.links)
+
+    def each(self) -> tuple[str, str, str, str]:
+        """The values in the order of the fields NAME, UNSUBSCRIBE, VIEW_ONLINE, PREFERENCES."""
+        return (self.name, self.unsubscribe_url, self.view_online_url, self.preferences_url)
 
 
 def qp(data: bytes) -> bytes:
@@ -133,13 +156,6 @@ def _piece(encoded: bytes) -> bytes:
     while encoded[cut - 1 : cut] == b"=" or encoded[cut - 2 : cut - 1] == b"=":
         cut -= 1
     return encoded[:cut] + SOFT_BREAK + encoded[cut:] + SOFT_BREAK
-
-
-# A compiled part: static pieces (bytes) alternating with the index of the value that goes there.
-Field = int
-NAME, UNSUBSCRIBE, VIEW_ONLINE = 0, 1, 2
-FIRST_LINK = 3
-"""Tracked link n is field FIRST_LINK + n."""
 
 
 def compile_part(text: str, markers: Markers) -> tuple[bytes | Field, ...]:

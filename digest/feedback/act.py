@@ -15,10 +15,12 @@ import logging
 from collections import Counter
 from dataclasses import dataclass, field
 
+from digest.deliver.preference_tokens import erasure_salt
 from digest.feedback.model import Feedback, FeedbackKind
 from digest.feedback.unsubscribe import unsubscribe_token_owner
 from digest.store import Store
 from digest.store.feedback_log import ProcessedMessages, record_policy_block
+from digest.store.personal_data import was_erased
 from digest.store.subscribers import find_subscriber, get_subscriber
 from digest.store.suppression import Evidence, record_feedback
 
@@ -39,6 +41,8 @@ class FeedbackReport:
     """Refusals that are the sender's reputation (never suppressed): receiving domain and reason."""
     unattributed: int = 0
     """Bounces and complaints naming no address digest could find (or a token that did not verify)."""
+    erased: int = 0
+    """About addresses erased at their owner's request: dropped, so they are not stored again."""
     forwarded: int = 0
     """Replies and auto-replies forwarded to [feedback] forward_to."""
     forward_failed: int = 0
@@ -53,6 +57,8 @@ class FeedbackReport:
             line += f"; {len(self.policy_blocks)} policy blocks (not suppressed: tell the editors)"
         if self.unattributed:
             line += f"; {self.unattributed} about no known address"
+        if self.erased:
+            line += f"; {self.erased} about erased addresses (dropped)"
         if self.forwarded or self.forward_failed:
             line += f"; {self.forwarded} forwarded"
             line += (
@@ -94,6 +100,11 @@ def act_on_feedback(
     address = _address(found, store, secret)
     if address is None:
         report.unattributed += 1
+        return
+    if secret is not None and was_erased(store, address, erasure_salt(secret)):
+        # A late bounce or complaint about an erased address: recording it would store the
+        # address again (suppression adds an unknown address). The hash already keeps it off.
+        report.erased += 1
         return
     evidence = Evidence(
         status_line=status_line, message_id=found.message_id or key, issue_id=found.issue_id, at=now

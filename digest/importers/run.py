@@ -28,18 +28,19 @@ class ImportResult:
 
 
 def import_export(
-    store: Store, path: Path, tool: str | None = None, *, dry_run: bool = False
+    store: Store, path: Path, tool: str | None = None, *, dry_run: bool = False, salt: bytes | None = None
 ) -> ImportResult:
-    """Import the export at `path` from `tool` (None: told from the header line)."""
+    """Import the export at `path` from `tool` (None: told from the header line); `salt`
+    recognises erased addresses (digest.store.ErasureGate), which are left out."""
     files = export_files(path)
     chosen, taken, skipped = choose(files, tool)
     source = f"import: {chosen} {path.name}"
     if chosen == OWN:
-        report = import_csv(store, path, source=source, dry_run=dry_run)
+        report = import_csv(store, path, source=source, dry_run=dry_run, salt=salt)
         return ImportResult(chosen, report)
     try:
         rows = ToolRows(taken, format_named(chosen))
-        report = import_rows(store, rows, file_name=path.name, source=source, dry_run=dry_run)
+        report = import_rows(store, rows, file_name=path.name, source=source, dry_run=dry_run, salt=salt)
     except (UnicodeDecodeError, csv.Error, zipfile.BadZipFile) as e:
         raise unreadable(e, path) from None
     return ImportResult(chosen, report, tuple(f.name for f in skipped))

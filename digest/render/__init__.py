@@ -37,6 +37,8 @@ class RecipientLinks:
     view_online: str
     name: str = ""
     """The subscriber's name where known; empty when building, for the archive and for proofs."""
+    preferences: str = ""
+    """Their preference page ("manage your subscription"); a theme without the link leaves it out."""
     tracker: LinkTracker | None = None
     """With [tracking] clicks on, when rendering for delivery: the links to count, as markers."""
 
@@ -53,7 +55,11 @@ class RecipientLinks:
     @classmethod
     def for_archive(cls, issue: Issue) -> RecipientLinks:
         base = issue.newsletter.base_url
-        return cls(unsubscribe=f"{base}/unsubscribe", view_online=f"{base}/issues/{issue.issue_id}/")
+        return cls(
+            unsubscribe=f"{base}/unsubscribe",
+            view_online=f"{base}/issues/{issue.issue_id}/",
+            preferences=f"{base}/preferences",
+        )
 
 
 def _context(issue: Issue, theme: Theme, links: RecipientLinks) -> dict[str, Any]:

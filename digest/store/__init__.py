@@ -1,5 +1,6 @@
 """The SQLite store: the connection and its migrations, the subscriber list, its suppression
-list (who may not be sent to, why, the evidence) and consent records (who asked, how, when), and
+list (who may not be sent to, why, the evidence), consent records (who asked, how, when), what
+the preference page changes, a person's data (subject-access report, erasure), and
 the history of unattended runs (the send log's queries live with delivery, in
 digest/deliver/ledger.py)."""
 
@@ -21,6 +22,16 @@ from digest.store.errors import (
     StoreReadOnly,
 )
 from digest.store.imports import ImportedRow, ImportReport, RowProblem, RowSource, import_rows, unreadable
+from digest.store.personal_data import (
+    ErasedAddress,
+    ErasureGate,
+    SubjectReport,
+    erase_subscriber,
+    erased_hash,
+    forget_erasure,
+    subject_report,
+)
+from digest.store.preferences import PAUSE_WEEKS, Changed, may_come_back
 from digest.store.run_history import (
     RECENT_ISSUES,
     HeldLock,
@@ -70,13 +81,17 @@ from digest.store.suppression import (
 
 __all__ = [
     "MIGRATIONS",
+    "PAUSE_WEEKS",
     "RECENT_ISSUES",
     "SOFT_BOUNCE_DAYS",
     "SOFT_BOUNCE_LIMIT",
     "AddOutcome",
+    "Changed",
     "ConsentEvent",
     "ConsentKind",
     "ConsentMethod",
+    "ErasedAddress",
+    "ErasureGate",
     "Evidence",
     "HeldLock",
     "ImportReport",
@@ -100,6 +115,7 @@ __all__ = [
     "StoreFull",
     "StoreMissing",
     "StoreReadOnly",
+    "SubjectReport",
     "SubscriberError",
     "Suppression",
     "ThisProcess",
@@ -108,13 +124,17 @@ __all__ = [
     "consent_history",
     "consent_text_hash",
     "count_by_status",
+    "erase_subscriber",
+    "erased_hash",
     "export_csv",
     "find_subscriber",
+    "forget_erasure",
     "get_subscriber",
     "import_csv",
     "import_rows",
     "issue_lock",
     "iter_subscribers",
+    "may_come_back",
     "open_store",
     "parse_address",
     "record_complaint",
@@ -126,6 +146,7 @@ __all__ = [
     "remove_subscriber",
     "resubscribe",
     "set_status",
+    "subject_report",
     "suppress",
     "suppressed",
     "suppression_of",

@@ -23,7 +23,7 @@ import datetime as dt
 import json
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -31,6 +31,7 @@ from digest.model import SubscriberStatus
 from digest.store.addresses import SubscriberError, now_stamp
 from digest.store.connection import Store
 from digest.store.consent import ConsentEvent, ConsentKind, ConsentMethod, record_consent, stamp_of
+from digest.store.personal_data import ErasureGate
 from digest.store.suppression import Evidence, Reason, suppress_subscriber
 
 
@@ -61,6 +62,8 @@ class ImportReport:
     suppressed_now: int = 0
     """Addresses that were active here and the file says may not be sent to any more."""
     consent_records: int = 0
+    erased: int = 0
+    """Rows left out because the address was erased (`subscribers erase`): never added again."""
     dry_run: bool = False
     """True: nothing was written; the counts say what the import would do."""
 
@@ -137,18 +140,29 @@ class _DryRun(Exception):
 
 
 def import_rows(
-    store: Store, rows: RowSource, *, file_name: str, source: str, dry_run: bool = False
+    store: Store,
+    rows: RowSource,
+    *,
+    file_name: str,
+    source: str,
+    dry_run: bool = False,
+    salt: bytes | None = None,
 ) -> ImportReport:
     """Write every row in one transaction (see the module's docstring); `source` names the file
     and tool in the consent records, `file_name` the file in a suppression's default evidence.
-    A dry run writes nothing and reports the same counts."""
+    A dry run writes nothing and reports the same counts. An erased address is left out (`salt`:
+    the erasure salt, digest/store/personal_data.py's ErasureGate)."""
     stamp = now_stamp()
     try:
         with store.transaction() as db:
             db.execute("CREATE TEMP TABLE IF NOT EXISTS imported_keys (key TEXT PRIMARY KEY, before TEXT)")
             db.execute("DELETE FROM imported_keys")
-            merged = consents = 0
+            merged = consents = erased = 0
+            gate = ErasureGate(db, salt)
             for row in rows:
+                if gate.erased(row.email):
+                    erased += 1
+                    continue
                 key = row.email.lower()
                 if db.execute(_REMEMBER, (key,)).rowcount == 0:
                     merged += 1  # the same address (case aside) earlier in the file
@@ -157,7 +171,7 @@ def import_rows(
                 if row.suppression is not None:
                     _suppress_imported(db, subscriber_id, row, file_name)
                 consents += _record_consent(db, subscriber_id, row, source)
-            report = _report(db, rows, merged, consents, dry_run)
+            report = replace(_report(db, rows, merged, consents, dry_run), erased=erased)
             db.execute("DELETE FROM imported_keys")
             if dry_run:
                 raise _DryRun(report)

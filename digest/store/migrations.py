@@ -239,4 +239,14 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        12,
+        "the preference page's pause, and the salted hashes of erased addresses (personal_data.py)",
+        """
+        -- paused_until: no issue goes to them before this time (UTC, ms, as the send log writes it).
+        ALTER TABLE subscribers ADD COLUMN paused_until TEXT;
+        -- An erased (GDPR art. 17) address: sha256 of the project's erasure salt and its email_key.
+        CREATE TABLE erased_addresses (hash TEXT PRIMARY KEY, at TEXT NOT NULL) WITHOUT ROWID;
+        """,
+    ),
 )

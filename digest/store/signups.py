@@ -24,6 +24,7 @@ from enum import StrEnum
 from digest.store.addresses import address_key, now_stamp
 from digest.store.connection import Store
 from digest.store.consent import ConsentEvent, ConsentKind, ConsentMethod, record_consent, stamp_of
+from digest.store.personal_data import forget_erasure
 from digest.store.suppression import Reason, lift_suppression
 
 RESEND_AFTER = dt.timedelta(hours=1)
@@ -143,9 +144,17 @@ def pending_signup(store: Store, pending_id: int) -> PendingSignup | None:
 
 
 def confirm_signup(
-    store: Store, pending_id: int, email: str, now: dt.datetime, *, welcome: bool = False
+    store: Store,
+    pending_id: int,
+    email: str,
+    now: dt.datetime,
+    *,
+    welcome: bool = False,
+    erasure_salt: bytes | None = None,
 ) -> ConfirmOutcome:
-    """Make the pending sign-up a subscriber, with its consent records, in one transaction."""
+    """Make the pending sign-up a subscriber, with its consent records, in one transaction. An
+    address erased before comes back (fresh consent from the person): its hash is dropped
+    (`erasure_salt`, digest.deliver.erasure_salt; see digest/store/personal_data.py)."""
     key = address_key(email)
     with store.transaction() as db:
         pending = db.execute("SELECT * FROM pending_signups WHERE id = ?", (pending_id,)).fetchone()
@@ -155,7 +164,7 @@ def confirm_signup(
             return ConfirmOutcome.ALREADY if active else ConfirmOutcome.GONE
         db.execute("DELETE FROM signup_outbox WHERE pending_id = ?", (pending_id,))
         db.execute("DELETE FROM pending_signups WHERE id = ?", (pending_id,))
-        outcome = _activate(db, pending, subscriber)
+        outcome = _activate(db, pending, subscriber, erasure_salt)
         if outcome is not ConfirmOutcome.CONFIRMED:
             return outcome
         subscriber_id = db.execute("SELECT id FROM subscribers WHERE email_key = ?", (key,)).fetchone()[0]
@@ -184,8 +193,12 @@ def confirm_signup(
     return ConfirmOutcome.CONFIRMED
 
 
-def _activate(db: sqlite3.Connection, pending: sqlite3.Row, subscriber: sqlite3.Row | None) -> ConfirmOutcome:
+def _activate(
+    db: sqlite3.Connection, pending: sqlite3.Row, subscriber: sqlite3.Row | None, erasure_salt: bytes | None
+) -> ConfirmOutcome:
     if subscriber is None:
+        if erasure_salt is not None:
+            forget_erasure(db, pending["email"], erasure_salt)
         stamp = now_stamp()
         db.execute(
             "INSERT INTO subscribers (email, email_key, name, created_at, status_changed_at)"

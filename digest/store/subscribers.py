@@ -24,6 +24,7 @@ from digest.store.addresses import SubscriberError, clean_name, now_stamp, parse
 from digest.store.connection import Store
 from digest.store.consent import ConsentEvent, ConsentKind, ConsentMethod, record_consent
 from digest.store.imports import _UPSERT, ImportedRow, ImportReport, RowProblem, import_rows, unreadable
+from digest.store.personal_data import ErasureGate
 from digest.store.suppression import (
     REASON_OF_STATUS,
     Evidence,
@@ -137,20 +138,23 @@ class _CsvRows:
             yield ImportedRow(start, email, name, first, attributes, suppression, evidence, since)
 
 
-def import_csv(store: Store, path: Path, *, source: str = "", dry_run: bool = False) -> ImportReport:
+def import_csv(
+    store: Store, path: Path, *, source: str = "", dry_run: bool = False, salt: bytes | None = None
+) -> ImportReport:
     """Add every good row of a CSV file (columns email, name, first_name, anything else as attributes).
 
     Rows stream from the file into the database (memory stays flat however long the list).
     Bad rows are reported by line and skipped; the good ones go in together in one transaction,
     so a fatal error (unreadable file, database error) leaves the list exactly as it was.
     `source` names the file in the consent records (default "import: csv FILE_NAME"); a dry run
-    changes nothing and reports what the import would do.
+    changes nothing and reports what the import would do. Erased addresses are left out (`salt`:
+    digest.deliver.erasure_salt; see digest/store/personal_data.py).
     """
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
             rows = _CsvRows(handle, path)
             source = source or f"import: csv {path.name}"
-            return import_rows(store, rows, file_name=path.name, source=source, dry_run=dry_run)
+            return import_rows(store, rows, file_name=path.name, source=source, dry_run=dry_run, salt=salt)
     except FileNotFoundError:
         raise SubscriberError("file not found", where=path) from None
     except IsADirectoryError:
@@ -193,11 +197,18 @@ def get_subscriber(store: Store, subscriber_id: int) -> Subscriber | None:
 
 
 def add_subscriber(
-    store: Store, raw_email: str, name: str = "", *, resubscribe: bool = False, consent: str = ""
+    store: Store,
+    raw_email: str,
+    name: str = "",
+    *,
+    resubscribe: bool = False,
+    consent: str = "",
+    salt: bytes | None = None,
 ) -> tuple[Subscriber, AddOutcome]:
     """Add one address (a suppressed one is kept as it is unless `resubscribe`). `consent` names
     who added it ("cli: digest subscribers add"): the consent record written with an addition
-    (given) or a re-subscribe (renewed), method CLI; "" writes none (the caller records its own)."""
+    (given) or a re-subscribe (renewed), method CLI; "" writes none (the caller records its own).
+    An erased address is refused (ErasedAddress; `salt` as for `import_csv`)."""
     try:
         email = parse_address(raw_email)
     except ValueError as e:
@@ -206,6 +217,7 @@ def add_subscriber(
     with store.transaction() as db:
         row = db.execute("SELECT * FROM subscribers WHERE email_key = ?", (email.lower(),)).fetchone()
         if row is None:
+            ErasureGate(db, salt).refuse(email)
             db.execute(_UPSERT, (email, email.lower(), name, "", "{}", stamp, stamp)).fetchone()
             outcome = AddOutcome.ADDED
         elif row["status"] == SubscriberStatus.ACTIVE:
@@ -238,15 +250,13 @@ def unsubscribe(store: Store, subscriber_id: int, *, reason: str = "") -> bool:
     return set_status(store, subscriber_id, SubscriberStatus.UNSUBSCRIBED, reason=reason)
 
 
-def remove_subscriber(store: Store, raw_email: str, *, forget: bool = False) -> Subscriber:
-    """Unsubscribe an address (kept, so a re-import cannot bring it back), or erase it entirely."""
+def remove_subscriber(store: Store, raw_email: str) -> Subscriber:
+    """Unsubscribe an address (kept, so a re-import cannot bring it back). Erasing one is
+    personal_data.erase_subscriber (`subscribers erase`, or `remove --forget`)."""
     subscriber = find_subscriber(store, raw_email)
     if subscriber is None:
         raise SubscriberError(f"no subscriber {raw_email.strip()!r}")
-    if forget:
-        store.execute("DELETE FROM subscribers WHERE id = ?", (subscriber.id,))
-    else:
-        unsubscribe(store, subscriber.id, reason="removed by an operator")
+    unsubscribe(store, subscriber.id, reason="removed by an operator")
     return subscriber
 
 

@@ -6,7 +6,7 @@ flag goes through this module, which writes in the same transaction the `suppres
 reason and its evidence: the status line, the message id, the issue, when) and a line of
 `suppression_events` (the history, re-subscribes included). A suppressed address keeps its row,
 so `subscribers import` and `subscribers add` leave it suppressed; only `resubscribe`, with a
-reason that is kept, lifts it. Erasing a subscriber (`remove --forget`) erases its suppression.
+reason that is kept, lifts it. Erasing a subscriber (`erase`, personal_data.py) erases its suppression.
 
 The reasons, and the status each sets: hard-bounce, soft-bounce-limit and imported-cleaned make
 a subscriber bounced; complaint, unsubscribe and manual make one unsubscribed. An address keeps

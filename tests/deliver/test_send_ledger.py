@@ -14,7 +14,8 @@ import pytest
 from digest.deliver.ledger import SendLedger, SendState
 from digest.deliver.splice import Recipient
 from digest.store import IssueLocked, Store, issue_lock, open_store
-from digest.store.subscribers import add_subscriber, remove_subscriber, unsubscribe
+from digest.store.personal_data import erase_subscriber
+from digest.store.subscribers import add_subscriber, unsubscribe
 
 ISSUE = "2025-W02"
 
@@ -106,7 +107,7 @@ def test_a_subscriber_erased_mid_send_does_not_stop_the_claims(store: Store):
     first, second = _recipients(ledger)[:2]
     assert ledger.claim(first)
     ledger.record_sent(first, "250 ok")
-    remove_subscriber(store, first.email, forget=True)  # its log row goes with it
+    erase_subscriber(store, first.email, b"erasure salt")  # its log row goes with it
     assert ledger.claim(second)
     assert _states(store) == {second.email: "in_flight"}, "the erased subscriber is not written back"
 
@@ -128,7 +129,7 @@ def test_a_claim_for_a_subscriber_no_longer_active_fails_and_writes_the_queue(st
     assert ledger.claim(first)
     ledger.record_sent(first, "250 ok")
     unsubscribe(store, second.subscriber_id)
-    remove_subscriber(store, third.email, forget=True)
+    erase_subscriber(store, third.email, b"erasure salt")
     assert not ledger.claim(second), "unsubscribed since the page was read"
     assert not ledger.claim(third), "erased since the page was read"
     assert _states(store) == {first.email: "sent"}

@@ -17,7 +17,8 @@ from pathlib import Path
 from digest.deliver.ledger import SendLedger, SendState
 from digest.settings import load_project_config
 from digest.store import IssueHistory, IssueState, Store, open_store
-from digest.store.subscribers import find_subscriber, remove_subscriber, unsubscribe
+from digest.store.personal_data import erase_subscriber
+from digest.store.subscribers import find_subscriber, unsubscribe
 from tests.deliver.processes import digest, finish, wait_for_copies
 from tests.schedule_fixtures import subscribe, tidewater_project
 from tests.smtp_server import SmtpTestServer
@@ -110,7 +111,7 @@ def test_addresses_unsubscribed_or_erased_during_a_send_get_nothing(tmp_path: Pa
         for address in leaving:
             unsubscribe(store, find_subscriber(store, address).id)
         for address in erased:
-            remove_subscriber(store, address, forget=True)
+            erase_subscriber(store, address, b"erasure salt")
         code, _, err = finish(sending)
         copies = server.copies
 

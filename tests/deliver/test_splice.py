@@ -112,7 +112,12 @@ def test_markers_equal_a_full_render_for_each_recipient(prepared):
     values = link_values(issue, TEST_SECRET.encode())
     for recipient in (Recipient("ana@example.com", "Ana & <Bo>", 3), Recipient("b@example.com", "", 4)):
         v = values(recipient)
-        links = RecipientLinks(unsubscribe=v.unsubscribe_url, view_online=v.view_online_url, name=v.name)
+        links = RecipientLinks(
+            unsubscribe=v.unsubscribe_url,
+            view_online=v.view_online_url,
+            name=v.name,
+            preferences=v.preferences_url,
+        )
         full = render_issue(issue, theme, links)
         spliced = parse(prepared.template.personalise(recipient))
         assert lf(spliced.get_body(("plain",)).get_content()) == full.text

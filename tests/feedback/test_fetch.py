@@ -124,9 +124,8 @@ def test_a_mailbox_that_cannot_be_read_is_one_line_with_exit_3(project: Path):
     assert missing.exit_code == 2 and "DIGEST_IMAP_PASSWORD" in missing.stderr
 
 
-def test_a_maildir_is_read_the_same_way_and_two_mailboxes_are_refused(project: Path, send_project: Path):
-    import mailbox
-
+def send_with_a_maildir(project: Path, send_project: Path) -> tuple[dict[str, Received], dict[str, str]]:
+    """The issue sent to every reader, feedback read from the Maildir: each reader's copy, the env."""
     with SmtpTestServer() as smtp:
         (project / "digest.toml").write_text(
             DELIVERY_TOML + '\n[feedback]\nreturn_path = "bounces@news.example.org"\nmaildir = "Maildir"\n',
@@ -134,7 +133,14 @@ def test_a_maildir_is_read_the_same_way_and_two_mailboxes_are_refused(project: P
         )
         env = smtp.environ(DIGEST_SECRET=TEST_SECRET)
         assert invoke("send", send_project, env=env).exit_code == 0
-        copy = next(c for c in smtp.received if c.rcpt_tos == [READERS[5]])
+        return {copy.rcpt_tos[0]: copy for copy in smtp.received}, env
+
+
+def test_a_maildir_is_read_the_same_way_and_two_mailboxes_are_refused(project: Path, send_project: Path):
+    import mailbox
+
+    copies, _ = send_with_a_maildir(project, send_project)
+    copy = copies[READERS[5]]
     box = mailbox.Maildir(project / "Maildir", create=True)
     box.add(dsn(copy, "4.2.2", "452 4.2.2 mailbox full"))  # soft: counted, not yet suppressed
     away = b"From: someone@example.net\r\nSubject: Out of office\r\nAuto-Submitted: auto-replied\r\n"
@@ -151,3 +157,25 @@ def test_a_maildir_is_read_the_same_way_and_two_mailboxes_are_refused(project: P
     both = invoke("feedback", "fetch")
     assert both.exit_code == 2 and "set one mailbox to read, not maildir and mbox" in both.stderr
     assert len(both.stderr.strip().splitlines()) == 1
+
+
+def test_a_late_bounce_or_complaint_about_an_erased_address_does_not_store_it_again(
+    project: Path, send_project: Path
+):
+    """Erasure keeps only a salted hash; feedback arriving afterwards must not re-add the address
+    (the suppression list adds an unknown address to keep it suppressed)."""
+    import mailbox
+
+    copies, env = send_with_a_maildir(project, send_project)
+    erased = invoke("subscribers", "erase", READERS[0], env=env)
+    assert erased.exit_code == 0, erased.output
+    box = mailbox.Maildir(project / "Maildir", create=True)
+    box.add(dsn(copies[READERS[0]], "5.1.1", "550 5.1.1 <reader0@example.com>: user unknown"))
+    box.add(arf(copies[READERS[0]]))
+    fetched = invoke("feedback", "fetch", env=env)
+    assert fetched.exit_code == 0, fetched.output
+    assert "2 about erased addresses (dropped)" in fetched.output
+    shown = invoke("subscribers", "show", READERS[0], env=env)
+    assert shown.exit_code == 1, "the address is not on the list again"
+    added = invoke("subscribers", "add", READERS[0], env=env)
+    assert added.exit_code == 2 and "erased" in added.output + added.stderr

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from digest.store import add_subscriber, open_store, remove_subscriber
+from digest.store import add_subscriber, erase_subscriber, open_store
 from digest.store.clicks import (
     OPEN_SLOT,
     Click,
@@ -62,6 +62,6 @@ def test_individual_clicks_name_the_subscriber_and_go_with_them(tmp_path: Path):
         store, [Click("2026-W10", "lead", LEAD), Click("2026-W10", "lead", LEAD, subscriber_id=subscriber.id)]
     )
     assert store.fetchvalue("SELECT count(*) FROM subscriber_clicks") == 1
-    remove_subscriber(store, "ada@example.org", forget=True)
+    erase_subscriber(store, "ada@example.org", b"erasure salt")
     assert store.fetchvalue("SELECT count(*) FROM subscriber_clicks") == 0
     assert issue_clicks(store, "2026-W10").human == 2  # the anonymous counts stay

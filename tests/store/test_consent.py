@@ -9,9 +9,9 @@ from digest.store import (
     add_subscriber,
     consent_history,
     consent_text_hash,
+    erase_subscriber,
     open_store,
     record_consent,
-    remove_subscriber,
 )
 
 
@@ -55,5 +55,5 @@ def test_erasing_a_subscriber_erases_its_consent_records(tmp_path: Path):
     subscriber, _ = add_subscriber(store, "ada@example.org")
     with store.transaction() as db:
         record_consent(db, ConsentEvent(subscriber.id, ConsentKind.GIVEN, ConsentMethod.CLI, ""))
-    remove_subscriber(store, "ada@example.org", forget=True)
+    erase_subscriber(store, "ada@example.org", b"erasure salt")
     assert store.fetchvalue("SELECT count(*) FROM consent_events") == 0

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from digest.model import SubscriberStatus
-from digest.store import MIGRATIONS, open_store
+from digest.store import MIGRATIONS, erase_subscriber, open_store
 from digest.store.subscribers import (
     AddOutcome,
     SubscriberError,
@@ -132,7 +132,7 @@ def test_counts_and_listing_by_status(store):
     for n in range(7):
         add_subscriber(store, f"p{n}@example.com")
     remove_subscriber(store, "p1@example.com")
-    remove_subscriber(store, "p2@example.com", forget=True)
+    erase_subscriber(store, "p2@example.com", b"erasure salt")
     counts = count_by_status(store)
     assert counts == {
         SubscriberStatus.ACTIVE: 5,

@@ -18,6 +18,7 @@ from digest.store import (
     NotSuppressible,
     Reason,
     Recorded,
+    erase_subscriber,
     find_subscriber,
     open_store,
     record_feedback,
@@ -128,7 +129,7 @@ def test_the_stores_unsubscribe_records_reason_unsubscribe(store):
 
 def test_erasing_a_subscriber_erases_its_suppression_too(store):
     record_feedback(store, "ana@example.com", "complaint", Evidence("abuse"))
-    remove_subscriber(store, "ana@example.com", forget=True)
+    erase_subscriber(store, "ana@example.com", b"erasure salt")
     assert list(suppressed(store)) == []
     assert store.fetchvalue("SELECT COUNT(*) FROM suppression_events") == 0
 

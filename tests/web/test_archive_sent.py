@@ -95,7 +95,13 @@ def test_the_page_is_what_the_subscriber_got_and_stays_so(sent_week, tmp_path: P
     links = RecipientLinks.for_archive(issue)
     token_link = re.search(re.escape(links.unsubscribe) + r"\?token=[^\"]+", got)
     assert token_link
-    without_reader = got.replace(token_link.group(), links.unsubscribe)
+    own_page = re.search(
+        re.escape(links.preferences) + r"\?token=[^\"]+", got
+    )  # issue 14: every email has it
+    assert own_page
+    without_reader = got.replace(token_link.group(), links.unsubscribe).replace(
+        own_page.group(), links.preferences
+    )
 
     # The week's files change after the send: the feed's stories and the theme.
     feed = project / "feeds" / "meridian-world.rss"
@@ -117,6 +123,7 @@ def test_the_page_is_what_the_subscriber_got_and_stays_so(sent_week, tmp_path: P
     )
     assert "CHANGED" not in page and "#ff00ff" not in page
     assert "token=" not in page and links.unsubscribe not in page and links.view_online not in page
+    assert links.preferences not in page
     assert "Hi " not in lxml_html.document_fromstring(page).text_content()  # no reader's greeting
     for story in issue.stories:
         assert story.title in lxml_html.document_fromstring(page).text_content()

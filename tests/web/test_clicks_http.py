@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from digest.deliver.send import Purpose, send_proofs, write_dry_run
+from digest.lint import lint_rendered
 from digest.pipeline import prepare_folder
 from digest.settings.tracking import TrackingSettings
 from digest.store import Store, open_store
@@ -79,7 +80,8 @@ def test_every_story_link_goes_through_the_site_and_lands_where_the_issue_linked
     assert len(copies) == len(PEOPLE)
     for copy in copies:
         assert len(copy.links("text")) >= 5, "the plain-text part's links are counted too"
-        assert "/unsubscribe?token=" in copy.text and "/unsubscribe?token=" in copy.html
+        for never_counted in ("/unsubscribe?token=", "/preferences?token="):
+            assert never_counted in copy.text and never_counted in copy.html
         assert f"/issues/{ISSUE}/" in copy.html, "the archive link is never tracked"
         for link in copy.links("text"):
             answer = site.click(link)
@@ -227,3 +229,23 @@ def test_proof_and_dry_run_links_work_and_count_nothing(site: Site, tmp_path: Pa
             assert site.click(link).status_code == 302
     site.flushed()
     assert issue_clicks(site.store, ISSUE) == IssueClicks() and slot_clicks(site.store, ISSUE) == []
+
+
+@pytest.fixture
+def opens_site(tmp_path: Path, send_project: Path):
+    yield from _site(tmp_path, send_project, too_soon_seconds=0, opens=True)
+
+
+def test_the_open_pixel_is_counted_apart_and_the_archived_copy_counts_nothing(opens_site: Site):
+    site = opens_site
+    copies = site.send()
+    pixel = next(link for link in copies[0].links() if "/o/" in link)
+    assert f'<img src="{pixel}"' in copies[0].html
+    answer = site.click(pixel)
+    assert answer.status_code == 200 and answer.headers["content-type"] == "image/gif"
+    site.flushed()
+    assert [(row.slot, row.human) for row in slot_clicks(site.store, ISSUE)] == [("open", 1)]
+    assert issue_clicks(site.store, ISSUE) == IssueClicks(), "opens are no clicks"
+    kept = prepare_folder(site.project, Purpose.SEND, environ=ENV).plain()
+    assert "/c/" not in kept.html and "/o/" not in kept.html and 'tabindex="-1"' not in kept.html
+    assert not lint_rendered(kept).findings

@@ -1,7 +1,7 @@
 """An issue's email HTML as an archive page: the reader's personal links taken out.
 
 The copy a send keeps (digest/deliver/snapshot.py) has no name in it (the theme's no-name
-greeting) and the personal links (unsubscribe, "view in browser") filled with the values
+greeting) and the personal links (unsubscribe, "view in browser", the preference page) filled with the values
 `RecipientLinks.for_archive` gives; those are what is removed here, along with a line left
 holding nothing but the separators between them.
 """
@@ -23,7 +23,7 @@ _ONLY_SEPARATORS = re.compile(r"^[\s·|•–—\-,]*$")
 
 def personal_links(issue: Issue) -> frozenset[str]:
     links = RecipientLinks.for_archive(issue)
-    return frozenset({links.unsubscribe, links.view_online})
+    return frozenset({links.unsubscribe, links.view_online, links.preferences})
 
 
 def _drop(element: etree._Element) -> None:

@@ -1,9 +1,9 @@
 """`digest serve`'s app: one Starlette application that features add their routes to.
 
-The subscriber pages come from digest/web/site/unsubscribe.py and (when [signup] is enabled)
-signup.py, the counted links' redirects from clicks.py, the providers' webhooks (when [webhooks]
-configures them) from webhooks.py; the web archive of past issues mounts beside them by passing its
-routes (e.g. a `Mount("/issues", ...)`) in `extra`.
+The subscriber pages come from digest/web/site/unsubscribe.py, preferences.py and (when
+[signup] is enabled) signup.py, the counted links' redirects from clicks.py, the providers' webhooks
+(when [webhooks] configures them) from webhooks.py; the web archive of past issues mounts beside
+them by passing its routes (e.g. a `Mount("/issues", ...)`) in `extra`.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from digest.feedback.act import DEFAULT_SOFT_BOUNCES, SoftBouncePolicy
 from digest.settings.webhooks import NO_WEBHOOKS, WebhookSecrets
 from digest.store import Store
 from digest.web.site.clicks import ClickCounter, click_routes
+from digest.web.site.preferences import PreferencePages
 from digest.web.site.signup import SignupPages, signup_routes
 from digest.web.site.unsubscribe import UnsubscribePages
 from digest.web.site.webhooks import webhook_routes
@@ -47,11 +48,14 @@ def create_app(
     under that path, where every emailed link points, and at the root as well, for a reverse proxy
     that strips the prefix before passing a request on."""
     pages = UnsubscribePages(store, secret.value, newsletter_name)
+    preferences = PreferencePages(store, secret.value, newsletter_name)
     routes: list[BaseRoute] = [
         Route("/unsubscribe", pages.confirm, methods=["GET"]),
         Route("/unsubscribe", pages.unsubscribe, methods=["POST"]),
+        Route("/preferences", preferences.show, methods=["GET"]),
+        Route("/preferences", preferences.change, methods=["POST"]),
         Route("/healthz", health, methods=["GET"]),
-        *webhook_routes(store, webhooks, soft_bounces),
+        *webhook_routes(store, webhooks, soft_bounces, secret.value),
         *signup_routes(signup),
         *click_routes(secret.value, clicks),
         *extra,

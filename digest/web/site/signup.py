@@ -26,7 +26,7 @@ from starlette.responses import HTMLResponse
 from starlette.routing import BaseRoute, Route
 
 from digest.clock import utc_now
-from digest.deliver import InvalidToken
+from digest.deliver import InvalidToken, erasure_salt
 from digest.errors import ConfigError
 from digest.settings import ProjectDelivery
 from digest.settings.signup import SignupConfig
@@ -202,7 +202,12 @@ class SignupPages:
         if isinstance(checked, HTMLResponse):
             return checked
         outcome = await run_in_threadpool(
-            confirm_signup, self.store, *checked, utc_now(), welcome=self.settings.welcome
+            confirm_signup,
+            self.store,
+            *checked,
+            utc_now(),
+            welcome=self.settings.welcome,
+            erasure_salt=erasure_salt(self.site.secret),
         )
         if outcome is ConfirmOutcome.CONFIRMED and self.settings.welcome:
             self.wake()

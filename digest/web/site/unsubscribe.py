@@ -7,6 +7,7 @@ is malformed, altered or signed with another secret gets 400 and changes nothing
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
@@ -43,6 +44,22 @@ def page(name: str, status_code: int = 200, *, referrer: str = "no-referrer", **
     return HTMLResponse(html, status_code=status_code, headers=headers)
 
 
+def token_holder(
+    store: Store, secret: bytes, token: str, verify: Callable[[bytes, str, str], None]
+) -> Subscriber | None:
+    """The subscriber a link's token was made for (`verify`: which kind of token it must be);
+    None for a proof's token. InvalidToken otherwise."""
+    subscriber_id = token_subscriber_id(token)
+    if subscriber_id == PROOF_SUBSCRIBER_ID:
+        verify(secret, token, PROOF_ADDRESS)
+        return None
+    subscriber = get_subscriber(store, subscriber_id)
+    if subscriber is None:
+        raise InvalidToken("no such subscriber")
+    verify(secret, token, subscriber.email)
+    return subscriber
+
+
 class UnsubscribePages:
     def __init__(self, store: Store, secret: bytes, newsletter_name: str) -> None:
         self.store = store
@@ -50,16 +67,7 @@ class UnsubscribePages:
         self.newsletter_name = newsletter_name
 
     def _subscriber(self, token: str) -> Subscriber | None:
-        """The subscriber the token was made for; None for a proof's token. InvalidToken otherwise."""
-        subscriber_id = token_subscriber_id(token)
-        if subscriber_id == PROOF_SUBSCRIBER_ID:
-            verify_token(self.secret, token, PROOF_ADDRESS)
-            return None
-        subscriber = get_subscriber(self.store, subscriber_id)
-        if subscriber is None:
-            raise InvalidToken("no such subscriber")
-        verify_token(self.secret, token, subscriber.email)
-        return subscriber
+        return token_holder(self.store, self.secret, token, verify_token)
 
     def _invalid(self) -> HTMLResponse:
         return page("unsubscribe_invalid.html", 400, newsletter=self.newsletter_name)

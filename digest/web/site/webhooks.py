@@ -59,11 +59,14 @@ async def capped_body(request: Request, limit: int = MAX_BODY_BYTES) -> bytes:
 class WebhookEndpoint:
     """One provider's route: verify, claim, act."""
 
-    def __init__(self, provider: str, verify: Verifier, store: Store, policy: SoftBouncePolicy) -> None:
+    def __init__(
+        self, provider: str, verify: Verifier, store: Store, policy: SoftBouncePolicy, secret: bytes | None
+    ) -> None:
         self.provider = provider
         self.verify = verify
         self.store = store
         self.policy = policy
+        self.secret = secret
 
     async def handle(self, request: Request) -> PlainTextResponse:
         try:
@@ -99,7 +102,14 @@ class WebhookEndpoint:
                     report.already_processed += 1
                     continue
                 act_and_remember(
-                    found, self.store, report, key=key, source=self.provider, now=now, policy=self.policy
+                    found,
+                    self.store,
+                    report,
+                    key=key,
+                    source=self.provider,
+                    now=now,
+                    policy=self.policy,
+                    secret=self.secret,
                 )
         except BaseException:
             # Not done: the provider's retry must be let in (the events acted on already are
@@ -159,9 +169,13 @@ def _load_certificate(pem: bytes, where: str) -> x509.Certificate:
 
 
 def webhook_routes(
-    store: Store, secrets: WebhookSecrets, policy: SoftBouncePolicy = DEFAULT_SOFT_BOUNCES
+    store: Store,
+    secrets: WebhookSecrets,
+    policy: SoftBouncePolicy = DEFAULT_SOFT_BOUNCES,
+    secret: bytes | None = None,
 ) -> list[BaseRoute]:
-    """The routes of the providers `secrets` configures; the others are not there (404)."""
+    """The routes of the providers `secrets` configures; the others are not there (404). `secret`
+    (the project's) recognises erased addresses, which feedback must not bring back."""
     verifiers: dict[str, Verifier] = {}
     if secrets.mailgun_signing_key is not None:
         key = secrets.mailgun_signing_key
@@ -183,9 +197,8 @@ def webhook_routes(
         except (OSError, Refused) as e:
             raise ConfigError(f"[webhooks] ses_trusted_certificate: {e}") from None
         verifiers["ses"] = lambda body, _headers, now: verify_ses(body, topic, certificates, now)
-    return [
-        Route(
-            f"/webhooks/{provider}", WebhookEndpoint(provider, verify, store, policy).handle, methods=["POST"]
-        )
+    endpoints = {
+        provider: WebhookEndpoint(provider, verify, store, policy, secret)
         for provider, verify in verifiers.items()
-    ]
+    }
+    return [Route(f"/webhooks/{p}", endpoint.handle, methods=["POST"]) for p, endpoint in endpoints.items()]
