@@ -16,6 +16,7 @@ from digest.pipeline import prepare_folder
 from digest.settings.tracking import TrackingSettings
 from digest.store import Store, open_store
 from digest.store.clicks import IssueClicks, issue_clicks, slot_clicks
+from digest.store.personal_data import erase_subscriber
 from digest.store.subscribers import add_subscriber, find_subscriber
 from tests.conftest import DELIVERY_TOML
 from tests.smtp_server import SmtpTestServer
@@ -209,9 +210,9 @@ def test_individual_tracking_keeps_who_clicked_and_erasure_removes_it(individual
     ana = find_subscriber(site.store, copies[0].to)
     rows = site.store.fetchall("SELECT subscriber_id, slot FROM subscriber_clicks")
     assert [(row["subscriber_id"], row["slot"]) for row in rows] == [(ana.id, "lead")]
-    with site.store.transaction() as db:
-        db.execute("DELETE FROM subscribers WHERE id = ?", (ana.id,))
+    assert erase_subscriber(site.store, ana.email, b"salt")
     assert site.store.fetchvalue("SELECT count(*) FROM subscriber_clicks") == 0
+    assert issue_clicks(site.store, ISSUE).human == 1, "the anonymous count stays"
 
 
 def test_proof_and_dry_run_links_work_and_count_nothing(site: Site, tmp_path: Path):
