@@ -39,12 +39,18 @@ class TrackingSettings(Table):
 TRACKING_OFF = TrackingSettings()
 
 
+class _TrackingTable(Table):
+    """The table under its name, so that each problem is told as "[tracking] key: …"."""
+
+    tracking: TrackingSettings = TRACKING_OFF
+
+
 def tracking_settings(files: SettingsFiles) -> TrackingSettings:
     """[tracking] of the digest.toml among `files` (the only file that may set it)."""
     project = files.project
     table = project.tables.get("tracking", {}) if project is not None else {}
     try:
-        return TrackingSettings.model_validate(table)
+        return _TrackingTable.model_validate({"tracking": table}).tracking
     except ValidationError as e:
         assert project is not None  # the defaults validate
-        raise invalid_settings(e, project.path, TrackingSettings) from None
+        raise invalid_settings(e, project.path, _TrackingTable) from None
