@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import sys
 import threading
 import time
 from collections import deque
@@ -24,8 +25,8 @@ from starlette.routing import Route
 from digest.deliver.click_tokens import ClickToken, clicker_key, read_click_token
 from digest.deliver.tokens import InvalidToken
 from digest.settings.tracking import TrackingSettings
-from digest.store import Store
-from digest.store.clicks import record_clicks
+from digest.store import Store, StoreError
+from digest.store.clicks import Click, record_clicks
 from digest.web.site.click_judge import ClickJudge, Seen
 
 FLUSH_SECONDS = 1.0
@@ -81,6 +82,8 @@ class ClickCounter:
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._run, name="click-flusher", daemon=True)
         self.written = 0
+        self.unwritten: list[Click] = []
+        """Judged clicks a store error kept from being written: tried again at the next flush."""
 
     def note(self, seen: Seen) -> None:
         self.incoming.append(seen)  # deque.append is atomic: no lock on the request's path
@@ -103,10 +106,17 @@ class ClickCounter:
     def flush(self, *, everything: bool = False) -> int:
         while self.incoming:
             self.judge.add(self.incoming.popleft())
-        clicks = self.judge.release(time.time(), everything=everything)
-        if clicks:
-            self.written += record_clicks(self.store, clicks)
-        return len(clicks)
+        self.unwritten += self.judge.release(time.time(), everything=everything)
+        if not self.unwritten:
+            return 0
+        try:
+            written = record_clicks(self.store, self.unwritten)
+        except StoreError as e:  # a full disk, a lock held too long: the clicks wait for the next flush
+            print(f"warning: clicks not written yet ({len(self.unwritten)} waiting): {e}", file=sys.stderr)
+            return 0
+        self.unwritten = []
+        self.written += written
+        return written
 
     def _run(self) -> None:
         while not self.stopping.is_set():
