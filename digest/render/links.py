@@ -60,7 +60,7 @@ class LinkTracker:
     The same link in the same slot keeps one number across the HTML and plain-text renders."""
 
     HONEYPOT = "honeypot"
-    OPEN = "open"
+    OPEN = "open"  # digest.store.clicks.OPEN_SLOT: the pixel's counts are kept apart under it
 
     def __init__(self, prefix: str, *, honeypot_url: str, clicks: bool, opens: bool) -> None:
         self.prefix = prefix
