@@ -191,3 +191,36 @@ def test_sponsor_report(sent: Path):
         'Walmart,2025-W03,2025-01-15,7,sponsored-2,"<img src=x onerror=""alert(1)""> Leave & ""home""",'
         "3,1,0,1,0.3333"
     )
+
+
+def test_sponsor_page_in_chromium(sent: Path, browser):
+    from tests.judges.test_browser import axe_violations
+
+    clicks(sent)
+    page_file = sent / "walmart.html"
+    written = invoke("report", "--sponsor", "Walmart", "--html", page_file)
+    assert written.exit_code == 0, written.output
+    html = page_file.read_text(encoding="utf-8")
+    assert "<script" not in html and "http://" not in html.replace("http://www.w3.org/2000/svg", "")
+    assert "https://" not in html, "nothing to fetch: no font, image or stylesheet from elsewhere"
+    page = browser.new_page(viewport={"width": 800, "height": 900})
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    try:
+        page.set_content(html, wait_until="load")
+        assert requests == []
+        assert page.locator("h1").inner_text() == "Walmart"
+        # The hostile title is text in its cell, never an element.
+        assert page.locator("td", has_text=HOSTILE_TITLE).count() == 1
+        assert page.locator("img").count() == 0
+        bars = page.eval_on_selector_all("svg.chart rect", "rs => rs.map(r => r.getBBox().width)")
+        assert len(bars) == 2 and bars[0] == bars[1] > 0  # one click each
+        for width in (800, 375):  # a phone: the chart scales, the table scrolls in its own box
+            page.set_viewport_size({"width": width, "height": 900})
+            assert page.evaluate("document.documentElement.scrollWidth") <= width
+        page.screenshot(path=str(sent / "walmart.png"), full_page=True)
+        page.set_viewport_size({"width": 800, "height": 900})
+        violations = axe_violations(page)
+        assert violations == [], json.dumps(violations, indent=1)
+    finally:
+        page.close()
