@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from digest.errors import DigestError
-from digest.feedback.figures import IssueFigures, issue_figures, rate
+from digest.feedback.figures import IssueFigures, issue_figures, percent, rate
 from digest.model import Issue, slot_names
 from digest.runs.archive import ISSUE_DATA, issue_folder, load_archived_issue
 from digest.store import IssueHistory, Store
@@ -55,6 +55,15 @@ class SlotRow:
     click_rate: float | None = None
     """unique_clickers / delivered; None when nothing was delivered."""
 
+    def clicks_line(self, recorded: bool) -> str:
+        """Its clicks in words ("not tracked" rather than zeros when the issue counted none)."""
+        if not recorded:
+            return "clicks not tracked"
+        return (
+            f"{self.human} human / {self.machine} machine, {self.unique_clickers} unique "
+            f"({percent(self.click_rate)} of delivered)"
+        )
+
 
 @dataclass(frozen=True)
 class IssueReport:
@@ -72,6 +81,22 @@ class IssueReport:
     @property
     def date(self) -> dt.date | None:
         return self.issue.date if self.issue else None
+
+    @property
+    def no_clicks(self) -> str:
+        """Why there are no click figures, in words ("" when there are)."""
+        return "" if self.clicks_recorded else NO_CLICKS
+
+    @property
+    def set_aside(self) -> str:
+        """The machine clicks left out and why ("machine clicks 3 (scanner 2, head 1)"), or ""."""
+        reasons = ", ".join(f"{reason} {n}" for reason, n in self.clicks.machine_reasons.items())
+        return f"{self.clicks.machine} machine clicks" + (f" ({reasons})" if reasons else "")
+
+    @property
+    def opens_line(self) -> str:
+        """The opens, only with their caveat; "" when none were counted."""
+        return f"{self.opens} ({OPENS_CAVEAT})" if self.opens else ""
 
 
 def _slot_rows(store: Store, issue_id: str, issue: Issue | None, delivered: int) -> list[SlotRow]:
@@ -123,6 +148,11 @@ def issue_report(store: Store, issue_id: str, issue: Issue | None) -> IssueRepor
     """The report of `issue_id` (`issue`: its kept copy, if any); NothingToReport when it never went out."""
     if issue_id not in IssueHistory(store).went_out():
         raise NothingToReport(f"{issue_id}: no such issue went out (not in the send log or the run history)")
+    return report_of(store, issue_id, issue)
+
+
+def report_of(store: Store, issue_id: str, issue: Issue | None) -> IssueReport:
+    """The report of an issue the caller knows went out (the run history says so)."""
     figures = issue_figures(store, issue_id)
     slots = _slot_rows(store, issue_id, issue, figures.delivered)
     opens = sum(link.human + link.machine for link in slot_clicks(store, issue_id) if link.slot == OPEN_SLOT)

@@ -7,7 +7,7 @@ import io
 from collections.abc import Iterable
 
 from digest.feedback.figures import percent, rate
-from digest.runs.report import NO_CLICKS, OPENS_CAVEAT, IssueReport, SlotRow, SponsorReport
+from digest.runs.report import NO_CLICKS, OPENS_CAVEAT, IssueReport, SponsorReport
 from digest.spreadsheet import SpreadsheetSafeWriter
 
 ISSUE_CSV_COLUMNS = (
@@ -52,15 +52,6 @@ def _csv(header: Iterable[str], rows: Iterable[Iterable[object]]) -> str:
     return out.getvalue()
 
 
-def _clicks(row: SlotRow, recorded: bool) -> str:
-    if not recorded:
-        return "not tracked"
-    rate_text = percent(row.click_rate)
-    return (
-        f"{row.human} human / {row.machine} machine, {row.unique_clickers} unique ({rate_text} of delivered)"
-    )
-
-
 def issue_text(report: IssueReport) -> str:
     f = report.figures
     lines = [
@@ -74,20 +65,19 @@ def issue_text(report: IssueReport) -> str:
     ]
     if report.issue is None:
         lines.append("stories       no copy of this issue was kept: its slots are named, not its stories")
-    if not report.clicks_recorded:
-        lines.append(NO_CLICKS)
+    if report.no_clicks:
+        lines.append(report.no_clicks)
     lines.append("slots (in the issue's order):")
     for row in report.slots:
         what = f"{row.title} ({row.kind}{', sponsor ' + row.sponsor if row.sponsor else ''})"
         lines.append(f"  {row.position}. {row.slot}  {what if row.story_id else '(not a story)'}")
-        lines.append(f"     {_clicks(row, report.clicks_recorded)}")
+        lines.append(f"     {row.clicks_line(report.clicks_recorded)}")
     if report.clicks_recorded:
         c = report.clicks
         lines.append(f"clicks        {c.human} human, {c.unique_clickers} unique clickers over the issue")
-        reasons = ", ".join(f"{reason} {n}" for reason, n in c.machine_reasons.items())
-        lines.append(f"set aside     {c.machine} machine clicks" + (f" ({reasons})" if reasons else ""))
+        lines.append(f"set aside     {report.set_aside}")
     if report.opens:
-        lines.append(f"opens         {report.opens} ({OPENS_CAVEAT})")
+        lines.append(f"opens         {report.opens_line}")
     return "\n".join(lines)
 
 
