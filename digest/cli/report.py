@@ -89,8 +89,13 @@ def report_command(
 
 def _write_page(found: SponsorReport, path: Path, settings: ProjectDelivery) -> None:
     from digest.atomic import write_atomically
+    from digest.errors import machine_error
     from digest.web.reports import sponsor_html
 
     newsletter = settings.newsletter.name if settings.newsletter else ""
     page = sponsor_html(found, newsletter=newsletter, theme_dir=settings.signup.theme_dir)
-    write_atomically(path, page.encode("utf-8"), mode=0o644)
+    try:
+        write_atomically(path, page.encode("utf-8"), mode=0o644)
+    except OSError as e:
+        error = machine_error(e, where=path)  # a full disk, a read-only folder: their own exit codes
+        raise error or InputError(f"--html: cannot write {path}: {e.strerror or e}") from None

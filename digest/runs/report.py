@@ -19,7 +19,7 @@ from pathlib import Path
 
 from digest.errors import DigestError
 from digest.feedback.figures import IssueFigures, issue_figures, percent, rate
-from digest.model import Issue, slot_names
+from digest.model import LEAD_SLOT, Issue, slot_names
 from digest.runs.archive import ISSUE_DATA, issue_folder, load_archived_issue
 from digest.store import IssueHistory, Store
 from digest.store.clicks import OPEN_SLOT, IssueClicks, issue_clicks, slot_clickers, slot_clicks
@@ -132,9 +132,19 @@ def _slot_rows(store: Store, issue_id: str, issue: Issue | None, delivered: int)
             }
             rows.append(row(position, slots[story.id], **info))
     named = {r.slot for r in rows}
-    others = sorted(slot for slot in {*human, *machine} if slot not in named and slot != OPEN_SLOT)
+    others = sorted((s for s in {*human, *machine} if s not in named and s != OPEN_SLOT), key=_slot_order)
     rows += [row(len(rows) + n, slot) for n, slot in enumerate(others, start=1)]
     return rows
+
+
+def _slot_order(slot: str) -> tuple[int, int, str]:
+    """Without the kept copy: the lead, More from's items, the sponsored blocks, then the rest."""
+    if slot == LEAD_SLOT:
+        return (0, 0, slot)
+    kind, _, number = slot.rpartition("-")
+    if kind in ("more", "sponsored") and number.isdigit():
+        return (1 if kind == "more" else 2, int(number), slot)
+    return (3, 0, slot)
 
 
 def kept_issue(archive_dir: Path | None, issue_id: str) -> Issue | None:
@@ -228,7 +238,7 @@ def sponsor_report(
             continue
         if not any(story.sponsor.strip().casefold() == wanted for story in issue.stories):
             continue
-        report = issue_report(store, issue_id, issue)
+        report = report_of(store, issue_id, issue)
         for row in report.slots:
             if row.story_id and row.sponsor.strip().casefold() == wanted:
                 spelled = row.sponsor.strip() if not placements else spelled

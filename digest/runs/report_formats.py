@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from digest.feedback.figures import percent, rate
 from digest.runs.report import NO_CLICKS, OPENS_CAVEAT, IssueReport, SponsorReport
 from digest.spreadsheet import SpreadsheetSafeWriter
+from digest.words import plural
 
 ISSUE_CSV_COLUMNS = (
     "issue_id",
@@ -70,7 +71,8 @@ def issue_text(report: IssueReport) -> str:
     lines.append("slots (in the issue's order):")
     for row in report.slots:
         what = f"{row.title} ({row.kind}{', sponsor ' + row.sponsor if row.sponsor else ''})"
-        lines.append(f"  {row.position}. {row.slot}  {what if row.story_id else '(not a story)'}")
+        unnamed = "(not a story)" if report.issue else "(no copy kept)"
+        lines.append(f"  {row.position}. {row.slot}  {what if row.story_id else unnamed}")
         lines.append(f"     {row.clicks_line(report.clicks_recorded)}")
     if report.clicks_recorded:
         c = report.clicks
@@ -125,7 +127,7 @@ def sponsor_text(report: SponsorReport) -> str:
     since = f" since {report.since.isoformat()}" if report.since else ""
     if not report.placements:
         return f"no sponsored placement of {report.sponsor!r}{since} in the issues that went out"
-    lines = [f"{report.sponsor}: {len(report.placements)} placements{since}"]
+    lines = [f"{report.sponsor}: {plural(len(report.placements), 'placement')}{since}"]
     for p in report.placements:
         lines.append(
             f"  {p.issue_id}  {p.date.isoformat()}  #{p.position} {p.slot}  delivered {p.delivered}, "

@@ -163,6 +163,12 @@ def test_unknown_issue_and_bad_arguments(sent: Path):
     for args in (("2025-W99",), (), ("2025-W02", "--sponsor", "x"), ("2025-W02", "--json", "--csv")):
         bad = invoke("report", *args)
         assert bad.exit_code == 2 and len(bad.stderr.strip().splitlines()) == 1, (args, bad.output)
+    for args in (("--sponsor", " "), ("--sponsor", "Walmart", "--since", "2025-02-30")):
+        bad = invoke("report", *args)
+        assert bad.exit_code == 2 and len(bad.stderr.strip().splitlines()) == 1, (args, bad.output)
+    nowhere = invoke("report", "--sponsor", "Walmart", "--html", sent / "digest.toml" / "page.html")
+    assert nowhere.exit_code == 2
+    assert nowhere.stderr.startswith("error: --html: cannot write ") and len(nowhere.stderr.splitlines()) == 1
     nobody = invoke("report", "--sponsor", "Acme")
     assert nobody.exit_code == 1
     assert "no sponsored placement of 'Acme' in the issues that went out" in nobody.stderr
@@ -180,7 +186,23 @@ def test_sponsor_report(sent: Path):
         (4, 1, 1),
         (3, 1, 1),  # the bounced and the complaining reader were not sent W03
     ]
+    assert report["placements"][1] == {
+        "issue_id": "2025-W03",
+        "date": "2025-01-15",
+        "position": 7,
+        "slot": "sponsored-2",
+        "title": HOSTILE_TITLE,
+        "delivered": 3,
+        "human": 1,
+        "machine": 0,
+        "unique_clickers": 1,
+        "click_rate": pytest.approx(1 / 3),
+    }
     assert report["totals"] == {"clicks_human": 2, "unique_clickers": 2, "delivered": 7}
+    assert report["since"] is None and report["not_searched"] == []
+    text = invoke("report", "--sponsor", "Walmart").output.splitlines()
+    assert text[0] == "Walmart: 2 placements"
+    assert text[-1] == "total: 2 clicks, 2 unique clickers over 7 delivered"
     since = json.loads(invoke("report", "--sponsor", "Walmart", "--since", "2025-01-10", "--json").output)
     assert [p["issue_id"] for p in since["placements"]] == ["2025-W03"]
     csv_lines = invoke("report", "--sponsor", "walmart", "--csv").output.splitlines()
@@ -224,3 +246,14 @@ def test_sponsor_page_in_chromium(sent: Path, browser):
         assert violations == [], json.dumps(violations, indent=1)
     finally:
         page.close()
+
+
+def test_an_issue_with_no_copy_kept(sent: Path):
+    clicks(sent)
+    shutil.rmtree(sent / "built" / "2025-W02")
+    text = invoke("report", "2025-W02").output
+    assert "no copy of this issue was kept: its slots are named, not its stories" in text
+    assert "  1. lead  (no copy kept)\n" in text and "  3. footer  (no copy kept)\n" in text
+    walmart = json.loads(invoke("report", "--sponsor", "Walmart", "--json").output)
+    assert [p["issue_id"] for p in walmart["placements"]] == ["2025-W03"]
+    assert walmart["not_searched"] == ["2025-W02"]
