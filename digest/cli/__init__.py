@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "reject": ("digest.cli.approve", "reject_command"),
     "proof": ("digest.cli.approve", "proof_command"),
     "feedback": ("digest.cli.feedback", "feedback_group"),
+    "report": ("digest.cli.report", "report_command"),
 }
 
 

@@ -131,3 +131,13 @@ def issue_clicks(store: Store, issue_id: str) -> IssueClicks:
         unique_clickers=uniques,
         machine_reasons={r["reason"]: r["clicks"] for r in reasons},
     )
+
+
+def slot_clickers(store: Store, issue_id: str) -> dict[str, int]:
+    """Unique human clickers per slot: a message counts once however many of the slot's links it
+    clicked (a story's title, picture and summary links are one slot)."""
+    rows = store.fetchall(
+        "SELECT slot, count(DISTINCT clicker) AS uniques FROM link_clickers WHERE issue_id = ? GROUP BY slot",
+        (issue_id,),
+    )
+    return {r["slot"]: r["uniques"] for r in rows}

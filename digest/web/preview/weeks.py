@@ -16,9 +16,10 @@ from pathlib import Path
 
 from digest.clock import utc_now
 from digest.errors import DigestError
-from digest.feedback.figures import IssueFigures, issue_figures
+from digest.feedback.figures import IssueFigures
 from digest.model import Issue
 from digest.runs.archive import ISSUE_DATA, load_archived_issue
+from digest.runs.report import IssueReport, report_of
 from digest.runs.week import week_folder
 from digest.settings import ISSUE_FILE, ProjectConfig, find_project_file, load_project_config
 from digest.settings.project import IssueFolder, find_issue_folders
@@ -66,6 +67,8 @@ class KnownWeek:
     """The issue as the run built it (subject, stories), from the run archive."""
     figures: IssueFigures | None = field(default=None, compare=False)
     """What became of it, once it went out (the run history's list shows the line)."""
+    report: IssueReport | None = field(default=None, compare=False)
+    """Its figures story by story, once it went out (its page shows them beside each story)."""
 
     @property
     def needs_folder(self) -> bool:
@@ -107,8 +110,13 @@ class ProjectRuns:
     project: ProjectConfig
     records: dict[str, IssueRecord]
     archived: dict[str, Issue]
-    figures: dict[str, IssueFigures] = field(default_factory=dict)
-    """The weeks that went out: sent, delivered, bounces, complaints, unsubscribes, with rates."""
+    reports: dict[str, IssueReport] = field(default_factory=dict)
+    """The weeks that went out: sent, delivered, bounces, complaints, unsubscribes, with rates,
+    and each story's clicks (runs/report.py)."""
+
+    def figures(self, issue_id: str) -> IssueFigures | None:
+        report = self.reports.get(issue_id)
+        return report.figures if report else None
 
     def issue_ids(self) -> list[str]:
         return sorted({*self.records, *self.archived}, reverse=True)
@@ -139,8 +147,10 @@ def run_history(project: ProjectConfig) -> dict[str, IssueRecord]:
         store.close()
 
 
-def sent_figures(project: ProjectConfig, records: dict[str, IssueRecord]) -> dict[str, IssueFigures]:
-    """What became of each week that went out (feedback/figures.py), by issue id."""
+def sent_reports(
+    project: ProjectConfig, records: dict[str, IssueRecord], archived: dict[str, Issue]
+) -> dict[str, IssueReport]:
+    """What became of each week that went out (runs/report.py over feedback/figures.py), by issue id."""
     went_out = [
         issue_id for issue_id, r in records.items() if r.state in (IssueState.SENT, IssueState.SENDING)
     ]
@@ -152,7 +162,7 @@ def sent_figures(project: ProjectConfig, records: dict[str, IssueRecord]) -> dic
         log.warning("figures unavailable: %s", e)
         return {}
     try:
-        return {issue_id: issue_figures(store, issue_id) for issue_id in went_out}
+        return {issue_id: report_of(store, issue_id, archived.get(issue_id)) for issue_id in went_out}
     finally:
         store.close()
 
@@ -184,7 +194,8 @@ def project_runs(project_file: Path) -> ProjectRuns | None:
         log.info("not listing the runs of %s: %s", project_file, e)
         return None
     records = run_history(project)
-    return ProjectRuns(project, records, run_archive(project), sent_figures(project, records))
+    archived = run_archive(project)
+    return ProjectRuns(project, records, archived, sent_reports(project, records, archived))
 
 
 def _key(root: Path, folder: Path) -> str | None:
@@ -230,7 +241,8 @@ def known_weeks(root: Path, folder_dates: dict[Path, dt.date]) -> list[KnownWeek
                     None,
                     runs.records.get(issue_id),
                     runs.archived.get(issue_id),
-                    runs.figures.get(issue_id),
+                    runs.figures(issue_id),
+                    runs.reports.get(issue_id),
                 )
     return list(weeks.values())
 
@@ -250,5 +262,6 @@ def _add_week(
         planned,
         runs.records.get(issue_id),
         runs.archived.get(issue_id),
-        runs.figures.get(issue_id),
+        runs.figures(issue_id),
+        runs.reports.get(issue_id),
     )
