@@ -4,12 +4,15 @@ uvicorn, and what the store holds is checked with slot_clicks / issue_clicks and
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from click.testing import CliRunner
 
+from digest.cli import main
 from digest.deliver.send import Purpose, send_proofs, write_dry_run
 from digest.lint import lint_rendered
 from digest.pipeline import prepare_folder
@@ -250,3 +253,21 @@ def test_the_open_pixel_is_counted_apart_and_the_archived_copy_counts_nothing(op
     kept = prepare_folder(site.project, Purpose.SEND, environ=ENV).plain()
     assert "/c/" not in kept.html and "/o/" not in kept.html and 'tabindex="-1"' not in kept.html
     assert not lint_rendered(kept).findings
+
+
+def test_the_issue_report_shows_the_scripted_clicks_slot_by_slot(
+    site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    copies = site.send()
+    for copy in copies:
+        site.click(story(copy))  # every reader opens the lead
+    site.click(story(copies[0], 1), agent=SCANNER)  # a scanner on one more-from story
+    site.flushed()
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["report", ISSUE, "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    lead = next(row for row in report["slots"] if row["slot"] == "lead")
+    assert (lead["human"], lead["machine"], lead["unique_clickers"]) == (3, 0, 3)
+    assert report["clicks"] == {"human": 3, "machine": 1, "unique_clickers": 3}
+    assert report["machine_reasons"] == {"scanner": 1}
