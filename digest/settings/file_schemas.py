@@ -24,6 +24,7 @@ from digest.settings.render import RenderSettings
 from digest.settings.schedule import ScheduleSettings
 from digest.settings.signup import SignupSettings
 from digest.settings.table import Table
+from digest.settings.tracking import TrackingSettings
 from digest.settings.webhooks import WebhooksSettings
 
 
@@ -52,6 +53,7 @@ class ProjectFile(Table):
     feedback: FeedbackSettings = FeedbackSettings()
     webhooks: WebhooksSettings = WebhooksSettings()
     signup: SignupSettings = SignupSettings()
+    tracking: TrackingSettings = TrackingSettings()
     compose: ComposeSettings = ComposeSettings()
     sources: list[SourceSettings] = Field(default_factory=list)
     gather: GatherSettings = GatherSettings()
