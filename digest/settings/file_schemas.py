@@ -15,6 +15,7 @@ from digest.errors import ConfigError
 from digest.settings.archive import ArchiveSettings
 from digest.settings.compose import ComposeSettings
 from digest.settings.delivery import DkimSettings, SmtpSettings, StoreSettings
+from digest.settings.desk import DeskSettings
 from digest.settings.feedback import FeedbackSettings
 from digest.settings.files import SettingsFile, SettingsFiles
 from digest.settings.gather import GatherSettings, SourceSettings
@@ -54,6 +55,7 @@ class ProjectFile(Table):
     webhooks: WebhooksSettings = WebhooksSettings()
     signup: SignupSettings = SignupSettings()
     tracking: TrackingSettings = TrackingSettings()
+    desk: DeskSettings = DeskSettings()
     compose: ComposeSettings = ComposeSettings()
     sources: list[SourceSettings] = Field(default_factory=list)
     gather: GatherSettings = GatherSettings()
