@@ -32,6 +32,7 @@ from digest.web.preview.actions import PAST_TENSE, Action, choose, record_choice
 from digest.web.preview.approval import ApprovalRoutes, approval_for
 from digest.web.preview.desk import DeskGate, LoginRoutes, asker_name, csrf_field, may
 from digest.web.preview.desk_guard import DeskGuard
+from digest.web.preview.editing import EditRoutes
 from digest.web.preview.feedback import LastChoice, Notice, sort_addresses
 from digest.web.preview.guards import SameOriginPosts, check_story, form_persona
 from digest.web.preview.listing import WeekRow
@@ -261,7 +262,10 @@ class Preview:
         check_story(snapshot, story)
         assert snapshot.settings is not None  # a week whose settings do not load has no stories
         try:
-            after = choose(snapshot.settings, snapshot.composition, action, story)
+            steps = int(str(form.get("steps", "1")) or 1)  # a drag moves several places at once
+            after = choose(snapshot.settings, snapshot.composition, action, story, steps)
+        except ValueError:
+            raise HTTPException(400, f"steps: a whole number of places, not {form.get('steps')!r}") from None
         except DigestError as e:
             raise HTTPException(400, str(e)) from None
         title = next((row.title for row in snapshot.stories if row.id == story), story)
@@ -353,6 +357,7 @@ def create_preview_app(
     """
     preview = Preview(root, watch=watch, desk=desk)
     approval = ApprovalRoutes(preview, issue_url)
+    editing = EditRoutes(preview, issue_url)
     issue = "/issues/{key:path}"
     routes = [
         Route("/", preview.issue_list, name="issues"),
@@ -361,6 +366,8 @@ def create_preview_app(
         Route(issue + "/email.txt", preview.email_text),
         Route(issue + "/choice", preview.choose, methods=["POST"]),
         Route(issue + "/undo", preview.undo, methods=["POST"]),
+        Route(issue + "/edit", editing.edit, methods=["POST"]),
+        Route(issue + "/undo-edit", editing.undo, methods=["POST"]),
         Route(issue + "/proof", preview.send_proof, methods=["POST"]),
         Route(issue + "/approve", approval.approve, methods=["POST"]),
         Route(issue + "/new-proof", approval.new_proof, methods=["POST"]),
