@@ -37,6 +37,7 @@ from digest.web.preview.guards import SameOriginPosts, check_story, form_persona
 from digest.web.preview.listing import WeekRow
 from digest.web.preview.personas import PERSONAS, Persona, persona
 from digest.web.preview.reload import ChangeHub, FileWatcher
+from digest.web.preview.send_routes import SendRoutes
 from digest.web.preview.snapshot import IssueSnapshot, SnapshotCache, load_week_config, watched_paths
 from digest.web.preview.weeks import KnownWeek, known_weeks
 from digest.web.templating import page_templates
@@ -97,6 +98,7 @@ class Preview:
         self.notices: dict[str, Notice] = {}
         # The last story choice made on each issue (by key), for its Undo button.
         self.last_choices: dict[str, LastChoice] = {}
+        self.sending: SendRoutes | None = None  # set by create_preview_app
 
     def folders(self) -> list[IssueFolder]:
         return find_issue_folders(self.root)
@@ -202,6 +204,8 @@ class Preview:
             proof_to=request.query_params.get("to", ""),
             approval=await run_in_threadpool(approval_for, week, snapshot.issue),
             approval_notice=self.notices.pop(request.query_params.get("approval", ""), None),
+            sending=await self.sending.panel(week, snapshot.issue) if self.sending else None,
+            send_notice=self.notices.pop(request.query_params.get("sent", ""), None),
             audit=await run_in_threadpool(self.desk.audit, folder.key) if self.desk else [],
         )
 
@@ -353,6 +357,7 @@ def create_preview_app(
     """
     preview = Preview(root, watch=watch, desk=desk)
     approval = ApprovalRoutes(preview, issue_url)
+    preview.sending = sending = SendRoutes(preview, issue_url)
     issue = "/issues/{key:path}"
     routes = [
         Route("/", preview.issue_list, name="issues"),
@@ -364,6 +369,8 @@ def create_preview_app(
         Route(issue + "/proof", preview.send_proof, methods=["POST"]),
         Route(issue + "/approve", approval.approve, methods=["POST"]),
         Route(issue + "/new-proof", approval.new_proof, methods=["POST"]),
+        Route(issue + "/send", sending.send, methods=["POST"]),
+        Route(issue + "/progress", sending.progress),
         Route(issue + "/", preview.issue_page),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
