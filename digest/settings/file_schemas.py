@@ -15,6 +15,7 @@ from digest.errors import ConfigError
 from digest.settings.archive import ArchiveSettings
 from digest.settings.compose import ComposeSettings
 from digest.settings.delivery import DkimSettings, SmtpSettings, StoreSettings
+from digest.settings.desk import DeskSettings
 from digest.settings.feedback import FeedbackSettings
 from digest.settings.files import SettingsFile, SettingsFiles
 from digest.settings.gather import GatherSettings, SourceSettings
@@ -41,6 +42,7 @@ class IssueFile(Table):
     """Where the week's stories come from, besides the folder's own stories/."""
     gather: GatherSettings = GatherSettings()
     render: RenderSettings = RenderSettings()
+    desk: DeskSettings = DeskSettings()
 
 
 class ProjectFile(Table):
@@ -59,6 +61,7 @@ class ProjectFile(Table):
     store: StoreSettings = StoreSettings()
     smtp: SmtpSettings = SmtpSettings()
     dkim: DkimSettings | None = None
+    desk: DeskSettings = DeskSettings()
 
 
 class ProjectGatherFile(Table):
