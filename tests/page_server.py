@@ -34,5 +34,5 @@ class PageServer(FeedServer):
             oversized_stream(handler, self)  # 11 MB with no Content-Length, over the 10 MB cap
         elif page.is_file():
             _send(handler, page.read_bytes(), "text/html; charset=utf-8")
-        else:
-            handler.send_error(404, "Not Found")
+        else:  # the feed server's misbehaving answers (/slow, ...), else 404
+            super().answer(handler, path)
