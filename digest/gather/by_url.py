@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +30,7 @@ HTML_TYPES = ("text/html", "application/xhtml+xml")
 ADDED_BY_URL = "added by URL"
 _MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_\[\]<>#!|~&])")
 _LINE_START_MARK = re.compile(r"^([-+=>]|\d+[.)])")
+_WRITING = threading.Lock()
 
 
 class AddError(DigestError):
@@ -122,13 +124,14 @@ def add_story_by_url(
     if not headline:
         reason = unread or "the page has no title"
         raise AddError(f"cannot read {given}: {reason}; give the story a title with --title")
-    for candidate in dict.fromkeys((story_url, given)):
-        if (existing := _existing(stories_dir, candidate, timezone)) is not None:
-            raise AddError(f"{story_url} is already in this week: {existing}")
     fields = _front_matter(page, headline, story_url, now, fold_whitespace(added_by), fold_whitespace(note))
     body = _markdown_text(summary_text(page.summary)) if page.summary else ""
     text = "---\n" + yaml.safe_dump(fields, sort_keys=False, allow_unicode=True) + "---\n" + body + "\n"
-    stories_dir.mkdir(parents=True, exist_ok=True)
-    path = _free_path(stories_dir, story_id(story_url, headline))
-    write_atomically(path, text.encode("utf-8"))
+    with _WRITING:  # two editors adding the same page at once: the second finds the first's file
+        for candidate in dict.fromkeys((story_url, given)):
+            if (existing := _existing(stories_dir, candidate, timezone)) is not None:
+                raise AddError(f"{story_url} is already in this week: {existing}")
+        stories_dir.mkdir(parents=True, exist_ok=True)
+        path = _free_path(stories_dir, story_id(story_url, headline))
+        write_atomically(path, text.encode("utf-8"))
     return AddedStory(path=path, title=headline, url=story_url, unread=unread)
