@@ -35,6 +35,7 @@ from digest.lint import LintReport, lint_rendered
 from digest.model import Issue, RenderedIssue, Story
 from digest.render import Theme, load_theme, render_issue
 from digest.settings import DeliverySettings, IssueConfig, load_issue_config
+from digest.settings.tracking import TRACKING_OFF
 from digest.store import open_store
 from digest.store.run_history import IssueHistory
 from digest.urls import canonical_url
@@ -274,4 +275,6 @@ def send_proof_loaded(
 
 def render_message(composed: ComposedIssue) -> DeliveryRenders:
     """The two variants a message is spliced from; `.plain()` is the copy to lint and archive."""
-    return render_for_delivery(composed.issue, composed.theme)
+    delivery = composed.config.delivery
+    tracking = delivery.tracking if delivery is not None else TRACKING_OFF
+    return render_for_delivery(composed.issue, composed.theme, tracking)

@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "proof": ("digest.cli.approve", "proof_command"),
     "feedback": ("digest.cli.feedback", "feedback_group"),
     "report": ("digest.cli.report", "report_command"),
+    "users": ("digest.cli.users", "users_group"),
 }
 
 

@@ -23,17 +23,14 @@ def preview_command(issue_dir: Path, host: str, port: int) -> None:
     """Preview ISSUE_DIR (or every issue under it) in a browser, reloading as files change."""
     # The web stack is imported only when serving, so other commands start quickly.
     from digest.web.preview.app import LOOPBACK_HOSTS, create_preview_app, issue_url
+    from digest.web.preview.desk import desk_gate
     from digest.web.serving import serve_app
 
     root = project_root(issue_dir)
     folders = find_issue_folders(root)
     loopback = host in LOOPBACK_HOSTS
-    app = create_preview_app(root, allowed_hosts=LOOPBACK_HOSTS if loopback else None)
-    if not loopback:
-        click.echo(
-            f"warning: listening on {host}: anyone who can reach it can read and edit these issues",
-            err=True,
-        )
+    desk = None if loopback else desk_gate(root)
+    app = create_preview_app(root, allowed_hosts=LOOPBACK_HOSTS if loopback else None, desk=desk)
     opened = next((f for f in folders if f.path == issue_dir.resolve()), None)
 
     def ready(url: str) -> None:

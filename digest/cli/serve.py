@@ -15,6 +15,7 @@ from digest.settings import load_delivery_settings
 from digest.store import open_store
 from digest.web.site import archive_routes, create_app, live_archive_routes
 from digest.web.site.app import base_path_of
+from digest.web.site.clicks import ClickCounter
 from digest.web.site.signup import start_signup
 
 
@@ -54,6 +55,10 @@ def serve_command(host: str, port: int, config: Path | None, archive: Path | Non
     soft = settings.feedback.settings if settings.feedback is not None else None
     policy = SoftBouncePolicy(soft.soft_bounce_limit, soft.soft_bounce_days) if soft else SoftBouncePolicy()
     signup = start_signup(store, secret.value, settings)
+    tracking = settings.delivery.tracking
+    clicks = (
+        ClickCounter(store, secret.value, tracking).start() if tracking.clicks or tracking.opens else None
+    )
     app = create_app(
         store,
         secret,
@@ -63,6 +68,7 @@ def serve_command(host: str, port: int, config: Path | None, archive: Path | Non
         webhooks=settings.webhooks,
         soft_bounces=policy,
         signup=signup[0] if signup else None,
+        clicks=clicks,
     )
     # Bind first, so `--port 0` (any free port) can say which one it got.
     try:
@@ -75,6 +81,8 @@ def serve_command(host: str, port: int, config: Path | None, archive: Path | Non
         click.echo(f"taking provider webhooks at {', '.join(f'{address}webhooks/{p}' for p in providers)}")
     if signup is not None:
         click.echo(f"taking sign-ups at {address}subscribe (double opt-in)")
+    if clicks is not None:
+        click.echo(f"counting clicks on {address}c/ (in memory, written every second and on shutdown)")
     if archive is not None:
         click.echo(f"serving the web archive in {archive} at {address}")
     elif archive_dir is not None:
@@ -84,6 +92,8 @@ def serve_command(host: str, port: int, config: Path | None, archive: Path | Non
     finally:
         if signup is not None:
             signup[1].stop()
+        if clicks is not None:
+            clicks.stop()  # the app's lifespan has written them already, unless uvicorn never started
         listener.close()
         store.close()
 

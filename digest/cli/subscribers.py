@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -71,18 +73,30 @@ def _erasure_salt(ctx: click.Context, *, required: bool = False) -> bytes | None
         return None
 
 
+def store_options(group: Callable[..., None]) -> Callable[..., None]:
+    """A command group's --config and --db, kept for `_store`."""
+
+    @click.option(
+        "--config",
+        type=click.Path(path_type=Path, dir_okay=False),
+        default=None,
+        help="digest.toml (or an issue.toml) whose [store] to use [default: the nearest digest.toml].",
+    )
+    @click.option(
+        "--db", type=click.Path(path_type=Path, dir_okay=False), default=None, help="The SQLite file."
+    )
+    @click.pass_context
+    @functools.wraps(group)
+    def with_store(ctx: click.Context, config: Path | None, db: Path | None) -> None:
+        ctx.obj = {"config": config, "db": db}
+
+    return with_store
+
+
 @click.group("subscribers")
-@click.option(
-    "--config",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="digest.toml (or an issue.toml) whose [store] to use [default: the nearest digest.toml].",
-)
-@click.option("--db", type=click.Path(path_type=Path, dir_okay=False), default=None, help="The SQLite file.")
-@click.pass_context
-def subscribers_group(ctx: click.Context, config: Path | None, db: Path | None) -> None:
+@store_options
+def subscribers_group() -> None:
     """The subscriber list (SQLite, [store] path)."""
-    ctx.obj = {"config": config, "db": db}
 
 
 @subscribers_group.command("import")

@@ -26,23 +26,16 @@ from digest.deliver.dkim_signing import DkimSigner, load_signer
 from digest.deliver.ledger import NoLedger, SendLedger, SendState
 from digest.deliver.message import feedback_id
 from digest.deliver.pool import Outcome, SendOptions, SendReport, deliver
-from digest.deliver.preference_tokens import preferences_token
+from digest.deliver.renders import ClickLinks, DeliveryRenders, link_values, render_for_delivery
 from digest.deliver.return_path import return_path_address
 from digest.deliver.smtp import SmtpTarget, resolve_target
 from digest.deliver.snapshot import keep_sent_copy
-from digest.deliver.splice import (
-    Markers,
-    MessageTemplate,
-    Recipient,
-    RecipientValues,
-    build_template,
-    fill_markers,
-)
-from digest.deliver.tokens import SigningSecret, make_token
+from digest.deliver.splice import MessageTemplate, Recipient, build_template
+from digest.deliver.tokens import SigningSecret
 from digest.deliver.transports import EmlFolder, smtp_transports
 from digest.errors import ConfigError, DigestError
 from digest.model import Issue, RenderedIssue, SubscriberStatus
-from digest.render import RecipientLinks, Theme, render_issue
+from digest.render import Theme
 from digest.settings import DeliverySettings
 from digest.store import Store, open_store
 from digest.store.run_history import HeldLock, IssueHistory, IssueState, issue_lock
@@ -71,6 +64,8 @@ class PreparedSend:
     template: MessageTemplate
     delivery: DeliverySettings
     secret: SigningSecret
+    clicks: ClickLinks | None = None
+    """With [tracking] clicks or opens on: the counted links (a dry run's copies count nothing)."""
 
     @property
     def issue_id(self) -> str:
@@ -91,7 +86,8 @@ class PreparedSend:
     def plain(self) -> RenderedIssue:
         """The copy without a recipient (the web archive's links): what preflight checks."""
         template = self.template
-        return DeliveryRenders(template.rendered_named, template.rendered, template.markers).plain()
+        tracked = self.clicks.links if self.clicks is not None else ()
+        return DeliveryRenders(template.rendered_named, template.rendered, template.markers, tracked).plain()
 
     @cached_property
     def signer(self) -> DkimSigner | None:
@@ -99,48 +95,6 @@ class PreparedSend:
         if delivery.dkim is None or delivery.dkim_key_file is None:
             return None
         return load_signer(delivery.dkim, delivery.dkim_key_file, self.issue.newsletter.from_address)
-
-
-def link_values(issue: Issue, secret: bytes) -> Callable[[Recipient], RecipientValues]:
-    archive = RecipientLinks.for_archive(issue)
-    unsubscribe, preferences = f"{archive.unsubscribe}?token=", f"{archive.preferences}?token="
-
-    def values(recipient: Recipient) -> RecipientValues:
-        token = make_token(secret, recipient.subscriber_id, recipient.email)
-        own_page = preferences_token(secret, recipient.subscriber_id, recipient.email)
-        return RecipientValues(
-            recipient.greeting, unsubscribe + token, archive.view_online, preferences + own_page, token
-        )
-
-    return values
-
-
-@dataclass(frozen=True)
-class DeliveryRenders:
-    """One issue rendered for the splice: with marker words where the name and the links go, once
-    with a name and once without. Every copy is filled in from these; nothing renders again."""
-
-    named: RenderedIssue
-    anonymous: RenderedIssue
-    markers: Markers
-
-    def plain(self) -> RenderedIssue:
-        """The copy without a recipient (the web archive's links): what `digest build` renders,
-        and what is linted and archived; byte for byte a render with those links."""
-        links = RecipientLinks.for_archive(self.anonymous.issue)
-        values = RecipientValues("", links.unsubscribe, links.view_online, links.preferences)
-        return fill_markers(self.anonymous, self.markers, values)
-
-
-def render_for_delivery(issue: Issue, theme: Theme) -> DeliveryRenders:
-    """Render the theme twice (with and without a name), with markers for what differs."""
-    markers = Markers.new()
-    links = RecipientLinks(
-        unsubscribe=markers.unsubscribe, view_online=markers.view_online, preferences=markers.preferences
-    )
-    anonymous = render_issue(issue, theme, links)
-    named = render_issue(issue, theme, replace(links, name=markers.name))
-    return DeliveryRenders(named=named, anonymous=anonymous, markers=markers)
 
 
 def prepare_issue(
@@ -154,19 +108,20 @@ def prepare_issue(
     renders: DeliveryRenders | None = None,
 ) -> PreparedSend:
     """Encode the issue's two renders once (rendering them unless given)."""
-    renders = renders or render_for_delivery(issue, theme)
+    renders = renders or render_for_delivery(issue, theme, delivery.tracking)
+    clicks = renders.click_links()
     template = build_template(
         renders.named,
         renders.anonymous,
         renders.markers,
-        link_values(issue, secret.value),
+        link_values(issue, secret.value, clicks),
         unsubscribe_mailto=delivery.unsubscribe_mailto,
         date=date,
         subject_prefix=subject_prefix,
         stable_ids=not subject_prefix,
         feedback=feedback_id(renders.anonymous, proof=bool(subject_prefix)),
     )
-    return PreparedSend(issue=issue, template=template, delivery=delivery, secret=secret)
+    return PreparedSend(issue=issue, template=template, delivery=delivery, secret=secret, clicks=clicks)
 
 
 def load_dkim(prepared: PreparedSend) -> DkimSigner | None:
@@ -384,8 +339,12 @@ def write_dry_run(
         with lock:
             return next(numbers)
 
+    template = prepared.template
+    if prepared.clicks is not None:  # the links of a dry run's copies work and count nothing
+        uncounted = replace(prepared.clicks, counting=False)
+        template = replace(template, values=link_values(prepared.issue, prepared.secret.value, uncounted))
     report = deliver(
-        prepared.template,
+        template,
         recipients_iter,
         ledger=NoLedger(),
         sender=prepared.sender,

@@ -48,6 +48,8 @@ SOFT_BREAK = b"=\r\n"
 # A compiled part: static pieces (bytes) alternating with the index of the value that goes there.
 Field = int
 NAME, UNSUBSCRIBE, VIEW_ONLINE, PREFERENCES = 0, 1, 2, 3
+FIRST_LINK = 4
+"""Tracked link n is field FIRST_LINK + n."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +78,8 @@ class Markers:
     unsubscribe: str
     view_online: str
     preferences: str
+    link: str = "dgstlink"
+    """The prefix of a tracked link's marker: `<link><n>z` is the recipient's n-th counted link."""
 
     @classmethod
     def new(cls) -> Markers:
@@ -85,10 +89,11 @@ class Markers:
             unsubscribe=f"dgst{nonce}unsub",
             view_online=f"dgst{nonce}view",
             preferences=f"dgst{nonce}prefs",
+            link=f"dgst{nonce}link",
         )
 
     def fields(self) -> dict[str, Field]:
-        """Each marker and the index of the value that goes there."""
+        """Each marker and the index of the value that goes there (tracked links: see `field`)."""
         return {
             self.name: NAME,
             self.unsubscribe: UNSUBSCRIBE,
@@ -96,8 +101,15 @@ class Markers:
             self.preferences: PREFERENCES,
         }
 
+    def field(self, match: re.Match[str]) -> Field:
+        """The value a marker found by `pattern` stands for: a field, or tracked link n."""
+        if match.group(1) is not None:
+            return FIRST_LINK + int(match.group(1))
+        return self.fields()[match.group()]
+
     def pattern(self) -> re.Pattern[str]:
-        return re.compile("|".join(map(re.escape, self.fields())))
+        words = "|".join(map(re.escape, self.fields()))
+        return re.compile(f"{words}|{re.escape(self.link)}([0-9]+)z")
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +121,12 @@ class RecipientValues:
     """The subscriber's own preference page (digest/web/site/preferences.py)."""
     unsubscribe_token: str = ""
     """Tags List-Unsubscribe's mailto: address (return_path.unsubscribe_address); "": the plain one."""
+    links: tuple[str, ...] = ()
+    """With [tracking] clicks on: the recipient's counted link for each tracked link, by number."""
+
+    def texts(self) -> tuple[str, ...]:
+        """Every value by its field number: `each()`, then the tracked links."""
+        return (*self.each(), *self.links)
 
     def each(self) -> tuple[str, str, str, str]:
         """The values in the order of the fields NAME, UNSUBSCRIBE, VIEW_ONLINE, PREFERENCES."""
@@ -141,7 +159,6 @@ def _piece(encoded: bytes) -> bytes:
 
 
 def compile_part(text: str, markers: Markers) -> tuple[bytes | Field, ...]:
-    fields = markers.fields()
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     pieces: list[bytes | Field] = []
     position = 0
@@ -149,7 +166,7 @@ def compile_part(text: str, markers: Markers) -> tuple[bytes | Field, ...]:
         static = text[position : match.start()]
         if static:
             pieces.append(_piece(qp(static.encode("utf-8"))))
-        pieces.append(fields[match.group()])
+        pieces.append(markers.field(match))
         position = match.end()
     tail = text[position:]
     if not tail.endswith("\n"):
@@ -222,8 +239,9 @@ class MessageTemplate:
     def personalise(self, recipient: Recipient) -> bytes:
         values = self.values(recipient)
         text_part, html_part = self.named if recipient.greeting else self.anonymous
-        text_values = [qp(value.encode()) for value in values.each()]
-        html_values = [qp(str(escape(value)).encode()) for value in values.each()]
+        texts = values.texts()
+        text_values = [qp(text.encode()) for text in texts]
+        html_values = [qp(str(escape(text)).encode()) for text in texts]
         out = [
             self.head,
             _raw_header("To", mailbox(recipient.name, recipient.email)),
@@ -275,10 +293,11 @@ class MessageTemplate:
 def fill_markers(source: RenderedIssue, markers: Markers, values: RecipientValues) -> RenderedIssue:
     """A render with markers, with one recipient's values put in (escaped in the HTML part)."""
 
+    texts = values.texts()
+    pattern = markers.pattern()
+
     def fill(text: str, escape_value: Callable[[str], str]) -> str:
-        for marker, value in zip(markers.fields(), values.each(), strict=True):
-            text = text.replace(marker, escape_value(value))
-        return text
+        return pattern.sub(lambda match: escape_value(texts[markers.field(match)]), text)
 
     return replace(source, html=fill(source.html, lambda v: str(escape(v))), text=fill(source.text, str))
 

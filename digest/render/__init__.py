@@ -9,11 +9,12 @@ from typing import Any
 from digest.model import Issue, RenderedIssue, slot_names
 from digest.render.filters import longdate
 from digest.render.html import compile_mjml, finish_html, inline_css
-from digest.render.links import UtmTagger, untagged
+from digest.render.links import LinkTracker, UtmTagger, untagged
 from digest.render.notice import render_notice
 from digest.render.theme import HTML_TEMPLATE, TEXT_TEMPLATE, Theme, default_theme_dir, load_theme
 
 __all__ = [
+    "LinkTracker",
     "RecipientLinks",
     "Theme",
     "UtmTagger",
@@ -38,6 +39,18 @@ class RecipientLinks:
     """The subscriber's name where known; empty when building, for the archive and for proofs."""
     preferences: str = ""
     """Their preference page ("manage your subscription"); a theme without the link leaves it out."""
+    tracker: LinkTracker | None = None
+    """With [tracking] clicks on, when rendering for delivery: the links to count, as markers."""
+
+    @property
+    def honeypot(self) -> str:
+        """An invisible link no reader clicks: a click on it marks the message's burst as a scanner's."""
+        return self.tracker.honeypot if self.tracker is not None else ""
+
+    @property
+    def pixel(self) -> str:
+        """The open pixel's address, with [tracking] opens only."""
+        return self.tracker.pixel if self.tracker is not None else ""
 
     @classmethod
     def for_archive(cls, issue: Issue) -> RecipientLinks:

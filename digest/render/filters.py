@@ -71,9 +71,12 @@ def photo_line(image: Image | None) -> str:
 
 @jinja2.pass_context
 def track(context: jinja2.runtime.Context, url: str, slot: str, sponsored: bool = False) -> str:
-    """A story link with UTM parameters for its slot, when the issue's settings ask for them."""
+    """A story link with UTM parameters for its slot, when the issue's settings ask for them; with
+    [tracking] clicks on, rendered for delivery, the marker of its counted link."""
     tagger: UtmTagger | None = context.get("utm")
-    return tagger.tag(url, slot, sponsored=sponsored) if tagger is not None else url
+    tagged = tagger.tag(url, slot, sponsored=sponsored) if tagger is not None else url
+    tracker = getattr(context.get("links"), "tracker", None)
+    return tracker.mark(tagged, slot) if tracker is not None else tagged
 
 
 def install(env: jinja2.Environment) -> None:

@@ -54,6 +54,36 @@ class UtmTagger:
         return urlunsplit(parts._replace(query=query))
 
 
+class LinkTracker:
+    """While an issue renders for delivery with `[tracking] clicks` on: each tracked link becomes a
+    marker word (`<prefix><n>z`) that the splice replaces per recipient with its `/c/<token>` link.
+    The same link in the same slot keeps one number across the HTML and plain-text renders."""
+
+    HONEYPOT = "honeypot"
+    OPEN = "open"  # digest.store.clicks.OPEN_SLOT: the pixel's counts are kept apart under it
+
+    def __init__(self, prefix: str, *, honeypot_url: str, clicks: bool, opens: bool) -> None:
+        self.prefix = prefix
+        self.clicks = clicks
+        self.links: list[tuple[str, str]] = []
+        """(slot, url) by number."""
+        self._numbers: dict[tuple[str, str], int] = {}
+        self.honeypot = self._marker(honeypot_url, self.HONEYPOT) if clicks else ""
+        self.pixel = self._marker("", self.OPEN) if opens else ""
+
+    def mark(self, url: str, slot: str) -> str:
+        """A link of the theme's (`url | track(slot)`): its marker, or itself when not counted."""
+        if not self.clicks or not absolute_http_url(url):  # mailto:, a relative link: nothing to count
+            return url
+        return self._marker(url, slot)
+
+    def _marker(self, url: str, slot: str) -> str:
+        number = self._numbers.setdefault((slot, url), len(self.links))
+        if number == len(self.links):
+            self.links.append((slot, url))
+        return f"{self.prefix}{number}z"
+
+
 def untagged(url: str) -> str:
     """The URL without utm_* parameters or fragment: what two links to one story have in common."""
     parts = urlsplit(url)

@@ -23,6 +23,7 @@ from digest.render import Theme
 from digest.runs.archive import canonical_json, issue_hash
 from digest.runs.week import week_folder
 from digest.settings import ISSUE_FILE, ProjectConfig
+from digest.settings.tracking import TRACKING_OFF
 from digest.words import plural
 
 # The note goes after the hidden preheader, so the proof's inbox line is the subscribers' one.
@@ -109,7 +110,8 @@ def proof_renders(
     deadline: dt.datetime | None,
 ) -> DeliveryRenders:
     """The approval proof's two variants: the issue (rendered now unless given) with its next steps."""
-    renders = renders or render_for_delivery(issue, theme)
+    tracking = project.delivery.tracking if project.delivery else TRACKING_OFF
+    renders = renders or render_for_delivery(issue, theme, tracking)
     return with_next_steps(renders, next_steps(project, issue.issue_id, issue.date, deadline))
 
 

@@ -177,7 +177,7 @@ def _build_and_send(
     theme = load_theme(week.config.theme_dir)
     # A send renders the two variants the messages are spliced from, and the archived copy is
     # filled in from them; a build alone renders that copy directly. Either way: one render.
-    renders = render_for_delivery(composition.issue, theme) if send else None
+    renders = render_for_delivery(composition.issue, theme, _delivery(project).tracking) if send else None
     rendered = renders.plain() if renders else render_issue(composition.issue, theme)
     verdict = logged_preflight(rendered)
     if not verdict.passed:

@@ -14,6 +14,7 @@ from digest.settings.files import SettingsFiles
 from digest.settings.newsletter import NewsletterSettings
 from digest.settings.paths import resolved_path
 from digest.settings.table import Table
+from digest.settings.tracking import TRACKING_OFF, TrackingSettings, tracking_settings
 
 
 class StoreSettings(Table):
@@ -83,6 +84,8 @@ class DeliverySettings:
     """[archive] path: where a send keeps the copy that went out (None: settings made by hand)."""
     return_path: str = ""
     """[feedback] return_path: the bounce mailbox a real send's envelope sender is tagged on ("": off)."""
+    tracking: TrackingSettings = TRACKING_OFF
+    """[tracking]: whether the links go through `digest serve` to be counted (off by default)."""
 
 
 def resolve_delivery(tables: DeliveryTables, files: SettingsFiles, *, default_dir: Path) -> DeliverySettings:
@@ -105,4 +108,5 @@ def resolve_delivery(tables: DeliveryTables, files: SettingsFiles, *, default_di
         unsubscribe_mailto=newsletter.mailbox if newsletter is not None else "",
         archive_dir=archive_dir(files, default_dir=default_dir),
         return_path=feedback_settings(files).return_path,
+        tracking=tracking_settings(files),
     )

@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from digest.errors import ConfigError
 from digest.settings.files import SettingsFiles
 from digest.settings.paths import resolved_path
-from digest.settings.table import Table, check_address, invalid_settings
+from digest.settings.table import Table, check_address, project_table
 
 
 class FeedbackSettings(Table):
@@ -74,13 +74,7 @@ class FeedbackSettings(Table):
 
 def feedback_settings(files: SettingsFiles) -> FeedbackSettings:
     """[feedback] of the digest.toml among `files` (the only file that may set it)."""
-    project = files.project
-    table = project.tables.get("feedback", {}) if project is not None else {}
-    try:
-        return FeedbackSettings.model_validate(table)
-    except ValidationError as e:
-        assert project is not None  # the defaults validate
-        raise invalid_settings(e, project.path, FeedbackSettings) from None
+    return project_table(files, "feedback", FeedbackSettings)
 
 
 @dataclass(frozen=True, slots=True)

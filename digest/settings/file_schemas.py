@@ -25,6 +25,7 @@ from digest.settings.render import RenderSettings
 from digest.settings.schedule import ScheduleSettings
 from digest.settings.signup import SignupSettings
 from digest.settings.table import Table
+from digest.settings.tracking import TrackingSettings
 from digest.settings.webhooks import WebhooksSettings
 
 
@@ -42,7 +43,6 @@ class IssueFile(Table):
     """Where the week's stories come from, besides the folder's own stories/."""
     gather: GatherSettings = GatherSettings()
     render: RenderSettings = RenderSettings()
-    desk: DeskSettings = DeskSettings()
 
 
 class ProjectFile(Table):
@@ -54,6 +54,8 @@ class ProjectFile(Table):
     feedback: FeedbackSettings = FeedbackSettings()
     webhooks: WebhooksSettings = WebhooksSettings()
     signup: SignupSettings = SignupSettings()
+    tracking: TrackingSettings = TrackingSettings()
+    desk: DeskSettings = DeskSettings()
     compose: ComposeSettings = ComposeSettings()
     sources: list[SourceSettings] = Field(default_factory=list)
     gather: GatherSettings = GatherSettings()
@@ -61,7 +63,6 @@ class ProjectFile(Table):
     store: StoreSettings = StoreSettings()
     smtp: SmtpSettings = SmtpSettings()
     dkim: DkimSettings | None = None
-    desk: DeskSettings = DeskSettings()
 
 
 class ProjectGatherFile(Table):

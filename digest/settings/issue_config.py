@@ -21,7 +21,7 @@ from digest.settings.issue import IssueSettings, StoryOverride
 from digest.settings.layering import PROJECT_WIDE_TABLES, layered
 from digest.settings.paths import resolved_path
 from digest.settings.project_config import ProjectConfig
-from digest.settings.table import invalid_settings
+from digest.settings.table import invalid_settings, project_table
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +41,7 @@ class IssueConfig:
     gathering: GatherConfig = field(default_factory=GatherConfig)
     """[[sources]] and [gather]; with no sources, the stories/ folder is the whole week."""
     desk: DeskSettings = field(default_factory=DeskSettings)
-    """[desk]: what the editors' desk may fetch."""
+    """[desk] of the digest.toml above (the only file that may set it): what the desk may fetch."""
 
     @property
     def stories_dir(self) -> Path:
@@ -81,7 +81,7 @@ def issue_config_from(files: SettingsFiles, *, theme: Path | None = None) -> Iss
         theme_dir=theme_dir,
         project_file=files.project.path if files.project is not None else None,
         compose=parsed.compose,
-        desk=parsed.desk,
+        desk=project_table(files, "desk", DeskSettings),
         story_overrides=dict(parsed.stories),
         delivery=resolve_delivery(delivery, files, default_dir=files.default_folder(Path.cwd())),
         gathering=gathering(

@@ -26,17 +26,7 @@ from digest.settings.files import SettingsFiles
 ARRAYS_OF_TABLES = frozenset({"sources"})
 """Replaced whole by a later layer; validation says what is wrong with one that is not an array."""
 
-PROJECT_WIDE_TABLES = (
-    "newsletter",
-    "compose",
-    "store",
-    "smtp",
-    "dkim",
-    "sources",
-    "gather",
-    "render",
-    "desk",
-)
+PROJECT_WIDE_TABLES = ("newsletter", "compose", "store", "smtp", "dkim", "sources", "gather", "render")
 """The tables an issue.toml may set over its digest.toml."""
 
 

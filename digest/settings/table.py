@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from digest.errors import ConfigError
+from digest.settings.files import SettingsFiles
 from digest.urls import absolute_http_url
 from digest.validation import describe
 
@@ -18,6 +20,20 @@ class Table(BaseModel):
     """A TOML table: unknown keys are errors (a typo is caught up front), values never change."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+TableModel = TypeVar("TableModel", bound=BaseModel)
+
+
+def project_table(files: SettingsFiles, name: str, model: type[TableModel]) -> TableModel:
+    """[name] of the digest.toml among `files` (the only file that may set it), validated by `model`."""
+    project = files.project
+    table = project.tables.get(name, {}) if project is not None else {}
+    try:
+        return model.model_validate(table)
+    except ValidationError as e:
+        assert project is not None  # the defaults validate
+        raise invalid_settings(e, project.path, model) from None
 
 
 def invalid_settings(

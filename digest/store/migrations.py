@@ -249,4 +249,23 @@ MIGRATIONS: tuple[Migration, ...] = (
         CREATE TABLE erased_addresses (hash TEXT PRIMARY KEY, at TEXT NOT NULL) WITHOUT ROWID;
         """,
     ),
+    Migration(
+        13,
+        "the desk's users, their sessions, and the audit log of what they changed (desk.py)",
+        """
+        -- Passwords as argon2id hashes; a session as the sha256 of its cookie, never the cookie.
+        CREATE TABLE desk_users (
+            name TEXT PRIMARY KEY, role TEXT NOT NULL, password_hash TEXT NOT NULL, created TEXT NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE desk_sessions (
+            token_hash TEXT PRIMARY KEY, name TEXT NOT NULL REFERENCES desk_users ON DELETE CASCADE,
+            csrf TEXT NOT NULL, started TEXT NOT NULL, seen TEXT NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY, at TEXT NOT NULL, who TEXT NOT NULL, action TEXT NOT NULL,
+            week TEXT NOT NULL DEFAULT '', detail TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX audit_log_week ON audit_log (week, id);
+        """,
+    ),
 )

@@ -119,8 +119,7 @@ def test_loopback_is_refused_unless_allowed_and_the_editor_may_still_add_it(
 
 
 def test_desk_allow_private_urls_in_the_settings(issue_dir: Path, pages: PageServer):
-    issue_toml = issue_dir / "issue.toml"
-    issue_toml.write_text(issue_toml.read_text(encoding="utf-8") + "\n[desk]\nallow_private_urls = true\n")
+    (issue_dir.parent / "digest.toml").write_text("[desk]\nallow_private_urls = true\n", encoding="utf-8")
     assert add(issue_dir, pages.url("/blog-post")).exit_code == 0
 
 

@@ -9,6 +9,7 @@ import pytest
 from digest.deliver.smtp import resolve_target
 from digest.errors import ConfigError
 from digest.settings import load_delivery_settings, load_issue_config
+from digest.settings.tracking import TrackingSettings
 from tests.conftest import NEWSLETTER_TOML
 
 ISSUE = "[issue]\ndate = 2025-02-03\n"
@@ -119,3 +120,31 @@ def test_every_delivery_setting_is_documented_in_the_readme():
         assert f"`[newsletter] {key}`" in readme, key
     for variable in ("DIGEST_SECRET", "DIGEST_SMTP_PASSWORD", "DIGEST_SMTP_HOST", "DIGEST_SMTP_PORT"):
         assert variable in readme, variable
+
+
+def test_tracking_is_off_by_default_and_read_from_digest_toml(tmp_path: Path):
+    assert load_issue_config(project(tmp_path, "")).delivery.tracking == TrackingSettings()
+    (tmp_path / "on").mkdir()
+    folder = project(
+        tmp_path / "on", '[tracking]\nclicks = true\nindividual = true\nbase_url = "https://go.example/"\n'
+    )
+    tracking = load_issue_config(folder).delivery.tracking
+    assert (tracking.clicks, tracking.individual, tracking.opens) == (True, True, False)
+    assert tracking.links_base("https://test-press.example/weekly") == "https://go.example"
+    assert load_delivery_settings(tmp_path / "on" / "digest.toml").delivery.tracking == tracking
+
+
+@pytest.mark.parametrize(
+    ("table", "expected"),
+    [
+        ('[tracking]\nburst_seconds = "soon"\n', "[tracking] burst_seconds"),
+        ('[tracking]\nbase_url = "go.example"\n', "[tracking] base_url"),
+        ("[tracking]\nclick = true\n", "[tracking] click"),
+    ],
+)
+def test_a_bad_tracking_key_is_one_line_naming_the_key_and_file(tmp_path: Path, table: str, expected: str):
+    folder = project(tmp_path, table)
+    with pytest.raises(ConfigError) as caught:
+        load_issue_config(folder)
+    message = str(caught.value)
+    assert expected in message and "digest.toml" in message and "Traceback" not in message

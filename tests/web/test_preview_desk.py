@@ -29,11 +29,11 @@ def pages() -> Iterator[PageServer]:
 
 
 @pytest.fixture
-def desk(meridian: Path) -> Path:
-    """Meridian's week, allowed to fetch the loopback page server."""
-    toml = meridian / "issue.toml"
+def desk(project: Path) -> Path:
+    """Tidewater's week, whose digest.toml allows fetching the loopback page server."""
+    toml = project / "tidewater" / "digest.toml"
     toml.write_text(toml.read_text(encoding="utf-8") + "\n[desk]\nallow_private_urls = true\n")
-    return meridian
+    return project / "tidewater" / "2025-03-14"
 
 
 @pytest.fixture
@@ -47,7 +47,7 @@ def excluded(week: Path) -> list[str]:
 
 
 def test_add_from_the_week_page_then_leave_out_and_include_in_the_inbox(desk, preview, pages, open_desk):
-    page = open_desk(preview.url + MERIDIAN)
+    page = open_desk(preview.url + TIDEWATER)
     page.fill("#add-url", pages.url("/news-article"))
     page.click(".add-story summary")
     page.fill("#add-note", "lead for Friday?")
@@ -75,7 +75,7 @@ def test_add_from_the_week_page_then_leave_out_and_include_in_the_inbox(desk, pr
 
 
 def test_a_refused_address_is_said_in_words_and_the_field_kept(preview, pages, open_desk, project):
-    page = open_desk(preview.url + TIDEWATER + "add")
+    page = open_desk(preview.url + MERIDIAN + "add")
     page.fill("#add-url", pages.url("/news-article"))
     page.click(".add-story button[type=submit]")
     error = page.inner_text(".desk-add .notice.failed")
@@ -86,14 +86,14 @@ def test_a_refused_address_is_said_in_words_and_the_field_kept(preview, pages, o
 
 
 def test_the_bookmarklet_opens_the_add_page_with_the_url_filled_in(desk, preview, pages, open_desk):
-    page = open_desk(preview.url + MERIDIAN + "add")
+    page = open_desk(preview.url + TIDEWATER + "add")
     script = page.get_attribute("a.bookmarklet", "href")
     assert script is not None and script.startswith("javascript:")
     page.goto(pages.url("/blog-post"))
     page.evaluate(script.removeprefix("javascript:"))  # what clicking it on that page runs
-    page.wait_for_url(f"{preview.url}{MERIDIAN}add?url=*")
+    page.wait_for_url(f"{preview.url}{TIDEWATER}add?url=*")
     assert page.input_value("#add-url") == pages.url("/blog-post")
-    assert not list((desk / "stories").glob("*tide*"))  # the GET only fills the field in
+    assert not (desk / "stories" / "tide-gauges-moved.md").exists()  # the GET only fills the field in
 
 
 def test_the_fetch_runs_in_a_worker_thread(desk, preview, pages):
@@ -102,7 +102,7 @@ def test_the_fetch_runs_in_a_worker_thread(desk, preview, pages):
     def add_slow() -> None:
         with httpx.Client(timeout=30) as client:
             form = {"url": pages.url("/slow.rss"), "title": "Slow page"}
-            answered.append(client.post(preview.url + MERIDIAN + "add", data=form).status_code)
+            answered.append(client.post(preview.url + TIDEWATER + "add", data=form).status_code)
 
     adding = threading.Thread(target=add_slow)
     adding.start()
@@ -116,7 +116,7 @@ def test_the_fetch_runs_in_a_worker_thread(desk, preview, pages):
 
 
 @pytest.mark.parametrize("width", [375, 1366])
-@pytest.mark.parametrize("path", [MERIDIAN, MERIDIAN + "add", MERIDIAN + "inbox"])
+@pytest.mark.parametrize("path", [TIDEWATER, TIDEWATER + "add", TIDEWATER + "inbox"])
 def test_axe_finds_nothing_and_nothing_scrolls_sideways(desk, preview, pages, open_desk, path, width):
     page = open_desk(preview.url + path, width)
     if path.endswith("add"):  # the page with its result shown too
@@ -125,3 +125,24 @@ def test_axe_finds_nothing_and_nothing_scrolls_sideways(desk, preview, pages, op
         page.wait_for_selector(".desk-add .notice")
     assert axe_violations(page) == []
     assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+
+def test_off_loopback_the_add_carries_the_csrf_token_and_names_who_added(desk, project, pages, tmp_path):
+    from digest.store import open_store
+    from tests.web.desk import add_users, csrf_of, desk_server, logged_in
+
+    store = open_store(tmp_path / "desk.db")
+    add_users(store)
+    try:
+        with desk_server(project, store) as server:
+            client = logged_in(server.url, "ed")
+            form = client.get(f"/{TIDEWATER}add")
+            assert form.status_code == 200
+            token = csrf_of(form)
+            posted = client.post(f"/{TIDEWATER}add", data={"url": pages.url("/blog-post"), "csrf": token})
+            assert posted.status_code == 303, posted.text
+            assert "Added “Why our tide gauges moved”" in client.get(posted.headers["location"]).text
+            client.close()
+    finally:
+        store.close()
+    assert "added_by: ed" in (desk / "stories" / "tide-gauges-moved.md").read_text(encoding="utf-8")

@@ -30,7 +30,9 @@ from digest.settings import ISSUE_FILE, IssueSettings
 from digest.settings.project import IssueFolder, find_issue_folders
 from digest.web.preview.actions import PAST_TENSE, Action, choose, record_choices
 from digest.web.preview.approval import ApprovalRoutes, approval_for
-from digest.web.preview.desk import DeskRoutes
+from digest.web.preview.curate import CurateRoutes
+from digest.web.preview.desk import DeskGate, LoginRoutes, asker_name, csrf_field, may
+from digest.web.preview.desk_guard import DeskGuard
 from digest.web.preview.feedback import LastChoice, Notice, sort_addresses
 from digest.web.preview.guards import SameOriginPosts, check_story, form_persona
 from digest.web.preview.listing import WeekRow
@@ -63,7 +65,10 @@ _HEAD = re.compile(r"<head\b[^>]*>", re.IGNORECASE)
 
 
 def _environment() -> jinja2.Environment:
-    return page_templates(HERE / "templates")
+    environment = page_templates(HERE / "templates")
+    # One way for every form to carry the CSRF token, and for pages to leave out what a role may not do.
+    environment.globals.update(csrf_field=csrf_field, may=may, asker_name=asker_name)
+    return environment
 
 
 def issue_url(folder: IssueFolder, suffix: str = "", **query: str) -> str:
@@ -82,8 +87,9 @@ def framed_email(html: str) -> str:
 class Preview:
     """The app's state: which project it shows, rendered snapshots, and the live-reload hub."""
 
-    def __init__(self, root: Path, *, watch: bool = True) -> None:
+    def __init__(self, root: Path, *, watch: bool = True, desk: DeskGate | None = None) -> None:
         self.root = root.resolve()
+        self.desk = desk
         self.cache = SnapshotCache()
         self.hub = ChangeHub()
         self.watcher = FileWatcher(self.hub) if watch else None
@@ -197,6 +203,7 @@ class Preview:
             proof_to=request.query_params.get("to", ""),
             approval=await run_in_threadpool(approval_for, week, snapshot.issue),
             approval_notice=self.notices.pop(request.query_params.get("approval", ""), None),
+            audit=await run_in_threadpool(self.desk.audit, folder.key) if self.desk else [],
         )
 
     async def persona_copy(self, request: Request):
@@ -336,15 +343,20 @@ class Preview:
 
 
 def create_preview_app(
-    root: Path, *, allowed_hosts: Sequence[str] | None = LOOPBACK_HOSTS, watch: bool = True
+    root: Path,
+    *,
+    allowed_hosts: Sequence[str] | None = LOOPBACK_HOSTS,
+    watch: bool = True,
+    desk: DeskGate | None = None,
 ) -> Starlette:
     """The preview app for the issues under `root`.
 
     `allowed_hosts` guards against DNS rebinding while bound to loopback; None allows any host.
+    `desk` (off loopback): every request needs a user, every post a CSRF token and a role.
     """
-    preview = Preview(root, watch=watch)
+    preview = Preview(root, watch=watch, desk=desk)
     approval = ApprovalRoutes(preview, issue_url)
-    desk = DeskRoutes(preview, preview.hub, preview.notices, issue_url)
+    curate = CurateRoutes(preview, preview.hub, preview.notices, issue_url)
     issue = "/issues/{key:path}"
     routes = [
         Route("/", preview.issue_list, name="issues"),
@@ -356,13 +368,21 @@ def create_preview_app(
         Route(issue + "/proof", preview.send_proof, methods=["POST"]),
         Route(issue + "/approve", approval.approve, methods=["POST"]),
         Route(issue + "/new-proof", approval.new_proof, methods=["POST"]),
-        Route(issue + "/add", desk.add_form, methods=["GET"]),
-        Route(issue + "/add", desk.add, methods=["POST"]),
-        Route(issue + "/inbox", desk.inbox),
+        Route(issue + "/add", curate.add_form, methods=["GET"]),
+        Route(issue + "/add", curate.add, methods=["POST"]),
+        Route(issue + "/inbox", curate.inbox),
         Route(issue + "/", preview.issue_page),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     middleware = [Middleware(SameOriginPosts)]
+    if desk is not None:
+        login = LoginRoutes(desk, preview)
+        routes[:0] = [
+            Route("/login", login.login_page),
+            Route("/login", login.login, methods=["POST"]),
+            Route("/logout", login.logout, methods=["POST"]),
+        ]
+        middleware.append(Middleware(DeskGuard, gate=desk))
     if allowed_hosts is not None:
         middleware.insert(0, Middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts)))
     app = Starlette(

@@ -27,6 +27,7 @@ from digest.runs.result import RunResult
 from digest.settings import ProjectConfig, load_issue_config, load_project_config
 from digest.settings.project import IssueFolder
 from digest.store.run_history import IssueState
+from digest.web.preview.desk import asker_name
 from digest.web.preview.personas import Persona, persona
 from digest.web.preview.snapshot import IssueSnapshot
 from digest.web.preview.weeks import KnownWeek
@@ -170,7 +171,8 @@ class ApprovalRoutes:
         form = await request.form()
         chosen = persona(str(form.get("persona", "")))
         proof_hash = str(form.get("proof", ""))
-        by = str(form.get("by", "")).strip() or "the preview"
+        # Off loopback the history names the logged-in user, not what the form says.
+        by = asker_name() or str(form.get("by", "")).strip() or "the preview"
         if form.get("confirm") != "yes":
             snapshot = await self.pages.week_snapshot(week)
             approval = await run_in_threadpool(approval_for, week, snapshot.issue)

@@ -1,152 +1,200 @@
-"""The desk's curation pages: "Add a story by URL" (the field on a week's page, its own page that
-the bookmarklet opens with the URL filled in) and the week's inbox.
+"""The preview as a team's desk (any host but loopback): who is asking (a login kept in the store,
+or a trusted proxy's header), their CSRF token, and the login and logout pages.
 
-An add is always a POST from the preview's own page (never the bookmarklet's GET, which only fills
-in the field), and runs `digest add`'s code in a worker thread: the page is fetched while the
-server goes on answering. The inbox's "include" and "leave out" are the story buttons' own route
-(`/choice`), so they write `[issue] exclude` exactly as Exclude and Include do.
-"""
+The request's desk user lives in a context variable set by `DeskGuard` (desk_guard.py), so the
+templates' `csrf_field()` and `may(role)` need nothing passed through each route."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+import hashlib
+import hmac
+import secrets
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol
 
+from markupsafe import Markup, escape
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import FormData
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from digest.clock import utc_now
-from digest.compose import Composition, Reason
-from digest.errors import DigestError
-from digest.gather.by_url import AddedStory
-from digest.model import Story
-from digest.runs.add import add_to_week
-from digest.settings.editor_choices import start_issue_file
-from digest.web.preview.approval import Pages
-from digest.web.preview.feedback import Notice
-from digest.web.preview.reload import ChangeHub
-from digest.web.preview.snapshot import load_week_config
-from digest.web.preview.weeks import KnownWeek
+from digest.errors import ConfigError
+from digest.settings import load_delivery_settings
+from digest.settings.desk import DeskSettings, load_desk_settings
+from digest.store import Store, open_store
+from digest.store.desk import (
+    AuditEntry,
+    DeskUser,
+    audit_entries,
+    check_password,
+    end_session,
+    find_user,
+    list_users,
+    record_action,
+    session_of,
+    start_session,
+)
+from digest.web.site.signup_guard import RateLimits
 
-LONGEST_FIELD = 2000
-"""Characters kept of a form field (a URL, a title, a note): more is not an editor typing."""
+COOKIE = "digest_desk"
+CSRF_FIELD = "csrf"
+CSRF_HEADER = "x-csrf-token"
+LOGIN_PER_USER_PER_HOUR = 10
+LOGIN_PER_IP_PER_HOUR = 30
+AUDIT_ON_PAGE = 8
 
 
 @dataclass(frozen=True, slots=True)
-class InboxRow:
-    """One story of the week in the inbox: what it is, where it came from, whether it is in."""
+class Asker:
+    """Who a request is from, and the token its state-changing requests must carry."""
 
-    id: str
-    title: str
-    url: str
-    origin: str
-    note: str
-    when: dt.datetime | None
-    in_issue: bool
-    excluded: bool
+    user: DeskUser
+    csrf: str
+    token: str = ""
+    """The login cookie's token (users mode), for logout."""
 
 
-def _origin(story: Story) -> str:
-    if story.added is not None:
-        return "added by URL" + (f" by {story.added_by}" if story.added_by else "")
-    if story.source.endswith((".md", ".markdown")):
-        return "story file " + Path(story.source).name
-    return story.source or "story file"
+ASKER: ContextVar[Asker | None] = ContextVar("desk_asker", default=None)
 
 
-def inbox_rows(composition: Composition) -> list[InboxRow]:
-    """Every story of the week, newest first (when added by URL, else published; undated last)."""
-    placed = [(p.story, True, False) for p in composition.placements]
-    left_out = [(r.story, False, r.reason is Reason.EXCLUDED) for r in composition.left_out]
-    rows = [
-        InboxRow(
-            id=story.id,
-            title=story.title,
-            url=story.url,
-            origin=_origin(story),
-            note=story.note,
-            when=story.added or story.published,
-            in_issue=in_issue,
-            excluded=excluded,
+def csrf_field() -> Markup:
+    """The hidden CSRF field every form prints (nothing on loopback, where nobody logs in)."""
+    asker = ASKER.get()
+    if asker is None:
+        return Markup("")
+    return Markup('<input type="hidden" name="{}" value="{}">').format(CSRF_FIELD, escape(asker.csrf))
+
+
+def may(role: str) -> bool:
+    """Whether the asker may do what `role` may (on loopback: the one person may do everything)."""
+    asker = ASKER.get()
+    return asker is None or asker.user.may(role)
+
+
+def asker_name() -> str:
+    asker = ASKER.get()
+    return asker.user.name if asker is not None else ""
+
+
+class Pages(Protocol):
+    def page(self, name: str, **context: Any) -> Response: ...
+
+
+class DeskGate:
+    """The desk's rules for one app: [desk] settings, the store of users, sessions and the audit log,
+    and the login rate limits (in memory, per IP and per name: a restart forgets them)."""
+
+    def __init__(self, settings: DeskSettings, store: Store) -> None:
+        self.settings = settings
+        self.store = store
+        self.per_user = RateLimits(LOGIN_PER_USER_PER_HOUR)
+        self.per_ip = RateLimits(LOGIN_PER_IP_PER_HOUR)
+        # Proxy users have no session row: their CSRF token is keyed by name with this process's key.
+        self.key = secrets.token_bytes(32)
+
+    @property
+    def proxy(self) -> bool:
+        return self.settings.auth == "proxy"
+
+    def session(self, token: str) -> Asker | None:
+        found = session_of(
+            self.store,
+            token,
+            idle=dt.timedelta(minutes=self.settings.session_idle_minutes),
+            longest=dt.timedelta(hours=self.settings.session_hours),
         )
-        for story, in_issue, excluded in [*placed, *left_out]
-    ]
-    oldest = dt.datetime.min.replace(tzinfo=dt.UTC)
-    return sorted(rows, key=lambda row: row.when or oldest, reverse=True)
+        return Asker(found.user, found.csrf, token) if found is not None else None
+
+    def proxy_user(self, name: str) -> Asker:
+        known = find_user(self.store, name)
+        user = known if known is not None else DeskUser(name, self.settings.proxy_role)
+        csrf = hmac.new(self.key, name.encode(), hashlib.sha256).hexdigest()
+        return Asker(user, csrf)
+
+    def record(self, who: str, action: str, week: str = "", detail: str = "") -> None:
+        record_action(self.store, who, action, week, detail)
+
+    def audit(self, week: str) -> list[AuditEntry]:
+        return audit_entries(self.store, week=week, limit=AUDIT_ON_PAGE)
 
 
-def _field(form: FormData, name: str) -> str:
-    value = form.get(name, "")
-    return value.strip()[:LONGEST_FIELD] if isinstance(value, str) else ""
+def _next(target: str) -> str:
+    """Where to go after logging in: a path of this app only (never //host or a scheme)."""
+    return target if target.startswith("/") and not target.startswith("//") and "\\" not in target else "/"
 
 
-class DeskRoutes:
-    """GET and POST add, GET inbox; the app's same-origin check guards the POST like every form."""
+class LoginRoutes:
+    """GET/POST /login and POST /logout. One answer for a wrong name and a wrong password."""
 
-    def __init__(
-        self, pages: Pages, hub: ChangeHub, notices: dict[str, Notice], issue_url: Callable[..., str]
-    ) -> None:
+    def __init__(self, gate: DeskGate, pages: Pages) -> None:
+        self.gate = gate
         self.pages = pages
-        self.hub = hub
-        self.notices = notices
-        self.issue_url = issue_url
 
-    def _add_page(self, request: Request, week: KnownWeek, status: int = 200, **context: object) -> Response:
-        bookmarklet = (
-            "javascript:location.href='"
-            + str(request.base_url).rstrip("/")
-            + self.issue_url(week.folder, "add")
-            + "?url='+encodeURIComponent(location.href)"
-        )
-        # No live reload here: reloading the answer to a POST would post it again.
-        context = {"notice": None, "error": "", "url": "", "title": "", "note": "", **context}
+    def _form(self, request: Request, status: int = 200, message: str = "", name: str = "") -> Response:
         response = self.pages.page(
-            "add.html", week=week, folder=week.folder, bookmarklet=bookmarklet, reload_token="", **context
+            "login.html",
+            message=message,
+            user_name=name,
+            next=_next(request.query_params.get("next", "/")),
+            reload_token="",
         )
         response.status_code = status
         return response
 
-    async def add_form(self, request: Request) -> Response:
-        """The add page: the field filled in from `?url=` (the bookmarklet's), nothing fetched."""
-        week = await self.pages.week(request.path_params["key"])
-        notice = self.notices.pop(request.query_params.get("notice", ""), None)
-        url = request.query_params.get("url", "")[:LONGEST_FIELD]
-        return self._add_page(request, week, url=url, notice=notice)
+    async def login_page(self, request: Request) -> Response:
+        if self.gate.proxy:
+            return RedirectResponse("/", status_code=303)
+        return self._form(request)
 
-    async def add(self, request: Request) -> Response:
-        """Fetch the page in a worker thread and write its story file; the result or why not, in words."""
-        week = await self.pages.week(request.path_params["key"])
+    async def login(self, request: Request) -> Response:
         form = await request.form()
-        url, title, note = (_field(form, name) for name in ("url", "title", "note"))
-        if not url:
-            raise HTTPException(400, "give the URL of the story to add")
-        try:
-            added = await run_in_threadpool(self._add, week, url, title, note)
-        except DigestError as e:
-            return self._add_page(request, week, 400, url=url, title=title, note=note, error=str(e))
-        await self.hub.publish()  # open pages show the new story now, not at the watcher's next look
-        message = f"Added “{added.title}” ({added.url}) to {added.path.name}."
-        if added.unread:
-            message += f" The page could not be read ({added.unread}), so it has the title you gave."
-        key = self.pages.notify(True, message)
-        return RedirectResponse(self.issue_url(week.folder, "add", notice=key), status_code=303)
+        name, password = str(form.get("name", "")).strip(), str(form.get("password", ""))
+        peer = request.client.host if request.client else "?"
+        if not (self.gate.per_ip.allow(peer) and self.gate.per_user.allow(name.casefold())):
+            return self._form(request, 429, "Too many attempts: wait an hour, or ask an admin.", name)
+        user = await run_in_threadpool(check_password, self.gate.store, name, password)
+        if user is None:
+            return self._form(request, 400, "That name and password do not match a user.", name)
+        token = await run_in_threadpool(start_session, self.gate.store, user)
+        await run_in_threadpool(self.gate.record, user.name, "login")
+        response = RedirectResponse(_next(str(form.get("next", "/"))), status_code=303)
+        response.set_cookie(
+            COOKIE,
+            token,
+            max_age=self.gate.settings.session_hours * 3600,
+            httponly=True,
+            samesite="strict",
+            secure=_over_https(request, self.gate),
+        )
+        return response
 
-    @staticmethod
-    def _add(week: KnownWeek, url: str, title: str, note: str) -> AddedStory:
-        if week.planned is not None:  # a week from feeds: its folder starts here, as a first choice's does
-            week.folder.path.mkdir(parents=True, exist_ok=True)
-            start_issue_file(week.folder.path, week.planned.date, week.planned.project_file)
-        config = load_week_config(week.folder, None)
-        return add_to_week(config, url, now=utc_now(), title=title, note=note)
+    async def logout(self, request: Request) -> Response:
+        asker = ASKER.get()
+        if asker is not None and asker.token:
+            await run_in_threadpool(end_session, self.gate.store, asker.token)
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(COOKIE, httponly=True, samesite="strict")
+        return response
 
-    async def inbox(self, request: Request) -> Response:
-        """The week's stories, added by URL and gathered from feeds together, newest first."""
-        week = await self.pages.week(request.path_params["key"])
-        snapshot = await self.pages.week_snapshot(week)
-        rows = inbox_rows(snapshot.composition) if snapshot.composition else []
-        return self.pages.page("inbox.html", week=week, folder=week.folder, snapshot=snapshot, rows=rows)
+
+def _over_https(request: Request, gate: DeskGate) -> bool:
+    """Served over https, directly or behind a trusted proxy that says so (X-Forwarded-Proto)."""
+    if request.url.scheme == "https":
+        return True
+    peer = request.client.host if request.client else ""
+    return gate.settings.trusts(peer) and request.headers.get("x-forwarded-proto") == "https"
+
+
+def desk_gate(root: Path) -> DeskGate:
+    """The desk of the project at `root`: its [desk] settings and its store (users, sessions, audit)."""
+    settings = load_desk_settings(cwd=root)
+    store = open_store(load_delivery_settings(cwd=root).delivery.store_path)
+    if settings.auth == "users" and not list_users(store):
+        raise ConfigError(
+            "nobody can log in: add a user first (`digest users add NAME --role admin`), "
+            'or set [desk] auth = "proxy"',
+            where=store.path,
+        )
+    return DeskGate(settings, store)
