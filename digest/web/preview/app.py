@@ -30,6 +30,7 @@ from digest.settings import ISSUE_FILE, IssueSettings
 from digest.settings.project import IssueFolder, find_issue_folders
 from digest.web.preview.actions import PAST_TENSE, Action, choose, record_choices
 from digest.web.preview.approval import ApprovalRoutes, approval_for
+from digest.web.preview.curate import CurateRoutes
 from digest.web.preview.desk import DeskGate, LoginRoutes, asker_name, csrf_field, may
 from digest.web.preview.desk_guard import DeskGuard
 from digest.web.preview.feedback import LastChoice, Notice, sort_addresses
@@ -269,6 +270,8 @@ class Preview:
         self.last_choices[week.folder.key] = LastChoice(
             f"{PAST_TENSE[action]}: {title}", snapshot.settings, after
         )
+        if form.get("back") == "inbox":  # the inbox's include / leave out: back to the inbox
+            return RedirectResponse(issue_url(week.folder, "inbox") + f"#story-{story}", status_code=303)
         return await self.answer(request, week, chosen, f"#story-{story}")
 
     async def answer(self, request: Request, week: KnownWeek, chosen: Persona, anchor: str) -> Response:
@@ -353,6 +356,7 @@ def create_preview_app(
     """
     preview = Preview(root, watch=watch, desk=desk)
     approval = ApprovalRoutes(preview, issue_url)
+    curate = CurateRoutes(preview, preview.hub, preview.notices, issue_url)
     issue = "/issues/{key:path}"
     routes = [
         Route("/", preview.issue_list, name="issues"),
@@ -364,6 +368,9 @@ def create_preview_app(
         Route(issue + "/proof", preview.send_proof, methods=["POST"]),
         Route(issue + "/approve", approval.approve, methods=["POST"]),
         Route(issue + "/new-proof", approval.new_proof, methods=["POST"]),
+        Route(issue + "/add", curate.add_form, methods=["GET"]),
+        Route(issue + "/add", curate.add, methods=["POST"]),
+        Route(issue + "/inbox", curate.inbox),
         Route(issue + "/", preview.issue_page),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
