@@ -21,6 +21,8 @@ from typing import Any
 import httpcore
 import httpx
 
+from digest.gather.public_hosts import PublicPeersOnly
+
 SLACK = 0.01
 """Seconds too few to wait for anything: a socket's own timeout may fire this much before the
 moment it was set for, and that is the deadline passing, not a server's silence."""
@@ -124,10 +126,12 @@ class _DeadlineBackend(httpcore.NetworkBackend):
 class DeadlineTransport(httpx.HTTPTransport):
     """httpx's own transport, with every socket operation bounded by the deadline of the fetch."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, public_only: bool = False) -> None:
         super().__init__()
         # httpx takes no network backend; the connection pool under it (httpcore's) does, and
         # hands it to every connection it opens. tests/gather/test_gather_deadlines.py fails if
-        # a new httpx stops using it.
+        # a new httpx stops using it. `public_only`: each connection's peer must be a public
+        # address (gather/public_hosts.py; tests/gather/test_add_by_url.py fails without it).
         pool = self._pool
-        pool._network_backend = _DeadlineBackend(pool._network_backend)
+        backend: httpcore.NetworkBackend = _DeadlineBackend(pool._network_backend)
+        pool._network_backend = PublicPeersOnly(backend) if public_only else backend

@@ -44,7 +44,7 @@ def new_client(policy: HttpPolicy, *, public_only: bool = False) -> httpx.Client
     address (a URL pasted by an editor; the feeds in the settings are the editors' own choice)."""
     return httpx.Client(
         event_hooks={"request": [refuse_private_hosts]} if public_only else None,
-        transport=DeadlineTransport(),
+        transport=DeadlineTransport(public_only=public_only),
         timeout=httpx.Timeout(policy.timeout),
         follow_redirects=True,
         max_redirects=5,

@@ -5,14 +5,19 @@ the machines behind the firewall (the router's admin page, a cloud's metadata se
 The check is an httpx request hook, so it runs on the first request and again on every redirect
 hop: a public page that redirects to http://127.0.0.1/ is refused at the hop. The host is resolved
 here and every address it resolves to must be global; a host that resolves to a private address
-only some of the time is still refused whenever it does.
+only some of the time is still refused whenever it does. The hook's lookup and the connection's
+are two lookups, so a DNS answer that changes between them (rebinding) could still reach a private
+address: `PublicPeersOnly` checks the address each connection actually reached, before a byte of
+the request is sent.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import Iterable
 
+import httpcore
 import httpx
 
 from digest.errors import SourceError
@@ -59,3 +64,45 @@ def check_public_host(host: str, port: int = 443) -> None:
 def refuse_private_hosts(request: httpx.Request) -> None:
     """An httpx request hook: runs before the first request and before each redirect hop."""
     check_public_host(request.url.host, request.url.port or (443 if request.url.scheme == "https" else 80))
+
+
+def _refused_peer(address: str) -> str:
+    """What sort of non-public address a connection reached, in words ("" for a public one)."""
+    return _kind(ipaddress.ip_address(address.split("%", 1)[0]))
+
+
+class PublicPeersOnly(httpcore.NetworkBackend):
+    """A network backend that closes any connection whose peer is not a public address."""
+
+    def __init__(self, backend: httpcore.NetworkBackend) -> None:
+        self._backend = backend
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.NetworkStream:
+        stream = self._backend.connect_tcp(host, port, timeout, local_address, socket_options)
+        peer = stream.get_extra_info("server_addr")
+        kind = _refused_peer(str(peer[0])) if peer else "unknown"
+        if kind:
+            stream.close()
+            raise PrivateAddressError(
+                f"refused: {host} connected to {peer[0] if peer else 'an unknown peer'}, a {kind} address; "
+                "allow it with --allow-private or [desk] allow_private_urls = true"
+            )
+        return stream
+
+    def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.NetworkStream:
+        raise PrivateAddressError(f"refused: {path} is a local socket")
+
+    def sleep(self, seconds: float) -> None:
+        self._backend.sleep(seconds)

@@ -133,11 +133,31 @@ def test_a_redirect_hop_to_a_private_address_is_refused(
         "_addresses",
         lambda host, port: ["93.184.215.14"] if host == "127.0.0.1" else real(host, port),
     )
+    monkeypatch.setattr(public_hosts, "_refused_peer", lambda address: "")  # the connection's check too
     hits = pages.hits["/news-article"]
     result = add(issue_dir, pages.url("/to/localhost"))
     assert result.exit_code == 2
     assert "refused: localhost (127.0.0.1) is a loopback address" in result.stderr
     assert pages.hits["/to/localhost"] == 1 and pages.hits["/news-article"] == hits
+
+
+def test_a_dns_answer_that_changes_after_the_check_is_refused_at_the_connection(
+    issue_dir: Path, pages: PageServer, monkeypatch: pytest.MonkeyPatch
+):
+    """DNS rebinding: the check's lookup says public, the connection's reaches loopback. The
+    address the socket actually reached is checked before the request is sent."""
+    real = public_hosts._addresses
+    monkeypatch.setattr(
+        public_hosts,
+        "_addresses",
+        lambda host, port: ["93.184.215.14"] if host == "127.0.0.1" else real(host, port),
+    )
+    hits = pages.hits["/news-article"]
+    result = add(issue_dir, pages.url("/news-article"))
+    assert result.exit_code == 2, result.output
+    assert "refused: 127.0.0.1 connected to 127.0.0.1, a loopback address" in result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.output
+    assert pages.hits["/news-article"] == hits  # not a byte of the request was sent
 
 
 @pytest.mark.parametrize(
