@@ -21,7 +21,7 @@ from typing import Any
 import httpcore
 import httpx
 
-from digest.gather.public_hosts import PublicPeersOnly
+from digest.gather.public_hosts import PrivateAddressError, check_peer
 
 SLACK = 0.01
 """Seconds too few to wait for anything: a socket's own timeout may fire this much before the
@@ -96,8 +96,9 @@ class _DeadlineStream(httpcore.NetworkStream):
 
 
 class _DeadlineBackend(httpcore.NetworkBackend):
-    def __init__(self, backend: httpcore.NetworkBackend) -> None:
+    def __init__(self, backend: httpcore.NetworkBackend, *, public_only: bool = False) -> None:
         self._backend = backend
+        self._public_only = public_only
 
     def connect_tcp(
         self,
@@ -108,7 +109,10 @@ class _DeadlineBackend(httpcore.NetworkBackend):
         socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.NetworkStream:
         timeout = _until_deadline(timeout, httpcore.ConnectTimeout)
-        return _DeadlineStream(self._backend.connect_tcp(host, port, timeout, local_address, socket_options))
+        stream = self._backend.connect_tcp(host, port, timeout, local_address, socket_options)
+        if self._public_only:
+            check_peer(stream, host)
+        return _DeadlineStream(stream)
 
     def connect_unix_socket(
         self,
@@ -116,6 +120,8 @@ class _DeadlineBackend(httpcore.NetworkBackend):
         timeout: float | None = None,
         socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.NetworkStream:
+        if self._public_only:
+            raise PrivateAddressError(f"refused: {path} is a local socket")
         timeout = _until_deadline(timeout, httpcore.ConnectTimeout)
         return _DeadlineStream(self._backend.connect_unix_socket(path, timeout, socket_options))
 
@@ -133,5 +139,4 @@ class DeadlineTransport(httpx.HTTPTransport):
         # a new httpx stops using it. `public_only`: each connection's peer must be a public
         # address (gather/public_hosts.py; tests/gather/test_add_by_url.py fails without it).
         pool = self._pool
-        backend: httpcore.NetworkBackend = _DeadlineBackend(pool._network_backend)
-        pool._network_backend = PublicPeersOnly(backend) if public_only else backend
+        pool._network_backend = _DeadlineBackend(pool._network_backend, public_only=public_only)

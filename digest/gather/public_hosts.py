@@ -7,7 +7,7 @@ hop: a public page that redirects to http://127.0.0.1/ is refused at the hop. Th
 here and every address it resolves to must be global; a host that resolves to a private address
 only some of the time is still refused whenever it does. The hook's lookup and the connection's
 are two lookups, so a DNS answer that changes between them (rebinding) could still reach a private
-address: `PublicPeersOnly` checks the address each connection actually reached, before a byte of
+address: `check_peer` checks the address each connection actually reached, before a byte of
 the request is sent.
 """
 
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Iterable
 
 import httpcore
 import httpx
@@ -71,38 +70,14 @@ def _refused_peer(address: str) -> str:
     return _kind(ipaddress.ip_address(address.split("%", 1)[0]))
 
 
-class PublicPeersOnly(httpcore.NetworkBackend):
-    """A network backend that closes any connection whose peer is not a public address."""
-
-    def __init__(self, backend: httpcore.NetworkBackend) -> None:
-        self._backend = backend
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.NetworkStream:
-        stream = self._backend.connect_tcp(host, port, timeout, local_address, socket_options)
-        peer = stream.get_extra_info("server_addr")
-        kind = _refused_peer(str(peer[0])) if peer else "unknown"
-        if kind:
-            stream.close()
-            raise PrivateAddressError(
-                f"refused: {host} connected to {peer[0] if peer else 'an unknown peer'}, a {kind} address; "
-                "allow it with --allow-private or [desk] allow_private_urls = true"
-            )
-        return stream
-
-    def connect_unix_socket(
-        self,
-        path: str,
-        timeout: float | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.NetworkStream:
-        raise PrivateAddressError(f"refused: {path} is a local socket")
-
-    def sleep(self, seconds: float) -> None:
-        self._backend.sleep(seconds)
+def check_peer(stream: httpcore.NetworkStream, host: str) -> None:
+    """Close and refuse a connection whose peer is not a public address (called right after the
+    connect, before a byte of the request is sent)."""
+    peer = stream.get_extra_info("server_addr")
+    kind = _refused_peer(str(peer[0])) if peer else "unknown"
+    if kind:
+        stream.close()
+        raise PrivateAddressError(
+            f"refused: {host} connected to {peer[0] if peer else 'an unknown peer'}, a {kind} address; "
+            "allow it with --allow-private or [desk] allow_private_urls = true"
+        )
