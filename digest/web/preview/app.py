@@ -30,6 +30,7 @@ from digest.settings import ISSUE_FILE, IssueSettings
 from digest.settings.project import IssueFolder, find_issue_folders
 from digest.web.preview.actions import PAST_TENSE, Action, choose, record_choices
 from digest.web.preview.approval import ApprovalRoutes, approval_for
+from digest.web.preview.curate import CurateRoutes
 from digest.web.preview.desk import DeskGate, LoginRoutes, asker_name, csrf_field, may
 from digest.web.preview.desk_guard import DeskGuard
 from digest.web.preview.feedback import LastChoice, Notice, sort_addresses
@@ -98,7 +99,7 @@ class Preview:
         self.notices: dict[str, Notice] = {}
         # The last story choice made on each issue (by key), for its Undo button.
         self.last_choices: dict[str, LastChoice] = {}
-        self.sending: SendRoutes | None = None  # set by create_preview_app
+        self.sending = SendRoutes(self, issue_url, self.notices)
 
     def folders(self) -> list[IssueFolder]:
         return find_issue_folders(self.root)
@@ -204,8 +205,7 @@ class Preview:
             proof_to=request.query_params.get("to", ""),
             approval=await run_in_threadpool(approval_for, week, snapshot.issue),
             approval_notice=self.notices.pop(request.query_params.get("approval", ""), None),
-            sending=await self.sending.panel(week, snapshot.issue) if self.sending else None,
-            send_notice=self.notices.pop(request.query_params.get("sent", ""), None),
+            sending=await self.sending.panel(week, snapshot.issue, request.query_params.get("sent", "")),
             audit=await run_in_threadpool(self.desk.audit, folder.key) if self.desk else [],
         )
 
@@ -273,6 +273,8 @@ class Preview:
         self.last_choices[week.folder.key] = LastChoice(
             f"{PAST_TENSE[action]}: {title}", snapshot.settings, after
         )
+        if form.get("back") == "inbox":  # the inbox's include / leave out: back to the inbox
+            return RedirectResponse(issue_url(week.folder, "inbox") + f"#story-{story}", status_code=303)
         return await self.answer(request, week, chosen, f"#story-{story}")
 
     async def answer(self, request: Request, week: KnownWeek, chosen: Persona, anchor: str) -> Response:
@@ -357,7 +359,7 @@ def create_preview_app(
     """
     preview = Preview(root, watch=watch, desk=desk)
     approval = ApprovalRoutes(preview, issue_url)
-    preview.sending = sending = SendRoutes(preview, issue_url)
+    curate = CurateRoutes(preview, preview.hub, preview.notices, issue_url)
     issue = "/issues/{key:path}"
     routes = [
         Route("/", preview.issue_list, name="issues"),
@@ -369,8 +371,10 @@ def create_preview_app(
         Route(issue + "/proof", preview.send_proof, methods=["POST"]),
         Route(issue + "/approve", approval.approve, methods=["POST"]),
         Route(issue + "/new-proof", approval.new_proof, methods=["POST"]),
-        Route(issue + "/send", sending.send, methods=["POST"]),
-        Route(issue + "/progress", sending.progress),
+        *preview.sending.routes(issue),
+        Route(issue + "/add", curate.add_form, methods=["GET"]),
+        Route(issue + "/add", curate.add, methods=["POST"]),
+        Route(issue + "/inbox", curate.inbox),
         Route(issue + "/", preview.issue_page),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]

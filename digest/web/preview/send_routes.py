@@ -6,17 +6,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sse_starlette.sse import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
 
 from digest.errors import DigestError
 from digest.model import Issue
 from digest.web.preview.approval import Pages, week_project
 from digest.web.preview.desk import asker_name
+from digest.web.preview.feedback import Notice
 from digest.web.preview.personas import persona
 from digest.web.preview.sending import BackgroundSend, DeskSends, Progress, SendPlan, plan_send, progress_of
 from digest.web.preview.weeks import KnownWeek
@@ -33,16 +35,31 @@ class SendPanel:
     plan: SendPlan | None
     background: BackgroundSend | None
     progress: Progress | None
+    notice: Notice | None = None
+    """What the last post said (started, refused), once."""
 
 
 class SendRoutes:
-    def __init__(self, pages: Pages, issue_url: Callable[..., str]) -> None:
+    def __init__(self, pages: Pages, issue_url: Callable[..., str], notices: dict[str, Notice]) -> None:
         self.pages = pages
         self.issue_url = issue_url
+        self.notices = notices
         self.sends = DeskSends()
 
-    async def panel(self, week: KnownWeek, shown: Issue | None) -> SendPanel | None:
-        return await run_in_threadpool(self._panel, week, shown)
+    def routes(self, issue: str) -> list[Route]:
+        """The routes under an issue's path (``issue``: the app's "/issues/{key:path}")."""
+        return [
+            Route(issue + "/send", self.send, methods=["POST"]),
+            Route(issue + "/progress", self.progress),
+        ]
+
+    async def panel(self, week: KnownWeek, shown: Issue | None, notice_key: str) -> SendPanel | None:
+        """The week page's section (None: nothing to show), with the notice ``notice_key`` names."""
+        notice = self.notices.pop(notice_key, None)
+        panel = await run_in_threadpool(self._panel, week, shown)
+        if panel is None:
+            return SendPanel(None, None, None, notice) if notice is not None else None
+        return replace(panel, notice=notice)
 
     def _panel(self, week: KnownWeek, shown: Issue | None) -> SendPanel | None:
         where = week_project(week)
