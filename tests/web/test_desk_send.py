@@ -75,13 +75,23 @@ def test_a_publisher_sends_from_the_desk_an_editor_cannot(tmp_path: Path, monkey
         assert confirm["confirm"] == "yes" and len(confirm["issue"]) == 64
         assert not smtp.received  # asking sends nothing
 
-        stale = publisher.post(
-            f"/issues/{KEY}/send", data={**confirm, "issue": "0" * 64}, follow_redirects=True
+        # The issue changes after the confirmation was shown (an editor leaves a story out): its
+        # Yes is refused, nothing is sent; a fresh confirmation sends the issue as it is now.
+        tree = lxml_html.document_fromstring(page.text)
+        story = tree.xpath("//form[contains(@class, 'actions')]//input[@name='story']/@value")[0]
+        left_out = editor.post(
+            f"/issues/{KEY}/choice",
+            data={"story": story, "action": "exclude", "csrf": csrf_of(editor.get(f"/issues/{KEY}/"))},
         )
+        assert left_out.status_code in (200, 303), left_out.text
+        stale = publisher.post(f"/issues/{KEY}/send", data=confirm, follow_redirects=True)
         assert "Not sent: 2025-W11: the issue changed since this confirmation was shown" in _section(
             stale, "sending"
         )
         assert not smtp.received
+        fresh = _confirm_form(publisher.post(f"/issues/{KEY}/send", data=_confirm_form(page)))
+        assert fresh["issue"] != confirm["issue"]
+        confirm = fresh
 
         started = publisher.post(f"/issues/{KEY}/send", data=confirm, follow_redirects=True)
         assert "2025-W11: sending, started by pat" in _section(started, "sending")
