@@ -16,7 +16,7 @@ from digest.store import open_store
 from digest.store.run_history import IssueHistory, IssueState, ThisProcess, issue_lock
 from tests.conftest import TEST_SECRET
 from tests.schedule_fixtures import subscribe, tidewater_project
-from tests.smtp_server import Faults, SmtpTestServer
+from tests.smtp_server import Faults, SmtpTestServer, free_port
 from tests.web.desk import add_users, csrf_of, desk_server, logged_in
 
 KEY = "2025-03-14"
@@ -135,4 +135,35 @@ def test_another_process_sending_the_week_is_already_sending(tmp_path: Path, mon
             answer, "sending"
         )
         assert not smtp.received
+    store.close()
+
+
+def test_a_send_that_stops_tells_the_editors_as_digest_run_does(tmp_path: Path, monkeypatch):
+    """The mail server cannot be reached: the desk's send stops, the editors are told as by `digest
+    run --send` (here that fails too, and the line says so), the page says it stopped and why and
+    offers to resume; nobody got the issue."""
+    config = tidewater_project(tmp_path / "tidewater")
+    subscribe(config, 2)
+    store = open_store(load_project_config(config).delivery.store_path)
+    add_users(store)
+    with SmtpTestServer() as smtp, desk_server(config.parent, store) as server:
+        for name, value in smtp.environ(DIGEST_SECRET=TEST_SECRET).items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setenv("DIGEST_SMTP_PORT", str(free_port()))  # nothing listens there
+        publisher = logged_in(server.url.rstrip("/"), "pat")
+        page = publisher.get(f"/issues/{KEY}/")
+        confirm = _confirm_form(publisher.post(f"/issues/{KEY}/send", data=_confirm_form(page)))
+        publisher.post(f"/issues/{KEY}/send", data=confirm)
+        deadline = time.monotonic() + 60
+        while "The desk's send stopped" not in (
+            shown := _section(publisher.get(f"/issues/{KEY}/"), "sending")
+        ):
+            assert time.monotonic() < deadline, shown
+            time.sleep(0.2)
+        assert "0 sent · 2 left · 0 failed · 0 uncertain" in shown
+        assert "stopped: cannot reach 127.0.0.1" in shown
+        # run_and_tell's notice to the editors was tried (their server is the same unreachable one).
+        assert "the editors could not be told (editors@tidewater-press.example: cannot reach" in shown
+        assert "Resume the send to 2 subscribers now…" in shown
+    assert not smtp.received
     store.close()

@@ -189,7 +189,7 @@ def _run(plan: SendPlan, send: BackgroundSend) -> None:
         result = run_and_tell(plan.project, plan.date, send=True)
         send.ok, send.outcome = result.exit_code == 0, result.line
     except DigestError as e:  # stopped: run_and_tell has told the editors, and says so
-        send.ok, send.outcome = False, f"{plan.issue_id}: {e}"
+        send.ok, send.outcome = False, str(e)  # names the issue already
     except Exception as e:  # a bug: the editors were told by run_and_tell; the log keeps the traceback
         log.exception("the desk's send of %s stopped", plan.issue_id)
         send.ok, send.outcome = False, f"{plan.issue_id}: stopped on an unexpected error: {e}"
