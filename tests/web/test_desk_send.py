@@ -11,13 +11,9 @@ from pathlib import Path
 import httpx
 from lxml import html as lxml_html
 
-from digest.settings import load_project_config
-from digest.store import open_store
 from digest.store.run_history import IssueHistory, IssueState, ThisProcess, issue_lock
-from tests.conftest import TEST_SECRET
-from tests.schedule_fixtures import subscribe, tidewater_project
-from tests.smtp_server import Faults, SmtpTestServer, free_port
-from tests.web.desk import add_users, csrf_of, desk_server, logged_in
+from tests.smtp_server import Faults, free_port
+from tests.web.desk import csrf_of, logged_in, tidewater_desk
 
 KEY = "2025-03-14"
 ISSUE_ID = "2025-W11"
@@ -45,18 +41,9 @@ def _wait_until_sent(client: httpx.Client, seconds: float = 30) -> httpx.Respons
 
 
 def test_a_publisher_sends_from_the_desk_an_editor_cannot(tmp_path: Path, monkeypatch):
-    config = tidewater_project(tmp_path / "tidewater")
-    readers = subscribe(config, 3)
-    project = load_project_config(config)
-    store = open_store(project.delivery.store_path)
-    add_users(store)
     # The first reader's RCPT TO waits 2 s: the send is still going when the second press comes.
-    slow = Faults(stall_first_rcpt={readers[0]: 2.0})
-    with SmtpTestServer(slow) as smtp, desk_server(config.parent, store) as server:
-        for name, value in smtp.environ(DIGEST_SECRET=TEST_SECRET).items():
-            monkeypatch.setenv(name, value)
-        base = server.url.rstrip("/")
-
+    slow = Faults(stall_first_rcpt={"reader000@example.com": 2.0})
+    with tidewater_desk(tmp_path, monkeypatch, 3, slow) as (base, readers, store, smtp):
         editor = logged_in(base, "ed")
         page = editor.get(f"/issues/{KEY}/")
         assert "A publisher sends: you are ed, an editor." in _section(page, "sending")
@@ -110,21 +97,14 @@ def test_a_publisher_sends_from_the_desk_an_editor_cannot(tmp_path: Path, monkey
         late = publisher.post(f"/issues/{KEY}/send", data=confirm, follow_redirects=True)
         assert "Not sent: 2025-03-14: nothing to send from here" in _section(late, "sending")
         assert smtp.copies == dict.fromkeys(readers, 1)
-    record = IssueHistory(store).get(ISSUE_ID)
-    assert record is not None and record.state is IssueState.SENT
-    store.close()
+        record = IssueHistory(store).get(ISSUE_ID)
+        assert record is not None and record.state is IssueState.SENT
 
 
 def test_another_process_sending_the_week_is_already_sending(tmp_path: Path, monkeypatch):
     """A cron `digest run --send` (another process, here its lock row) holds the week: the desk says so."""
-    config = tidewater_project(tmp_path / "tidewater")
-    subscribe(config, 1)
-    store = open_store(load_project_config(config).delivery.store_path)
-    add_users(store)
-    with SmtpTestServer() as smtp, desk_server(config.parent, store) as server:
-        for name, value in smtp.environ(DIGEST_SECRET=TEST_SECRET).items():
-            monkeypatch.setenv(name, value)
-        publisher = logged_in(server.url.rstrip("/"), "pat")
+    with tidewater_desk(tmp_path, monkeypatch, 1) as (base, _, store, smtp):
+        publisher = logged_in(base, "pat")
         confirm = _confirm_form(
             publisher.post(f"/issues/{KEY}/send", data=_confirm_form(publisher.get(f"/issues/{KEY}/")))
         )
@@ -135,22 +115,15 @@ def test_another_process_sending_the_week_is_already_sending(tmp_path: Path, mon
             answer, "sending"
         )
         assert not smtp.received
-    store.close()
 
 
 def test_a_send_that_stops_tells_the_editors_as_digest_run_does(tmp_path: Path, monkeypatch):
     """The mail server cannot be reached: the desk's send stops, the editors are told as by `digest
     run --send` (here that fails too, and the line says so), the page says it stopped and why and
     offers to resume; nobody got the issue."""
-    config = tidewater_project(tmp_path / "tidewater")
-    subscribe(config, 2)
-    store = open_store(load_project_config(config).delivery.store_path)
-    add_users(store)
-    with SmtpTestServer() as smtp, desk_server(config.parent, store) as server:
-        for name, value in smtp.environ(DIGEST_SECRET=TEST_SECRET).items():
-            monkeypatch.setenv(name, value)
+    with tidewater_desk(tmp_path, monkeypatch, 2) as (base, _, _, smtp):
         monkeypatch.setenv("DIGEST_SMTP_PORT", str(free_port()))  # nothing listens there
-        publisher = logged_in(server.url.rstrip("/"), "pat")
+        publisher = logged_in(base, "pat")
         page = publisher.get(f"/issues/{KEY}/")
         confirm = _confirm_form(publisher.post(f"/issues/{KEY}/send", data=_confirm_form(page)))
         publisher.post(f"/issues/{KEY}/send", data=confirm)
@@ -166,4 +139,3 @@ def test_a_send_that_stops_tells_the_editors_as_digest_run_does(tmp_path: Path, 
         assert "the editors could not be told (editors@tidewater-press.example: cannot reach" in shown
         assert "Resume the send to 2 subscribers now…" in shown
     assert not smtp.received
-    store.close()

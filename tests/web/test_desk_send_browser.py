@@ -11,14 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from digest.settings import load_project_config
-from digest.store import open_store
-from tests.conftest import TEST_SECRET
 from tests.judges.browser import overflow, screenshot
 from tests.judges.test_browser import axe_violations
-from tests.schedule_fixtures import subscribe, tidewater_project
-from tests.smtp_server import Faults, SmtpTestServer
-from tests.web.desk import PASSWORD, add_users, desk_server
+from tests.smtp_server import Faults
+from tests.web.desk import PASSWORD, tidewater_desk
 
 KEY = "2025-03-14"
 WIDTHS = (375, 1366)
@@ -40,15 +36,8 @@ def _clean(page) -> None:
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_a_publisher_sends_and_watches_it_go(browser, tmp_path: Path, monkeypatch, width: int):
-    config = tidewater_project(tmp_path / "tidewater")
-    readers = subscribe(config, 3)
-    store = open_store(load_project_config(config).delivery.store_path)
-    add_users(store)
-    slow = Faults(stall_first_rcpt={readers[0]: 1.5})  # long enough to see it going
-    with SmtpTestServer(slow) as smtp, desk_server(config.parent, store) as server:
-        for name, value in smtp.environ(DIGEST_SECRET=TEST_SECRET).items():
-            monkeypatch.setenv(name, value)
-        base = server.url.rstrip("/")
+    slow = Faults(stall_first_rcpt={"reader000@example.com": 1.5})  # long enough to see it going
+    with tidewater_desk(tmp_path, monkeypatch, 3, slow) as (base, readers, _, smtp):
         # bypass_csp: only so axe-core can be injected into pages whose CSP allows no inline script.
         context = browser.new_context(viewport={"width": width, "height": 800}, bypass_csp=True)
         context.route(lambda url: not url.startswith("http://127.0.0.1:"), lambda route: route.abort())
@@ -75,4 +64,3 @@ def test_a_publisher_sends_and_watches_it_go(browser, tmp_path: Path, monkeypatc
             assert smtp.copies == dict.fromkeys(readers, 1)
         finally:
             context.close()
-    store.close()

@@ -36,6 +36,9 @@ class SendPanel:
     background: BackgroundSend | None
     progress: Progress | None
     notice: Notice | None = None
+    running: bool = False
+    """Whether the background send was going before the store was read: fixed once, so a send
+    ending while the page is made cannot show its last figures as still to do."""
     """What the last post said (started, refused), once."""
 
 
@@ -67,10 +70,11 @@ class SendRoutes:
             return None
         project, date = where
         background = self.sends.get(issue_id_for(date))
+        running = background is not None and background.running
         plan = plan_send(project, date, shown)
         if plan is None and background is None:
             return None
-        return SendPanel(plan, background, progress_of(project, issue_id_for(date)))
+        return SendPanel(plan, background, progress_of(project, issue_id_for(date)), running=running)
 
     async def send(self, request: Request) -> Response:
         """Without `confirm=yes`: the confirmation naming what will happen (nothing sent). With it:
@@ -115,9 +119,10 @@ class SendRoutes:
         async def events() -> AsyncIterator[dict[str, str]]:
             while True:
                 background = self.sends.get(issue_id)
+                ended = background is None or not background.running  # before the read: final figures
                 figures = await run_in_threadpool(progress_of, project, issue_id)
                 yield {"event": "progress", "data": figures.line()}
-                if background is None or not background.running:
+                if ended:
                     outcome = background.outcome if background is not None else ""
                     yield {"event": "done", "data": outcome}
                     return
