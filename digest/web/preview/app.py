@@ -38,6 +38,7 @@ from digest.web.preview.guards import SameOriginPosts, check_story, form_persona
 from digest.web.preview.listing import WeekRow
 from digest.web.preview.personas import PERSONAS, Persona, persona
 from digest.web.preview.reload import ChangeHub, FileWatcher
+from digest.web.preview.send_routes import SendRoutes
 from digest.web.preview.snapshot import IssueSnapshot, SnapshotCache, load_week_config, watched_paths
 from digest.web.preview.weeks import KnownWeek, known_weeks
 from digest.web.templating import page_templates
@@ -98,6 +99,7 @@ class Preview:
         self.notices: dict[str, Notice] = {}
         # The last story choice made on each issue (by key), for its Undo button.
         self.last_choices: dict[str, LastChoice] = {}
+        self.sending = SendRoutes(self, issue_url, self.notices)
 
     def folders(self) -> list[IssueFolder]:
         return find_issue_folders(self.root)
@@ -203,6 +205,7 @@ class Preview:
             proof_to=request.query_params.get("to", ""),
             approval=await run_in_threadpool(approval_for, week, snapshot.issue),
             approval_notice=self.notices.pop(request.query_params.get("approval", ""), None),
+            sending=await self.sending.panel(week, snapshot.issue, request.query_params.get("sent", "")),
             audit=await run_in_threadpool(self.desk.audit, folder.key) if self.desk else [],
         )
 
@@ -368,6 +371,7 @@ def create_preview_app(
         Route(issue + "/proof", preview.send_proof, methods=["POST"]),
         Route(issue + "/approve", approval.approve, methods=["POST"]),
         Route(issue + "/new-proof", approval.new_proof, methods=["POST"]),
+        *preview.sending.routes(issue),
         Route(issue + "/add", curate.add_form, methods=["GET"]),
         Route(issue + "/add", curate.add, methods=["POST"]),
         Route(issue + "/inbox", curate.inbox),

@@ -159,3 +159,21 @@ window.addEventListener("load", function () {
 document.addEventListener("submit", function (event) {
   if (!event.defaultPrevented) leaving = true;
 });
+
+// Sending from the desk: the send log's figures as they change, then how it ended (send.html).
+(function followSend() {
+  const line = document.querySelector("[data-progress]");
+  if (!line || !window.EventSource) return;
+  const source = new EventSource(line.dataset.progress);
+  source.addEventListener("progress", function (event) {
+    line.textContent = event.data;
+  });
+  source.addEventListener("done", function (event) {
+    source.close();
+    const outcome = document.createElement("p");
+    outcome.className = "send-outcome";
+    outcome.textContent = event.data;
+    line.after(outcome);
+    line.removeAttribute("data-progress");
+  });
+})();
