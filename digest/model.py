@@ -49,6 +49,12 @@ class Story:
     """Running time of a video, e.g. "4:32", where known."""
     source: str = ""
     """Where the story came from: a file path or a feed name."""
+    added: datetime | None = None
+    """When an editor added it by URL (`digest add`, the preview); None for any other story."""
+    added_by: str = ""
+    """Who added it by URL, where known."""
+    note: str = ""
+    """The editor's note on it, for the desk (plain text; never in the email)."""
     teaser: str = ""
     """The summary as one line of plain text, cut at a word boundary (feeds set it; may be empty)."""
     teaser_length: int = 0

@@ -46,13 +46,9 @@ class FeedServer:
             def do_GET(self) -> None:
                 server.requests.append(Seen(self.path, {k.lower(): v for k, v in self.headers.items()}))
                 server.hits[self.path] += 1
-                route = ROUTES.get(self.path.split("?")[0])
-                if route is None:
-                    self.send_error(404, "Not Found")
-                    return
                 # The client may hang up mid-answer, as it should on slow and oversized ones.
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                    route(self, server)
+                    server.answer(self, self.path.split("?")[0])
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
@@ -69,6 +65,13 @@ class FeedServer:
     def url(self, path: str) -> str:
         host, port = self.httpd.server_address[:2]
         return f"http://{host}:{port}{path}"
+
+    def answer(self, handler: BaseHTTPRequestHandler, path: str) -> None:
+        route = ROUTES.get(path)
+        if route is None:
+            handler.send_error(404, "Not Found")
+            return
+        route(handler, self)
 
 
 def _send(handler, body: bytes, content_type: str, status: int = 200, **headers: str) -> None:

@@ -14,6 +14,7 @@ from digest.errors import DigestError, machine_error
 # Command name → (module, attribute). Modules load only when their command runs, so a cron or
 # timer tick of `digest run --if-due` does not import the preview server, feeds and lint too.
 COMMANDS: dict[str, tuple[str, str]] = {
+    "add": ("digest.cli.add", "add_command"),
     "build": ("digest.cli.build", "build_command"),
     "compose": ("digest.cli.compose", "compose_command"),
     "lint": ("digest.cli.lint", "lint_command"),

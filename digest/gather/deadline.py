@@ -21,6 +21,8 @@ from typing import Any
 import httpcore
 import httpx
 
+from digest.gather.public_hosts import PrivateAddressError, check_peer
+
 SLACK = 0.01
 """Seconds too few to wait for anything: a socket's own timeout may fire this much before the
 moment it was set for, and that is the deadline passing, not a server's silence."""
@@ -94,8 +96,9 @@ class _DeadlineStream(httpcore.NetworkStream):
 
 
 class _DeadlineBackend(httpcore.NetworkBackend):
-    def __init__(self, backend: httpcore.NetworkBackend) -> None:
+    def __init__(self, backend: httpcore.NetworkBackend, *, public_only: bool = False) -> None:
         self._backend = backend
+        self._public_only = public_only
 
     def connect_tcp(
         self,
@@ -106,7 +109,10 @@ class _DeadlineBackend(httpcore.NetworkBackend):
         socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.NetworkStream:
         timeout = _until_deadline(timeout, httpcore.ConnectTimeout)
-        return _DeadlineStream(self._backend.connect_tcp(host, port, timeout, local_address, socket_options))
+        stream = self._backend.connect_tcp(host, port, timeout, local_address, socket_options)
+        if self._public_only:
+            check_peer(stream, host)
+        return _DeadlineStream(stream)
 
     def connect_unix_socket(
         self,
@@ -114,6 +120,8 @@ class _DeadlineBackend(httpcore.NetworkBackend):
         timeout: float | None = None,
         socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.NetworkStream:
+        if self._public_only:
+            raise PrivateAddressError(f"refused: {path} is a local socket")
         timeout = _until_deadline(timeout, httpcore.ConnectTimeout)
         return _DeadlineStream(self._backend.connect_unix_socket(path, timeout, socket_options))
 
@@ -124,10 +132,11 @@ class _DeadlineBackend(httpcore.NetworkBackend):
 class DeadlineTransport(httpx.HTTPTransport):
     """httpx's own transport, with every socket operation bounded by the deadline of the fetch."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, public_only: bool = False) -> None:
         super().__init__()
         # httpx takes no network backend; the connection pool under it (httpcore's) does, and
         # hands it to every connection it opens. tests/gather/test_gather_deadlines.py fails if
-        # a new httpx stops using it.
+        # a new httpx stops using it. `public_only`: each connection's peer must be a public
+        # address (gather/public_hosts.py; tests/gather/test_add_by_url.py fails without it).
         pool = self._pool
-        pool._network_backend = _DeadlineBackend(pool._network_backend)
+        pool._network_backend = _DeadlineBackend(pool._network_backend, public_only=public_only)

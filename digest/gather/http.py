@@ -31,17 +31,20 @@ from tenacity import (
 from digest.atomic import write_atomically
 from digest.errors import SourceError
 from digest.gather.deadline import Deadline, DeadlineTransport, fetch_deadline
+from digest.gather.public_hosts import refuse_private_hosts
 from digest.gather.readers.base import Document
 from digest.model import HttpPolicy
 
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 
 
-def new_client(policy: HttpPolicy) -> httpx.Client:
+def new_client(policy: HttpPolicy, *, public_only: bool = False) -> httpx.Client:
     """A client whose fetches end by their deadline (a client made elsewhere checks it only while
-    the body streams)."""
+    the body streams). ``public_only``: every request, redirect hops included, must go to a public
+    address (a URL pasted by an editor; the feeds in the settings are the editors' own choice)."""
     return httpx.Client(
-        transport=DeadlineTransport(),
+        event_hooks={"request": [refuse_private_hosts]} if public_only else None,
+        transport=DeadlineTransport(public_only=public_only),
         timeout=httpx.Timeout(policy.timeout),
         follow_redirects=True,
         max_redirects=5,

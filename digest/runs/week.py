@@ -65,6 +65,7 @@ def week_config(project: ProjectConfig, issue_date: dt.date) -> IssueConfig:
         theme_dir=project.theme_dir,
         project_file=project.path,
         compose=project.compose,
+        desk=project.desk,
         gathering=replace(project.gathering, issue_date=issue_date),
         delivery=project.delivery,
     )

@@ -15,6 +15,7 @@ from digest.settings.delivery import (
     StoreSettings,
 )
 from digest.settings.delivery_config import ProjectDelivery, load_delivery_settings
+from digest.settings.desk import DeskSettings
 from digest.settings.feedback import FeedbackSettings
 from digest.settings.file_schemas import IssueFile, ProjectFile
 from digest.settings.files import (
@@ -44,6 +45,7 @@ __all__ = [
     "ArchiveSettings",
     "ComposeSettings",
     "DeliverySettings",
+    "DeskSettings",
     "DkimSettings",
     "FeedbackSettings",
     "GatherConfig",

@@ -26,6 +26,10 @@ class DeskSettings(Table):
     """A login ends after this long without a request."""
     session_hours: int = Field(default=12, ge=1, le=24 * 30)
     """A login ends this long after it began, however busy."""
+    allow_private_urls: bool = False
+    """Let `digest add` and the preview's "Add a story by URL" fetch pages on loopback, private,
+    link-local, multicast or reserved addresses (an intranet's pages); off, such a URL is refused,
+    on every redirect hop too."""
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -13,6 +13,7 @@ from digest.errors import ConfigError
 from digest.model import Newsletter
 from digest.settings.compose import ComposeSettings
 from digest.settings.delivery import DeliverySettings, DeliveryTables, resolve_delivery
+from digest.settings.desk import DeskSettings
 from digest.settings.file_schemas import IssueFile, check_table_names
 from digest.settings.files import ISSUE_FILE, STORIES_DIR, SettingsFiles, read_issue_files
 from digest.settings.gather import GatherConfig, gathering
@@ -20,7 +21,7 @@ from digest.settings.issue import IssueSettings, StoryOverride
 from digest.settings.layering import PROJECT_WIDE_TABLES, layered
 from digest.settings.paths import resolved_path
 from digest.settings.project_config import ProjectConfig
-from digest.settings.table import invalid_settings
+from digest.settings.table import invalid_settings, project_table
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +40,8 @@ class IssueConfig:
     """`[stories.<id>]` tables of issue.toml, by story id."""
     gathering: GatherConfig = field(default_factory=GatherConfig)
     """[[sources]] and [gather]; with no sources, the stories/ folder is the whole week."""
+    desk: DeskSettings = field(default_factory=DeskSettings)
+    """[desk] of the digest.toml above (the only file that may set it): what the desk may fetch."""
 
     @property
     def stories_dir(self) -> Path:
@@ -78,6 +81,7 @@ def issue_config_from(files: SettingsFiles, *, theme: Path | None = None) -> Iss
         theme_dir=theme_dir,
         project_file=files.project.path if files.project is not None else None,
         compose=parsed.compose,
+        desk=project_table(files, "desk", DeskSettings),
         story_overrides=dict(parsed.stories),
         delivery=resolve_delivery(delivery, files, default_dir=files.default_folder(Path.cwd())),
         gathering=gathering(

@@ -11,6 +11,7 @@ from digest.errors import ConfigError
 from digest.model import Newsletter
 from digest.settings.compose import ComposeSettings
 from digest.settings.delivery import DeliverySettings, DeliveryTables, resolve_delivery
+from digest.settings.desk import DeskSettings
 from digest.settings.file_schemas import ProjectFile, unknown_tables
 from digest.settings.files import SettingsFile, SettingsFiles, read_settings_file
 from digest.settings.gather import GatherConfig, gathering
@@ -32,6 +33,8 @@ class ProjectConfig:
     compose: ComposeSettings = field(default_factory=ComposeSettings)
     gathering: GatherConfig = field(default_factory=GatherConfig)
     """[[sources]] and [gather]: a week without its own issue folder is gathered from these."""
+    desk: DeskSettings = field(default_factory=DeskSettings)
+    """[desk]: what the editors' desk may fetch."""
     delivery: DeliverySettings | None = None
     """[store], [smtp], [dkim]: the history, the lock, the send log, and how mail goes out."""
     files: SettingsFiles = field(default_factory=SettingsFiles)
@@ -84,6 +87,7 @@ def load_project_config(path: Path) -> ProjectConfig:
         if newsletter.theme
         else None,
         compose=parsed.compose,
+        desk=parsed.desk,
         gathering=gathering(
             files, parsed.sources, parsed.gather, parsed.render, timezone=newsletter.timezone
         ),

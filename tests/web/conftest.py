@@ -69,3 +69,22 @@ def page(browser):
 def artifacts() -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture
+def open_page(browser) -> Iterator:
+    """`open_page(url, width)`: the url in a fresh context of that width, nothing off 127.0.0.1
+    fetched; `bypass_csp=True` lets axe-core's injected script run on a page whose policy forbids it."""
+    contexts = []
+
+    def open_at(url: str, width: int, *, bypass_csp: bool = False):
+        context = browser.new_context(viewport={"width": width, "height": 800}, bypass_csp=bypass_csp)
+        contexts.append(context)
+        context.route(lambda u: not u.startswith("http://127.0.0.1:"), lambda route: route.abort())
+        page = context.new_page()
+        page.goto(url)
+        return page
+
+    yield open_at
+    for context in contexts:
+        context.close()

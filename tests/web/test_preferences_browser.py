@@ -35,23 +35,6 @@ def site(tmp_path: Path) -> Iterator[tuple[str, object]]:
     store.close()
 
 
-@pytest.fixture
-def open_page(browser) -> Iterator:
-    contexts = []
-
-    def open_at(url: str, width: int):
-        context = browser.new_context(viewport={"width": width, "height": 800})
-        contexts.append(context)
-        context.route(lambda u: not u.startswith("http://127.0.0.1:"), lambda route: route.abort())
-        page = context.new_page()
-        page.goto(url)
-        return page
-
-    yield open_at
-    for context in contexts:
-        context.close()
-
-
 def button(action: str) -> str:
     """The submit button of the form that does `action`."""
     return f"form:has(input[name=action][value={action}]) button"

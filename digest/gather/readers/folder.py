@@ -70,10 +70,14 @@ class StoryFrontMatter(BaseModel):
     priority: int = 0
     cta: str = ""
     duration: str = ""
+    added: dt.datetime | None = None
+    """When an editor added the story by URL (`digest add`, the preview's field)."""
+    added_by: str = ""
+    note: str = ""
 
     _check_url = field_validator("url")(_must_be_http_url)
 
-    @field_validator("published", mode="before")
+    @field_validator("published", "added", mode="before")
     @classmethod
     def _parse_published(cls, value: object) -> object:
         # YAML turns most ISO 8601 values into dates already; quoted ones arrive as text.
@@ -200,6 +204,9 @@ def _story_and_cut(path: Path, timezone: str) -> tuple[Story, str]:
         cta=fold_whitespace(meta.cta),
         duration=fold_whitespace(meta.duration),
         source=str(path),
+        added=_aware(meta.added, ZoneInfo(timezone)),
+        added_by=fold_whitespace(meta.added_by),
+        note=fold_whitespace(meta.note),
     )
     return story, cut
 

@@ -30,6 +30,7 @@ from digest.settings import ISSUE_FILE, IssueSettings
 from digest.settings.project import IssueFolder, find_issue_folders
 from digest.web.preview.actions import PAST_TENSE, Action, choose, record_choices
 from digest.web.preview.approval import ApprovalRoutes, approval_for
+from digest.web.preview.curate import CurateRoutes
 from digest.web.preview.desk import DeskGate, LoginRoutes, asker_name, csrf_field, may
 from digest.web.preview.desk_guard import DeskGuard
 from digest.web.preview.editing import EditRoutes
@@ -38,6 +39,7 @@ from digest.web.preview.guards import SameOriginPosts, check_story, form_persona
 from digest.web.preview.listing import WeekRow
 from digest.web.preview.personas import PERSONAS, Persona, persona
 from digest.web.preview.reload import ChangeHub, FileWatcher
+from digest.web.preview.send_routes import SendRoutes
 from digest.web.preview.snapshot import IssueSnapshot, SnapshotCache, load_week_config, watched_paths
 from digest.web.preview.weeks import KnownWeek, known_weeks
 from digest.web.templating import page_templates
@@ -98,6 +100,7 @@ class Preview:
         self.notices: dict[str, Notice] = {}
         # The last story choice made on each issue (by key), for its Undo button.
         self.last_choices: dict[str, LastChoice] = {}
+        self.sending = SendRoutes(self, issue_url, self.notices)
 
     def folders(self) -> list[IssueFolder]:
         return find_issue_folders(self.root)
@@ -203,6 +206,7 @@ class Preview:
             proof_to=request.query_params.get("to", ""),
             approval=await run_in_threadpool(approval_for, week, snapshot.issue),
             approval_notice=self.notices.pop(request.query_params.get("approval", ""), None),
+            sending=await self.sending.panel(week, snapshot.issue, request.query_params.get("sent", "")),
             audit=await run_in_threadpool(self.desk.audit, folder.key) if self.desk else [],
         )
 
@@ -248,8 +252,7 @@ class Preview:
         )
 
     async def choose(self, request: Request) -> Response:
-        """A story button: pin, unpin, move up/down, exclude or include, written to issue.toml
-        (created for a week from feeds), for any story the week holds, whatever its source."""
+        """A story button (pin, unpin, move, exclude, include) to issue.toml, made for a feed week."""
         week = await self.week(request.path_params["key"])
         form = await request.form()
         chosen = form_persona(request, form)
@@ -262,10 +265,7 @@ class Preview:
         check_story(snapshot, story)
         assert snapshot.settings is not None  # a week whose settings do not load has no stories
         try:
-            steps = int(str(form.get("steps", "1")) or 1)  # a drag moves several places at once
-            after = choose(snapshot.settings, snapshot.composition, action, story, steps)
-        except ValueError:
-            raise HTTPException(400, f"steps: a whole number of places, not {form.get('steps')!r}") from None
+            after = choose(snapshot.settings, snapshot.composition, action, story, str(form.get("steps", "")))
         except DigestError as e:
             raise HTTPException(400, str(e)) from None
         title = next((row.title for row in snapshot.stories if row.id == story), story)
@@ -273,6 +273,8 @@ class Preview:
         self.last_choices[week.folder.key] = LastChoice(
             f"{PAST_TENSE[action]}: {title}", snapshot.settings, after
         )
+        if form.get("back") == "inbox":  # the inbox's include / leave out: back to the inbox
+            return RedirectResponse(issue_url(week.folder, "inbox") + f"#story-{story}", status_code=303)
         return await self.answer(request, week, chosen, f"#story-{story}")
 
     async def answer(self, request: Request, week: KnownWeek, chosen: Persona, anchor: str) -> Response:
@@ -357,7 +359,7 @@ def create_preview_app(
     """
     preview = Preview(root, watch=watch, desk=desk)
     approval = ApprovalRoutes(preview, issue_url)
-    editing = EditRoutes(preview, issue_url)
+    curate = CurateRoutes(preview, preview.hub, preview.notices, issue_url)
     issue = "/issues/{key:path}"
     routes = [
         Route("/", preview.issue_list, name="issues"),
@@ -366,11 +368,14 @@ def create_preview_app(
         Route(issue + "/email.txt", preview.email_text),
         Route(issue + "/choice", preview.choose, methods=["POST"]),
         Route(issue + "/undo", preview.undo, methods=["POST"]),
-        Route(issue + "/edit", editing.edit, methods=["POST"]),
-        Route(issue + "/undo-edit", editing.undo, methods=["POST"]),
+        *EditRoutes(preview, issue_url).routes(issue),
         Route(issue + "/proof", preview.send_proof, methods=["POST"]),
         Route(issue + "/approve", approval.approve, methods=["POST"]),
         Route(issue + "/new-proof", approval.new_proof, methods=["POST"]),
+        *preview.sending.routes(issue),
+        Route(issue + "/add", curate.add_form, methods=["GET"]),
+        Route(issue + "/add", curate.add, methods=["POST"]),
+        Route(issue + "/inbox", curate.inbox),
         Route(issue + "/", preview.issue_page),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]

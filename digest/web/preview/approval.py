@@ -83,8 +83,8 @@ def _utc(moment: dt.datetime | None) -> str:
     return f"{moment:%Y-%m-%d %H:%M} UTC" if moment is not None else "at an unknown time"
 
 
-def _decided_where(week: KnownWeek) -> tuple[ProjectConfig, str] | None:
-    """The project whose run history decides the week, and the week's issue id; None when there is
+def week_project(week: KnownWeek) -> tuple[ProjectConfig, dt.date] | None:
+    """The project whose run history decides the week, and the week's date; None when there is
     no history to look in. A week from feeds with no issue folder yet is found by its project and
     date, so it has a panel before (and without) any editor's choice."""
     try:
@@ -100,7 +100,12 @@ def _decided_where(week: KnownWeek) -> tuple[ProjectConfig, str] | None:
         return None
     if project.delivery is None or not project.delivery.store_path.is_file():
         return None
-    return project, issue_id_for(date)
+    return project, date
+
+
+def _decided_where(week: KnownWeek) -> tuple[ProjectConfig, str] | None:
+    where = week_project(week)
+    return (where[0], issue_id_for(where[1])) if where is not None else None
 
 
 def approval_for(week: KnownWeek, current: Issue | None = None) -> Approval | None:

@@ -21,6 +21,7 @@ from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Route
 
 from digest.atomic import write_atomically
 from digest.clock import utc_now
@@ -91,6 +92,12 @@ class EditRoutes:
         pages.templates.globals.update(
             issue_version=issue_version, story_overrides=story_overrides, last_edit=self.last_edit
         )
+
+    def routes(self, issue: str) -> list[Route]:
+        return [
+            Route(issue + "/edit", self.edit, methods=["POST"]),
+            Route(issue + "/undo-edit", self.undo, methods=["POST"]),
+        ]
 
     def last_edit(self, key: str, folder: Path) -> tuple[Edit, int] | None:
         """The edit Undo would take back, and how many are kept, while the file still holds it."""

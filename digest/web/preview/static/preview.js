@@ -6,6 +6,8 @@
 // already be the page it would reload to.
 let pendingReload = null;
 let swapping = false;
+// An ordinary form post ("Add a story by URL") is navigating away.
+let leaving = false;
 
 function reloadPage() {
   sessionStorage.setItem("digest-preview-scroll", String(window.scrollY));
@@ -19,6 +21,7 @@ function reloadPage() {
   if (!token || !window.EventSource) return;
   const source = new EventSource("/events?since=" + encodeURIComponent(token));
   source.addEventListener("reload", function (event) {
+    if (leaving) return; // a form posted the ordinary way: a reload now would cancel it
     if (event.data === document.body.dataset.reloadToken) return; // the page swapped in has it
     if (swapping) { pendingReload = event.data; return; }
     source.close();
@@ -215,3 +218,26 @@ window.addEventListener("load", function () {
   restoreScroll();
   document.body.dataset.ready = "true";
 });
+
+// Registered after the story buttons' handler: a post it did not take over leaves the page.
+document.addEventListener("submit", function (event) {
+  if (!event.defaultPrevented) leaving = true;
+});
+
+// Sending from the desk: the send log's figures as they change, then how it ended (send.html).
+(function followSend() {
+  const line = document.querySelector("[data-progress]");
+  if (!line || !window.EventSource) return;
+  const source = new EventSource(line.dataset.progress);
+  source.addEventListener("progress", function (event) {
+    line.textContent = event.data;
+  });
+  source.addEventListener("done", function (event) {
+    source.close();
+    const outcome = document.createElement("p");
+    outcome.className = "send-outcome";
+    outcome.textContent = event.data;
+    line.after(outcome);
+    line.removeAttribute("data-progress");
+  });
+})();

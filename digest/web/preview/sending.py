@@ -1,0 +1,214 @@
+"""Sending from the desk: a week's "Send to N subscribers now", confirmed, then in the background.
+
+The send is `digest run --send`'s own (runs/stops.py `run_and_tell`: the run lock, the
+exactly-once send log, the editors told when it stops); this module only decides whether the
+week may go, names what will happen, starts that run in a thread that outlives the request, and
+reads its progress back from the send log. A confirmation names the issue it was shown by its
+content hash, so a page loaded before the issue changed can never send the changed one unseen.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from dataclasses import dataclass, field
+
+from digest.clock import utc_now
+from digest.deliver import SendLedger, SendState
+from digest.errors import DigestError
+from digest.model import Issue
+from digest.runs.archive import issue_hash
+from digest.runs.stops import run_and_tell
+from digest.settings import ProjectConfig
+from digest.store import IssueLocked, issue_lock, open_store
+from digest.store.run_history import IssueHistory, IssueRecord, IssueState
+from digest.weekly import issue_id_for
+from digest.words import plural
+
+log = logging.getLogger(__name__)
+
+SENDABLE = (None, IssueState.BUILT, IssueState.THIN, IssueState.SENDING)
+"""The run-history states from which the desk offers a send (sending: a stopped send resumes).
+Awaiting approval and rejected belong to the approval panel; sent is done."""
+
+
+class SendRefused(DigestError):
+    """The desk will not start this send (already sending, changed since the confirmation, …)."""
+
+
+@dataclass(frozen=True)
+class Progress:
+    """The send log's figures for an issue: what the live progress line shows."""
+
+    sent: int
+    left: int
+    failed: int
+    uncertain: int
+
+    def line(self) -> str:
+        return f"{self.sent} sent · {self.left} left · {self.failed} failed · {self.uncertain} uncertain"
+
+
+@dataclass(frozen=True)
+class SendPlan:
+    """What "Send" would do for a week now: to whom, how many, and the issue it was shown."""
+
+    project: ProjectConfig
+    date: dt.date
+    record: IssueRecord | None
+    recipients: int
+    content_hash: str
+
+    @property
+    def issue_id(self) -> str:
+        return issue_id_for(self.date)
+
+    @property
+    def proof_first(self) -> bool:
+        """With require_approval, sending from the desk proofs it (as `digest run --send` does)."""
+        return self.project.schedule.require_approval
+
+    @property
+    def action(self) -> str:
+        if self.proof_first:
+            editors = self.project.schedule.editors
+            return f"Send a proof to {plural(len(editors), 'editor')} now"
+        resume = "Resume the send" if self.record and self.record.state is IssueState.SENDING else "Send"
+        return f"{resume} to {plural(self.recipients, 'subscriber')} now"
+
+    @property
+    def scheduled(self) -> str:
+        """When `digest schedule` would send it by itself, from [schedule]."""
+        schedule = self.project.schedule
+        zone = schedule.timezone or "UTC"
+        return f"{schedule.weekday[:3].title()} {schedule.time:%H:%M} {zone}"
+
+
+def plan_send(project: ProjectConfig, date: dt.date, shown: Issue | None) -> SendPlan | None:
+    """The week's send as the page would offer it; None when there is nothing for the desk to send
+    (no store, an issue that did not compose, or a state the approval panel or nobody acts on)."""
+    if project.delivery is None or not project.delivery.store_path.is_file() or shown is None:
+        return None
+    issue_id = issue_id_for(date)
+    store = open_store(project.delivery.store_path)
+    try:
+        record = IssueHistory(store).get(issue_id)
+        if record is not None and record.state not in SENDABLE:
+            return None
+        recipients = SendLedger(store, issue_id).count_pending()
+    finally:
+        store.close()
+    return SendPlan(project, date, record, recipients, issue_hash(shown))
+
+
+def progress_of(project: ProjectConfig, issue_id: str) -> Progress:
+    assert project.delivery is not None  # a plan exists only with delivery settings
+    store = open_store(project.delivery.store_path)
+    try:
+        ledger = SendLedger(store, issue_id)
+        counts, left = ledger.counts(), ledger.count_pending()
+    finally:
+        store.close()
+    in_flight = counts.get(SendState.IN_FLIGHT, 0)
+    return Progress(
+        counts.get(SendState.SENT, 0),
+        left + in_flight,
+        counts.get(SendState.FAILED, 0),
+        counts.get(SendState.UNCERTAIN, 0),
+    )
+
+
+@dataclass
+class BackgroundSend:
+    """One send the desk started: who, when, and (once its thread ends) how it ended."""
+
+    issue_id: str
+    by: str
+    started_at: dt.datetime
+    thread: threading.Thread | None = None
+    outcome: str = ""
+    ok: bool = True
+    done: threading.Event = field(default_factory=threading.Event)
+
+    @property
+    def running(self) -> bool:
+        return not self.done.is_set()
+
+
+class DeskSends:
+    """The sends this desk process started, by issue id. Another process's send (a cron run, a
+    second desk) is found by the run lock instead: the same lock the CLI holds."""
+
+    def __init__(self) -> None:
+        self._sends: dict[str, BackgroundSend] = {}
+        self._guard = threading.Lock()
+
+    def get(self, issue_id: str) -> BackgroundSend | None:
+        return self._sends.get(issue_id)
+
+    def start(self, plan: SendPlan, *, by: str, confirmed_hash: str, shown: Issue) -> BackgroundSend:
+        """Start the confirmed send in a thread; SendRefused when it is already going (here or in
+        another process) or the issue changed since the confirmation was shown."""
+        if issue_hash(shown) != confirmed_hash:
+            raise SendRefused(
+                f"{plan.issue_id}: the issue changed since this confirmation was shown; "
+                "look at it again and confirm again"
+            )
+        with self._guard:
+            current = self._sends.get(plan.issue_id)
+            if current is not None and current.running:
+                raise SendRefused(f"{plan.issue_id}: already sending (started by {current.by})")
+            _not_locked(plan)
+            send = BackgroundSend(plan.issue_id, by, utc_now())
+            send.thread = threading.Thread(
+                target=_run, args=(plan, send), name=f"desk-send-{plan.issue_id}", daemon=False
+            )
+            self._sends[plan.issue_id] = send
+            send.thread.start()
+        return send
+
+
+def _not_locked(plan: SendPlan) -> None:
+    """Refuse when any process (a cron run, `digest send`, another desk) holds the issue's lock."""
+    assert plan.project.delivery is not None
+    store = open_store(plan.project.delivery.store_path)
+    try:
+        with issue_lock(store, plan.issue_id):
+            pass
+    except IssueLocked as e:
+        raise SendRefused(f"{plan.issue_id}: already sending: {e}") from None
+    finally:
+        store.close()
+
+
+def _run(plan: SendPlan, send: BackgroundSend) -> None:
+    """The thread: `digest run --send` for the week; its line (or why it stopped) kept for the page,
+    and who sent it written into the run history."""
+    try:
+        result = run_and_tell(plan.project, plan.date, send=True)
+        send.ok, send.outcome = result.exit_code == 0, result.line
+    except DigestError as e:  # stopped: run_and_tell has told the editors, and says so
+        send.ok, send.outcome = False, str(e)  # names the issue already
+    except Exception as e:  # a bug: the editors were told by run_and_tell; the log keeps the traceback
+        log.exception("the desk's send of %s stopped", plan.issue_id)
+        send.ok, send.outcome = False, f"{plan.issue_id}: stopped on an unexpected error: {e}"
+    finally:
+        _record_sender(plan, send.by)
+        send.done.set()
+
+
+def _record_sender(plan: SendPlan, by: str) -> None:
+    """Name who sent it in the week's history line (its state and times are kept)."""
+    assert plan.project.delivery is not None
+    try:
+        store = open_store(plan.project.delivery.store_path)
+        try:
+            history = IssueHistory(store)
+            record = history.get(plan.issue_id)
+            if record is not None and record.state in (IssueState.SENDING, IssueState.SENT):
+                history.record(plan.issue_id, record.state, f"{record.detail}; from the desk by {by}")
+        finally:
+            store.close()
+    except DigestError as e:
+        log.warning("%s: could not name the sender in the history: %s", plan.issue_id, e)
