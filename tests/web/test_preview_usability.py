@@ -129,7 +129,7 @@ def test_exclude_can_be_undone(open_page, meridian):
 def test_an_error_after_a_click_goes_back_to_the_issue(open_page):
     page = open_page(LAPTOP, MERIDIAN + "?persona=anonymous")
     story = page.locator("li.story[data-story='ces-2025-ai']")
-    story.locator("input[name='story']").evaluate(
+    story.locator("form.actions input[name='story']").evaluate(
         "input => { input.value = 'gone-since-the-page-was-shown'; }"
     )
     story.get_by_role("button", name="Exclude").click()

@@ -41,10 +41,23 @@ class ActionError(DigestError):
     """A button that cannot apply: an unknown action, or a move in an issue that does not compose."""
 
 
+MOST_STEPS = 50
+"""The furthest one move goes (a drag across More from is one move of several places)."""
+
+
+def form_steps(value: str) -> int:
+    """The places a move goes, as a form sends it ("" is one: the Up and Down buttons)."""
+    try:
+        return int(value or 1)
+    except ValueError:
+        raise ActionError(f"steps: a whole number of places, not {value!r}") from None
+
+
 def choose(
-    settings: IssueSettings, composition: Composition | None, action: Action, story_id: str
+    settings: IssueSettings, composition: Composition | None, action: Action, story_id: str, steps: str = ""
 ) -> IssueSettings:
-    """The issue's settings after the editor's `action` on `story_id` (nothing is written)."""
+    """The issue's settings after the editor's `action` on `story_id` (nothing is written); a move
+    goes `steps` places as the form sent them (Up/Down: "", one; a drag: as far as it was dropped)."""
     match action:
         case Action.PIN:
             return pin_lead(settings, story_id)
@@ -58,7 +71,8 @@ def choose(
             # A move is relative to the order the issue has now, so the issue must compose.
             if composition is None:
                 raise ActionError("the issue does not compose, so a story cannot be moved")
-            return move_story(composition, settings, story_id, -1 if action is Action.UP else 1)
+            by = min(max(form_steps(steps), 1), MOST_STEPS)
+            return move_story(composition, settings, story_id, -by if action is Action.UP else by)
     raise ActionError(f"unknown action {action!r}")
 
 

@@ -33,6 +33,7 @@ from digest.web.preview.approval import ApprovalRoutes, approval_for
 from digest.web.preview.curate import CurateRoutes
 from digest.web.preview.desk import DeskGate, LoginRoutes, asker_name, csrf_field, may
 from digest.web.preview.desk_guard import DeskGuard
+from digest.web.preview.editing import EditRoutes
 from digest.web.preview.feedback import LastChoice, Notice, sort_addresses
 from digest.web.preview.guards import SameOriginPosts, check_story, form_persona
 from digest.web.preview.listing import WeekRow
@@ -251,8 +252,7 @@ class Preview:
         )
 
     async def choose(self, request: Request) -> Response:
-        """A story button: pin, unpin, move up/down, exclude or include, written to issue.toml
-        (created for a week from feeds), for any story the week holds, whatever its source."""
+        """A story button (pin, unpin, move, exclude, include) to issue.toml, made for a feed week."""
         week = await self.week(request.path_params["key"])
         form = await request.form()
         chosen = form_persona(request, form)
@@ -265,7 +265,7 @@ class Preview:
         check_story(snapshot, story)
         assert snapshot.settings is not None  # a week whose settings do not load has no stories
         try:
-            after = choose(snapshot.settings, snapshot.composition, action, story)
+            after = choose(snapshot.settings, snapshot.composition, action, story, str(form.get("steps", "")))
         except DigestError as e:
             raise HTTPException(400, str(e)) from None
         title = next((row.title for row in snapshot.stories if row.id == story), story)
@@ -368,6 +368,7 @@ def create_preview_app(
         Route(issue + "/email.txt", preview.email_text),
         Route(issue + "/choice", preview.choose, methods=["POST"]),
         Route(issue + "/undo", preview.undo, methods=["POST"]),
+        *EditRoutes(preview, issue_url).routes(issue),
         Route(issue + "/proof", preview.send_proof, methods=["POST"]),
         Route(issue + "/approve", approval.approve, methods=["POST"]),
         Route(issue + "/new-proof", approval.new_proof, methods=["POST"]),

@@ -149,6 +149,70 @@ document.addEventListener("submit", async function (event) {
   document.body.dataset.swapped = String(Number(document.body.dataset.swapped || 0) + 1);
 });
 
+// Drag to reorder More from: a story dropped on another of its own kind (sponsored blocks keep
+// their slots) is moved there as one Up/Down of several steps, through the same form and route.
+// The keyboard way is the Up and Down buttons beside each story.
+let dragged = null;
+
+function movable(item) {
+  return Array.from(document.querySelectorAll("li.story")).filter(function (li) {
+    return li.dataset.kind === item.dataset.kind && li.querySelector(".drag-handle");
+  });
+}
+
+document.addEventListener("dragstart", function (event) {
+  const handle = event.target instanceof Element ? event.target.closest(".drag-handle") : null;
+  if (!handle) return;
+  dragged = handle.closest("li.story");
+  event.dataTransfer.effectAllowed = "move";
+  event.dataTransfer.setData("text/plain", dragged.dataset.story);
+});
+
+function dropTarget(event) {
+  const target = event.target instanceof Element ? event.target.closest("li.story") : null;
+  if (!dragged || !target || target === dragged || !movable(dragged).includes(target)) return null;
+  return target;
+}
+
+document.addEventListener("dragover", function (event) {
+  if (dropTarget(event)) event.preventDefault();
+});
+
+document.addEventListener("drop", function (event) {
+  const target = dropTarget(event);
+  const source = dragged;
+  dragged = null;
+  if (!target || !source) return;
+  event.preventDefault();
+  const group = movable(source);
+  const steps = group.indexOf(target) - group.indexOf(source);
+  const form = source.querySelector("form.actions");
+  const button = document.createElement("button");
+  button.name = "action";
+  button.value = steps < 0 ? "up" : "down";
+  button.hidden = true;
+  const count = document.createElement("input");
+  count.type = "hidden";
+  count.name = "steps";
+  count.value = String(Math.abs(steps));
+  form.append(count, button);
+  form.requestSubmit(button);
+});
+
+// The subject's and preheader's character counters, with the guidance once a field is past it
+// (inboxes cut a subject after about 60 characters, a preheader after about 100).
+document.addEventListener("input", function (event) {
+  const field = event.target;
+  if (!(field instanceof HTMLInputElement) || !field.dataset.guidance) return;
+  const counter = document.getElementById(field.getAttribute("aria-describedby"));
+  if (!counter) return;
+  const limit = Number(field.dataset.guidance);
+  const length = Array.from(field.value).length;
+  counter.textContent = length + " / " + limit + " characters" +
+    (length > limit ? ": inboxes cut it after " + limit : "");
+  counter.classList.toggle("over", length > limit);
+});
+
 window.addEventListener("load", function () {
   followFrames();
   restoreScroll();
