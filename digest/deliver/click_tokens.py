@@ -17,7 +17,7 @@ import hmac
 import re
 from dataclasses import dataclass
 
-from digest.deliver.tokens import MAC_BYTES, MAX_SUBSCRIBER_ID, InvalidToken, signature
+from digest.deliver.tokens import MAC_BYTES, MAX_SUBSCRIBER_ID, InvalidToken, signature, url_b64
 
 NOT_COUNTED = "p"
 """The `<who>` of a proof's or a dry run's links."""
@@ -50,18 +50,14 @@ class ClickToken:
         return bool(self.clicker)
 
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
 def link_part(link: TrackedLink) -> str:
     fields = (link.issue_id, link.slot, str(link.number), str(link.total), link.url)
-    return _b64(_FIELD_SEPARATOR.join(fields).encode())
+    return url_b64(_FIELD_SEPARATOR.join(fields).encode())
 
 
 def clicker_key(secret: bytes, issue_id: str, subscriber_id: int) -> str:
     """The opaque per-message key for unique clickers: the same for every link of one copy."""
-    return _b64(signature(secret, f"clicker:{issue_id}:{subscriber_id:x}", CLICKER_BYTES))
+    return url_b64(signature(secret, f"clicker:{issue_id}:{subscriber_id:x}", CLICKER_BYTES))
 
 
 def who_part(clicker: str, subscriber_id: int | None) -> str:
@@ -70,7 +66,7 @@ def who_part(clicker: str, subscriber_id: int | None) -> str:
 
 def sign_link(secret: bytes, link: str, who: str) -> str:
     """The token of one link of one message (`link` from `link_part`, `who` from `who_part`)."""
-    return f"{link}.{who}.{_b64(signature(secret, f'click:{link}.{who}'))}"
+    return f"{link}.{who}.{url_b64(signature(secret, f'click:{link}.{who}'))}"
 
 
 def read_click_token(secret: bytes, token: str) -> ClickToken:
@@ -79,7 +75,7 @@ def read_click_token(secret: bytes, token: str) -> ClickToken:
     if shape is None:
         raise InvalidToken("malformed click token")
     link, who, mac = shape.groups()
-    expected = _b64(signature(secret, f"click:{link}.{who}", MAC_BYTES))
+    expected = url_b64(signature(secret, f"click:{link}.{who}", MAC_BYTES))
     if not hmac.compare_digest(expected, mac):
         raise InvalidToken("the click token does not match")
     try:

@@ -13,7 +13,6 @@ project secret through `tokens.signature`, each under its own label, so none is 
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import hmac
 import re
@@ -25,6 +24,7 @@ from digest.deliver.tokens import (
     InvalidToken,
     signature,
     token_subscriber_id,
+    url_b64,
 )
 
 FORM_TOKEN_LIFETIME = dt.timedelta(hours=24)
@@ -33,19 +33,13 @@ _CLOCK_SKEW = dt.timedelta(minutes=5)
 _FORM_TOKEN = re.compile(r"([1-9a-f][0-9a-f]{0,8})\.[A-Za-z0-9_-]{22}")  # up to 9 hex digits: before 4000 AD
 
 
-def _encoded(mac: bytes) -> str:
-    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
-
-
 def _bound_to(subscriber_id: int, email: str) -> str:
     return f"{subscriber_id:x}:{PROOF_ADDRESS if subscriber_id == PROOF_SUBSCRIBER_ID else email.lower()}"
 
 
 def preferences_token(secret: bytes, subscriber_id: int, email: str) -> str:
     """The token of a subscriber's preference link (id 0: a proof's, which changes nobody)."""
-    return (
-        f"{subscriber_id:x}.{_encoded(signature(secret, f'preferences:{_bound_to(subscriber_id, email)}'))}"
-    )
+    return f"{subscriber_id:x}.{url_b64(signature(secret, f'preferences:{_bound_to(subscriber_id, email)}'))}"
 
 
 def verify_preferences_token(secret: bytes, token: str, email: str) -> None:
@@ -60,7 +54,7 @@ def form_token(secret: bytes, subscriber_id: int, email: str, *, now: dt.datetim
     """The CSRF token of one showing of the page."""
     issued = int((now or utc_now()).timestamp())
     mac = signature(secret, f"preferences-form:{_bound_to(subscriber_id, email)}:{issued:x}")
-    return f"{issued:x}.{_encoded(mac)}"
+    return f"{issued:x}.{url_b64(mac)}"
 
 
 def verify_form_token(

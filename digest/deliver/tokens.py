@@ -88,6 +88,12 @@ def signature(secret: bytes, message: str, size: int = MAC_BYTES) -> bytes:
     return hmac.new(secret, message.encode(), hashlib.sha256).digest()[:size]
 
 
+def url_b64(data: bytes) -> str:
+    """Bytes as unpadded base64url: how every digest token writes its MAC (safe in a URL and an
+    address's local part)."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
 def _mac(secret: bytes, subscriber_id: int, email_key: str) -> bytes:
     return signature(secret, f"unsubscribe:{subscriber_id:x}:{email_key}")
 
@@ -95,8 +101,7 @@ def _mac(secret: bytes, subscriber_id: int, email_key: str) -> bytes:
 def make_token(secret: bytes, subscriber_id: int, email: str) -> str:
     if subscriber_id == PROOF_SUBSCRIBER_ID:
         email = PROOF_ADDRESS
-    mac = base64.urlsafe_b64encode(_mac(secret, subscriber_id, email.lower())).rstrip(b"=").decode()
-    return f"{subscriber_id:x}.{mac}"
+    return f"{subscriber_id:x}.{url_b64(_mac(secret, subscriber_id, email.lower()))}"
 
 
 def token_subscriber_id(token: str) -> int:

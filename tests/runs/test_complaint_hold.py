@@ -49,14 +49,20 @@ def _past_issue_sent(config: Path, readers: list[str]) -> None:
     store.close()
 
 
-def test_complaints_over_the_hold_line_hold_the_scheduled_send_until_acknowledged(tmp_path: Path):
-    config = tidewater_project(tmp_path / "tidewater", extra='\n[feedback]\nmbox = "back.mbox"\n')
+def _sent_with_one_complaint_waiting(config: Path) -> list[str]:
+    """20 readers, the past issue sent to them, and a complaint about the first in the mailbox."""
     readers = subscribe(config, 20)
     _past_issue_sent(config, readers)
     (config.parent / "back.mbox").write_text(
         "From fbl@mail.example.com Sat Mar  8 07:00:00 2025\n"
         + COMPLAINT.format(reader=readers[0]).replace("\r\n", "\n")
     )
+    return readers
+
+
+def test_complaints_over_the_hold_line_hold_the_scheduled_send_until_acknowledged(tmp_path: Path):
+    config = tidewater_project(tmp_path / "tidewater", extra='\n[feedback]\nmbox = "back.mbox"\n')
+    readers = _sent_with_one_complaint_waiting(config)
     with SmtpTestServer() as server:
         fetched = finish(digest(server, "feedback", "fetch", "--config", config))
         assert fetched[0] == 0, fetched
@@ -103,12 +109,7 @@ def test_complaints_over_the_hold_line_hold_the_scheduled_send_until_acknowledge
 def test_over_the_warning_line_only_the_editors_are_told_once_and_the_send_goes(tmp_path: Path):
     lines = "complaint_warn_rate = 0.01\ncomplaint_hold_rate = 0.1\n"
     config = tidewater_project(tmp_path / "tidewater", extra=f'\n[feedback]\nmbox = "back.mbox"\n{lines}')
-    readers = subscribe(config, 20)
-    _past_issue_sent(config, readers)
-    (config.parent / "back.mbox").write_text(
-        "From fbl@mail.example.com Sat Mar  8 07:00:00 2025\n"
-        + COMPLAINT.format(reader=readers[0]).replace("\r\n", "\n")
-    )
+    _sent_with_one_complaint_waiting(config)
     with SmtpTestServer() as server:
         fetched = finish(digest(server, "feedback", "fetch", "--config", config))
         sent = finish(digest(server, "run", "--config", config, "--date", "2025-03-14", "--send"))

@@ -15,12 +15,12 @@ used (the pending row is gone), or were an id ever reused for another address.
 
 from __future__ import annotations
 
-import base64
 import hmac
 import re
 from dataclasses import dataclass
 
 from digest.deliver import InvalidToken, signature
+from digest.deliver.tokens import url_b64
 
 HOSTED = "h"
 EMBEDDED = "e"
@@ -30,10 +30,6 @@ _FORM = re.compile(r"([he])([0-9a-f]{1,12})\.([A-Za-z0-9_-]{22})")
 _CONFIRM = re.compile(r"([1-9a-f][0-9a-f]{0,15})\.([0-9a-f]{1,12})\.([A-Za-z0-9_-]{22})")
 
 
-def _b64(mac: bytes) -> str:
-    return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
-
-
 def _same(expected: str, given: str) -> bool:
     return hmac.compare_digest(expected.encode(), given.encode())
 
@@ -41,7 +37,7 @@ def _same(expected: str, given: str) -> bool:
 def form_token(secret: bytes, issued: int, origin: str = "") -> str:
     """A hosted page's token (origin ""), or an embedded snippet's for the site `origin`."""
     kind = EMBEDDED if origin else HOSTED
-    return f"{kind}{issued:x}.{_b64(signature(secret, f'signup-form:{kind}:{issued:x}:{origin}'))}"
+    return f"{kind}{issued:x}.{url_b64(signature(secret, f'signup-form:{kind}:{issued:x}:{origin}'))}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +60,7 @@ def verify_form_token(secret: bytes, token: str, origin: str) -> FormToken:
 
 def confirm_token(secret: bytes, pending_id: int, expires: int, email: str) -> str:
     mac = signature(secret, f"signup-confirm:{pending_id:x}:{expires:x}:{email.lower()}")
-    return f"{pending_id:x}.{expires:x}.{_b64(mac)}"
+    return f"{pending_id:x}.{expires:x}.{url_b64(mac)}"
 
 
 def confirm_token_parts(token: str) -> tuple[int, int]:
