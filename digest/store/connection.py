@@ -34,6 +34,9 @@ Parameters = Sequence[Any] | Mapping[str, Any]
 class Store:
     """The process's one connection. Threads share it; `lock` serialises every use."""
 
+    dialect = "sqlite"
+    """The SQL spoken: "sqlite" | "postgresql" (where statements differ, e.g. a claim's row locks)."""
+
     def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
         self.connection = connection
         self.path = path

@@ -268,4 +268,28 @@ MIGRATIONS: tuple[Migration, ...] = (
         CREATE INDEX audit_log_week ON audit_log (week, id);
         """,
     ),
+    Migration(
+        14,
+        "a send shared by worker processes on any host: its plan, its workers, its batches (leases.py)",
+        """
+        -- The issue as data and its Date header: every worker, on every host, sends these bytes.
+        CREATE TABLE send_plans (
+            issue_id TEXT PRIMARY KEY, issue_json TEXT NOT NULL, date TEXT NOT NULL, planned_at TEXT NOT NULL
+        );
+        CREATE TABLE send_workers (
+            id TEXT PRIMARY KEY, issue_id TEXT NOT NULL, host TEXT NOT NULL, pid INTEGER NOT NULL,
+            boot_id TEXT NOT NULL, started TEXT NOT NULL, heartbeat TEXT NOT NULL, ended TEXT,
+            sent INTEGER NOT NULL DEFAULT 0, failed INTEGER NOT NULL DEFAULT 0,
+            uncertain INTEGER NOT NULL DEFAULT 0
+        );
+        -- A batch: the active subscribers with first_id <= id <= last_id; open, leased until
+        -- expires by a worker, or done.
+        CREATE TABLE send_leases (
+            issue_id TEXT NOT NULL, batch INTEGER NOT NULL, first_id INTEGER NOT NULL,
+            last_id INTEGER NOT NULL, state TEXT NOT NULL DEFAULT 'open', worker TEXT, expires TEXT,
+            PRIMARY KEY (issue_id, batch)
+        );
+        CREATE INDEX send_leases_state ON send_leases (issue_id, state);
+        """,
+    ),
 )

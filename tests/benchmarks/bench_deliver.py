@@ -11,6 +11,7 @@ Figures, each with its reference measured in the same run:
 from __future__ import annotations
 
 import asyncio
+import functools
 import multiprocessing
 import os
 import resource
@@ -30,6 +31,7 @@ from digest.pipeline import prepare_folder
 from digest.store import open_store
 from digest.store.subscribers import import_csv
 from tests.conftest import SAMPLE_WEEKS
+from tests.smtp_sink import session
 
 SECRET = {"DIGEST_SECRET": "benchmark-secret-0123456789"}
 PERSONALISE_N = 20_000
@@ -94,28 +96,11 @@ def bench_dkim() -> None:
 # --- 2. SMTP throughput ----------------------------------------------------------------------------
 
 
-async def _sink_session(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    writer.write(b"220 sink ESMTP\r\n")
-    while line := await reader.readline():
-        verb = line[:4].upper()
-        if verb in (b"EHLO", b"HELO"):
-            writer.write(b"250-sink\r\n250 8BITMIME\r\n")
-        elif verb == b"DATA":
-            writer.write(b"354 go ahead\r\n")
-            await reader.readuntil(b"\r\n.\r\n")
-            writer.write(b"250 2.0.0 queued\r\n")
-        elif verb == b"QUIT":
-            writer.write(b"221 bye\r\n")
-            break
-        else:
-            writer.write(b"250 ok\r\n")
-        await writer.drain()
-    writer.close()
-
-
 def _run_sink(port: int, ready) -> None:
     async def serve() -> None:
-        server = await asyncio.start_server(_sink_session, "127.0.0.1", port, limit=2**22)
+        server = await asyncio.start_server(
+            functools.partial(session, log=None), "127.0.0.1", port, limit=2**22
+        )
         ready.set()
         async with server:
             await server.serve_forever()
