@@ -63,8 +63,8 @@ def _record(log: BinaryIO, recipients: list[bytes], message: bytes) -> None:
     log.flush()  # before the reply: a copy the client may count as sent is on record
 
 
-async def _serve(port: int, path: Path) -> None:
-    with path.open("ab") as log:
+async def _serve(port: int, path: Path | None) -> None:
+    with path.open("ab") if path is not None else contextlib.nullcontext() as log:
         server = await asyncio.start_server(lambda r, w: session(r, w, log), "127.0.0.1", port, limit=2**22)
         print("ready", flush=True)
         async with server:
@@ -74,13 +74,15 @@ async def _serve(port: int, path: Path) -> None:
 class SmtpSink:
     """The sink as a subprocess, with the copies it recorded."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, *, record: bool = True) -> None:
+        """record=False: a pure sink (a benchmark's), nothing written per copy."""
         self.port = free_port()
         self.path = folder / f"sink-{self.port}.log"
+        self.record = record
 
     def __enter__(self) -> SmtpSink:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.smtp_sink", str(self.port), str(self.path)],
+            [sys.executable, "-m", "tests.smtp_sink", str(self.port), str(self.path) if self.record else "-"],
             stdout=subprocess.PIPE,
         )
         assert self.process.stdout is not None and self.process.stdout.readline() == b"ready\n"
@@ -109,4 +111,4 @@ class SmtpSink:
 
 
 if __name__ == "__main__":
-    asyncio.run(_serve(int(sys.argv[1]), Path(sys.argv[2])))
+    asyncio.run(_serve(int(sys.argv[1]), None if sys.argv[2] == "-" else Path(sys.argv[2])))
