@@ -98,6 +98,7 @@ class SendWorker:
         self.resend_uncertain = resend_uncertain
         self.leases = SendLeases(store, prepared.issue_id, lease_seconds=lease_seconds)
         self.beat_every = lease_seconds / 3
+        self.wait_for_others = min(self.beat_every, 2.0)
         self.on_outcome = on_outcome
         self.report = WorkerReport()
         self.stopping = threading.Event()
@@ -139,13 +140,19 @@ class SendWorker:
         return self.report
 
     def _claim(self) -> bool:
-        with self.lock:
-            self.batch = self.leases.claim(self.worker)
-            self.batch_stop = threading.Event()
-            self.lost = False
-            if self.stopping.is_set():
-                self.batch_stop.set()
-            return self.batch is not None
+        """The next batch; with none open but some leased by others, wait: one of them may die,
+        and its batch then comes back (at once on this host, else when its lease expires)."""
+        while True:
+            with self.lock:
+                self.batch = self.leases.claim(self.worker)
+                self.batch_stop = threading.Event()
+                self.lost = False
+                if self.stopping.is_set():
+                    self.batch_stop.set()
+                if self.batch is not None:
+                    return True
+            if not self.leases.batch_counts()["leased"] or self.stopping.wait(self.wait_for_others):
+                return False
 
     def _send(self, batch: Batch, *, short_runs_trip: bool) -> SendReport:
         prepared = self.prepared

@@ -282,11 +282,11 @@ MIGRATIONS: tuple[Migration, ...] = (
             sent INTEGER NOT NULL DEFAULT 0, failed INTEGER NOT NULL DEFAULT 0,
             uncertain INTEGER NOT NULL DEFAULT 0
         );
-        -- A batch: the active subscribers with first_id <= id <= last_id; open, leased until
-        -- expires by a worker, or done.
+        -- A batch: the active subscribers with first_id <= id <= last_id (the last reaches 2^62:
+        -- BIGINT); open, leased by a worker until expires, or done.
         CREATE TABLE send_leases (
-            issue_id TEXT NOT NULL, batch INTEGER NOT NULL, first_id INTEGER NOT NULL,
-            last_id INTEGER NOT NULL, state TEXT NOT NULL DEFAULT 'open', worker TEXT, expires TEXT,
+            issue_id TEXT NOT NULL, batch INTEGER NOT NULL, first_id BIGINT NOT NULL,
+            last_id BIGINT NOT NULL, state TEXT NOT NULL DEFAULT 'open', worker TEXT, expires TEXT,
             PRIMARY KEY (issue_id, batch)
         );
         CREATE INDEX send_leases_state ON send_leases (issue_id, state);

@@ -36,7 +36,7 @@ from tests.conftest import DELIVERY_TOML, SAMPLE_WEEKS, TEST_SECRET
 from tests.smtp_sink import SmtpSink
 
 ISSUE = "2025-W02"
-WORKERS = 2
+WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 CONNECTIONS = 4
 RAW_N = 20_000
 
