@@ -48,14 +48,19 @@ log = logging.getLogger("digest.deliver.workers")
 
 
 def start_send(prepared: PreparedSend, store: Store, *, batch_size: int = BATCH_SIZE) -> Plan:
-    """Join the issue's send in progress, or start one: under the issue's run lock for a moment
-    (so not beside a single-process send), the stories remembered, the copy that goes out kept
-    before anyone has it, and the plan written with this issue and Date unless one exists."""
+    """Join the issue's send in progress (its plan as it is), or start one: under the issue's run
+    lock for a moment (so not beside a single-process send), the stories remembered, the copy that
+    goes out kept and planned with its Date (until someone has the issue: then the plan's stays)."""
+    leases = SendLeases(store, prepared.issue_id)
     with issue_lock(store, prepared.issue_id):
+        joined = leases.joined()
+        if joined is not None:
+            return joined
         remember_stories(prepared, store)
-        going_out(prepared, SendLedger(store, prepared.issue_id))
-        leases = SendLeases(store, prepared.issue_id)
-        return leases.start(issue_to_json(prepared.issue), prepared.template.date, batch_size=batch_size)
+        already = going_out(prepared, SendLedger(store, prepared.issue_id))
+        nobody_has_it = not (already[SendState.SENT] or already[SendState.UNCERTAIN])
+        issue_json = issue_to_json(prepared.issue)
+        return leases.start(issue_json, prepared.template.date, batch_size=batch_size, replace=nobody_has_it)
 
 
 @dataclass

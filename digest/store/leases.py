@@ -50,6 +50,9 @@ WHERE k = 0
 """
 
 
+_REPLACE = "issue_json = excluded.issue_json, date = excluded.date, "
+
+
 @dataclass(frozen=True, slots=True)
 class Plan:
     issue_id: str
@@ -124,15 +127,23 @@ class SendLeases:
             return None
         return Plan(row["issue_id"], row["issue_json"], _time(row["date"]), _time(row["planned_at"]))
 
-    def start(self, issue_json: str, date: dt.datetime, *, batch_size: int = BATCH_SIZE) -> Plan:
-        """Join the send in progress, or plan a new one: the issue and Date a plan already has
-        (what went out first stays what goes out), and batches of today's active subscribers."""
+    def joined(self) -> Plan | None:
+        """The plan of a send in progress (batches not yet done), else None."""
+        with self.store.transaction() as connection:
+            return self._plan_in(connection) if self._batches_left(connection) else None
+
+    def start(
+        self, issue_json: str, date: dt.datetime, *, batch_size: int = BATCH_SIZE, replace: bool = True
+    ) -> Plan:
+        """Join the send in progress, or plan a new one: batches of today's active subscribers,
+        with this issue and Date, or (`replace` false: someone has the issue) those the plan has."""
         with self.store.transaction() as connection:
             if self._batches_left(connection):
                 return self._plan_in(connection)
+            update = (_REPLACE if replace else "") + "planned_at = excluded.planned_at"
             connection.execute(
                 "INSERT INTO send_plans (issue_id, issue_json, date, planned_at) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (issue_id) DO UPDATE SET planned_at = excluded.planned_at",
+                f"ON CONFLICT (issue_id) DO UPDATE SET {update}",
                 (self.issue_id, issue_json, _stamp(date), _stamp(self._now())),
             )
             connection.execute("DELETE FROM send_leases WHERE issue_id = ?", (self.issue_id,))

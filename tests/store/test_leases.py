@@ -100,3 +100,13 @@ def test_a_single_process_send_waits_for_the_workers_and_settle_spares_live_leas
         refuse_beside_workers(store, ISSUE)
     leases.end(worker, WorkerCounts())
     assert _on("mail-2", store, clock).live_workers() == []
+
+
+def test_a_new_plan_takes_the_issue_until_someone_has_it(store):
+    leases = _on("mail-1", store, Clock())
+    leases.start('{"v": 1}', T0, batch_size=100)
+    store.execute("UPDATE send_leases SET state = 'done'")
+    assert leases.start('{"v": 2}', T0, batch_size=100).issue_json == '{"v": 2}', "nobody had v1"
+    store.execute("UPDATE send_leases SET state = 'done'")
+    assert leases.start('{"v": 3}', T0, batch_size=100, replace=False).issue_json == '{"v": 2}'
+    assert leases.joined() is not None and leases.joined().issue_json == '{"v": 2}'
