@@ -11,11 +11,13 @@ per SMTP connection of the killed worker).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from digest.deliver.ledger import SendLedger, SendState
@@ -48,34 +50,49 @@ def _live_pids(project: Path) -> list[int]:
         store.close()
 
 
-def _kill_workers(project: Path, sink: SmtpSink, kills: int, rng: random.Random) -> list:
+def _kill_workers(project: Path, sink: SmtpSink, kills: int, rng: random.Random, started: list) -> None:
     """SIGKILL a random live worker `kills` times, at random points of the send (counted in copies
-    on the server), each time starting a replacement; the replacements."""
-    replacements: list[subprocess.Popen] = []
+    on the server), each time starting a replacement (added to `started`)."""
     deadline = time.monotonic() + 150
     for at in sorted(rng.sample(range(500, SUBSCRIBERS - 2000), kills)):
         while sink.total() < at or not (pids := _live_pids(project)):
             assert time.monotonic() < deadline, f"the send did not reach {at} copies"
             time.sleep(rng.uniform(0.01, 0.05))
         os.kill(rng.choice(pids), signal.SIGKILL)
-        replacements.append(digest(sink, "send", project, "--worker", "--concurrency", str(CONNECTIONS)))
-    return replacements
+        started.append(digest(sink, "send", project, "--worker", "--concurrency", str(CONNECTIONS)))
+
+
+@contextlib.contextmanager
+def _ended(processes: list[subprocess.Popen]) -> Iterator[None]:
+    """However the test ends, no `digest send` it started outlives it (SIGTERM: its workers too)."""
+    try:
+        yield
+    finally:
+        for process in processes:
+            if process.poll() is None:
+                process.terminate()
+                process.communicate(timeout=60)
 
 
 def test_three_workers_killed_at_random_send_each_copy_once(send_project: Path, tmp_path: Path):
     kills = 10
     _subscribe(send_project, tmp_path, SUBSCRIBERS)
     rng = random.Random()
-    with SmtpSink(tmp_path) as sink:
-        started = digest(sink, "send", send_project, "--workers", "3", "--concurrency", str(CONNECTIONS))
-        replacements = _kill_workers(send_project, sink, kills, rng)
-        code, _, err = finish(started, timeout=150)
+    started: list[subprocess.Popen] = []
+    with SmtpSink(tmp_path) as sink, _ended(started):
+        started.append(
+            digest(sink, "send", send_project, "--workers", "3", "--concurrency", str(CONNECTIONS))
+        )
+        _kill_workers(send_project, sink, kills, rng, started)
+        code, _, err = finish(started[0], timeout=150)
         assert code in (0, 5), err
-        for process in replacements:
+        for process in started[1:]:
             code, _, err = finish(process, timeout=150)
             assert code in (0, -signal.SIGKILL), err  # a replacement may be killed too
-        final = digest(sink, "send", send_project, "--workers", "2", "--concurrency", str(CONNECTIONS))
-        code, out, err = finish(final, timeout=60)
+        started.append(
+            digest(sink, "send", send_project, "--workers", "2", "--concurrency", str(CONNECTIONS))
+        )
+        code, out, err = finish(started[-1], timeout=60)
         copies, dates = sink.copies, sink.dates
 
     store = open_store(send_project.parent / "subscribers.db")
