@@ -25,6 +25,8 @@ START_TIMEOUT = 30
 """Seconds pg_ctl waits for the server to accept connections (and to stop)."""
 
 TEMPLATE = "digest_template"
+PASSWORD = "a test password"
+"""Asked over TCP only (the unix socket trusts): tests of DIGEST_DB_PASSWORD and of a refused login."""
 
 
 def binaries() -> Path | None:
@@ -53,6 +55,11 @@ class PostgresServer:
     _names = count(1)
 
     def url(self, database: str) -> str:
+        """Through the unix socket, where the cluster trusts its users."""
+        return f"postgresql://digest@/{database}?host={self.folder}&port={self.port}"
+
+    def tcp_url(self, database: str) -> str:
+        """Over loopback TCP, where the cluster asks for PASSWORD (scram-sha-256)."""
         return f"postgresql://digest@127.0.0.1:{self.port}/{database}"
 
     def _as_owner(self, *command: str | Path) -> list[str]:
@@ -101,7 +108,13 @@ def postgres_server() -> Iterator[PostgresServer]:
     server = PostgresServer(bin_dir, folder, _free_port(), user)
     data = folder / "data"
     try:
-        server.run(bin_dir / "initdb", "-D", data, "-U", "digest", "--auth=trust", "-E", "UTF8", "--no-sync")
+        password_file = folder / "password"
+        password_file.write_text(PASSWORD + "\n")
+        os.chown(password_file, owner.pw_uid, owner.pw_gid)
+        server.run(
+            *(bin_dir / "initdb", "-D", data, "-U", "digest", "-E", "UTF8", "--no-sync"),
+            *("--auth-local=trust", "--auth-host=scram-sha-256", f"--pwfile={password_file}"),
+        )
         options = f"-h 127.0.0.1 -p {server.port} -k {folder} -c fsync=off -c full_page_writes=off"
         server.run(bin_dir / "pg_ctl", "-D", data, "-l", folder / "log", "-o", options, "-w", "start")
         try:

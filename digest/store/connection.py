@@ -85,16 +85,20 @@ def _roll_back(connection: sqlite3.Connection, error: BaseException) -> None:
 
 
 def open_store(
-    where: Path | str, *, create: bool = True, migrations: tuple[Migration, ...] = MIGRATIONS
+    where: Path | str,
+    *,
+    create: bool = True,
+    migrations: tuple[Migration, ...] = MIGRATIONS,
+    migrate: bool = True,
 ) -> Store:
     """Open and migrate the store at `where`: a PostgreSQL URL ([store] url), else a SQLite file,
     created if it is missing and `create` is true. Never creates folders: a [store] path in a
     folder that does not exist is a mistake to report, not a new empty subscriber list to start.
-    Read-only commands pass create=False."""
+    Read-only commands pass create=False; `digest store migrate` passes migrate=False and migrates."""
     if is_postgres_url(where):
         from digest.store.postgres import open_postgres  # psycopg loaded only for PostgreSQL
 
-        return open_postgres(str(where), migrations=migrations)
+        return open_postgres(str(where), migrations=migrations if migrate else None)
     check_sequence(migrations)
     path = Path(where)
     if not path.parent.is_dir():
@@ -119,7 +123,8 @@ def open_store(
     try:
         with store._using():
             _configure(connection)
-        store.migrate(migrations)
+        if migrate:
+            store.migrate(migrations)
     except StoreError:
         connection.close()
         raise

@@ -49,8 +49,7 @@ class ErasureGate:
         # (A store opened with fewer migrations, as tests of upgrades do, has no such table.)
         table = db.execute("SELECT 1 FROM sqlite_schema WHERE name = 'erased_addresses'").fetchone()
         self.active = (
-            table is not None
-            and db.execute("SELECT 1 FROM erased_addresses LIMIT 1").fetchone() is not None
+            table is not None and db.execute("SELECT 1 FROM erased_addresses LIMIT 1").fetchone() is not None
         )
         if self.active and salt is None:
             raise SubscriberError(

@@ -133,6 +133,8 @@ class PostgresStore(Store):
                 raise
 
     def _read_version(self, connection: Connection) -> int:
+        if not connection.execute("SELECT to_regclass('digest_schema') IS NOT NULL").fetchone()[0]:
+            return 0  # a new database
         return connection.execute("SELECT version FROM digest_schema").fetchone()[0]
 
     def _write_version(self, connection: Connection, version: int) -> None:
@@ -140,8 +142,7 @@ class PostgresStore(Store):
 
     def migrate(self, migrations: tuple[Migration, ...]) -> tuple[int, int]:
         with self.transaction() as connection:
-            found = connection.execute("SELECT to_regclass('digest_schema') IS NOT NULL").fetchone()
-            if not (found and found[0] and self._read_version(connection) >= len(migrations)):
+            if self._read_version(connection) < len(migrations):
                 connection.raw.execute(FUNCTIONS)  # what SQLite has built in; its version table
         return super().migrate(migrations)
 
@@ -181,9 +182,9 @@ def _connect(url: str) -> psycopg.Connection[Row]:
     )
 
 
-def open_postgres(url: str, *, migrations: tuple[Migration, ...]) -> PostgresStore:
+def open_postgres(url: str, *, migrations: tuple[Migration, ...] | None) -> PostgresStore:
     """Connect (a clear one-line StoreError when that cannot be done), migrate, and keep a pool
-    of one connection for the process."""
+    of one connection for the process (migrations None: not migrated, for `digest store migrate`)."""
     where = shown(url)
     try:
         _connect(url).close()  # tells an unreachable server, a refused login, a missing database
@@ -202,7 +203,8 @@ def open_postgres(url: str, *, migrations: tuple[Migration, ...]) -> PostgresSto
     )
     store = PostgresStore(url, pool)
     try:
-        store.migrate(migrations)
+        if migrations is not None:
+            store.migrate(migrations)
     except BaseException:
         store.close()
         raise

@@ -7,8 +7,6 @@ the rerun reports them uncertain and never sends them again.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from digest.deliver.ledger import SendLedger, SendState

@@ -1,7 +1,5 @@
 """Click counts: human and machine apart, unique clickers by message, who only when asked."""
 
-from pathlib import Path
-
 from digest.store import add_subscriber, erase_subscriber, open_store
 from digest.store.clicks import (
     OPEN_SLOT,

@@ -1,7 +1,5 @@
 """Consent records: each event kept with the words shown, oldest first, erased with the subscriber."""
 
-from pathlib import Path
-
 from digest.store import (
     ConsentEvent,
     ConsentKind,

@@ -4,7 +4,6 @@ when too old, when the password changes and when the user is removed; a role nam
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
 

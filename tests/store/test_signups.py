@@ -5,7 +5,6 @@ the consent records, and forgetting sign-ups whose links expired."""
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
 
