@@ -19,7 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from psycopg.rows import RowMaker
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from digest.store.backend import Connection, Dialect, Parameters, Store
 from digest.store.dialect import FUNCTIONS, to_postgres
@@ -93,25 +93,46 @@ class PostgresStore(Store):
         self.url = url
         self.path: str = shown(url)
         self.pool = pool
-        self._held: PostgresConnection | None = None
+        self._connection: PostgresConnection | None = None
+        """Taken from the pool once and kept (a check per use would double the round trips); given
+        back when it breaks, so the pool replaces it."""
+        self._busy = False
+
+    def _connected(self) -> PostgresConnection:
+        if self._connection is None:
+            try:
+                self._connection = PostgresConnection(self.pool.getconn(timeout=CONNECT_TIMEOUT))
+            except PoolTimeout as error:
+                raise StoreError(
+                    f"cannot connect to PostgreSQL within {CONNECT_TIMEOUT} s", where=self.path
+                ) from error
+        return self._connection
 
     @contextmanager
     def _using(self) -> Iterator[PostgresConnection]:
         with self.lock:
-            if self._held is not None:  # inside this thread's transaction
-                yield self._held
+            if self._busy:  # inside this thread's transaction
+                yield self._connected()
                 return
+            connection = self._connected()
+            self._busy = True
             try:
-                with self.pool.connection(timeout=CONNECT_TIMEOUT) as raw:
-                    self._held = PostgresConnection(raw)
-                    try:
-                        yield self._held
-                    finally:
-                        self._held = None
+                yield connection
             except psycopg.OperationalError as error:
-                raise _unreachable(error, self.path) from error
-            except psycopg.errors.QueryCanceled as error:
-                raise StoreError(f"a statement took too long ({error})", where=self.path) from error
+                raise self._failed(connection, error) from error
+            finally:
+                self._busy = False
+
+    def _failed(self, connection: PostgresConnection, error: psycopg.OperationalError) -> StoreError:
+        """The connection lost (the server restarted, the network went): given back to the pool, and
+        the next use connects again; or what the server refused, in its words."""
+        if connection.raw.broken or connection.raw.closed:
+            self.pool.putconn(connection.raw)
+            self._connection = None
+            return StoreError(
+                f"lost the connection to PostgreSQL: {_reason(error)}; run again", where=self.path
+            )
+        return StoreError(f"PostgreSQL: {str(error).splitlines()[0]}", where=self.path)
 
     @contextmanager
     def transaction(self, *, concurrent: bool = False) -> Iterator[PostgresConnection]:
@@ -148,17 +169,25 @@ class PostgresStore(Store):
 
     def close(self) -> None:
         with self.lock:
+            if self._connection is not None:
+                self.pool.putconn(self._connection.raw)
+                self._connection = None
             self.pool.close()
 
 
-def _unreachable(error: psycopg.OperationalError, where: str) -> StoreError:
-    """One line: what is wrong with reaching the database, and what to do."""
+def _reason(error: psycopg.OperationalError) -> str:
+    """libpq's first line, without its prefixes (connection failed: …, FATAL:)."""
     lines = [line.strip() for line in str(error).splitlines() if line.strip()]
     reason = lines[0] if lines else type(error).__name__
     reason = reason.removeprefix("connection failed: ")
     if "failed: " in reason:
         reason = reason.split("failed: ", 1)[1]
-    reason = reason.replace("FATAL:  ", "")
+    return reason.replace("FATAL:  ", "")
+
+
+def _unreachable(error: psycopg.OperationalError, where: str) -> StoreError:
+    """One line: what is wrong with reaching the database, and what to do."""
+    reason = _reason(error)
     if "database" in reason and "does not exist" in reason:
         return StoreMissing(f"{reason}; create it (createdb) or correct [store] url", where=where)
     if "password" in reason:
@@ -197,7 +226,6 @@ def open_postgres(url: str, *, migrations: tuple[Migration, ...] | None) -> Post
         connection_class=psycopg.Connection,
         kwargs={"autocommit": True, "row_factory": _rows, "application_name": "digest"}
         | ({"password": os.environ[PASSWORD_VARIABLE]} if os.environ.get(PASSWORD_VARIABLE) else {}),
-        check=ConnectionPool.check_connection,
         open=True,
         name="digest",
     )
@@ -205,6 +233,9 @@ def open_postgres(url: str, *, migrations: tuple[Migration, ...] | None) -> Post
     try:
         if migrations is not None:
             store.migrate(migrations)
+    except psycopg.Error as error:  # a migration that does not apply: this is not our database
+        store.close()
+        raise StoreError(f"not a usable digest database: {error}".splitlines()[0], where=where) from error
     except BaseException:
         store.close()
         raise

@@ -158,3 +158,17 @@ def test_a_copy_that_differs_from_its_source_is_an_error_naming_the_table(postgr
     finally:
         source.close()
         target.close()
+
+
+def test_a_lost_connection_is_one_error_and_the_next_use_connects_again(postgres):
+    url = postgres.new_database()
+    store = open_store(url)
+    try:
+        add_subscriber(store, "ana@example.com", "Ana")
+        database = url.split("?")[0].rsplit("/", 1)[1]
+        postgres.sql(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{database}'")
+        with pytest.raises(StoreError, match=r"lost the connection to PostgreSQL: .*; run again"):
+            store.fetchvalue("SELECT COUNT(*) FROM subscribers")
+        assert store.fetchvalue("SELECT COUNT(*) FROM subscribers") == 1  # a new connection from the pool
+    finally:
+        store.close()
