@@ -152,7 +152,16 @@ def store_at(request, tmp_path: Path):
     """Where a test's store lives, on each backend: a name gives a SQLite file in tmp_path, or a
     fresh migrated PostgreSQL database (the same one each time the test asks for that name)."""
     if request.param == "sqlite":
-        return lambda name="digest.db": tmp_path / name
+        yield lambda name="digest.db": tmp_path / name
+        return
     server = request.getfixturevalue("postgres")
     databases: dict[str, str] = {}
-    return lambda name="digest.db": databases.setdefault(name, server.new_database())
+
+    def where(name: str = "digest.db") -> str:
+        if name not in databases:
+            databases[name] = server.new_database()
+        return databases[name]
+
+    yield where
+    for url in databases.values():
+        server.drop(url)
