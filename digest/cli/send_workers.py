@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.table import Table
 
 from digest.clock import utc_now
-from digest.deliver import PreparedSend, Purpose, SendReport, check_ready, prepare_issue
+from digest.deliver import PreparedSend, Purpose, SendReport, check_ready, open_issue_store, prepare_issue
 from digest.deliver.ledger import SendLedger, SendState
 from digest.deliver.pool import INCOMPLETE_EXIT
 from digest.deliver.smtp import SmtpError
@@ -47,7 +47,7 @@ _HOST = socket.gethostname()
 def _store_of(issue_dir: Path, theme: Path | None, *, create: bool = True) -> tuple[str, Store]:
     """The issue's id and its store, from the folder's settings alone (nothing gathered)."""
     config = load_issue_config(issue_dir, theme=theme)
-    return issue_id_for(config.issue.date), open_store(delivery_of(config).store_path, create=create)
+    return issue_id_for(config.issue.date), open_store(delivery_of(config).store, create=create)
 
 
 def _planned(issue_dir: Path, theme: Path | None, store: Store, issue_id: str) -> PreparedSend:
@@ -120,7 +120,7 @@ def coordinate(
     prepared = prepare_folder(issue_dir, Purpose.SEND, theme=options.theme)
     check(prepared)  # the preflight policy of `digest send`
     check_ready(prepared)
-    store = open_store(prepared.delivery.store_path)
+    store = open_issue_store(prepared)
     try:
         start_send(prepared, store)
         started = time.perf_counter()

@@ -176,7 +176,7 @@ class SendLeases:
         """Alive: the worker's counts, and its leases renewed; how many it still holds (0 when a
         lease it had was given back meanwhile, as another worker saw it expired)."""
         now = self._now()
-        with self.store.transaction() as connection:
+        with self.store.transaction(concurrent=True) as connection:  # this worker's own rows only
             connection.execute(
                 "UPDATE send_workers SET heartbeat = ?, sent = ?, failed = ?, uncertain = ? WHERE id = ?",
                 (_stamp(now), counts.sent, counts.failed, counts.uncertain, worker),
@@ -216,7 +216,7 @@ class SendLeases:
         """The next open batch, leased to `worker`; None when every batch is taken or done. Gone
         workers' leases are given back first."""
         now = self._now()
-        with self.store.transaction() as connection:
+        with self.store.transaction(concurrent=True) as connection:  # it locks the rows it takes
             self._give_back_gone(connection, now)
             row = connection.execute(
                 "SELECT batch, first_id, last_id FROM send_leases WHERE issue_id = ? AND state = 'open' "

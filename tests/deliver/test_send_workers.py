@@ -34,28 +34,42 @@ CONNECTIONS = 2
 """SMTP connections per worker: a kill cuts at most this many transactions."""
 
 
-def _subscribe(project: Path, tmp_path: Path, count: int) -> None:
+def _on_store(project: Path, store_at) -> Path | str:
+    """The project's store on the test's backend: its SQLite file, or a PostgreSQL database named
+    by `[store] url` in digest.toml (every worker process connects to it)."""
+    where = store_at("subscribers.db")
+    if isinstance(where, str):
+        toml = project.parent / "digest.toml"
+        text = toml.read_text(encoding="utf-8").replace('path = "subscribers.db"', f'url = "{where}"')
+        toml.write_text(text, encoding="utf-8")
+        return where
+    return project.parent / "subscribers.db"
+
+
+def _subscribe(where: Path | str, tmp_path: Path, count: int) -> None:
     rows = "\n".join(f"reader{n:05d}@example.com" for n in range(count))
     (tmp_path / "list.csv").write_text(f"email\n{rows}\n", encoding="utf-8")
-    store = open_store(project.parent / "subscribers.db")
+    store = open_store(where)
     import_csv(store, tmp_path / "list.csv")
     store.close()
 
 
-def _live_pids(project: Path) -> list[int]:
-    store = open_store(project.parent / "subscribers.db")
+def _live_pids(where: Path | str) -> list[int]:
+    store = open_store(where)
     try:
         return [worker.pid for worker in SendLeases(store, ISSUE).live_workers()]
     finally:
         store.close()
 
 
-def _kill_workers(project: Path, sink: SmtpSink, kills: int, rng: random.Random, started: list) -> None:
+def _kill_workers(
+    project: Path, where: Path | str, sink: SmtpSink, kills: int, rng: random.Random, started: list
+) -> None:
     """SIGKILL a random live worker `kills` times, at random points of the send (counted in copies
     on the server), each time starting a replacement (added to `started`)."""
     deadline = time.monotonic() + 150
     for at in sorted(rng.sample(range(500, SUBSCRIBERS - 2000), kills)):
-        while sink.total() < at or not (pids := _live_pids(project)):
+        while sink.total() < at or not (pids := _live_pids(where)):
             assert time.monotonic() < deadline, f"the send did not reach {at} copies"
             time.sleep(rng.uniform(0.01, 0.05))
         os.kill(rng.choice(pids), signal.SIGKILL)
@@ -74,16 +88,17 @@ def _ended(processes: list[subprocess.Popen]) -> Iterator[None]:
                 process.communicate(timeout=60)
 
 
-def test_three_workers_killed_at_random_send_each_copy_once(send_project: Path, tmp_path: Path):
+def test_three_workers_killed_at_random_send_each_copy_once(send_project: Path, tmp_path: Path, store_at):
     kills = 10
-    _subscribe(send_project, tmp_path, SUBSCRIBERS)
+    where = _on_store(send_project, store_at)
+    _subscribe(where, tmp_path, SUBSCRIBERS)
     rng = random.Random()
     started: list[subprocess.Popen] = []
     with SmtpSink(tmp_path) as sink, _ended(started):
         started.append(
             digest(sink, "send", send_project, "--workers", "3", "--concurrency", str(CONNECTIONS))
         )
-        _kill_workers(send_project, sink, kills, rng, started)
+        _kill_workers(send_project, where, sink, kills, rng, started)
         code, _, err = finish(started[0], timeout=150)
         assert code in (0, 5), err
         for process in started[1:]:
@@ -95,7 +110,7 @@ def test_three_workers_killed_at_random_send_each_copy_once(send_project: Path, 
         code, out, err = finish(started[-1], timeout=60)
         copies, dates = sink.copies, sink.dates
 
-    store = open_store(send_project.parent / "subscribers.db")
+    store = open_store(where)
     ledger = SendLedger(store, ISSUE)
     counts, uncertain = ledger.counts(), set(ledger.uncertain())
     assert counts[SendState.SENT] + len(uncertain) == SUBSCRIBERS, counts
@@ -111,7 +126,7 @@ def test_three_workers_killed_at_random_send_each_copy_once(send_project: Path, 
 
 
 def test_workers_share_the_send_and_status_shows_it(send_project: Path, tmp_path: Path):
-    _subscribe(send_project, tmp_path, 2500)
+    _subscribe(send_project.parent / "subscribers.db", tmp_path, 2500)
     with SmtpTestServer(keep_messages=False) as server:
         code, out, err = finish(digest(server, "send", send_project, "--workers", "2"), timeout=120)
         assert code == 0, out + err

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from pathlib import Path
 
 import pytest
 
@@ -33,8 +32,9 @@ class Clock:
 
 
 @pytest.fixture
-def store(tmp_path: Path):
-    store = open_store(tmp_path / "leases.db")
+def store(store_at):
+    """On SQLite and on PostgreSQL."""
+    store = open_store(store_at("leases.db"))
     for n in range(25):
         add_subscriber(store, f"reader{n:02d}@example.com")
     yield store
