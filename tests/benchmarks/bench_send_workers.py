@@ -46,16 +46,22 @@ def _load() -> str:
     return f"load {one:.1f} {five:.1f} {fifteen:.1f}"
 
 
-def _project(root: Path, subscribers: int) -> tuple[Path, float]:
-    """The Meridian week in a project with `subscribers` subscribers; the import's rows/s."""
+def _project(root: Path, subscribers: int, where: Path | str) -> tuple[Path, float]:
+    """The Meridian week in a project with `subscribers` subscribers in `where` (a SQLite file or
+    a PostgreSQL URL); the import's rows/s."""
     folder = root / SAMPLE_WEEKS["meridian"].name
     shutil.copytree(SAMPLE_WEEKS["meridian"], folder)
-    (root / "digest.toml").write_text(DELIVERY_TOML, encoding="utf-8")
+    toml = (
+        DELIVERY_TOML
+        if isinstance(where, Path)
+        else DELIVERY_TOML.replace('path = "subscribers.db"', f'url = "{where}"')
+    )
+    (root / "digest.toml").write_text(toml, encoding="utf-8")
     csv = root / "list.csv"
     with csv.open("w", encoding="utf-8") as out:
         out.write("email,name\n")
         out.writelines(f"reader{n}@example.com,Reader {n}\n" for n in range(subscribers))
-    store = open_store(root / "subscribers.db")
+    store = open_store(where)
     started = time.perf_counter()
     import_csv(store, csv)
     rate = subscribers / (time.perf_counter() - started)
@@ -64,10 +70,10 @@ def _project(root: Path, subscribers: int) -> tuple[Path, float]:
     return folder, rate
 
 
-def _peaks(store_path: Path, process: subprocess.Popen) -> dict[int, float]:
+def _peaks(where: Path | str, process: subprocess.Popen) -> dict[int, float]:
     """Until `process` ends: the peak RSS (MB, VmHWM) of every worker the store names."""
     peaks: dict[int, float] = {}
-    store = open_store(store_path)
+    store = open_store(where)
     while process.poll() is None:
         for worker in SendLeases(store, ISSUE).live_workers():
             try:
@@ -82,7 +88,7 @@ def _peaks(store_path: Path, process: subprocess.Popen) -> dict[int, float]:
     return peaks
 
 
-def _send(folder: Path, sink: SmtpSink) -> tuple[float, float, int, dict[int, float], str]:
+def _send(folder: Path, where: Path | str, sink: SmtpSink) -> tuple[float, float, int, dict[int, float], str]:
     """`digest send --workers 2`: workers' msg/s, wall-clock msg/s, sent, peak RSS per worker."""
     env = {**os.environ, **sink.environ(DIGEST_SECRET=TEST_SECRET)}
     command = [sys.executable, "-m", "digest", "send", str(folder), "--workers", str(WORKERS)]
@@ -90,7 +96,7 @@ def _send(folder: Path, sink: SmtpSink) -> tuple[float, float, int, dict[int, fl
     process = subprocess.Popen(
         [*command, "--concurrency", str(CONNECTIONS)], env=env, stdout=subprocess.PIPE, text=True
     )
-    peaks = _peaks(folder.parent / "subscribers.db", process)
+    peaks = _peaks(where, process)
     out, _ = process.communicate()
     wall = time.perf_counter() - started
     assert process.returncode == 0, out
@@ -145,17 +151,20 @@ def _db_size(root: Path) -> int:
     return sum(path.stat().st_size for path in root.glob("subscribers.db*"))
 
 
-def run(subscribers: int) -> None:
+def run(subscribers: int, url: str = "") -> None:
+    """On SQLite, or on the PostgreSQL database at `url`."""
+    print(f"\n  on {'PostgreSQL' if url else 'SQLite'}")
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        folder, import_rate = _project(root, subscribers)
+        where: Path | str = url or root / "subscribers.db"
+        folder, import_rate = _project(root, subscribers, where)
         print(f"  {subscribers:,} subscribers imported: {import_rate:,.0f} rows/s ({_load()})")
         imported = _db_size(root)
         with SmtpSink(root, record=False) as sink:
-            workers_rate, wall_rate, sent, peaks, load = _send(folder, sink)
+            workers_rate, wall_rate, sent, peaks, load = _send(folder, where, sink)
             assert sent == subscribers, (sent, subscribers)
             print(
-                f"  digest send --workers {WORKERS} (--concurrency {CONNECTIONS} each), SQLite + ledger: "
+                f"  digest send --workers {WORKERS} (--concurrency {CONNECTIONS} each), with the ledger: "
                 f"{workers_rate:,.0f} msg/s by the workers' time, {wall_rate:,.0f} msg/s wall clock ({load})"
             )
             raw = _raw_rate(sink.port, _sample_message(folder))
@@ -164,6 +173,8 @@ def run(subscribers: int) -> None:
                 f"{raw:,.0f} msg/s ({_load()})"
             )
             print(f"  ratio digest / ceiling: {workers_rate / raw:.2f}")
+        if url:  # the database's size is PostgreSQL's own business here
+            return
         size = _db_size(root)
         peak = ", ".join(f"{mb:.0f}" for mb in sorted(peaks.values()))
         print(f"  peak RSS per worker process: {peak} MB; database {size / 1e6:,.1f} MB")
@@ -173,6 +184,13 @@ def run(subscribers: int) -> None:
 def main() -> None:
     subscribers = 1_000_000 if "--million" in sys.argv else 20_000
     run(subscribers)
+    from tests.postgres_server import binaries, postgres_server
+
+    if binaries() is None:
+        print("  (PostgreSQL not installed: tests/install-tools installs it)")
+        return
+    with postgres_server() as server:
+        run(subscribers, server.new_database())
 
 
 if __name__ == "__main__":
