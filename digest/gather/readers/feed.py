@@ -152,8 +152,14 @@ def _author(raw: Mapping[str, Any]) -> str:
 
 
 def _entry(
-    raw: dict[str, Any], media: tuple[MediaItem, ...], base_url: str, media_description: str = ""
+    raw: dict[str, Any],
+    media: tuple[MediaItem, ...],
+    base_url: str,
+    media_description: str = "",
+    *,
+    full_text: str = "",
 ) -> tuple[Entry, bool]:
+    """The entry in shared terms; ``full_text`` is its content:encoded when FeedTree took it out."""
     title_detail = raw.get("title_detail")
     title_type = title_detail.get("type") if isinstance(title_detail, Mapping) else "text/html"
     published, unreadable_date = _published(raw)
@@ -163,7 +169,7 @@ def _entry(
         # FeedBurner rewrites links to its own (long dead) feedproxy host; the original is kept here.
         link=str(raw.get("feedburner_origlink") or raw.get("link") or ""),
         summary_html=_summary_html(raw) or media_description,
-        content_html=_content_html(raw),
+        content_html=full_text or _content_html(raw),
         categories=tuple(
             str(tag.get("term") or tag.get("label") or "")
             for tag in raw.get("tags") or []
@@ -217,12 +223,15 @@ class RssAtomReader:
         tree = FeedTree.parse(body, document.charset)
         pruned: Counter[str] = Counter()
         media = None
+        full_texts: list[str] = []
         if tree is not None:
             pruned = tree.prune(context.skip_reason)
             media = tree.media_per_entry()
             # feedparser reads only what is left of a well-formed feed, re-encoded as UTF-8: the
-            # entries in the window, without the Media RSS this tree has read already.
-            if tree.strict and (tree.strip_media() or pruned):
+            # entries in the window, without the Media RSS and full texts this tree has read already.
+            stripped = tree.strict and tree.strip_media()
+            full_texts = tree.take_full_texts()
+            if tree.strict and (stripped or pruned or any(full_texts)):
                 body, content_type = tree.serialize(), document.content_type.split(";")[0]
         parsed = _feedparser(body, content_type)
         raw_entries = list(parsed.get("entries") or [])
@@ -239,14 +248,22 @@ class RssAtomReader:
         if not total:
             raise SourceError("the feed has no entries" if parsed.get("version") else "not a feed")
         if media is not None and len(media) != len(raw_entries):
-            media = None  # the two parsers disagree about the entries: use feedparser's lists
+            # The two parsers disagree about the entries: use feedparser's lists (a full text taken
+            # out is lost with them: it could only have given a picture, the summary is there).
+            media, full_texts = None, []
 
         feed = parsed.get("feed") or {}
         base_url = absolute_http_url(str(feed.get("link") or ""), document.base_url) or document.base_url
         unreadable_dates = 0
         for index, raw in enumerate(raw_entries):
             if media is not None:
-                entry, unreadable = _entry(raw, media[index].items, base_url, media[index].description_html)
+                entry, unreadable = _entry(
+                    raw,
+                    media[index].items,
+                    base_url,
+                    media[index].description_html,
+                    full_text=full_texts[index] if full_texts else "",
+                )
             else:
                 entry, unreadable = _entry(raw, _flattened_media(raw), base_url)
             unreadable_dates += unreadable
