@@ -88,6 +88,8 @@ def text_content(element: etree._Element) -> str:
 def fold_whitespace(text: str) -> str:
     """One line of what a reader sees: titles, names, subjects, labels. Whitespace runs become a
     space, control characters and disguising format characters go."""
+    if text.isascii():  # no disguising character is ASCII: most lines skip those two passes
+        return _WHITESPACE.sub(" ", strip_controls(text)).strip()
     return _WHITESPACE.sub(" ", strip_disguises(strip_controls(text))).strip()
 
 

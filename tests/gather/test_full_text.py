@@ -23,7 +23,8 @@ def rss(items: str) -> bytes:
         '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0" '
         'xmlns:content="http://purl.org/rss/1.0/modules/content/" '
         'xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd" '
-        'xmlns:media="http://search.yahoo.com/mrss/">'
+        'xmlns:media="http://search.yahoo.com/mrss/" xmlns:dc="http://purl.org/dc/elements/1.1/" '
+        'xmlns:atom="http://www.w3.org/2005/Atom">'
         f"<channel><title>Blog</title><link>https://blog.example/</link>{items}</channel></rss>"
     ).encode()
 
@@ -57,6 +58,24 @@ ITEMS = [
 ]
 
 
+# Dates, guids and links in every arrangement: taken where it changes nothing, else left.
+LINK, DATE = (
+    "<link>https://blog.example/{n}/post</link>",
+    "<pubDate>Mon, 06 Jan 2025 09:{n:02d}:00 GMT</pubDate>",
+)
+SHAPES = [
+    "<guid>https://blog.example/{n}/guid</guid>" + LINK + DATE,
+    "<guid>https://blog.example/{n}/guid-is-the-link</guid>" + DATE,
+    LINK + "<link></link><guid>https://blog.example/{n}/guid</guid>" + DATE,
+    LINK + "<atom:link href='https://blog.example/{n}/atom'/><guid>https://blog.example/{n}/g</guid>" + DATE,
+    LINK + DATE + "<dc:date>2025-01-05T08:00:00Z</dc:date>",
+    LINK + "<dc:date>2025-01-05T08:{n:02d}:00Z</dc:date>",
+    LINK + "<pubDate>yesterday</pubDate>",
+    LINK + "<pubDate>Mon, 06 Jan 2025 09:{n:02d}:00 GMT\u00a0</pubDate>",
+    LINK + "<pubDate>  Mon, 06 Jan 2025 09:{n:02d}:00 -0500\n</pubDate>",
+]
+
+
 def gather(path: Path) -> GatherResult:
     return gather_week([Source(kind=SourceKind.FEED, location=str(path))], WINDOW, now=NOW)
 
@@ -66,15 +85,30 @@ def test_the_stories_are_those_feedparser_makes_of_the_whole_feed(tmp_path: Path
     path.write_bytes(rss("".join(item(n, inside) for n, inside in enumerate(ITEMS))))
     tree = FeedTree.parse(path.read_bytes())
     assert tree is not None and tree.strip_media()  # as the reader does first
-    assert [bool(t) for t in tree.take_full_texts()] == [True] * 4 + [False] * 6
+    assert [bool(t.full_text) for t in tree.lighten()] == [True] * 4 + [False] * 6
     fast = gather(path)
-    monkeypatch.setattr(FeedTree, "take_full_texts", lambda self: [])  # feedparser reads everything
+    monkeypatch.setattr(FeedTree, "lighten", lambda self: [])  # feedparser reads everything
     whole = gather(path)
     assert fast.stories == whole.stories and len(fast.stories) == len(ITEMS)
     assert fast.report == whole.report
     pictures = {s.title: s.image.url for s in fast.stories if s.image}
     assert pictures["Post 0"] == "https://cdn.example/0.jpg"  # from the full text taken out
     assert pictures["Post 3"] == "https://cdn.example/m3.jpg"
+
+
+def test_dates_guids_and_links_read_as_feedparser_reads_them(tmp_path: Path, monkeypatch):
+    path = tmp_path / "shapes.rss"
+    items = (
+        f"<item><title>Shape {n}</title><description>Short.</description>{shape.format(n=n)}</item>"
+        for n, shape in enumerate(SHAPES)
+    )
+    path.write_bytes(rss("".join(items)))
+    fast = gather(path)
+    monkeypatch.setattr(FeedTree, "lighten", lambda self: [])
+    whole = gather(path)
+    assert fast.stories == whole.stories and fast.report == whole.report
+    assert len(fast.stories) == len(SHAPES) - 1  # shape 2: feedparser keeps the later, empty link
+    assert {s.title: s.url for s in fast.stories}["Shape 1"] == "https://blog.example/1/guid-is-the-link"
 
 
 def _cpu_seconds(path: Path) -> float:

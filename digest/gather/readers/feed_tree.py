@@ -29,6 +29,7 @@ from lxml import etree
 from digest.gather.readers.entries import parse_date
 from digest.gather.readers.media import MediaItem
 from digest.gather.readers.summary import text_paragraphs
+from digest.gather.readers.taken import Taken, take_from_item
 
 MEDIA_NAMESPACES = ("http://search.yahoo.com/mrss/", "http://search.yahoo.com/mrss")
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -48,11 +49,6 @@ DATE_TAGS = (
     ("pubDate", f"{ATOM}published", f"{ATOM_03}issued", f"{DCTERMS}issued"),
     (f"{ATOM}updated", f"{ATOM_03}modified", f"{DC}date", f"{DCTERMS}modified"),
     (f"{ATOM_03}created", f"{DCTERMS}created"),
-)
-CONTENT_ENCODED = "{http://purl.org/rss/1.0/modules/content/}encoded"
-# Elements feedparser reads as an entry's summary or content, in any namespace.
-_SUMMARY_OR_CONTENT = frozenset(
-    {"description", "summary", "abstract", "content", "encoded", "body", "fullitem"}
 )
 _MEDIA_TAGS = tuple(f"{{{ns}}}{name}" for ns in MEDIA_NAMESPACES for name in ("content", "thumbnail"))
 
@@ -122,55 +118,18 @@ class FeedTree:
                     parent.remove(entry)  # its tail (whitespace) goes with it
         return removed
 
-    def take_full_texts(self) -> list[str]:
-        """Remove each RSS item's content:encoded where feedparser would only have read it; the
-        texts, one per entry ("" where it stayed). Strict trees only.
-
-        The full text of a post (WordPress sends every article whole) is often most of a feed,
-        and feedparser reads it a character event at a time. A story's summary comes from the
-        description when there is one, so the full text only matters for a picture found inside
-        it: it is taken here, as feedparser would have given it, when the item has a description
-        and no other summary or content element (which would change what feedparser makes of them).
-        """
+    def lighten(self) -> list[Taken]:
+        """Take out of each RSS item what feedparser would read only to give it back as it is read
+        here (see digest/gather/readers/taken.py); what was taken, one per entry. Strict trees only."""
         if not self.strict:
             return []
-        return [_take_full_text(entry) for entry in self.entries()]
+        return [take_from_item(entry) for entry in self.entries()]
 
     def serialize(self) -> bytes:
         return etree.tostring(self.root.getroottree(), encoding="utf-8", xml_declaration=True)
 
     def media_per_entry(self) -> list[EntryMedia]:
         return [EntryMedia(_media_of(entry), _entry_description(entry)) for entry in self.entries()]
-
-
-def _local_name(element: etree._Element) -> str:
-    tag = element.tag
-    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
-
-
-def _take_full_text(entry: etree._Element) -> str:
-    if not isinstance(entry.tag, str) or entry.tag.startswith((ATOM, ATOM_03)):
-        return ""
-    texts = [c for c in entry if _local_name(c) in _SUMMARY_OR_CONTENT]
-    full = [c for c in texts if c.tag == CONTENT_ENCODED]
-    described = any(c.tag == "description" and (c.text or "").strip() and not len(c) for c in texts)
-    if len(texts) != 2 or len(full) != 1 or not described:
-        return ""
-    element = full[0]
-    if len(element) or element.attrib:  # markup as elements, or a type: feedparser's own reading
-        return ""
-    text = (element.text or "").strip()
-    entry.remove(element)
-    return _as_feedparser_reads(text)
-
-
-def _as_feedparser_reads(text: str) -> str:
-    """feedparser's repair of UTF-8 read as Latin-1 ("CafÃ©" becomes "Café"), which it applies to
-    every text of a UTF-8 document (the re-serialised tree always is one)."""
-    try:
-        return text.encode("iso-8859-1").decode("utf-8")
-    except (UnicodeEncodeError, UnicodeDecodeError):
-        return text
 
 
 @dataclass(frozen=True, slots=True)
