@@ -174,9 +174,9 @@ def _entry(
         summary_html=_summary_html(fields) or media_description,
         content_html=taken.full_text or _content_html(fields),
         categories=tuple(
-            str(tag.get("term") or tag.get("label") or "")
+            str(dict.get(tag, "term") or dict.get(tag, "label") or "")
             for tag in fields.get("tags") or []
-            if isinstance(tag, Mapping)
+            if isinstance(tag, dict)
         ),
         author=_author(fields),
         published=published,

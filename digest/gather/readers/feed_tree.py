@@ -162,10 +162,15 @@ def _number(value: str | None) -> int:
         return 0
 
 
+_MEDIA_CHILD_TAGS = {
+    name: tuple(f"{{{ns}}}{name}" for ns in MEDIA_NAMESPACES) for name in ("description", "credit", "title")
+}
+
+
 def _media_child(element: etree._Element, name: str) -> etree._Element | None:
     """The element's Media RSS child ``name``, in whichever namespace spelling the feed uses."""
-    for ns in MEDIA_NAMESPACES:
-        found = element.find(f"{{{ns}}}{name}")
+    for tag in _MEDIA_CHILD_TAGS.get(name) or tuple(f"{{{ns}}}{name}" for ns in MEDIA_NAMESPACES):
+        found = element.find(tag)
         if found is not None:
             return found
     return None
