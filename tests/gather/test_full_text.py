@@ -7,8 +7,6 @@ import datetime as dt
 import time
 from pathlib import Path
 
-import pytest
-
 from digest.gather import GatherResult, Window, gather_week
 from digest.gather.readers.feed_tree import FeedTree
 from digest.model import Source, SourceKind
@@ -48,7 +46,8 @@ ITEMS = [
     f"<description>Short {0}.</description>{full(0)}",
     f"{full(1)}<description>Full text first.</description>",
     f"<description>&lt;p&gt;Escaped &amp;amp; {2}&lt;/p&gt;</description>{full(2, ' CafÃ© au lait.')}",
-    f"<description>With a picture.</description>{full(3)}<media:content url='https://cdn.example/m3.jpg' medium='image'/>",
+    f"<description>With a picture.</description>{full(3)}"
+    "<media:content url='https://cdn.example/m3.jpg' medium='image'/>",
     f"<description>   </description>{full(4)}",
     full(5),
     f"<itunes:summary>Podcast.</itunes:summary><description>Both.</description>{full(6)}",
