@@ -93,3 +93,32 @@ def test_undo_goes_back_through_the_last_twenty_edits(preview, meridian):
         assert (meridian / "issue.toml").read_text(encoding="utf-8") == versions[-2 - n]
     assert post(preview, f"/issues/{KEY}/undo-edit", {}).status_code == 400, "the 21st edit back is gone"
     assert 'title = "Headline 0"' in (meridian / "issue.toml").read_text(encoding="utf-8")
+
+
+def test_a_section_edit_is_written_and_shown_as_the_story_label(preview, meridian):
+    response = edit(preview, meridian, story=STORY, section="Tech <& gadgets>")
+    assert response.status_code == 200, response.text
+    assert f'[stories.{STORY}]\nsection = "Tech <& gadgets>"' in (meridian / "issue.toml").read_text("utf-8")
+    email = lxml_html.document_fromstring(get(preview, f"/issues/{KEY}/email.html").text)
+    kickers = [k.text_content().strip() for k in email.find_class("kicker")]
+    assert "Tech <& gadgets>" in kickers
+    assert "TECH <& GADGETS>" in get(preview, f"/issues/{KEY}/email.txt").text
+    page = lxml_html.document_fromstring(get(preview, f"/issues/{KEY}/").text)
+    assert page.get_element_by_id(f"section-{STORY}").value == "Tech <& gadgets>"
+    # the field sent back as shown writes nothing more; emptied, the story's own section is back
+    version = issue_version(meridian)
+    assert edit(preview, meridian, story=STORY, section="Tech <& gadgets>").status_code == 200
+    assert issue_version(meridian) == version
+    assert edit(preview, meridian, story=STORY, section="").status_code == 200
+    assert "section" not in (meridian / "issue.toml").read_text("utf-8")
+
+
+def test_a_sponsored_block_has_no_section_to_edit(preview, meridian):
+    page = lxml_html.document_fromstring(get(preview, f"/issues/{KEY}/").text)
+    before = (meridian / "issue.toml").read_text("utf-8")
+    ids = [i.get("value") for i in page.xpath("//form[contains(@class,'edit')]/input[@name='story']")]
+    sponsored_ids = [i for i in ids if page.xpath(f"//*[@id='section-{i}']") == []]
+    assert sponsored_ids, "the sponsored blocks' forms have no Section field"
+    response = edit(preview, meridian, story=sponsored_ids[0], section="Town")
+    assert response.status_code == 400 and "a sponsored block keeps its slot" in response.text
+    assert (meridian / "issue.toml").read_text("utf-8") == before

@@ -1,5 +1,5 @@
-"""The preview's inline editing: subject, preheader and intro, and each story's headline, teaser
-and photo, written to issue.toml (digest/settings/issue_edits.py), undoable, and never over
+"""The preview's inline editing: subject, preheader and intro, and each story's headline, teaser,
+photo and section, written to issue.toml (digest/settings/issue_edits.py), undoable, and never over
 someone else's newer write.
 
 Every edit form carries the version (a hash) of issue.toml it was rendered from. A write whose
@@ -25,6 +25,7 @@ from starlette.routing import Route
 
 from digest.atomic import write_atomically
 from digest.clock import utc_now
+from digest.compose import SPONSORED_HAS_NO_SECTION
 from digest.errors import DigestError
 from digest.settings import ISSUE_FILE
 from digest.settings.editor_choices import edit_issue_file, start_issue_file
@@ -148,10 +149,14 @@ class EditRoutes:
         refused = self.conflict(request, week, str(form.get("version", "")))
         if refused is not None:
             return refused
-        title = next((row.title for row in snapshot.stories if row.id == story), story)
-        # The headline field shows the story's headline as it stands: sent back unchanged, it is
-        # not the editor's wording and is not written as an override.
-        change = _change_for(form, story, unchanged={"title": title} if story else {})
+        row = next((row for row in snapshot.stories if row.id == story), None)
+        title = row.title if row else story
+        # The headline and section fields show the story's as they stand: sent back unchanged,
+        # they are not the editor's wording and are not written as an override.
+        shown = {"title": title, "section": row.section} if row else {}
+        if row is not None and row.kind == "sponsored" and "section" in form:
+            raise HTTPException(400, f"not saved: Section: {SPONSORED_HAS_NO_SECTION}")
+        change = _change_for(form, story, unchanged=shown)
         message = f"Edited: {title}" if story else "Edited the subject, preheader and intro"
         await self.write(week, change, message)
         return await self.pages.answer(request, week, chosen, f"#story-{story}" if story else "#edit-issue")
