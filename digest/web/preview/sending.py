@@ -19,6 +19,7 @@ from digest.deliver import SendLedger, SendState
 from digest.errors import DigestError
 from digest.model import Issue
 from digest.runs.archive import issue_hash
+from digest.runs.scheduled import is_scheduled, scheduled_line
 from digest.runs.stops import run_and_tell
 from digest.settings import ProjectConfig
 from digest.store import IssueLocked, issue_lock, open_store
@@ -30,7 +31,8 @@ log = logging.getLogger(__name__)
 
 SENDABLE = (None, IssueState.BUILT, IssueState.THIN, IssueState.SENDING)
 """The run-history states from which the desk offers a send (sending: a stopped send resumes).
-Awaiting approval and rejected belong to the approval panel; sent is done."""
+Awaiting approval and rejected belong to the approval panel (but for a week scheduled from here,
+runs/scheduled.py: its Cancel is here); sent is done."""
 
 
 class SendRefused(DigestError):
@@ -84,6 +86,27 @@ class SendPlan:
         zone = schedule.timezone or "UTC"
         return f"{schedule.weekday[:3].title()} {schedule.time:%H:%M} {zone}"
 
+    @property
+    def slot(self) -> dt.datetime:
+        """The instant of the week's scheduled run: when a Schedule sends it."""
+        return self.project.slot.on(self.date)
+
+    @property
+    def slot_words(self) -> str:
+        """The week's slot, for the Schedule button: "Fri 2025-03-21 07:00 GMT (07:00 UTC)"."""
+        return self.project.slot.describe(self.slot)
+
+    @property
+    def schedule_line(self) -> str:
+        """ "scheduled for … by X at T" once it is scheduled; "" before."""
+        return scheduled_line(self.record) if self.record is not None and is_scheduled(self.record) else ""
+
+    @property
+    def can_schedule(self) -> bool:
+        """A built (or not yet built) week whose slot is still ahead can be scheduled."""
+        state = self.record.state if self.record is not None else None
+        return state in (None, IssueState.BUILT, IssueState.THIN) and self.slot > utc_now()
+
 
 def plan_send(project: ProjectConfig, date: dt.date, shown: Issue | None) -> SendPlan | None:
     """The week's send as the page would offer it; None when there is nothing for the desk to send
@@ -94,7 +117,7 @@ def plan_send(project: ProjectConfig, date: dt.date, shown: Issue | None) -> Sen
     store = open_store(project.delivery.store_path)
     try:
         record = IssueHistory(store).get(issue_id)
-        if record is not None and record.state not in SENDABLE:
+        if record is not None and record.state not in SENDABLE and not is_scheduled(record):
             return None
         recipients = SendLedger(store, issue_id).count_pending()
     finally:
