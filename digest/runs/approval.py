@@ -20,17 +20,18 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
-from digest.deliver import SendLedger
+from digest.deliver import SendLedger, SendState
 from digest.errors import DigestError
-from digest.model import Issue
+from digest.model import Issue, RenderedIssue
 from digest.pipeline import compose_week, gather_stories
-from digest.runs.archive import issue_hash, load_archived_issue
+from digest.runs.archive import archive_issue, issue_hash, load_archived_issue
 from digest.runs.proof import describe_changes
 from digest.runs.run import (
     ExitCode,
     RunContext,
     RunResult,
     build_and_proof,
+    logged_preflight,
     run_context,
     run_issue,
     send_archived,
@@ -239,6 +240,50 @@ def cancel_schedule(
         return RunResult(
             issue_id, ExitCode.DONE, f"{detail}; the run at its time treats it as any built week"
         )
+
+
+def keep_confirmed(
+    project: ProjectConfig,
+    issue_date: dt.date,
+    rendered: RenderedIssue,
+    *,
+    by: str,
+    confirmed_hash: str,
+    now: dt.datetime | None = None,
+) -> bool:
+    """The desk's confirmed Send: keep the very copy the confirmation showed (archived, its hash
+    recorded, approved by ``by`` with a deadline of now), so the run that follows sends it as
+    kept, as an approval sends the proofed copy, and never composes the week again: an edit after
+    the confirmation cannot slip in. False (nothing kept) where the run keeps its own course: a
+    send already under way resumes its archived copy; a thin week is the run's to skip and tell.
+    ApprovalError when the copy is not the one confirmed, or preflight finds errors in it."""
+    issue_id = issue_id_for(issue_date)
+    if issue_hash(rendered.issue) != confirmed_hash:
+        raise ApprovalError(
+            f"{issue_id}: not sent: the issue changed since this confirmation was shown; "
+            "look at it again and confirm again"
+        )
+    with run_context(project, now) as context, issue_lock(context.store, issue_id):
+        record = context.history.get(issue_id)
+        started = SendLedger(context.store, issue_id).counts().get(SendState.SENT)
+        if (record is not None and record.state is not IssueState.BUILT) or started:
+            return False
+        if len(rendered.issue.stories) < project.schedule.min_stories:
+            return False
+        verdict = logged_preflight(rendered)
+        if not verdict.passed:
+            raise ApprovalError(f"{issue_id}: not sent: {verdict.verdict()}")
+        folder = archive_issue(rendered, project.archive_dir)["html"].parent
+        context.history.record(
+            issue_id,
+            IssueState.AWAITING_APPROVAL,
+            f"confirmed from the desk by {by}, archived in {folder}",
+            decided_by=by,
+            decided_at=context.now,
+            deadline=context.now,
+            proof_hash=confirmed_hash,
+        )
+    return True
 
 
 StopHandler = Callable[[str, DigestError], RunResult]

@@ -30,6 +30,8 @@ def scheduled_line(record: IssueRecord) -> str:
 
 def deadline_reason(record: IssueRecord) -> str:
     """Why an issue awaiting approval goes out now that its deadline has passed."""
+    if is_scheduled(record) and record.decided_at == record.deadline:  # the desk's Send, confirmed
+        return f"confirmed by {record.decided_by}"
     if is_scheduled(record):
         return f"scheduled by {record.decided_by}"
     return "nobody objected by the approval deadline"

@@ -139,3 +139,35 @@ def test_a_send_that_stops_tells_the_editors_as_digest_run_does(tmp_path: Path, 
         assert "the editors could not be told (editors@tidewater-press.example: cannot reach" in shown
         assert "Resume the send to 2 subscribers now…" in shown
     assert not smtp.received
+
+
+def test_the_desk_sends_the_confirmed_copy_even_if_the_week_changes_right_after(tmp_path: Path, monkeypatch):
+    """The race made deterministic: the week's issue.toml changes (a new subject) between the
+    confirmation's check and the send's run. The readers get the issue as confirmed, byte for byte
+    the copy the run history names by its hash, not the week composed again."""
+    from digest.runs.archive import issue_hash, load_archived_issue
+    from digest.settings import load_project_config
+    from digest.web.preview import sending
+
+    real_run = sending.run_and_tell
+
+    def edited_first(project, date, **flags):
+        issue_toml = project.path.parent / KEY / "issue.toml"
+        text = issue_toml.read_text(encoding="utf-8")
+        issue_toml.write_text(text.replace("Seagrass is back in Carrick Roads", "Edited after Yes"))
+        return real_run(project, date, **flags)
+
+    monkeypatch.setattr(sending, "run_and_tell", edited_first)
+    with tidewater_desk(tmp_path, monkeypatch, 3) as (base, readers, store, smtp):
+        publisher = logged_in(base, "pat")
+        asked = publisher.post(f"/issues/{KEY}/send", data=_confirm_form(publisher.get(f"/issues/{KEY}/")))
+        confirm = _confirm_form(asked)
+        publisher.post(f"/issues/{KEY}/send", data=confirm)
+        _wait_until_sent(publisher)
+        assert smtp.copies == dict.fromkeys(readers, 1)
+        subjects = {message.message()["Subject"] for message in smtp.received}
+        assert subjects == {"Seagrass is back in Carrick Roads"}, subjects
+        project = load_project_config(tmp_path / "tidewater" / "digest.toml")
+        archived = load_archived_issue(project.archive_dir, ISSUE_ID)
+        assert issue_hash(archived) == confirm["issue"] == IssueHistory(store).get(ISSUE_ID).proof_hash
+        assert "Edited after Yes" in (tmp_path / "tidewater" / KEY / "issue.toml").read_text()

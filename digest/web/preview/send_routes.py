@@ -95,9 +95,10 @@ class SendRoutes:
         by = asker_name() or str(form.get("by", "")).strip() or "the preview"
         if form.get("confirm") != "yes":
             return confirmation(self.pages, "send_confirm.html", week, chosen, plan, by, snapshot.issue)
+        assert snapshot.rendered is not None  # an issue that composed was rendered
         try:
             started = self.sends.start(
-                plan, by=by, confirmed_hash=str(form.get("issue", "")), shown=snapshot.issue
+                plan, by=by, confirmed_hash=str(form.get("issue", "")), shown=snapshot.rendered
             )
         except DigestError as e:
             return self._back(week, chosen.key, False, f"Not sent: {e}")

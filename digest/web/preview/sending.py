@@ -4,7 +4,9 @@ The send is `digest run --send`'s own (runs/stops.py `run_and_tell`: the run loc
 exactly-once send log, the editors told when it stops); this module only decides whether the
 week may go, names what will happen, starts that run in a thread that outlives the request, and
 reads its progress back from the send log. A confirmation names the issue it was shown by its
-content hash, so a page loaded before the issue changed can never send the changed one unseen.
+content hash, so a page loaded before the issue changed can never send the changed one unseen;
+and the copy checked is the copy sent (kept by runs/approval.py `keep_confirmed` before the run),
+so an edit after the check cannot slip in either.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from dataclasses import dataclass, field
 from digest.clock import utc_now
 from digest.deliver import SendLedger, SendState
 from digest.errors import DigestError
-from digest.model import Issue
+from digest.model import Issue, RenderedIssue
+from digest.runs.approval import keep_confirmed
 from digest.runs.archive import issue_hash
 from digest.runs.scheduled import is_scheduled, scheduled_line
 from digest.runs.stops import run_and_tell
@@ -170,10 +173,11 @@ class DeskSends:
     def get(self, issue_id: str) -> BackgroundSend | None:
         return self._sends.get(issue_id)
 
-    def start(self, plan: SendPlan, *, by: str, confirmed_hash: str, shown: Issue) -> BackgroundSend:
+    def start(self, plan: SendPlan, *, by: str, confirmed_hash: str, shown: RenderedIssue) -> BackgroundSend:
         """Start the confirmed send in a thread; SendRefused when it is already going (here or in
-        another process) or the issue changed since the confirmation was shown."""
-        if issue_hash(shown) != confirmed_hash:
+        another process) or the issue changed since the confirmation was shown. ``shown`` is the
+        copy whose hash was checked: the one that goes out (``keep_confirmed``)."""
+        if issue_hash(shown.issue) != confirmed_hash:
             raise SendRefused(
                 f"{plan.issue_id}: the issue changed since this confirmation was shown; "
                 "look at it again and confirm again"
@@ -185,7 +189,7 @@ class DeskSends:
             _not_locked(plan)
             send = BackgroundSend(plan.issue_id, by, utc_now())
             send.thread = threading.Thread(
-                target=_run, args=(plan, send), name=f"desk-send-{plan.issue_id}", daemon=False
+                target=_run, args=(plan, send, shown), name=f"desk-send-{plan.issue_id}", daemon=False
             )
             self._sends[plan.issue_id] = send
             send.thread.start()
@@ -205,10 +209,13 @@ def _not_locked(plan: SendPlan) -> None:
         store.close()
 
 
-def _run(plan: SendPlan, send: BackgroundSend) -> None:
-    """The thread: `digest run --send` for the week; its line (or why it stopped) kept for the page,
-    and who sent it written into the run history."""
+def _run(plan: SendPlan, send: BackgroundSend, shown: RenderedIssue) -> None:
+    """The thread: `digest run --send` for the week, sending the confirmed copy as kept (not the
+    week composed again: it may have changed since); its line (or why it stopped) kept for the
+    page, and who sent it written into the run history."""
     try:
+        if not plan.proof_first:
+            keep_confirmed(plan.project, plan.date, shown, by=send.by, confirmed_hash=issue_hash(shown.issue))
         result = run_and_tell(plan.project, plan.date, send=True)
         send.ok, send.outcome = result.exit_code == 0, result.line
     except DigestError as e:  # stopped: run_and_tell has told the editors, and says so
