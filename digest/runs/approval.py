@@ -273,11 +273,11 @@ def keep_confirmed(
         verdict = logged_preflight(rendered)
         if not verdict.passed:
             raise ApprovalError(f"{issue_id}: not sent: {verdict.verdict()}")
-        folder = archive_issue(rendered, project.archive_dir)["html"].parent
+        archive_issue(rendered, project.archive_dir)
         context.history.record(
             issue_id,
             IssueState.AWAITING_APPROVAL,
-            f"confirmed from the desk by {by}, archived in {folder}",
+            f"confirmed from the desk by {by}",
             decided_by=by,
             decided_at=context.now,
             deadline=context.now,
