@@ -41,6 +41,7 @@ from digest.web.preview.personas import PERSONAS, Persona, persona
 from digest.web.preview.reload import ChangeHub, FileWatcher
 from digest.web.preview.send_routes import SendRoutes
 from digest.web.preview.snapshot import IssueSnapshot, SnapshotCache, load_week_config, watched_paths
+from digest.web.preview.users import UserRoutes
 from digest.web.preview.weeks import KnownWeek, known_weeks
 from digest.web.templating import page_templates
 
@@ -345,12 +346,7 @@ def create_preview_app(
     ]
     middleware = [Middleware(SameOriginPosts)]
     if desk is not None:
-        login = LoginRoutes(desk, preview)
-        routes[:0] = [
-            Route("/login", login.login_page),
-            Route("/login", login.login, methods=["POST"]),
-            Route("/logout", login.logout, methods=["POST"]),
-        ]
+        routes[:0] = [*LoginRoutes(desk, preview).routes(), *UserRoutes(desk, preview).routes()]
         middleware.append(Middleware(DeskGuard, gate=desk))
     if allowed_hosts is not None:
         middleware.insert(0, Middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts)))
