@@ -262,6 +262,22 @@ class MessageTemplate:
         out.append(self.end)
         return b"".join(out)
 
+    def static_runs(self) -> tuple[tuple[bytes, ...], ...]:
+        """For each variant (with a name, without): the body's bytes every copy has, in order, as
+        the runs a recipient's values cut them into (DKIM canonicalises them once: dkim_canon)."""
+        body_start = self.tail[self.tail.index(b"\r\n\r\n") + 4 :]
+        variants = []
+        for text_part, html_part in (self.named, self.anonymous):
+            runs, run = [], [body_start]
+            for piece in (*text_part, self.between, *html_part, self.end):
+                if isinstance(piece, bytes):
+                    run.append(piece)
+                elif run:
+                    runs.append(b"".join(run))
+                    run = []
+            variants.append((*runs, b"".join(run)))
+        return tuple(variants)
+
     def unsubscribe_targets(self, values: RecipientValues) -> tuple[str, str]:
         mailto = unsubscribe_address(self.unsubscribe_mailto, values.unsubscribe_token)
         return (values.unsubscribe_url, f"mailto:{mailto}?subject=unsubscribe")
