@@ -191,11 +191,11 @@ _PART_HEADERS = (
 )
 
 
-def _mime_frame(boundary: str) -> tuple[bytes, bytes, bytes]:
+def _mime_frame(boundary: str, *, one_click: bool = True) -> tuple[bytes, bytes, bytes]:
     """What every copy has after its own headers, between the two parts, and at the end."""
     tail = b"".join(
         (
-            _header("List-Unsubscribe-Post", ONE_CLICK),
+            _header("List-Unsubscribe-Post", ONE_CLICK) if one_click else b"",
             b"MIME-Version: 1.0\r\n",
             f'Content-Type: multipart/alternative;\r\n boundary="{boundary}"\r\n\r\n'.encode(),
             f"--{boundary}\r\n".encode(),
