@@ -61,6 +61,10 @@ class Faults:
     """Drop the connection in the middle of these DATA commands (1-based, counted over all
     connections): answer 354 and close, reading nothing more. Whatever of the message arrives,
     final dot included, is never read (the client's system gets a reset): nothing is delivered."""
+    pipelining: bool = False
+    """Offer PIPELINING (RFC 2920) in the EHLO reply; aiosmtpd reads a pipelined batch line by line."""
+    say_421_at_mail: set[int] = field(default_factory=set)
+    """Answer MAIL FROM of these transactions (1-based) with 421 and close: the server is going away."""
     drop_in_data_at_once: bool = False
     """And shut the connection together with the 354, before any of the message arrives (the
     client sees end of file first)."""
@@ -76,6 +80,8 @@ class RecordingHandler:
         self.deferred: Counter[str] = Counter()
         self.data_commands = 0
         self.dropped_in_data = 0
+        self.pipelined = 0
+        """Transactions whose RCPT TO had arrived with the MAIL FROM (the client pipelined them)."""
 
     def take_drop_in_data(self) -> bool:
         """Count a DATA command; whether to drop it (see `Faults.drop_in_data`)."""
@@ -85,12 +91,23 @@ class RecordingHandler:
             self.dropped_in_data += drop
             return drop
 
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        if self.faults.pipelining:
+            responses.insert(-1, "250-PIPELINING")
+        return responses
+
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         with self.lock:
             self.transactions += 1
             number = self.transactions
+            self.pipelined += b"RCPT TO" in bytes(server._reader._buffer).upper()  # read, not yet handled
         if self.faults.refuse_sender:
             return self.faults.refuse_sender
+        if number in self.faults.say_421_at_mail:
+            await server.push("421 4.7.0 too many messages, slow down")
+            server.transport.close()
+            return "421 4.7.0 closing"
         if number in self.faults.drop_at_mail:
             server.transport.close()
             return "421 4.4.2 closing the connection"
