@@ -1,4 +1,5 @@
-"""`[store]`, `[smtp]`, `[dkim]` and the secret file: where subscribers live and how mail goes out."""
+"""`[store]`, `[smtp]`, `[dkim]` and the secret file: where subscribers live and how mail goes out
+(and how fast: `[throttle]`, its schema in throttle.py)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from digest.settings.files import SettingsFiles
 from digest.settings.newsletter import NewsletterSettings
 from digest.settings.paths import resolved_path
 from digest.settings.table import Table
+from digest.settings.throttle import NO_THROTTLE, ThrottleSettings, throttle_settings
 from digest.settings.tracking import TRACKING_OFF, TrackingSettings, tracking_settings
 
 
@@ -86,6 +88,8 @@ class DeliverySettings:
     """[feedback] return_path: the bounce mailbox a real send's envelope sender is tagged on ("": off)."""
     tracking: TrackingSettings = TRACKING_OFF
     """[tracking]: whether the links go through `digest serve` to be counted (off by default)."""
+    throttle: ThrottleSettings = NO_THROTTLE
+    """[throttle]: the rates, connections and warm-up every sending process shares (none by default)."""
 
 
 def resolve_delivery(tables: DeliveryTables, files: SettingsFiles, *, default_dir: Path) -> DeliverySettings:
@@ -109,4 +113,5 @@ def resolve_delivery(tables: DeliveryTables, files: SettingsFiles, *, default_di
         archive_dir=archive_dir(files, default_dir=default_dir),
         return_path=feedback_settings(files).return_path,
         tracking=tracking_settings(files),
+        throttle=throttle_settings(files),
     )
