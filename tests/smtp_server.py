@@ -87,6 +87,9 @@ class RecordingHandler:
         self.arrivals: list[tuple[float, str]] = []
         """(time.monotonic(), recipient) of every message accepted."""
         self.slowed_down: list[float] = []
+        self.sessions = 0
+        self.most_sessions = 0
+        """The most connections open at once."""
         """time.monotonic() of every "slow down" said (Faults.slow_down_domain)."""
         """Transactions whose RCPT TO had arrived with the MAIL FROM (the client pipelined them)."""
 
@@ -162,7 +165,21 @@ class RecordingHandler:
 
 
 class FaultySmtp(SMTP):
-    """aiosmtpd's session, with the faults that happen inside DATA (where no handler hook runs)."""
+    """aiosmtpd's session, with the faults that happen inside DATA (where no handler hook runs),
+    counting the connections open at once."""
+
+    def connection_made(self, transport) -> None:
+        handler: RecordingHandler = self.event_handler
+        with handler.lock:
+            handler.sessions += 1
+            handler.most_sessions = max(handler.most_sessions, handler.sessions)
+        super().connection_made(transport)
+
+    def connection_lost(self, error) -> None:
+        handler: RecordingHandler = self.event_handler
+        with handler.lock:
+            handler.sessions -= 1
+        super().connection_lost(error)
 
     async def smtp_DATA(self, arg: str) -> None:
         handler: RecordingHandler = self.event_handler
