@@ -48,6 +48,14 @@ def _second_issue(send_project: Path) -> Path:
     return second_week
 
 
+def _send_two_issues_at_once(server: SmtpTestServer, send_project: Path) -> None:
+    """`digest send` of this issue and of the next week's, two processes at once; both complete."""
+    second_week = _second_issue(send_project)
+    senders = [digest(server, "send", send_project), digest(server, "send", second_week)]
+    outcomes = [finish(sender) for sender in senders]
+    assert [code for code, _, _ in outcomes] == [0, 0], outcomes
+
+
 def _rate(arrivals: list[float]) -> float:
     """Messages per second from the first arrival to the last."""
     return (len(arrivals) - 1) / (max(arrivals) - min(arrivals))
@@ -56,11 +64,8 @@ def _rate(arrivals: list[float]) -> float:
 def test_a_domain_rate_holds_across_two_sending_processes(send_project: Path, store: Store):
     _throttle(send_project, '\n[throttle."example.com"]\nrate = 20\n')
     readers = _subscribe(store, [f"reader{n:02d}@example.com" for n in range(25)])
-    second_week = _second_issue(send_project)
     with SmtpTestServer() as server:
-        senders = [digest(server, "send", send_project), digest(server, "send", second_week)]
-        outcomes = [finish(sender) for sender in senders]
-    assert [code for code, _, _ in outcomes] == [0, 0], outcomes
+        _send_two_issues_at_once(server, send_project)
     assert server.copies == {reader: 2 for reader in readers}  # each issue once
     rate = _rate([at for at, _ in server.handler.arrivals])
     assert 10 <= rate <= 20 * 1.15, f"{rate:.1f} messages/s to example.com over both senders"
@@ -128,11 +133,8 @@ def test_the_relay_limits_hold_across_two_sending_processes(send_project: Path, 
     20 messages a second between them; nobody skipped."""
     _throttle(send_project, "\n[throttle.relay]\nrate = 20\nconnections = 1\n")
     readers = _subscribe(store, [f"reader{n}@example.org" for n in range(15)])
-    second_week = _second_issue(send_project)
     with SmtpTestServer() as server:
-        senders = [digest(server, "send", send_project), digest(server, "send", second_week)]
-        outcomes = [finish(sender) for sender in senders]
-    assert [code for code, _, _ in outcomes] == [0, 0], outcomes
+        _send_two_issues_at_once(server, send_project)
     assert server.copies == {reader: 2 for reader in readers}
     assert server.handler.most_sessions == 1
     assert _rate([at for at, _ in server.handler.arrivals]) <= 20 * 1.15
