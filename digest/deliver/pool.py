@@ -290,7 +290,7 @@ def deliver(
     for worker in workers:
         worker.start()
     try:
-        _feed(itertools.chain(recipients, _parked(shared, jobs)), jobs, workers, shared)
+        _feed(itertools.chain(recipients, _parked(shared, jobs, workers)), jobs, workers, shared)
     except KeyboardInterrupt:
         stop.set()
         _join(workers)
@@ -321,12 +321,15 @@ def _close_breaker(shared: _Shared) -> None:
         shared.stop.set()
 
 
-def _parked(shared: _Shared, jobs: queue.Queue[Recipient | None]) -> Iterator[Recipient]:
+def _parked(
+    shared: _Shared, jobs: queue.Queue[Recipient | None], workers: list[threading.Thread]
+) -> Iterator[Recipient]:
     """After the list, the recipients parked for a back-off as it ends, until none is parked and
-    none is queued or in a worker's hands."""
-    clock = shared.throttle.clock if shared.throttle is not None else time.time
-    while not shared.stop.is_set():
-        yield from shared.parking.due(clock())
+    none is queued or in a worker's hands (or no worker is left)."""
+    if shared.throttle is None:
+        return  # nothing is ever parked
+    while not shared.stop.is_set() and any(worker.is_alive() for worker in workers):
+        yield from shared.parking.due(shared.throttle.clock())
         if not shared.parking and jobs.unfinished_tasks == 0:
             return
         shared.stop.wait(0.05)
