@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "feedback": ("digest.cli.feedback", "feedback_group"),
     "report": ("digest.cli.report", "report_command"),
     "users": ("digest.cli.users", "users_group"),
+    "store": ("digest.cli.store", "store_group"),
 }
 
 

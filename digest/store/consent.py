@@ -22,12 +22,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import sqlite3
 from dataclasses import dataclass
 from enum import StrEnum
 
 from digest.store.addresses import now_stamp
-from digest.store.connection import Store
+from digest.store.backend import Connection, Store
 
 
 class ConsentKind(StrEnum):
@@ -67,7 +66,7 @@ def consent_text_hash(text: str) -> str:
     return "sha256:" + hashlib.sha256(folded.encode("utf-8")).hexdigest()
 
 
-def record_consent(db: sqlite3.Connection, event: ConsentEvent) -> None:
+def record_consent(db: Connection, event: ConsentEvent) -> None:
     """Add one event, inside the caller's transaction (Store.transaction())."""
     db.execute(
         "INSERT INTO consent_events (subscriber_id, kind, method, source, text_hash, ip, at)"

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -29,7 +28,7 @@ from typing import Protocol
 
 from digest.model import SubscriberStatus
 from digest.store.addresses import SubscriberError, now_stamp
-from digest.store.connection import Store
+from digest.store.backend import Connection, Store
 from digest.store.consent import ConsentEvent, ConsentKind, ConsentMethod, record_consent, stamp_of
 from digest.store.personal_data import ErasureGate
 from digest.store.suppression import Evidence, Reason, suppress_subscriber
@@ -113,7 +112,8 @@ RETURNING id
 """
 # Each address of the file once, with the status it had before the import (NULL: new).
 _REMEMBER = (
-    "INSERT OR IGNORE INTO imported_keys SELECT ?1, (SELECT status FROM subscribers WHERE email_key = ?1)"
+    "INSERT INTO imported_keys SELECT ?1, (SELECT status FROM subscribers WHERE email_key = ?1)"
+    " WHERE true ON CONFLICT DO NOTHING"  # WHERE: SQLite's parser needs it before ON CONFLICT
 )
 # The same event already recorded; a time of NULL (the file gave none) matches any time.
 _SAME_EVENT = (
@@ -180,9 +180,7 @@ def import_rows(
     return report
 
 
-def _report(
-    db: sqlite3.Connection, rows: RowSource, merged: int, consents: int, dry_run: bool
-) -> ImportReport:
+def _report(db: Connection, rows: RowSource, merged: int, consents: int, dry_run: bool) -> ImportReport:
     statuses = dict.fromkeys(SubscriberStatus, 0)
     added = suppressed_now = 0
     for status, count, new, now_suppressed in db.execute(
@@ -208,7 +206,7 @@ def _report(
     )
 
 
-def _suppress_imported(db: sqlite3.Connection, subscriber_id: int, row: ImportedRow, file_name: str) -> None:
+def _suppress_imported(db: Connection, subscriber_id: int, row: ImportedRow, file_name: str) -> None:
     """Suppress a row that says so (an address suppressed already keeps its first reason)."""
     note = row.evidence or f"imported from {row.member or file_name}, line {row.line}"
     evidence = Evidence(status_line=note, at=row.since)
@@ -222,7 +220,7 @@ def _suppress_imported(db: sqlite3.Connection, subscriber_id: int, row: Imported
         )
 
 
-def _record_consent(db: sqlite3.Connection, subscriber_id: int, row: ImportedRow, source: str) -> int:
+def _record_consent(db: Connection, subscriber_id: int, row: ImportedRow, source: str) -> int:
     """The consent the row carries, each event once however often the file is imported."""
     events = []
     if row.given_at is not None or row.suppression is None:
