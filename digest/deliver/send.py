@@ -31,6 +31,7 @@ from digest.deliver.return_path import return_path_address
 from digest.deliver.smtp import SmtpTarget, resolve_target
 from digest.deliver.snapshot import keep_sent_copy
 from digest.deliver.splice import MessageTemplate, Recipient, build_template
+from digest.deliver.throttle import SendThrottle
 from digest.deliver.tokens import SigningSecret
 from digest.deliver.transports import EmlFolder, smtp_transports
 from digest.errors import ConfigError, DigestError
@@ -74,6 +75,10 @@ class PreparedSend:
     @property
     def sender(self) -> str:
         return parseaddr(self.issue.newsletter.from_address)[1]
+
+    @property
+    def sender_domain(self) -> str:
+        return self.sender.rpartition("@")[2]
 
     def envelope_sender(self, recipient: Recipient) -> str:
         """A real send's MAIL FROM: the [feedback] return path tagged for this copy, else `sender`."""
@@ -198,6 +203,7 @@ def send_issue(
             options=options,
             signer=signer,
             stop=stop,
+            throttle=_throttle(prepared, store, target),
         )
         run.bounced = sorted(bounced)
         report = IssueSendReport(
@@ -208,6 +214,12 @@ def send_issue(
             totals=ledger.counts(),
         )
         return _settled(store, prepared.issue_id, report)
+
+
+def _throttle(prepared: PreparedSend, store: Store, target: SmtpTarget) -> SendThrottle:
+    """[throttle], and the back-offs of the domains that asked to slow down, shared through the store."""
+    throttle = prepared.delivery.throttle
+    return SendThrottle(store, throttle, relay=target.where, sending_domain=prepared.sender_domain)
 
 
 def _remember_stories(prepared: PreparedSend, store: Store) -> None:

@@ -1,4 +1,5 @@
-"""`[store]`, `[smtp]`, `[dkim]` and the secret file: where subscribers live and how mail goes out."""
+"""`[store]`, `[smtp]`, `[dkim]` and the secret file: where subscribers live and how mail goes out
+(and how fast: `[throttle]`, its schema in throttle.py)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from digest.settings.files import SettingsFiles
 from digest.settings.newsletter import NewsletterSettings
 from digest.settings.paths import resolved_path
 from digest.settings.table import Table
+from digest.settings.throttle import NO_THROTTLE, ThrottleSettings, throttle_settings
 from digest.settings.tracking import TRACKING_OFF, TrackingSettings, tracking_settings
 
 
@@ -108,6 +110,8 @@ class DeliverySettings:
     """[feedback] return_path: the bounce mailbox a real send's envelope sender is tagged on ("": off)."""
     tracking: TrackingSettings = TRACKING_OFF
     """[tracking]: whether the links go through `digest serve` to be counted (off by default)."""
+    throttle: ThrottleSettings = NO_THROTTLE
+    """[throttle]: the rates, connections and warm-up every sending process shares (none by default)."""
 
     @property
     def store(self) -> Path | str:
@@ -147,4 +151,5 @@ def resolve_delivery(tables: DeliveryTables, files: SettingsFiles, *, default_di
         archive_dir=archive_dir(files, default_dir=default_dir),
         return_path=feedback_settings(files).return_path,
         tracking=tracking_settings(files),
+        throttle=throttle_settings(files),
     )

@@ -268,4 +268,23 @@ MIGRATIONS: tuple[Migration, ...] = (
         CREATE INDEX audit_log_week ON audit_log (week, id);
         """,
     ),
+    Migration(
+        14,
+        "the throttles every sending process shares (throttles.py)",
+        """
+        -- Times are Unix seconds. A rate's next free moment (a token bucket holding one token);
+        CREATE TABLE throttle_slots (bucket TEXT PRIMARY KEY, next_at DOUBLE PRECISION NOT NULL);
+        -- the connections held to a relay, one row per place up to its limit, each on a lease;
+        CREATE TABLE throttle_holds (
+            bucket TEXT NOT NULL, place INTEGER NOT NULL, holder TEXT NOT NULL,
+            expires_at DOUBLE PRECISION NOT NULL, PRIMARY KEY (bucket, place)
+        );
+        -- the messages of a day counted against a warm-up's allowance;
+        CREATE TABLE throttle_counts (bucket TEXT PRIMARY KEY, used INTEGER NOT NULL);
+        -- a recipient domain that said "slow down": nobody sends to it before until_at.
+        CREATE TABLE throttle_backoffs (
+            domain TEXT PRIMARY KEY, until_at DOUBLE PRECISION NOT NULL, reply TEXT NOT NULL
+        );
+        """,
+    ),
 )

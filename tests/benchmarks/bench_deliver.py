@@ -74,12 +74,15 @@ def bench_personalise() -> None:
 # --- 2. SMTP throughput ----------------------------------------------------------------------------
 
 
-async def _sink_session(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+async def _sink_session(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, pipelining: bool = False
+) -> None:
     writer.write(b"220 sink ESMTP\r\n")
     while line := await reader.readline():
         verb = line[:4].upper()
         if verb in (b"EHLO", b"HELO"):
-            writer.write(b"250-sink\r\n250 8BITMIME\r\n")
+            offer = b"250-PIPELINING\r\n" if pipelining else b""
+            writer.write(b"250-sink\r\n" + offer + b"250 8BITMIME\r\n")
         elif verb == b"DATA":
             writer.write(b"354 go ahead\r\n")
             await reader.readuntil(b"\r\n.\r\n")
