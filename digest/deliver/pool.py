@@ -37,10 +37,6 @@ from digest.deliver.transports import MessageSource, Transport
 from digest.errors import DigestError
 from digest.settings import SmtpSettings
 
-INCOMPLETE_EXIT = 5
-"""The exit code of a send that left messages deferred (`digest send`) or stopped part-way
-(`digest run`): the next run resumes it."""
-
 
 class Outcome(StrEnum):
     SENT = "sent"
