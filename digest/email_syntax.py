@@ -10,15 +10,18 @@ from __future__ import annotations
 import re
 
 _ATEXT = r"A-Za-z0-9_!#$%&'*+\-/=?^`{|}~"
-_LOCAL_PART = re.compile(rf"[{_ATEXT}]+(?:\.[{_ATEXT}]+)*\Z")
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-_HOST_NAME = re.compile(rf"(?:{_LABEL}\.)+(?:[A-Za-z0-9][A-Za-z0-9-]{{0,61}})?[A-Za-z]\Z")
-"""Two labels or more, the last ending in a letter (every top-level domain does)."""
+_PLAIN = re.compile(
+    rf"(?P<local>[{_ATEXT}]+(?:\.[{_ATEXT}]+)*)@"
+    rf"(?P<domain>(?:{_LABEL}\.)+(?:[A-Za-z0-9][A-Za-z0-9-]{{0,61}})?[A-Za-z])\Z"
+)
+"""A dot-atom, @, and two labels or more, the last ending in a letter (every top-level domain does)."""
 _ADDRESS_MAX = 254
 _DOMAIN_MAX = 253
 
-SPECIAL_USE_DOMAINS = ("arpa", "invalid", "local", "localhost", "onion", "test")
-"""email-validator's SPECIAL_USE_DOMAIN_NAMES: refused, so left to it (a test holds them equal)."""
+SPECIAL_USE_DOMAINS = frozenset(("arpa", "invalid", "local", "localhost", "onion", "test"))
+"""email-validator's SPECIAL_USE_DOMAIN_NAMES, each a top-level name: refused, so left to it (a
+test holds them equal)."""
 CASE_INSENSITIVE_MAILBOXES = frozenset(
     [
         "info",
@@ -44,18 +47,15 @@ CASE_INSENSITIVE_MAILBOXES = frozenset(
 def plain_address(text: str) -> str | None:
     """`text` (stripped already) as email-validator's `ascii_email` would give it (the host name
     lower-cased) when it is plainly valid; None when only email-validator can tell."""
-    local, at, domain = text.rpartition("@")
+    match = _PLAIN.match(text) if len(text) <= _ADDRESS_MAX else None
+    if match is None:
+        return None
+    local, domain = match["local"], match["domain"].lower()
     if (
-        not at
-        or len(text) > _ADDRESS_MAX
-        or len(domain) > _DOMAIN_MAX
+        len(domain) > _DOMAIN_MAX
         or "--" in domain  # Punycode and the labels RFC 5890 reserves
-        or not _LOCAL_PART.match(local)
-        or not _HOST_NAME.match(domain)
+        or domain.rpartition(".")[2] in SPECIAL_USE_DOMAINS
         or local.lower() in CASE_INSENSITIVE_MAILBOXES
     ):
-        return None
-    domain = domain.lower()
-    if any(domain == special or domain.endswith("." + special) for special in SPECIAL_USE_DOMAINS):
         return None
     return f"{local}@{domain}"

@@ -24,7 +24,6 @@ SUMMARY_TAGS = frozenset({"p", "a", "em", "strong", "br", "ul", "ol", "li"})
 SUMMARY_ATTRIBUTES = {"a": {"href", "title"}}
 LINK_SCHEMES = frozenset({"http", "https", "mailto"})
 
-_WHITESPACE = re.compile(r"\s+")
 # What lxml.html's text_content() runs: every text node inside an element, in order.
 _STRING_VALUE = etree.XPath("string()")
 # C0 controls other than tab/newline are not allowed in XML (MJML) and mean nothing in email.
@@ -93,7 +92,9 @@ def text_content(element: etree._Element) -> str:
 def fold_whitespace(text: str) -> str:
     """One line of what a reader sees: titles, names, subjects, labels. Whitespace runs become a
     space, control characters and disguising format characters go."""
-    return _WHITESPACE.sub(" ", strip_disguises(strip_controls(text))).strip()
+    if not (text.isascii() and text.isprintable()):  # else there is nothing to strip: a list's names
+        text = strip_disguises(strip_controls(text))
+    return " ".join(text.split())  # (str.split's whitespace is the regular expressions' \\s)
 
 
 def plain_title(text: str) -> str:
