@@ -350,16 +350,17 @@ class _Chunk:
         events = []
         for row, subscriber_id in zip(rows, ids, strict=True):
             for kind, when, ip in _consent_events(row):
-                at = stamp_of(when) if when is not None else None
-                if (
-                    (subscriber_id, kind.value) in kinds
-                    if at is None
-                    else (subscriber_id, kind.value, at) in recorded
-                ):
-                    continue
-                at = at or self.stamp
-                recorded.add((subscriber_id, kind.value, at))
-                kinds.add((subscriber_id, kind.value))
+                name = kind.value
+                if when is None:
+                    if (subscriber_id, name) in kinds:
+                        continue
+                    at = self.stamp
+                else:
+                    at = stamp_of(when)
+                    if (subscriber_id, name, at) in recorded:
+                        continue
+                recorded.add((subscriber_id, name, at))
+                kinds.add((subscriber_id, name))
                 events.append(ConsentEvent(subscriber_id, kind, ConsentMethod.IMPORT, at, self.source, ip=ip))
         record_consents(self.db, events)
         return len(events)
