@@ -287,7 +287,11 @@ class _Chunk:
         known = set(ids.values())
         self.db.executemany(
             _UPDATE,
-            [(s.name, s.first_name, json.dumps(s.attributes), s.id) for s in subscribers.values() if s.id],
+            [
+                (s.name, s.first_name, json.dumps(s.attributes), s.id)
+                for s in subscribers.values()
+                if s.id is not None
+            ],
         )
         new = [
             (s.email, key, s.name, s.first_name, json.dumps(s.attributes), "active", self.stamp, self.stamp)
