@@ -39,7 +39,9 @@ def idle_tick(project: ProjectConfig, now: dt.datetime, *, send: bool) -> RunRes
     (which go out at any tick), so a timer's idle tick loads no stage of the run."""
     if due_issue_date(project, now) is not None:
         return None
-    if send and project.schedule.approval_window() is not None and project.delivery is not None:
+    if send and project.schedule.approval_window() is not None:
+        if project.delivery is None:
+            return None  # the run says what is missing
         from digest.store import IssueHistory, open_store  # only a tick that may owe a send opens it
 
         store = open_store(project.delivery.store_path)
