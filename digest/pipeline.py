@@ -76,9 +76,9 @@ def recent_stories(config: IssueConfig) -> dict[str, str]:
     """Canonical URLs of the stories the last issues sent, with the issue that sent each, from the
     store's history when there is one (without creating a database where there is none)."""
     delivery = config.delivery
-    if delivery is None or not delivery.store_path.is_file():
+    if delivery is None or not delivery.has_store:
         return {}
-    store = open_store(delivery.store_path)
+    store = open_store(delivery.store)
     try:
         return IssueHistory(store).recently_sent(issue_id_for(config.issue.date))
     finally:

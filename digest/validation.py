@@ -12,7 +12,9 @@ from pydantic import BaseModel, ValidationError
 _FRIENDLY = {
     "extra_forbidden": "unknown key",
     "missing": "required key is missing",
+    "password_in_url": "must not hold a password: set DIGEST_DB_PASSWORD or use a libpq password file",
 }
+"""Said without the value given (a password must not be echoed)."""
 
 
 def format_location(loc: Iterable[str | int], *, tables: bool = True) -> str:

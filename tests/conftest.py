@@ -131,3 +131,37 @@ def replace_everywhere(monkeypatch: pytest.MonkeyPatch, original: object, replac
         for name, value in list(vars(module).items()):
             if value is original:
                 monkeypatch.setattr(module, name, replacement)
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A real PostgreSQL for the session (tests/postgres_server.py). Absent binaries skip the
+    PostgreSQL half of the store tests on a laptop; in CI (CI=true) they are a failure."""
+    from tests.postgres_server import binaries, postgres_server
+
+    if binaries() is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("PostgreSQL is not installed: run tests/install-tools")
+        pytest.skip("PostgreSQL is not installed (tests/install-tools installs Debian's postgresql)")
+    with postgres_server() as server:
+        yield server
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_at(request, tmp_path: Path):
+    """Where a test's store lives, on each backend: a name gives a SQLite file in tmp_path, or a
+    fresh migrated PostgreSQL database (the same one each time the test asks for that name)."""
+    if request.param == "sqlite":
+        yield lambda name="digest.db": tmp_path / name
+        return
+    server = request.getfixturevalue("postgres")
+    databases: dict[str, str] = {}
+
+    def where(name: str = "digest.db") -> str:
+        if name not in databases:
+            databases[name] = server.new_database()
+        return databases[name]
+
+    yield where
+    for url in databases.values():
+        server.drop(url)

@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "feedback": ("digest.cli.feedback", "feedback_group"),
     "report": ("digest.cli.report", "report_command"),
     "users": ("digest.cli.users", "users_group"),
+    "store": ("digest.cli.store", "store_group"),
 }
 # What `digest --help` lists beside each command: the start of its docstring, kept here so the
 # list needs no command module (tests/cli/test_startup.py holds each equal to its docstring's start).
@@ -53,6 +54,7 @@ SUMMARIES: dict[str, str] = {
     "run": "Build this week's issue",
     "schedule": "Build and send the weekly issue at [schedule] weekday and time",
     "send": "Send ISSUE_DIR to every active subscriber who has not had it",
+    "store": "The store itself: its schema, and moving it from SQLite to PostgreSQL.",
     "serve": "Serve the subscriber pages",
     "subscribers": "The subscriber list (SQLite, [store] path).",
     "users": "The desk's users: who may log in to `digest preview --host`",

@@ -109,7 +109,7 @@ def fetch_command(dry_run: bool, config: Path | None) -> None:
     if mailbox is None:
         raise ConfigError("[feedback]: no mailbox to read; set imap_host (and imap_user), maildir or mbox")
     source = _open_source(mailbox)
-    store = open_store(settings.delivery.store_path)
+    store = open_store(settings.delivery.store)
     try:
         options = FetchOptions(
             source_name=mailbox.describe(),
@@ -221,7 +221,7 @@ def report_command(issue_id: str | None, as_json: bool, config: Path | None) -> 
     from digest.feedback.figures import issue_figures, recent_figures
     from digest.store import open_store
 
-    store = open_store(load_delivery_settings(config).delivery.store_path, create=False)
+    store = open_store(load_delivery_settings(config).delivery.store, create=False)
     try:
         found = [issue_figures(store, parse_issue(issue_id))] if issue_id else recent_figures(store)
     finally:
@@ -273,7 +273,7 @@ def acknowledge_command(issue_id: str, by: str | None, config: Path | None) -> N
 
     issue_id = parse_issue(issue_id, what="ISSUE_ID")
     settings = load_delivery_settings(config)
-    store = open_store(settings.delivery.store_path, create=False)
+    store = open_store(settings.delivery.store, create=False)
     try:
         before = acknowledge(store, issue_id, by=by or _default_editor(), now=utc_now())
         limits = ComplaintLimits(

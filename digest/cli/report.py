@@ -60,7 +60,7 @@ def report_command(
         raise InputError("--since and --html go with --sponsor")
     settings = load_delivery_settings(config)
     archive_dir = settings.delivery.archive_dir
-    store = open_store(settings.delivery.store_path, create=False)
+    store = open_store(settings.delivery.store, create=False)
     try:
         if sponsor is not None:
             if not sponsor.strip():

@@ -46,7 +46,7 @@ def serve_command(host: str, port: int, config: Path | None, archive: Path | Non
         raise ConfigError(settings.webhooks.missing[0])
     # A forgeable (public) secret would let anyone unsubscribe anyone: never serve with it.
     secret = load_secret(settings.delivery.secret_file, allow_development=False)
-    store = open_store(settings.delivery.store_path)
+    store = open_store(settings.delivery.store)
     archive_dir = settings.delivery.archive_dir
     if archive is None and archive_dir is not None:
         extra = live_archive_routes(store, archive_dir)

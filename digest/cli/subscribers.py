@@ -50,7 +50,7 @@ def _store(ctx: click.Context, *, create: bool = True) -> Store:
     """The store; a command that only reads (list, count, export) passes create=False, so a
     mistyped [store] path or --db is reported instead of answered from a new, empty list."""
     options = ctx.ensure_object(dict)  # the group's --config and --db
-    path = options["db"] or load_delivery_settings(options["config"]).delivery.store_path
+    path = options["db"] or load_delivery_settings(options["config"]).delivery.store
     store = open_store(path, create=create)
     ctx.call_on_close(store.close)
     return store

@@ -356,4 +356,4 @@ def write_dry_run(
 
 
 def open_issue_store(prepared: PreparedSend) -> Store:
-    return open_store(prepared.delivery.store_path)
+    return open_store(prepared.delivery.store)

@@ -93,7 +93,7 @@ class RunContext:
 def run_context(
     project: ProjectConfig, now: dt.datetime | None = None, environ: dict[str, str] | None = None
 ) -> Iterator[RunContext]:
-    store = open_store(_delivery(project).store_path)
+    store = open_store(_delivery(project).store)
     try:
         yield RunContext(project, store, now or utc_now(), environ)
     finally:

@@ -219,7 +219,7 @@ def tell_editors(
     if delivery is None:
         return "the editors could not be told: no [store] and [smtp] settings"
     try:
-        store = open_store(delivery.store_path)
+        store = open_store(delivery.store)
     except DigestError as error:
         log.warning("the stop notice is recorded beside the store, which cannot be used: %s", error)
         return _tell_once(FileNotices(_notices_file(delivery)), project, stop, now, environ)

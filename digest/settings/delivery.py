@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field
+from pydantic import Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from digest.settings.archive import archive_dir
 from digest.settings.feedback import feedback_settings
@@ -21,6 +23,19 @@ class StoreSettings(Table):
     path: str = "digest.db"
     """The SQLite file of subscribers and the send log (relative to the file that sets it;
     when no file does: next to digest.toml, or in the current folder without one)."""
+    url: str = ""
+    """PostgreSQL instead of the SQLite file ("postgresql://user@host:5432/db"): for more than one
+    process or machine. The password comes from DIGEST_DB_PASSWORD or libpq's password or service
+    file, never from here."""
+
+    @field_validator("url")
+    @classmethod
+    def _no_password(cls, url: str) -> str:
+        if url and not url.startswith(("postgresql://", "postgres://")):
+            raise ValueError("must be a PostgreSQL URL: postgresql://user@host:5432/database")
+        if url and urlsplit(url).password is not None:
+            raise PydanticCustomError("password_in_url", "holds a password")  # not echoed: see validation.py
+        return url
 
 
 class SmtpSettings(Table):
@@ -75,6 +90,8 @@ class DeliverySettings:
     """[store], [smtp], [dkim] and the secret file, with their paths resolved."""
 
     store_path: Path
+    store_url: str = ""
+    """[store] url: PostgreSQL instead of the SQLite file at store_path ("": SQLite)."""
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     dkim: DkimSettings | None = None
     dkim_key_file: Path | None = None
@@ -86,6 +103,16 @@ class DeliverySettings:
     """[feedback] return_path: the bounce mailbox a real send's envelope sender is tagged on ("": off)."""
     tracking: TrackingSettings = TRACKING_OFF
     """[tracking]: whether the links go through `digest serve` to be counted (off by default)."""
+
+    @property
+    def store(self) -> Path | str:
+        """What `digest.store.open_store` opens: [store] url when set, else the SQLite file."""
+        return self.store_url or self.store_path
+
+    @property
+    def has_store(self) -> bool:
+        """Whether there is a store to read yet (a PostgreSQL database always is)."""
+        return bool(self.store_url) or self.store_path.is_file()
 
 
 def resolve_delivery(tables: DeliveryTables, files: SettingsFiles, *, default_dir: Path) -> DeliverySettings:
@@ -101,6 +128,7 @@ def resolve_delivery(tables: DeliveryTables, files: SettingsFiles, *, default_di
         )
     return DeliverySettings(
         store_path=resolved_path(files, "store", "path", tables.store.path, default=default_dir),
+        store_url=tables.store.url,
         smtp=tables.smtp,
         dkim=tables.dkim,
         dkim_key_file=key_file,

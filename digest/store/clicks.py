@@ -81,15 +81,19 @@ def record_clicks(store: Store, clicks: Iterable[Click]) -> int:
     with store.transaction() as db:
         db.executemany(
             "INSERT INTO link_clicks (issue_id, slot, url, human, machine) VALUES (?, ?, ?, ?, ?)"
-            " ON CONFLICT DO UPDATE SET human = human + excluded.human, machine = machine + excluded.machine",
+            " ON CONFLICT (issue_id, slot, url) DO UPDATE SET human = link_clicks.human + excluded.human,"
+            " machine = link_clicks.machine + excluded.machine",
             [(i, s, u, n if human else 0, 0 if human else n) for (i, s, u, human), n in counts.items()],
         )
         db.executemany(
             "INSERT INTO machine_clicks (issue_id, reason, clicks) VALUES (?, ?, ?)"
-            " ON CONFLICT DO UPDATE SET clicks = clicks + excluded.clicks",
+            " ON CONFLICT (issue_id, reason) DO UPDATE SET clicks = machine_clicks.clicks + excluded.clicks",
             [(i, r, n) for (i, r), n in reasons.items()],
         )
-        db.executemany("INSERT OR IGNORE INTO link_clickers VALUES (?, ?, ?, ?)", sorted(clickers))
+        db.executemany(
+            "INSERT INTO link_clickers VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            sorted(clickers),
+        )
         db.executemany(
             "INSERT INTO subscriber_clicks (subscriber_id, issue_id, slot, url, at) VALUES (?, ?, ?, ?, ?)",
             individual,

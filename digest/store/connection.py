@@ -1,43 +1,39 @@
-"""The SQLite connection: one per process, WAL, a versioned schema grown by migrations.
+"""The SQLite connection: one per process, WAL, a versioned schema grown by migrations; and
+`open_store`, which opens PostgreSQL instead for a [store] url (digest/store/postgres.py).
 
-The migrations live in digest/store/migrations.py; this module only opens, migrates and guards
-the connection.
+The migrations live in digest/store/migrations.py (applied by digest/store/backend.py); this
+module only opens and guards the connection.
 """
 
 from __future__ import annotations
 
 import sqlite3
-import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 from urllib.request import pathname2url
 
 from digest.store import errors
+from digest.store.backend import Connection, Dialect, Store, check_sequence
 from digest.store.errors import StoreError, StoreMissing
 from digest.store.migrations import MIGRATIONS, Migration
 
-__all__ = ["MIGRATIONS", "Migration", "Store", "open_store"]
+__all__ = ["MIGRATIONS", "Migration", "SqliteStore", "Store", "is_postgres_url", "open_store"]
 
 
-def _check_sequence(migrations: tuple[Migration, ...]) -> None:
-    versions = [m.version for m in migrations]
-    if versions != list(range(1, len(migrations) + 1)):
-        raise AssertionError(f"migrations must be numbered 1, 2, 3… in order, got {versions}")
+def is_postgres_url(where: Path | str) -> bool:
+    return isinstance(where, str) and where.startswith(("postgresql://", "postgres://"))
 
 
-Parameters = Sequence[Any] | Mapping[str, Any]
-"""A statement's values: by position (?) or by name (:name)."""
+class SqliteStore(Store):
+    """The embedded default: one SQLite file in WAL mode, one connection serialised by `lock`."""
 
-
-class Store:
-    """The process's one connection. Threads share it; `lock` serialises every use."""
+    dialect: Dialect = "sqlite"
 
     def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+        super().__init__()
         self.connection = connection
-        self.path = path
-        self.lock = threading.RLock()
+        self.path: Path = path
 
     @contextmanager
     def _using(self) -> Iterator[sqlite3.Connection]:
@@ -52,26 +48,8 @@ class Store:
                     raise
                 raise translated from error
 
-    def execute(self, sql: str, parameters: Parameters = ()) -> sqlite3.Cursor:
-        """One statement, committed on its own (autocommit), under the lock."""
-        with self._using() as connection:
-            return connection.execute(sql, parameters)
-
-    def fetchall(self, sql: str, parameters: Parameters = ()) -> list[sqlite3.Row]:
-        with self._using() as connection:
-            return connection.execute(sql, parameters).fetchall()
-
-    def fetchone(self, sql: str, parameters: Parameters = ()) -> sqlite3.Row | None:
-        with self._using() as connection:
-            return connection.execute(sql, parameters).fetchone()
-
-    def fetchvalue(self, sql: str, parameters: Parameters = ()) -> Any:
-        """The first value of the row a query always returns (a COUNT, a PRAGMA)."""
-        with self._using() as connection:
-            return connection.execute(sql, parameters).fetchone()[0]
-
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self, *, concurrent: bool = False) -> Iterator[sqlite3.Connection]:
         """Everything inside commits together or not at all. BEGIN IMMEDIATE takes the write lock
         up front, so a second process waits (busy_timeout) instead of failing half-way."""
         with self._using() as connection:
@@ -83,9 +61,11 @@ class Store:
                 _roll_back(connection, error)
                 raise
 
-    @property
-    def schema_version(self) -> int:
-        return self.fetchvalue("PRAGMA user_version")
+    def _read_version(self, connection: Connection) -> int:
+        return connection.execute("PRAGMA user_version").fetchone()[0]
+
+    def _write_version(self, connection: Connection, version: int) -> None:
+        connection.execute(f"PRAGMA user_version = {version:d}")
 
     def close(self) -> None:
         with self.lock:
@@ -104,12 +84,23 @@ def _roll_back(connection: sqlite3.Connection, error: BaseException) -> None:
         error.add_note(f"and the rollback failed too: {failed}")
 
 
-def open_store(path: Path, *, create: bool = True, migrations: tuple[Migration, ...] = MIGRATIONS) -> Store:
-    """Open and migrate the database at `path`, creating the file if it is missing and `create`
-    is true. Never creates folders: a [store] path in a folder that does not exist is a mistake
-    to report, not a new empty subscriber list to start. Read-only commands pass create=False."""
-    _check_sequence(migrations)
-    path = Path(path)
+def open_store(
+    where: Path | str,
+    *,
+    create: bool = True,
+    migrations: tuple[Migration, ...] = MIGRATIONS,
+    migrate: bool = True,
+) -> Store:
+    """Open and migrate the store at `where`: a PostgreSQL URL ([store] url), else a SQLite file,
+    created if it is missing and `create` is true. Never creates folders: a [store] path in a
+    folder that does not exist is a mistake to report, not a new empty subscriber list to start.
+    Read-only commands pass create=False; `digest store migrate` passes migrate=False and migrates."""
+    if is_postgres_url(where):
+        from digest.store.postgres import open_postgres  # psycopg loaded only for PostgreSQL
+
+        return open_postgres(str(where), migrations=migrations if migrate else None)
+    check_sequence(migrations)
+    path = Path(where)
     if not path.parent.is_dir():
         raise errors.folder_missing(path)
     if not create and not path.exists():
@@ -128,11 +119,12 @@ def open_store(path: Path, *, create: bool = True, migrations: tuple[Migration, 
     except sqlite3.Error as e:
         raise errors.cannot_open(path, f"({e})") from e
     connection.row_factory = sqlite3.Row
-    store = Store(connection, path)
+    store = SqliteStore(connection, path)
     try:
         with store._using():
             _configure(connection)
-        _migrate(store, migrations)
+        if migrate:
+            store.migrate(migrations)
     except StoreError:
         connection.close()
         raise
@@ -149,33 +141,3 @@ def _configure(connection: sqlite3.Connection) -> None:
     connection.execute("PRAGMA synchronous = NORMAL")
     connection.execute("PRAGMA foreign_keys = ON")
     connection.execute(f"PRAGMA busy_timeout = {round(errors.BUSY_TIMEOUT * 1000):d}")
-
-
-def _migrate(store: Store, migrations: tuple[Migration, ...]) -> None:
-    current = store.schema_version
-    if current > len(migrations):
-        raise StoreError(
-            f"the database has schema version {current}, newer than this digest knows "
-            f"({len(migrations)}); upgrade digest",
-            where=store.path,
-        )
-    for migration in migrations[current:]:
-        # executescript would COMMIT first; run the statements inside our own transaction so a
-        # migration applies whole or not at all, together with its version number.
-        with store.transaction() as connection:
-            for statement in _statements(migration.sql):
-                connection.execute(statement)
-            connection.execute(f"PRAGMA user_version = {migration.version:d}")
-
-
-def _statements(script: str) -> Iterator[str]:
-    """Split a script at the semicolons that end statements (not those in strings or comments)."""
-    buffer = ""
-    for chunk in script.split(";"):
-        buffer += chunk + ";"
-        if sqlite3.complete_statement(buffer):
-            if buffer.strip(" \t\r\n;"):
-                yield buffer
-            buffer = ""
-    if buffer.strip(" \t\r\n;"):
-        yield buffer

@@ -22,13 +22,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
 from digest.store.addresses import now_stamp
-from digest.store.connection import Store
+from digest.store.backend import Connection, Store
 from digest.store.many_rows import insert_rows
 
 
@@ -69,12 +68,12 @@ def consent_text_hash(text: str) -> str:
     return "sha256:" + hashlib.sha256(folded.encode("utf-8")).hexdigest()
 
 
-def record_consent(db: sqlite3.Connection, event: ConsentEvent) -> None:
+def record_consent(db: Connection, event: ConsentEvent) -> None:
     """Add one event, inside the caller's transaction (Store.transaction())."""
     record_consents(db, [event])
 
 
-def record_consents(db: sqlite3.Connection, events: Iterable[ConsentEvent]) -> None:
+def record_consents(db: Connection, events: Iterable[ConsentEvent]) -> None:
     """Add events in few statements (an import's chunk), inside the caller's transaction."""
     stamp = now_stamp()
     insert_rows(

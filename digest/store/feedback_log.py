@@ -31,8 +31,8 @@ class ProcessedMessages:
         """Remember the message as processed; False when it already was (another fetch got it first)."""
         with self.store.transaction() as connection:
             cursor = connection.execute(
-                "INSERT OR IGNORE INTO feedback_messages (message_key, source, kind, processed_at) "
-                "VALUES (?, ?, ?, ?)",
+                "INSERT INTO feedback_messages (message_key, source, kind, processed_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (message_key, source, kind, now.astimezone(dt.UTC).isoformat(timespec="seconds")),
             )
         return cursor.rowcount == 1

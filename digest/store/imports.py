@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import islice
@@ -33,7 +32,7 @@ from typing import Protocol
 
 from digest.model import SubscriberStatus
 from digest.store.addresses import SubscriberError, now_stamp
-from digest.store.connection import Store
+from digest.store.backend import Connection, Store
 from digest.store.consent import ConsentEvent, ConsentKind, ConsentMethod, record_consents, stamp_of
 from digest.store.many_rows import insert_rows
 from digest.store.personal_data import ErasureGate
@@ -185,9 +184,7 @@ def import_rows(
     return report
 
 
-def _report(
-    db: sqlite3.Connection, rows: RowSource, merged: int, consents: int, dry_run: bool
-) -> ImportReport:
+def _report(db: Connection, rows: RowSource, merged: int, consents: int, dry_run: bool) -> ImportReport:
     statuses = dict.fromkeys(SubscriberStatus, 0)
     added = suppressed_now = 0
     for status, count, new, now_suppressed in db.execute(
@@ -213,7 +210,7 @@ def _report(
     )
 
 
-def _suppress_imported(db: sqlite3.Connection, subscriber_id: int, row: ImportedRow, file_name: str) -> None:
+def _suppress_imported(db: Connection, subscriber_id: int, row: ImportedRow, file_name: str) -> None:
     """Suppress a row that says so (an address suppressed already keeps its first reason)."""
     note = row.evidence or f"imported from {row.member or file_name}, line {row.line}"
     evidence = Evidence(status_line=note, at=row.since)
@@ -270,7 +267,7 @@ class _Subscriber:
 class _Chunk:
     """Writes CHUNK rows at a time in the import's transaction (see the module's docstring)."""
 
-    def __init__(self, db: sqlite3.Connection, *, stamp: str, source: str, file_name: str) -> None:
+    def __init__(self, db: Connection, *, stamp: str, source: str, file_name: str) -> None:
         self.db = db
         self.stamp = stamp
         self.source = source
@@ -285,14 +282,13 @@ class _Chunk:
         remembered = insert_rows(self.db, _REMEMBER, befores, tail=_FIRST_TIME)
         ids = {key: s.id for key, s in subscribers.items() if s.id is not None}
         known = set(ids.values())
-        self.db.executemany(
-            _UPDATE,
-            [
-                (s.name, s.first_name, json.dumps(s.attributes), s.id)
-                for s in subscribers.values()
-                if s.id is not None
-            ],
-        )
+        updates = [
+            (s.name, s.first_name, json.dumps(s.attributes), s.id)
+            for s in subscribers.values()
+            if s.id is not None
+        ]
+        if updates:
+            self.db.executemany(_UPDATE, updates)
         new = [
             (s.email, key, s.name, s.first_name, json.dumps(s.attributes), "active", self.stamp, self.stamp)
             for key, s in subscribers.items()

@@ -19,12 +19,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from digest.store.addresses import SubscriberError, address_key, now_stamp
-from digest.store.connection import Store
+from digest.store.backend import Connection, Store
 from digest.store.consent import ConsentEvent, consent_history
 
 FEEDBACK_KINDS = ("hard-bounce", "soft-bounce", "soft-bounce-limit", "complaint")
@@ -44,14 +43,13 @@ class ErasureGate:
     """Whether an address was erased, for one transaction's inserts: `ErasureGate(db, salt)` once,
     then `erased(email)` per address (free while nobody has ever been erased)."""
 
-    def __init__(self, db: sqlite3.Connection, salt: bytes | None) -> None:
+    def __init__(self, db: Connection, salt: bytes | None) -> None:
         self.db = db
         self.salt = salt
         # (A store opened with fewer migrations, as tests of upgrades do, has no such table.)
         table = db.execute("SELECT 1 FROM sqlite_schema WHERE name = 'erased_addresses'").fetchone()
         self.active = (
-            table is not None
-            and db.execute("SELECT EXISTS (SELECT 1 FROM erased_addresses)").fetchone()[0] == 1
+            table is not None and db.execute("SELECT 1 FROM erased_addresses LIMIT 1").fetchone() is not None
         )
         if self.active and salt is None:
             raise SubscriberError(
@@ -81,7 +79,7 @@ def was_erased(store: Store, email: str, salt: bytes) -> bool:
     return found is not None
 
 
-def forget_erasure(db: sqlite3.Connection, email: str, salt: bytes) -> bool:
+def forget_erasure(db: Connection, email: str, salt: bytes) -> bool:
     """Drop an address's hash, in the caller's transaction: only for a confirmed double opt-in
     (fresh consent from the person). True when there was one."""
     return db.execute("DELETE FROM erased_addresses WHERE hash = ?", (erased_hash(salt, email),)).rowcount > 0
@@ -91,7 +89,9 @@ def erase_subscriber(store: Store, email: str, salt: bytes) -> bool:
     """Erase an address and all history of it, keeping only its salted hash. True when it was on
     the list; False when it had been erased already. SubscriberError when it is unknown."""
     key, hashed = address_key(email), erased_hash(salt, email)
-    store.execute("PRAGMA secure_delete = ON")  # the freed pages are zeroed, not left readable
+    sqlite = store.dialect == "sqlite"  # PostgreSQL's freed rows go at its next (auto)vacuum
+    if sqlite:
+        store.execute("PRAGMA secure_delete = ON")  # the freed pages are zeroed, not left readable
     try:
         with store.transaction() as db:
             found = db.execute("DELETE FROM subscribers WHERE email_key = ? RETURNING id", (key,)).fetchone()
@@ -100,15 +100,18 @@ def erase_subscriber(store: Store, email: str, salt: bytes) -> bool:
             if found is None and not pending and kept is None:
                 raise SubscriberError(f"no subscriber {email.strip()!r}")
             db.execute(
-                "INSERT OR IGNORE INTO erased_addresses (hash, at) VALUES (?, ?)", (hashed, now_stamp())
+                "INSERT INTO erased_addresses (hash, at) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                (hashed, now_stamp()),
             )
     finally:
-        store.execute("PRAGMA secure_delete = OFF")
-    store.fetchall("PRAGMA wal_checkpoint(TRUNCATE)")  # the old pages leave the write-ahead log too
+        if sqlite:
+            store.execute("PRAGMA secure_delete = OFF")
+    if sqlite:
+        store.fetchall("PRAGMA wal_checkpoint(TRUNCATE)")  # the old pages leave the write-ahead log too
     return found is not None or pending
 
 
-def _erase_signups(db: sqlite3.Connection, key: str) -> bool:
+def _erase_signups(db: Connection, key: str) -> bool:
     """A sign-up waiting for its confirmation, and its queued emails (digest/store/signups.py)."""
     outbox = db.execute("DELETE FROM signup_outbox WHERE lower(email) = ?", (key,)).rowcount
     return db.execute("DELETE FROM pending_signups WHERE email_key = ?", (key,)).rowcount + outbox > 0

@@ -21,7 +21,6 @@ import datetime as dt
 import logging
 import os
 import socket
-import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,7 +29,7 @@ from pathlib import Path
 
 from digest.clock import Clock, utc_now
 from digest.errors import LOCKED_EXIT, DigestError
-from digest.store.connection import Store
+from digest.store.backend import Connection, Row, Store
 
 log = logging.getLogger("digest.runs.run")
 
@@ -81,7 +80,7 @@ class IssueRecord:
 _TIMES = ("editors_told_at", "proof_sent_at", "deadline", "decided_at", "sent_at")
 
 
-def _record(row: sqlite3.Row) -> IssueRecord:
+def _record(row: Row) -> IssueRecord:
     return IssueRecord(
         issue_id=row["issue_id"],
         state=IssueState(row["state"]),
@@ -150,7 +149,7 @@ class IssueHistory:
     def remember_stories(self, issue_id: str, canonical_urls: Iterable[str]) -> None:
         with self.store.transaction() as connection:
             connection.executemany(
-                "INSERT OR IGNORE INTO issue_stories (issue_id, canonical_url) VALUES (?, ?)",
+                "INSERT INTO issue_stories (issue_id, canonical_url) VALUES (?, ?) ON CONFLICT DO NOTHING",
                 [(issue_id, url) for url in canonical_urls],
             )
 
@@ -280,7 +279,7 @@ class HeldLock:
     issue_id: str
     holder: ThisProcess
 
-    def is_held(self, connection: sqlite3.Connection) -> bool:
+    def is_held(self, connection: Connection) -> bool:
         """Whether the lock's row is still ours (read in the caller's transaction)."""
         row = connection.execute(
             "SELECT 1 FROM run_locks WHERE issue_id = ? AND host = ? AND pid = ?",

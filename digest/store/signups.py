@@ -15,14 +15,12 @@ suppressed for any other reason (a complaint, a hard bounce, an operator) is nev
 from __future__ import annotations
 
 import datetime as dt
-import json
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
 from digest.store.addresses import address_key, now_stamp
-from digest.store.connection import Store
+from digest.store.backend import Connection, Row, Store
 from digest.store.consent import ConsentEvent, ConsentKind, ConsentMethod, record_consent, stamp_of
 from digest.store.personal_data import forget_erasure
 from digest.store.suppression import Reason, lift_suppression
@@ -78,7 +76,7 @@ class OutboxItem:
     attempts: int
 
 
-def _standing(db: sqlite3.Connection, key: str) -> sqlite3.Row | None:
+def _standing(db: Connection, key: str) -> Row | None:
     """The subscriber with this address and the reason it is suppressed (None: not suppressed)."""
     return db.execute(
         "SELECT s.id, s.status, s.name, p.reason FROM subscribers s"
@@ -87,7 +85,7 @@ def _standing(db: sqlite3.Connection, key: str) -> sqlite3.Row | None:
     ).fetchone()
 
 
-def _blocked(subscriber: sqlite3.Row | None) -> SignupOutcome | None:
+def _blocked(subscriber: Row | None) -> SignupOutcome | None:
     """Why this address gets no confirmation (None: it may get one)."""
     if subscriber is None:
         return None
@@ -117,9 +115,9 @@ def request_signup(store: Store, request: SignupRequest, now: dt.datetime) -> Si
         if pending is None:
             pending_id = db.execute(
                 "INSERT INTO pending_signups (email, name, source, text_hash, ip, asked_at, email_key)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (*values, key),
-            ).lastrowid
+            ).fetchone()[0]
         else:  # asked again: the consent is the newest form's, the words they saw last
             pending_id = pending["id"]
             db.execute(
@@ -131,7 +129,7 @@ def request_signup(store: Store, request: SignupRequest, now: dt.datetime) -> Si
     return SignupOutcome.QUEUED
 
 
-def _queue(db: sqlite3.Connection, kind: str, email: str, pending_id: int | None, due: str) -> None:
+def _queue(db: Connection, kind: str, email: str, pending_id: int | None, due: str) -> None:
     db.execute(
         "INSERT INTO signup_outbox (kind, email, pending_id, due_at) VALUES (?, ?, ?, ?)",
         (kind, email, pending_id, due),
@@ -194,7 +192,7 @@ def confirm_signup(
 
 
 def _activate(
-    db: sqlite3.Connection, pending: sqlite3.Row, subscriber: sqlite3.Row | None, erasure_salt: bytes | None
+    db: Connection, pending: Row, subscriber: Row | None, erasure_salt: bytes | None
 ) -> ConfirmOutcome:
     if subscriber is None:
         if erasure_salt is not None:
@@ -263,10 +261,11 @@ def postpone(store: Store, item: OutboxItem, until: dt.datetime, *, give_up_afte
 
 def hold(store: Store, item_ids: Iterable[int], until: dt.datetime) -> None:
     """Make these emails due at `until`, no attempt counted (the mail server was never reached)."""
-    store.execute(
-        "UPDATE signup_outbox SET due_at = ? WHERE id IN (SELECT value FROM json_each(?))",
-        (stamp_of(until), json.dumps(sorted(item_ids))),
-    )
+    with store.transaction() as db:
+        db.executemany(
+            "UPDATE signup_outbox SET due_at = ? WHERE id = ?",
+            [(stamp_of(until), item_id) for item_id in sorted(item_ids)],
+        )
 
 
 def purge_expired(store: Store, asked_before: dt.datetime) -> int:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-import sqlite3
 from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
@@ -21,7 +20,7 @@ from typing import TextIO
 from digest.model import Subscriber, SubscriberStatus
 from digest.spreadsheet import SpreadsheetSafeWriter, unguard_cell
 from digest.store.addresses import SubscriberError, clean_name, now_stamp, parse_address
-from digest.store.connection import Store
+from digest.store.backend import Row, Store
 from digest.store.consent import ConsentEvent, ConsentKind, ConsentMethod, record_consent
 from digest.store.imports import _UPSERT, ImportedRow, ImportReport, RowProblem, import_rows, unreadable
 from digest.store.personal_data import ErasureGate
@@ -56,7 +55,7 @@ PAGE_SIZE = 1000
 """Rows fetched per query when streaming: memory stays flat however long the list is."""
 
 
-def _subscriber(row: sqlite3.Row) -> Subscriber:
+def _subscriber(row: Row) -> Subscriber:
     return Subscriber(
         id=row["id"],
         email=row["email"],
@@ -270,7 +269,7 @@ def iter_subscribers(
     return map(_subscriber, _rows(store, status, page_size))
 
 
-def _rows(store: Store, status: SubscriberStatus | None, page_size: int) -> Iterator[sqlite3.Row]:
+def _rows(store: Store, status: SubscriberStatus | None, page_size: int) -> Iterator[Row]:
     """The subscribers' rows, each with its suppression's reason and evidence ('' when active)."""
     last = 0
     where = "AND s.status = ?" if status else ""

@@ -41,7 +41,6 @@ the list a page at a time; `suppression_of(store, email)`.
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from enum import StrEnum
@@ -49,7 +48,7 @@ from enum import StrEnum
 from digest.clock import utc_now
 from digest.model import SubscriberStatus
 from digest.store.addresses import SubscriberError, address_key, now_stamp, parse_address
-from digest.store.connection import Store
+from digest.store.backend import Connection, Row, Store
 from digest.store.feedback_log import SENT_ISSUES_CTE
 
 SOFT_BOUNCE_LIMIT = 3
@@ -156,7 +155,7 @@ def _stamp(at: dt.datetime | None) -> str:
     return (at or utc_now()).astimezone(dt.UTC).isoformat(timespec="milliseconds")
 
 
-def _note(db: sqlite3.Connection, subscriber_id: int, kind: str, evidence: Evidence) -> str:
+def _note(db: Connection, subscriber_id: int, kind: str, evidence: Evidence) -> str:
     at = _stamp(evidence.at)
     db.execute(
         "INSERT INTO suppression_events (subscriber_id, kind, status_line, message_id, issue_id, at) "
@@ -166,14 +165,12 @@ def _note(db: sqlite3.Connection, subscriber_id: int, kind: str, evidence: Evide
     return at
 
 
-def _status(db: sqlite3.Connection, subscriber_id: int) -> SubscriberStatus | None:
+def _status(db: Connection, subscriber_id: int) -> SubscriberStatus | None:
     row = db.execute("SELECT status FROM subscribers WHERE id = ?", (subscriber_id,)).fetchone()
     return SubscriberStatus(row[0]) if row else None
 
 
-def suppress_subscriber(
-    db: sqlite3.Connection, subscriber_id: int, reason: Reason, evidence: Evidence
-) -> bool:
+def suppress_subscriber(db: Connection, subscriber_id: int, reason: Reason, evidence: Evidence) -> bool:
     """Suppress one subscriber, in the caller's transaction. False when it was suppressed already
     (it keeps its first reason; this one joins the history) or no longer exists."""
     status = _status(db, subscriber_id)
@@ -195,7 +192,7 @@ def suppress_subscriber(
     return True
 
 
-def lift_suppression(db: sqlite3.Connection, subscriber_id: int, reason: str) -> bool:
+def lift_suppression(db: Connection, subscriber_id: int, reason: str) -> bool:
     """Make a suppressed subscriber active again, in the caller's transaction, the reason kept in
     the history (and the soft-bounce count starting again). False when it was active already."""
     if _status(db, subscriber_id) in (None, SubscriberStatus.ACTIVE):
@@ -209,12 +206,12 @@ def lift_suppression(db: sqlite3.Connection, subscriber_id: int, reason: str) ->
     return True
 
 
-def _find(db: sqlite3.Connection, email: str) -> int | None:
+def _find(db: Connection, email: str) -> int | None:
     row = db.execute("SELECT id FROM subscribers WHERE email_key = ?", (address_key(email),)).fetchone()
     return row[0] if row else None
 
 
-def _find_or_add(db: sqlite3.Connection, email: str) -> int:
+def _find_or_add(db: Connection, email: str) -> int:
     """The subscriber with this address, added (active, to be suppressed at once) when missing."""
     found = _find(db, email)
     if found is not None:
@@ -226,9 +223,10 @@ def _find_or_add(db: sqlite3.Connection, email: str) -> int:
     stamp = now_stamp()
     return (
         db.execute(
-            "INSERT INTO subscribers (email, email_key, created_at, status_changed_at) VALUES (?, ?, ?, ?)",
+            "INSERT INTO subscribers (email, email_key, created_at, status_changed_at) VALUES (?, ?, ?, ?)"
+            " RETURNING id",
             (address, address.lower(), stamp, stamp),
-        ).lastrowid
+        ).fetchone()[0]
         or 0
     )
 
@@ -362,7 +360,7 @@ _SELECT = (
 )
 
 
-def _suppression(row: sqlite3.Row) -> Suppression:
+def _suppression(row: Row) -> Suppression:
     return Suppression(
         email=row["email"],
         reason=Reason(row["reason"]),

@@ -7,8 +7,6 @@ the rerun reports them uncertain and never sends them again.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from digest.deliver.ledger import SendLedger, SendState
@@ -21,8 +19,8 @@ ISSUE = "2025-W02"
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    store = open_store(tmp_path / "subscribers.db")
+def store(store_at) -> Store:
+    store = open_store(store_at("subscribers.db"))
     for n in range(5):
         add_subscriber(store, f"reader{n}@example.com", f"Reader {n}")
     yield store

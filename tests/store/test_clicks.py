@@ -1,7 +1,5 @@
 """Click counts: human and machine apart, unique clickers by message, who only when asked."""
 
-from pathlib import Path
-
 from digest.store import add_subscriber, erase_subscriber, open_store
 from digest.store.clicks import (
     OPEN_SLOT,
@@ -17,8 +15,8 @@ LEAD = "https://news.example/a"
 AD = "https://sponsor.example/offer"
 
 
-def test_batches_add_up_per_link_with_machines_set_aside_by_reason(tmp_path: Path):
-    store = open_store(tmp_path / "s.db")
+def test_batches_add_up_per_link_with_machines_set_aside_by_reason(store_at):
+    store = open_store(store_at("s.db"))
     record_clicks(
         store,
         [
@@ -46,8 +44,8 @@ def test_batches_add_up_per_link_with_machines_set_aside_by_reason(tmp_path: Pat
     )
 
 
-def test_the_open_pixel_is_kept_apart_from_the_clicks(tmp_path: Path):
-    store = open_store(tmp_path / "s.db")
+def test_the_open_pixel_is_kept_apart_from_the_clicks(store_at):
+    store = open_store(store_at("s.db"))
     record_clicks(
         store, [Click("2026-W10", OPEN_SLOT, "", clicker="m1"), Click("2026-W10", OPEN_SLOT, "", False)]
     )
@@ -55,8 +53,8 @@ def test_the_open_pixel_is_kept_apart_from_the_clicks(tmp_path: Path):
     assert [s.human for s in slot_clicks(store, "2026-W10")] == [1]
 
 
-def test_individual_clicks_name_the_subscriber_and_go_with_them(tmp_path: Path):
-    store = open_store(tmp_path / "s.db")
+def test_individual_clicks_name_the_subscriber_and_go_with_them(store_at):
+    store = open_store(store_at("s.db"))
     subscriber, _ = add_subscriber(store, "ada@example.org")
     record_clicks(
         store, [Click("2026-W10", "lead", LEAD), Click("2026-W10", "lead", LEAD, subscriber_id=subscriber.id)]

@@ -1,7 +1,5 @@
 """Consent records: each event kept with the words shown, oldest first, erased with the subscriber."""
 
-from pathlib import Path
-
 from digest.store import (
     ConsentEvent,
     ConsentKind,
@@ -15,8 +13,8 @@ from digest.store import (
 )
 
 
-def test_events_come_back_in_order_with_their_evidence(tmp_path: Path):
-    store = open_store(tmp_path / "s.db")
+def test_events_come_back_in_order_with_their_evidence(store_at):
+    store = open_store(store_at("s.db"))
     subscriber, _ = add_subscriber(store, "ada@example.org")
     sentence = consent_text_hash("Yes, email me the weekly digest.")
     with store.transaction() as db:
@@ -50,8 +48,8 @@ def test_the_sentence_version_ignores_rewrapping_but_not_rewording():
     assert one.startswith("sha256:") and len(one) == len("sha256:") + 64
 
 
-def test_erasing_a_subscriber_erases_its_consent_records(tmp_path: Path):
-    store = open_store(tmp_path / "s.db")
+def test_erasing_a_subscriber_erases_its_consent_records(store_at):
+    store = open_store(store_at("s.db"))
     subscriber, _ = add_subscriber(store, "ada@example.org")
     with store.transaction() as db:
         record_consent(db, ConsentEvent(subscriber.id, ConsentKind.GIVEN, ConsentMethod.CLI, ""))

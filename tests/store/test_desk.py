@@ -4,7 +4,6 @@ when too old, when the password changes and when the user is removed; a role nam
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
 
@@ -25,8 +24,8 @@ START = dt.datetime(2026, 11, 2, 9, tzinfo=dt.UTC)
 IDLE, LONGEST = dt.timedelta(minutes=60), dt.timedelta(hours=12)
 
 
-def test_a_login_ends_idle_old_on_a_new_password_and_with_its_user(tmp_path: Path):
-    store = open_store(tmp_path / "desk.db")
+def test_a_login_ends_idle_old_on_a_new_password_and_with_its_user(store_at):
+    store = open_store(store_at("desk.db"))
     user = add_user(store, "ed", "editor", "a long password")
     assert store.fetchvalue("SELECT password_hash FROM desk_users").startswith("$argon2id$")
     assert check_password(store, "ed", "a long password") == user
@@ -56,8 +55,8 @@ def test_a_login_ends_idle_old_on_a_new_password_and_with_its_user(tmp_path: Pat
     store.close()
 
 
-def test_bad_names_and_roles_are_one_line(tmp_path: Path):
-    store = open_store(tmp_path / "desk.db")
+def test_bad_names_and_roles_are_one_line(store_at):
+    store = open_store(store_at("desk.db"))
     add_user(store, "ed", "editor", "a long password")
     for bad in (
         lambda: add_user(store, "ed", "editor", "x"),

@@ -5,7 +5,6 @@ the consent records, and forgetting sign-ups whose links expired."""
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
 
@@ -36,8 +35,8 @@ NOW = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture
-def store(tmp_path: Path):
-    store = open_store(tmp_path / "digest.db")
+def store(store_at):
+    store = open_store(store_at("digest.db"))
     yield store
     store.close()
 

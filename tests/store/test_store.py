@@ -1,4 +1,5 @@
-"""The SQLite store: WAL, a versioned schema that grows by migrations, refusing what it cannot read."""
+"""The store: WAL, a versioned schema that grows by migrations (on PostgreSQL too where the test
+asks for `store_at`), refusing what it cannot read."""
 
 from __future__ import annotations
 
@@ -20,8 +21,8 @@ def test_a_new_database_is_migrated_to_the_latest_version_in_wal_mode(tmp_path: 
     store.close()
 
 
-def test_another_feature_adds_its_tables_with_the_next_migration(tmp_path: Path):
-    path = tmp_path / "digest.db"
+def test_another_feature_adds_its_tables_with_the_next_migration(store_at):
+    path = store_at("digest.db")
     open_store(path).close()
     feature = Migration(
         len(MIGRATIONS) + 1,
@@ -38,15 +39,15 @@ def test_another_feature_adds_its_tables_with_the_next_migration(tmp_path: Path)
     again.close()
 
 
-def test_a_failing_migration_leaves_the_database_as_it_was(tmp_path: Path):
-    path = tmp_path / "digest.db"
+def test_a_failing_migration_leaves_the_database_as_it_was(store_at):
+    path = store_at("digest.db")
     open_store(path).close()
     broken = Migration(len(MIGRATIONS) + 1, "broken", "CREATE TABLE fine (x INTEGER); CREATE TABLE oops (;")
     with pytest.raises(StoreError):
         open_store(path, migrations=(*MIGRATIONS, broken))
     store = open_store(path)
     assert store.schema_version == len(MIGRATIONS)
-    assert store.fetchone("SELECT name FROM sqlite_master WHERE name = 'fine'") is None
+    assert store.fetchone("SELECT name FROM sqlite_schema WHERE name = 'fine'") is None
     store.close()
 
 

@@ -39,8 +39,8 @@ frank@example.com,Frank,,,extra
 
 
 @pytest.fixture
-def store(tmp_path: Path):
-    store = open_store(tmp_path / "digest.db")
+def store(store_at):
+    store = open_store(store_at("digest.db"))
     yield store
     store.close()
 
@@ -104,17 +104,23 @@ def test_the_import_is_one_transaction(store, tmp_path: Path, monkeypatch):
     import digest.store.imports as imports
 
     monkeypatch.setattr(imports, "CHUNK", 10)
-    store.execute(
-        "CREATE TRIGGER refuse_one BEFORE INSERT ON subscribers WHEN NEW.email_key = 'user35@example.com'"
-        " BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
-    )
+    if store.dialect == "sqlite":  # (no ALTER TABLE … ADD CONSTRAINT in SQLite)
+        store.execute(
+            "CREATE TRIGGER refused_by_the_test BEFORE INSERT ON subscribers"
+            " WHEN NEW.email_key = 'user35@example.com' BEGIN SELECT RAISE(ABORT, 'refused_by_the_test'); END"
+        )
+    else:
+        store.execute(
+            "ALTER TABLE subscribers ADD CONSTRAINT refused_by_the_test"
+            " CHECK (email_key != 'user35@example.com')"
+        )
     rows = "\n".join(f"user{n}@example.com,User {n}" for n in range(50))
-    with pytest.raises(Exception, match="refused by the test"):
+    with pytest.raises(Exception, match="refused_by_the_test"):
         import_csv(store, write(tmp_path, f"email,name\n{rows}\n"))
     assert count_by_status(store)[SubscriberStatus.ACTIVE] == 0
 
 
-def test_export_reads_back_with_import(store, tmp_path: Path):
+def test_export_reads_back_with_import(store, store_at, tmp_path: Path):
     import_csv(store, write(tmp_path, SIGNUPS))
     remove_subscriber(store, "bo@example.org")
     out = io.StringIO()
@@ -123,7 +129,7 @@ def test_export_reads_back_with_import(store, tmp_path: Path):
     assert exported.splitlines()[0] == (
         "email,name,status,status_changed_at,suppression_reason,suppression_evidence,city,plan"
     )
-    other = open_store(tmp_path / "copy.db")
+    other = open_store(store_at("copy.db"))
     report = import_csv(other, write(tmp_path, exported, "exported.csv"))
     assert report.problems == () and report.added == 4
     original = {(s.email, s.name, tuple(sorted(s.attributes.items()))) for s in iter_subscribers(store)}

@@ -35,8 +35,8 @@ DAY = dt.timedelta(days=1)
 
 
 @pytest.fixture
-def store(tmp_path: Path):
-    store = open_store(tmp_path / "digest.db")
+def store(store_at):
+    store = open_store(store_at("digest.db"))
     for address in ("ana@example.com", "bo@example.org", "cy@example.net"):
         add_subscriber(store, address)
     yield store

@@ -29,7 +29,8 @@ class ArchiveSource:
     """Where a project keeps what it sent: the store that says which issues went out, and the
     folder holding each one's copy."""
 
-    store_path: Path
+    store: Path | str
+    """The SQLite file, or [store] url."""
     archive_dir: Path
 
 
@@ -62,7 +63,7 @@ def sources_under(root: Path) -> list[ArchiveSource]:
     for delivery in settings:
         if delivery is None or delivery.archive_dir is None:
             continue
-        source = ArchiveSource(delivery.store_path, delivery.archive_dir)
+        source = ArchiveSource(delivery.store, delivery.archive_dir)
         if source not in sources:
             sources.append(source)
     return sources
@@ -98,9 +99,9 @@ def published_issues(sources: Iterable[ArchiveSource]) -> Published:
     (and is not created)."""
     published = Published()
     for source in sources:
-        if not source.store_path.is_file():
+        if isinstance(source.store, Path) and not source.store.is_file():
             continue
-        store = open_store(source.store_path, create=False)
+        store = open_store(source.store, create=False)
         try:
             published.add(store, source.archive_dir)
         finally:

@@ -98,7 +98,7 @@ def week_project(week: KnownWeek) -> tuple[ProjectConfig, dt.date] | None:
         project = load_project_config(project_file)
     except DigestError:
         return None
-    if project.delivery is None or not project.delivery.store_path.is_file():
+    if project.delivery is None or not project.delivery.has_store:
         return None
     return project, date
 

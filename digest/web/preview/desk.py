@@ -190,7 +190,7 @@ def _over_https(request: Request, gate: DeskGate) -> bool:
 def desk_gate(root: Path) -> DeskGate:
     """The desk of the project at `root`: its [desk] settings and its store (users, sessions, audit)."""
     settings = load_desk_settings(cwd=root)
-    store = open_store(load_delivery_settings(cwd=root).delivery.store_path)
+    store = open_store(load_delivery_settings(cwd=root).delivery.store)
     if settings.auth == "users" and not list_users(store):
         raise ConfigError(
             "nobody can log in: add a user first (`digest users add NAME --role admin`), "

@@ -88,10 +88,10 @@ class SendPlan:
 def plan_send(project: ProjectConfig, date: dt.date, shown: Issue | None) -> SendPlan | None:
     """The week's send as the page would offer it; None when there is nothing for the desk to send
     (no store, an issue that did not compose, or a state the approval panel or nobody acts on)."""
-    if project.delivery is None or not project.delivery.store_path.is_file() or shown is None:
+    if project.delivery is None or not project.delivery.has_store or shown is None:
         return None
     issue_id = issue_id_for(date)
-    store = open_store(project.delivery.store_path)
+    store = open_store(project.delivery.store)
     try:
         record = IssueHistory(store).get(issue_id)
         if record is not None and record.state not in SENDABLE:
@@ -104,7 +104,7 @@ def plan_send(project: ProjectConfig, date: dt.date, shown: Issue | None) -> Sen
 
 def progress_of(project: ProjectConfig, issue_id: str) -> Progress:
     assert project.delivery is not None  # a plan exists only with delivery settings
-    store = open_store(project.delivery.store_path)
+    store = open_store(project.delivery.store)
     try:
         ledger = SendLedger(store, issue_id)
         counts, left = ledger.counts(), ledger.count_pending()
@@ -172,7 +172,7 @@ class DeskSends:
 def _not_locked(plan: SendPlan) -> None:
     """Refuse when any process (a cron run, `digest send`, another desk) holds the issue's lock."""
     assert plan.project.delivery is not None
-    store = open_store(plan.project.delivery.store_path)
+    store = open_store(plan.project.delivery.store)
     try:
         with issue_lock(store, plan.issue_id):
             pass
@@ -202,7 +202,7 @@ def _record_sender(plan: SendPlan, by: str) -> None:
     """Name who sent it in the week's history line (its state and times are kept)."""
     assert plan.project.delivery is not None
     try:
-        store = open_store(plan.project.delivery.store_path)
+        store = open_store(plan.project.delivery.store)
         try:
             history = IssueHistory(store)
             record = history.get(plan.issue_id)

@@ -134,10 +134,10 @@ class ProjectRuns:
 def run_history(project: ProjectConfig) -> dict[str, IssueRecord]:
     """The project's run history by issue id; empty (and nothing created) without a store."""
     delivery = project.delivery
-    if delivery is None or not delivery.store_path.is_file():
+    if delivery is None or not delivery.has_store:
         return {}
     try:
-        store = open_store(delivery.store_path, create=False)
+        store = open_store(delivery.store, create=False)
     except DigestError as e:
         log.warning("run history unavailable: %s", e)
         return {}
@@ -157,7 +157,7 @@ def sent_reports(
     if not went_out or project.delivery is None:
         return {}
     try:
-        store = open_store(project.delivery.store_path, create=False)
+        store = open_store(project.delivery.store, create=False)
     except DigestError as e:
         log.warning("figures unavailable: %s", e)
         return {}
