@@ -119,7 +119,7 @@ def test_wrap_never_breaks_words_or_exceeds_width(text: str):
     )
 )
 def test_folding_is_the_regular_expressions(text: str) -> None:
-    """fold_whitespace skips the stripping for plain ASCII and folds with str.split: the same
+    """fold_whitespace skips the disguise pass for ASCII and folds with str.split: the same
     line as stripping always and folding every \\s run (the way it was written first)."""
     import re
 

@@ -94,7 +94,7 @@ class PreparedSend:
         delivery = self.delivery
         if delivery.dkim is None or delivery.dkim_key_file is None:
             return None
-        return load_signer(delivery.dkim, delivery.dkim_key_file, self.issue.newsletter.from_address)
+        return load_signer(delivery, self.issue.newsletter.from_address, self.template)
 
 
 def prepare_issue(

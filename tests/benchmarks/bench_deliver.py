@@ -71,26 +71,6 @@ def bench_personalise() -> None:
         )
 
 
-def bench_dkim() -> None:
-    """DKIM (RSA-2048, dkimpy): its RSA is Python's pow, which holds the GIL, so it caps a send."""
-    from digest.deliver.dkim_signing import DkimSigner
-
-    with tempfile.TemporaryDirectory() as tmp:
-        key = Path(tmp) / "dkim.pem"
-        subprocess.run(
-            ["openssl", "genrsa", "-traditional", "-out", str(key), "2048"], check=True, capture_output=True
-        )
-        signer = DkimSigner(b"bench", b"meridian-media.example", key.read_bytes())
-    template = _prepared().template
-    messages = [template.personalise(r) for r in _recipients(200)]
-    started = time.perf_counter()
-    for message in messages:
-        signer.sign(message)
-    print(
-        f"  DKIM signing (rsa-sha256, 2048 bit): {len(messages) / (time.perf_counter() - started):,.0f} msg/s"
-    )
-
-
 # --- 2. SMTP throughput ----------------------------------------------------------------------------
 
 
@@ -303,7 +283,6 @@ def bench_memory() -> None:
 
 def main() -> None:
     bench_personalise()
-    bench_dkim()
     bench_send()
     bench_ledger()
     bench_memory()
