@@ -10,12 +10,15 @@ import html
 import re
 import textwrap
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 import nh3
 from lxml import etree
 from lxml import html as lxml_html
-from markdown_it import MarkdownIt
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
 
 SUMMARY_TAGS = frozenset({"p", "a", "em", "strong", "br", "ul", "ol", "li"})
 SUMMARY_ATTRIBUTES = {"a": {"href", "title"}}
@@ -45,6 +48,8 @@ def strip_disguises(text: str) -> str:
 
 @lru_cache(maxsize=1)
 def _markdown() -> MarkdownIt:
+    from markdown_it import MarkdownIt  # here: the list's own names (store/addresses.py) need none of it
+
     # Raw HTML in a story body is not Markdown we render: it is escaped, then the result sanitised.
     return MarkdownIt("commonmark", {"html": False, "typographer": False})
 

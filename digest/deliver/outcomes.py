@@ -11,12 +11,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from digest.deliver.splice import Recipient
-from digest.errors import DigestError
+from digest.errors import INCOMPLETE_EXIT, DigestError
 from digest.settings import SmtpSettings
 
-INCOMPLETE_EXIT = 5
-"""The exit code of a send that left messages deferred (`digest send`) or stopped part-way
-(`digest run`): the next run resumes it."""
+__all__ = ["INCOMPLETE_EXIT", "Outcome", "RateLimiter", "SendOptions", "SendReport"]
 
 
 class Outcome(StrEnum):

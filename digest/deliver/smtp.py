@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from digest.deliver.wire import AfterDot, ReplyReader, after_the_dot, goodbye, was_reset
-from digest.errors import ConfigError, DigestError
+from digest.errors import SMTP_UNUSABLE_EXIT, ConfigError, DigestError
 from digest.settings import SmtpSettings
 
 PASSWORD_ENV = "DIGEST_SMTP_PASSWORD"
@@ -36,7 +36,7 @@ PORT_ENV = "DIGEST_SMTP_PORT"
 class SmtpError(DigestError):
     """The SMTP server cannot be used at all: unreachable, no TLS, login refused."""
 
-    exit_code = 3
+    exit_code = SMTP_UNUSABLE_EXIT
 
 
 class ServerUnreachable(SmtpError):
