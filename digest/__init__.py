@@ -13,46 +13,36 @@ package name, such as `digest.compose`, is the package, so no face name repeats 
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from digest.faces import lazy_face
 from digest.version import __version__
 
-# name → the module that defines it
-_FACE: dict[str, str] = {
-    # settings
-    "load_issue_config": "digest.settings",
-    "load_project_config": "digest.settings",
+_EXPORTS: dict[str, tuple[str, ...]] = {
+    "digest.settings": ("load_issue_config", "load_project_config"),
     # the stages
-    "gather_week": "digest.gather",
-    "gather_issue": "digest.gather",
-    "compose_config": "digest.compose",
-    "render_issue": "digest.render",
-    "load_theme": "digest.render",
-    "lint_rendered": "digest.lint",
-    "prepare_issue": "digest.deliver.send",
-    "send_issue": "digest.deliver.send",
-    "send_proofs": "digest.deliver.send",
+    "digest.gather": ("gather_week", "gather_issue"),
+    "digest.compose": ("compose_config", "Composition"),
+    "digest.render": ("render_issue", "load_theme"),
+    "digest.lint": ("lint_rendered", "LintReport"),
+    "digest.deliver.send": ("prepare_issue", "send_issue", "send_proofs"),
     # the pipeline: an issue folder through the stages, each once
-    "compose_folder": "digest.pipeline",
-    "compose_issue": "digest.pipeline",
-    "render_folder": "digest.pipeline",
-    "build_issue": "digest.pipeline",
-    "lint_folder": "digest.pipeline",
-    "prepare_folder": "digest.pipeline",
+    "digest.pipeline": (
+        "compose_folder",
+        "compose_issue",
+        "render_folder",
+        "build_issue",
+        "lint_folder",
+        "prepare_folder",
+    ),
     # the unattended week
-    "run_issue": "digest.runs.run",
+    "digest.runs.run": ("run_issue",),
     # the data
-    "Story": "digest.model",
-    "Issue": "digest.model",
-    "RenderedIssue": "digest.model",
-    "Composition": "digest.compose",
-    "LintReport": "digest.lint",
-    "DigestError": "digest.errors",
-    "ConfigError": "digest.errors",
+    "digest.model": ("Story", "Issue", "RenderedIssue"),
+    "digest.errors": ("DigestError", "ConfigError"),
 }
 
-__all__ = [  # the same names as _FACE (a test holds them equal)
+__all__ = [  # the same names as _EXPORTS (tests/test_architecture.py holds them equal)
     "Composition",
     "ConfigError",
     "DigestError",
@@ -81,18 +71,7 @@ __all__ = [  # the same names as _FACE (a test holds them equal)
     "send_proofs",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    module = _FACE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'digest' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # the next look-up is a plain attribute
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_face(globals(), _EXPORTS)
 
 
 if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eagerly

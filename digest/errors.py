@@ -49,6 +49,19 @@ class SourceError(DigestError):
 # which one without reading the line. The store's errors (digest/store/errors.py) are these too.
 
 
+# The exit codes of errors defined on higher floors, here so that `digest run`'s table of exit
+# codes (runs/result.py) loads without the SMTP client, the store or feedback: a timer's idle tick.
+SMTP_UNUSABLE_EXIT = 3
+"""The SMTP server could not be used at all (deliver/smtp.py's SmtpError)."""
+LOCKED_EXIT = 4
+"""Another process is building or sending this issue (store/run_history.py's IssueLocked)."""
+INCOMPLETE_EXIT = 5
+"""A send that left messages deferred (`digest send`) or stopped part-way (`digest run`): the
+next run resumes it."""
+HELD_EXIT = 11
+"""`digest run --send`'s exit code when the send is held for complaints (feedback/thresholds.py)."""
+
+
 class DiskFull(DigestError):
     """No space left where digest writes. Nothing half-written is kept: free space, run again."""
 

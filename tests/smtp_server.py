@@ -12,6 +12,7 @@ import asyncio
 import email
 import socket
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from email import policy
@@ -61,6 +62,12 @@ class Faults:
     """Drop the connection in the middle of these DATA commands (1-based, counted over all
     connections): answer 354 and close, reading nothing more. Whatever of the message arrives,
     final dot included, is never read (the client's system gets a reset): nothing is delivered."""
+    pipelining: bool = False
+    """Offer PIPELINING (RFC 2920) in the EHLO reply; aiosmtpd reads a pipelined batch line by line."""
+    say_421_at_mail: set[int] = field(default_factory=set)
+    """Answer MAIL FROM of these transactions (1-based) with 421 and close: the server is going away."""
+    slow_down_domain: dict[str, int] = field(default_factory=dict)
+    """Answer this many of a domain's first RCPTs with "421 4.7.0 … slow down" and close (a rate limit)."""
     drop_in_data_at_once: bool = False
     """And shut the connection together with the 354, before any of the message arrives (the
     client sees end of file first)."""
@@ -80,6 +87,15 @@ class RecordingHandler:
         self.deferred: Counter[str] = Counter()
         self.data_commands = 0
         self.dropped_in_data = 0
+        self.pipelined = 0
+        self.arrivals: list[tuple[float, str]] = []
+        """(time.monotonic(), recipient) of every message accepted."""
+        self.slowed_down: list[float] = []
+        self.sessions = 0
+        self.most_sessions = 0
+        """The most connections open at once."""
+        """time.monotonic() of every "slow down" said (Faults.slow_down_domain)."""
+        """Transactions whose RCPT TO had arrived with the MAIL FROM (the client pipelined them)."""
 
     def take_drop_in_data(self) -> bool:
         """Count a DATA command; whether to drop it (see `Faults.drop_in_data`)."""
@@ -89,12 +105,23 @@ class RecordingHandler:
             self.dropped_in_data += drop
             return drop
 
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        if self.faults.pipelining:
+            responses.insert(-1, "250-PIPELINING")
+        return responses
+
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         with self.lock:
             self.transactions += 1
             number = self.transactions
+            self.pipelined += b"RCPT TO" in bytes(server._reader._buffer).upper()  # read, not yet handled
         if self.faults.refuse_sender:
             return self.faults.refuse_sender
+        if number in self.faults.say_421_at_mail:
+            await server.push("421 4.3.2 shutting down for maintenance")
+            server.transport.close()
+            return "421 4.3.2 closing"
         if number in self.faults.drop_at_mail:
             server.transport.close()
             return "421 4.4.2 closing the connection"
@@ -102,6 +129,16 @@ class RecordingHandler:
         return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        domain = address.rpartition("@")[2]
+        with self.lock:
+            slow = self.faults.slow_down_domain.get(domain, 0) > 0
+            if slow:
+                self.faults.slow_down_domain[domain] -= 1
+                self.slowed_down.append(time.monotonic())
+        if slow:
+            await server.push("421 4.7.0 too many messages from your IP, slow down")
+            server.transport.close()
+            return "421 4.7.0 closing"
         if address in self.faults.stall_first_rcpt:
             await asyncio.sleep(self.faults.stall_first_rcpt.pop(address))
         if address in self.faults.refuse:
@@ -127,6 +164,7 @@ class RecordingHandler:
             else:
                 self.dates[_date_line(envelope.original_content)] += 1
             self.copies.update(recipients)
+            self.arrivals.extend((time.monotonic(), rcpt) for rcpt in recipients)
         if any(rcpt in self.faults.vanish_after_data for rcpt in recipients):
             server.transport.abort()
             return "250 OK (never seen by the client)"
@@ -139,7 +177,21 @@ def _date_line(message: bytes) -> bytes:
 
 
 class FaultySmtp(SMTP):
-    """aiosmtpd's session, with the faults that happen inside DATA (where no handler hook runs)."""
+    """aiosmtpd's session, with the faults that happen inside DATA (where no handler hook runs),
+    counting the connections open at once."""
+
+    def connection_made(self, transport) -> None:
+        handler: RecordingHandler = self.event_handler
+        with handler.lock:
+            handler.sessions += 1
+            handler.most_sessions = max(handler.most_sessions, handler.sessions)
+        super().connection_made(transport)
+
+    def connection_lost(self, error) -> None:
+        handler: RecordingHandler = self.event_handler
+        with handler.lock:
+            handler.sessions -= 1
+        super().connection_lost(error)
 
     async def smtp_DATA(self, arg: str) -> None:
         handler: RecordingHandler = self.event_handler

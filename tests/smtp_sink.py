@@ -34,7 +34,7 @@ async def _converse(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, 
     while line := await reader.readline():
         verb = line[:4].upper()
         if verb in (b"EHLO", b"HELO"):
-            writer.write(b"250-sink\r\n250 8BITMIME\r\n")
+            writer.write(b"250-sink\r\n250-PIPELINING\r\n250 8BITMIME\r\n")  # replies in order
         elif verb in (b"MAIL", b"RSET"):
             recipients = []
             writer.write(b"250 ok\r\n")

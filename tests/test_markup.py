@@ -110,3 +110,19 @@ def test_teaser_never_exceeds_length(text: str, length: int):
 def test_wrap_never_breaks_words_or_exceeds_width(text: str):
     for line in wrap(text, 40).splitlines():
         assert len(line) <= 40 or " " not in line.strip()
+
+
+@given(
+    st.text(
+        alphabet=st.sampled_from("ab \t\n\r\x0b\x0c\x1c\x1f\x00\x7f\u00a0\u2003\u200b\u200c\u202e\u3000é"),
+        max_size=30,
+    )
+)
+def test_folding_is_the_regular_expressions(text: str) -> None:
+    """fold_whitespace skips the disguise pass for ASCII and folds with str.split: the same
+    line as stripping always and folding every \\s run (the way it was written first)."""
+    import re
+
+    from digest.markup import strip_controls, strip_disguises
+
+    assert fold_whitespace(text) == re.sub(r"\s+", " ", strip_disguises(strip_controls(text))).strip()

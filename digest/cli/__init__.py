@@ -35,6 +35,30 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "users": ("digest.cli.users", "users_group"),
     "store": ("digest.cli.store", "store_group"),
 }
+# What `digest --help` lists beside each command: the start of its docstring, kept here so the
+# list needs no command module (tests/cli/test_startup.py holds each equal to its docstring's start).
+SUMMARIES: dict[str, str] = {
+    "add": "Add the page at URL to a week as a story",
+    "approve": "Approve a proofed issue: it goes out to every subscriber now",
+    "archive": "Write a static web archive of every issue",
+    "build": "Build ISSUE_DIR into email HTML, plain text and an .eml",
+    "compose": "Show the composed order of ISSUE_DIR",
+    "feedback": "Read what comes back after a send: bounces, complaints",
+    "form": "Print the sign-up form's HTML snippet",
+    "gather": "Gather the week's stories from SOURCE feeds and folders",
+    "lint": "Preflight-check an issue folder, a built .html or an .eml",
+    "preview": "Preview ISSUE_DIR (or every issue under it) in a browser",
+    "proof": "Send the editors a new [PROOF] of an issue awaiting approval",
+    "reject": "Object to a proofed issue: it is held",
+    "report": "What a sent issue did, slot by slot",
+    "run": "Build this week's issue",
+    "schedule": "Build and send the weekly issue at [schedule] weekday and time",
+    "send": "Send ISSUE_DIR to every active subscriber who has not had it",
+    "store": "The store itself: its schema, and moving it from SQLite to PostgreSQL.",
+    "serve": "Serve the subscriber pages",
+    "subscribers": "The subscriber list (SQLite, [store] path).",
+    "users": "The desk's users: who may log in to `digest preview --host`",
+}
 
 
 class DigestGroup(click.Group):
@@ -48,6 +72,21 @@ class DigestGroup(click.Group):
             return None
         module, attribute = COMMANDS[cmd_name]
         return getattr(importlib.import_module(module), attribute)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list from SUMMARIES: `digest --help` loads no command's module (a command
+        missing there is loaded for its own short help)."""
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(map(len, names))
+        rows = []
+        for name in names:
+            summary = SUMMARIES.get(name)
+            if summary is None:
+                command = self.get_command(ctx, name)
+                summary = command.get_short_help_str(limit) if command is not None else ""
+            rows.append((name, summary))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context):
         try:

@@ -6,14 +6,15 @@ import datetime as dt
 import logging
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
 from digest.cli.dates import date_option
 from digest.clock import utc_now
 from digest.errors import ConfigError
-from digest.runs.stops import RunStopped, run_and_tell, send_due_approvals_and_tell
-from digest.runs.week import due_issue_date, not_due, today
+from digest.runs.result import RunResult
+from digest.runs.week import due_issue_date, idle_tick, not_due, today
 from digest.settings import ProjectConfig, load_project_config, project_file
 
 
@@ -84,6 +85,12 @@ def run_command(
         raise click.UsageError("--force goes with --send")
     project = _load(config_path, send=send)
     now = utc_now()
+    idle = idle_tick(project, now, send=send) if if_due else None
+    if idle is not None:
+        _exit_with(idle)  # a timer's tick with nothing to do: the run's stages are never imported
+    # The run itself (gather, render, deliver…) is imported only when there is one.
+    from digest.runs.stops import run_and_tell, send_due_approvals_and_tell
+
     if send:
         # Proofed issues whose approval deadline passed with no objection go out first.
         for settled in send_due_approvals_and_tell(project, now=now):
@@ -95,6 +102,10 @@ def run_command(
         result = run_and_tell(
             project, day, send=send, now=now, resend_uncertain=resend_uncertain, force=force
         )
+    _exit_with(result)
+
+
+def _exit_with(result: RunResult) -> NoReturn:
     click.echo(result.line, err=bool(result.exit_code))
     sys.exit(result.exit_code)
 
@@ -106,6 +117,8 @@ def _load(config_path: Path, *, send: bool) -> ProjectConfig:
     except ConfigError as error:
         if not send:
             raise
+        from digest.runs.stops import RunStopped
+
         raise RunStopped(error, "the editors could not be told: their addresses are in that file") from None
 
 

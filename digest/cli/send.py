@@ -38,7 +38,7 @@ from digest.deliver import (
     send_proofs,
     write_dry_run,
 )
-from digest.deliver.pool import INCOMPLETE_EXIT
+from digest.errors import INCOMPLETE_EXIT
 from digest.feedback.figures import IssueFigures, issue_figures
 from digest.pipeline import preflight, prepare_folder
 from digest.words import plural

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
 
+from digest.compose.choices import SPONSORED_HAS_NO_SECTION
 from digest.compose.composer import compose, compose_issue
 from digest.compose.edits import exclude_story, include_story, move_story, pin_lead
 from digest.compose.explain import composition_to_dict
@@ -17,6 +18,7 @@ from digest.model import Story
 from digest.settings import IssueConfig
 
 __all__ = [
+    "SPONSORED_HAS_NO_SECTION",
     "Composition",
     "LeadScore",
     "LeftOut",

@@ -13,6 +13,7 @@ from digest.model import Image, Story
 from digest.settings import IssueSettings, StoryOverride
 
 CLOSEST_IDS = 3
+SPONSORED_HAS_NO_SECTION = "a sponsored block keeps its slot and shows no section"
 
 
 def closest_ids(unknown: str, known: Collection[str]) -> list[str]:
@@ -77,6 +78,8 @@ def check_choices(
         has_photo_details = override.image_alt or override.image_credit or override.image_caption
         if story is not None and has_photo_details and override.image is None and story.image is None:
             problems.append(f"[stories.{story_id}]: the story has no photo to describe; set image as well")
+        if story is not None and story.is_sponsored and override.section is not None:
+            problems.append(f"[stories.{story_id}] section: {SPONSORED_HAS_NO_SECTION}")
     if problems:
         raise ComposeError(
             "\n  ".join(["the editor's choices do not fit the stories:", *problems]), where=where
@@ -84,13 +87,16 @@ def check_choices(
 
 
 def apply_override(story: Story, override: StoryOverride) -> Story:
-    """The story with the editor's title, teaser (Markdown) and photo for this issue."""
+    """The story with the editor's title, teaser (Markdown), photo and section for this issue."""
     title = story.title if override.title is None else fold_whitespace(override.title)
     summary, teaser_length = story.summary, story.teaser_length
     if override.teaser is not None:  # the editor's own words: shown as written, never cut
         summary, teaser_length = markdown_to_html(override.teaser, base_url=story.url), 0
     image = _image(story.image, override)
-    return replace(story, title=title, summary=summary, teaser_length=teaser_length, image=image)
+    section = story.section if override.section is None else fold_whitespace(override.section)
+    return replace(
+        story, title=title, summary=summary, teaser_length=teaser_length, image=image, section=section
+    )
 
 
 def _image(image: Image | None, override: StoryOverride) -> Image | None:

@@ -12,18 +12,18 @@ or, when they come in a row alike, stops the send instead.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import queue
 import random
 import threading
 import time
-from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from enum import StrEnum
 
 from digest.deliver.breaker import Refusal, RefusalBreaker
 from digest.deliver.dkim_signing import DkimSigner
 from digest.deliver.ledger import Ledger, SendState
+from digest.deliver.outcomes import INCOMPLETE_EXIT, Outcome, RateLimiter, SendOptions, SendReport
 from digest.deliver.smtp import (
     ConnectFailure,
     Declined,
@@ -33,116 +33,18 @@ from digest.deliver.smtp import (
     Uncertain,
 )
 from digest.deliver.splice import Recipient
+from digest.deliver.throttle import (
+    PARK_LIMIT,
+    BackOff,
+    HeldConnection,
+    Parking,
+    SendThrottle,
+    recipient_domain,
+)
 from digest.deliver.transports import MessageSource, Transport
 from digest.errors import DigestError
-from digest.settings import SmtpSettings
 
-INCOMPLETE_EXIT = 5
-"""The exit code of a send that left messages deferred (`digest send`) or stopped part-way
-(`digest run`): the next run resumes it."""
-
-
-class Outcome(StrEnum):
-    SENT = "sent"
-    FAILED = "failed"
-    """5xx: recorded with the server's reply."""
-    DEFERRED = "deferred"
-    """Temporary failures until the retries ran out; the next run tries again."""
-    UNCERTAIN = "uncertain"
-    SKIPPED = "skipped"
-    """Claimed by someone else meanwhile."""
-
-
-@dataclass
-class SendReport:
-    sent: int = 0
-    failed: list[tuple[str, str]] = field(default_factory=list)
-    deferred: list[tuple[str, str]] = field(default_factory=list)
-    uncertain: list[str] = field(default_factory=list)
-    skipped: int = 0
-    bounced: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-    stopped: bool = False
-    """Stopped early (Ctrl-C or a fatal error) before every recipient was tried."""
-    error: str = ""
-    """Why the run stopped, when the server became unusable (login refused, unreachable, every
-    recipient refused alike)."""
-    fatal: DigestError | None = None
-    """The error itself when the server could not be used at all (login refused, no TLS, nothing
-    answering at its address, recipients refused alike), as opposed to lost during the run: for
-    callers that raise it rather than report it."""
-
-    def deferred_reason(self) -> str:
-        """What the server said most often of the deferred messages ("" when none was)."""
-        replies = Counter(reply for _, reply in self.deferred)
-        return replies.most_common(1)[0][0] if replies else ""
-
-    @property
-    def attempted(self) -> int:
-        return self.sent + len(self.failed) + len(self.deferred) + len(self.uncertain) + self.skipped
-
-    @property
-    def rate(self) -> float:
-        return self.attempted / self.seconds if self.seconds else 0.0
-
-
-@dataclass
-class SendOptions:
-    concurrency: int = 4
-    rate: float = 0.0
-    """Messages per second over all workers; 0: as fast as the server takes them."""
-    retries: int = 5
-    retry_delay: float = 2.0
-    on_outcome: Callable[[Recipient, Outcome, str], None] | None = None
-    on_bounce: Callable[[Recipient, str], None] | None = None
-    """A 5.1.x refusal of the address: the caller marks the subscriber bounced."""
-    refusal_window: int = 0
-    """Stop the send when this many recipients in a row are refused alike (see breaker.py); 0: never."""
-    short_runs_trip: bool = True
-    """Stop too when every recipient of a shorter run was refused alike (see RefusalBreaker)."""
-
-    @classmethod
-    def for_smtp(
-        cls,
-        smtp: SmtpSettings,
-        *,
-        concurrency: int | None = None,
-        rate: float | None = None,
-        on_outcome: Callable[[Recipient, Outcome, str], None] | None = None,
-        on_bounce: Callable[[Recipient, str], None] | None = None,
-        refusal_window: int = 0,
-        short_runs_trip: bool = True,
-    ) -> SendOptions:
-        """[smtp]'s concurrency, rate and retries, with what the caller gives instead (None: keep)."""
-        return cls(
-            concurrency=smtp.concurrency if concurrency is None else concurrency,
-            rate=smtp.rate if rate is None else rate,
-            retries=smtp.retries,
-            retry_delay=smtp.retry_delay,
-            on_outcome=on_outcome,
-            on_bounce=on_bounce,
-            refusal_window=refusal_window,
-            short_runs_trip=short_runs_trip,
-        )
-
-
-class RateLimiter:
-    """Evenly spaced start times across threads (a one-slot token bucket); 0 means unlimited."""
-
-    def __init__(self, per_second: float) -> None:
-        self.interval = 1.0 / per_second if per_second > 0 else 0.0
-        self.lock = threading.Lock()
-        self.next_slot = time.monotonic()
-
-    def wait(self, stop: threading.Event) -> None:
-        if not self.interval:
-            return
-        with self.lock:
-            now = time.monotonic()
-            slot = max(now, self.next_slot)
-            self.next_slot = slot + self.interval
-        if slot > now:
-            stop.wait(slot - now)
+__all__ = ["INCOMPLETE_EXIT", "Outcome", "SendOptions", "SendReport", "deliver"]
 
 
 class Unreachable(Exception):
@@ -164,6 +66,10 @@ class _Shared:
     fatal: BaseException | None = None
     unreachable: str = ""
     workers_lost: int = 0
+    throttle: SendThrottle | None = None
+    parking: Parking = field(default_factory=Parking)
+    halt: threading.Event = field(default_factory=threading.Event)
+    """Set when the warm-up's allowance is used up: nobody more is handed to the workers."""
 
 
 def _backoff(attempt: int, base: float) -> float:
@@ -172,18 +78,25 @@ def _backoff(attempt: int, base: float) -> float:
 
 
 def _deliver_one(shared: _Shared, transport: Transport, recipient: Recipient) -> tuple[Outcome, str] | None:
-    """How sending to one recipient ended; None for a refusal the breaker holds (see _refused)."""
+    """How sending to one recipient ended; None when nothing is to be told yet: a refusal the
+    breaker holds (see _refused), or a recipient parked until its domain's back-off ends."""
+    throttle, domain = shared.throttle, recipient_domain(recipient.email)
+    if throttle is not None and (held := _held_back(shared, throttle, recipient, domain)):
+        return None if held is _PARKED else held
     data = shared.template.personalise(recipient)
     if shared.signer is not None:
         data = shared.signer.sign(data)
     ledger, options = shared.ledger, shared.options
     last, unreachable = "", True
+    waits = shared.limiter.interval or (throttle is not None and throttle.rated(domain))
     for attempt in range(options.retries + 1):
-        if attempt or shared.limiter.interval:
+        if attempt or waits:
             ledger.flush()  # about to wait: no claim of ours will carry the queued "sent" soon
         if attempt and shared.stop.wait(_backoff(attempt - 1, options.retry_delay)):
             return Outcome.DEFERRED, f"stopped while waiting to retry ({last})"
         shared.limiter.wait(shared.stop)
+        if throttle is not None:
+            throttle.wait_turn(domain, shared.stop)
         claimed = False
 
         def commit() -> bool:
@@ -201,6 +114,8 @@ def _deliver_one(shared: _Shared, transport: Transport, recipient: Recipient) ->
             if claimed:  # a 4xx after the dot: the server does not have it
                 ledger.release(recipient)
             last = str(e)
+            if throttle is not None and (backoff := throttle.slow_down(domain, last)):
+                return _wait_out(shared, recipient, backoff)  # the domain asked every sender to wait
             continue
         except PermanentFailure as e:
             if claimed:  # refused after the dot: the server does not have it
@@ -217,6 +132,35 @@ def _deliver_one(shared: _Shared, transport: Transport, recipient: Recipient) ->
     if unreachable:
         raise Unreachable(last)
     return Outcome.DEFERRED, last
+
+
+_PARKED = (Outcome.DEFERRED, "parked")
+"""`_held_back`'s word for a recipient parked until its domain's back-off ends (told later)."""
+
+
+def _held_back(
+    shared: _Shared, throttle: SendThrottle, recipient: Recipient, domain: str
+) -> tuple[Outcome, str] | None:
+    """Why the recipient is not sent to now (its domain is backed off, or the warm-up's allowance
+    for today is used up: then nobody more is), else None, the message counted against the allowance."""
+    backoff = throttle.backed_off(domain)
+    if backoff is not None:
+        return _wait_out(shared, recipient, backoff) or _PARKED
+    over = throttle.count_warmup()
+    if over:
+        shared.halt.set()
+        return Outcome.DEFERRED, over
+    return None
+
+
+def _wait_out(shared: _Shared, recipient: Recipient, backoff: BackOff) -> tuple[Outcome, str] | None:
+    """Park the recipient for this run when the back-off ends soon enough (None); else deferred to
+    the next run, with the reply that asked for it."""
+    assert shared.throttle is not None  # only a throttled send has back-offs
+    if backoff.until - shared.throttle.clock() <= PARK_LIMIT and not shared.halt.is_set():
+        shared.parking.park(recipient, backoff)
+        return None
+    return Outcome.DEFERRED, backoff.reply
 
 
 def _refused(shared: _Shared, refusal: Refusal) -> None:
@@ -241,6 +185,7 @@ def _record_refusals(shared: _Shared, refusals: list[Refusal]) -> None:
 
 
 def _worker(shared: _Shared, jobs: queue.Queue, transport: Transport) -> None:
+    held = HeldConnection(shared.throttle, shared.stop) if shared.throttle is not None else None
     try:
         while not shared.stop.is_set():
             try:
@@ -251,23 +196,11 @@ def _worker(shared: _Shared, jobs: queue.Queue, transport: Transport) -> None:
                     recipient = jobs.get(timeout=0.1)
                 except queue.Empty:
                     continue
-            if recipient is None:
-                return
             try:
-                ended = _deliver_one(shared, transport, recipient)
-            except Unreachable as e:
-                # This worker's connection slot is gone (others may still have theirs). The
-                # recipient has no log row, so it stays pending for the next run.
-                _tally(shared, recipient, Outcome.DEFERRED, str(e))
-                with shared.lock:
-                    shared.unreachable = str(e)
-                    shared.workers_lost += 1
-                return
-            if ended is None:
-                continue  # a refusal the breaker holds
-            _tally(shared, recipient, *ended)
-            if ended[0] is not Outcome.SKIPPED:
-                _record_refusals(shared, shared.breaker.other_outcome())
+                if recipient is None or not _work_on(shared, transport, recipient, held):
+                    return
+            finally:
+                jobs.task_done()  # after any parking: the feeder counts what is still in hand
     except BaseException as e:  # an unusable server (SmtpError) or a bug: stop everyone, report it
         with shared.lock:
             shared.fatal = shared.fatal or e
@@ -277,6 +210,33 @@ def _worker(shared: _Shared, jobs: queue.Queue, transport: Transport) -> None:
             transport.close()
         with contextlib.suppress(Exception):
             shared.ledger.flush()  # failing here leaves rows in_flight: uncertain, never resent
+        if held is not None:
+            with contextlib.suppress(Exception):
+                held.free()
+
+
+def _work_on(
+    shared: _Shared, transport: Transport, recipient: Recipient, held: HeldConnection | None
+) -> bool:
+    """Send to one recipient and tell how it ended; False when this worker's connection is lost."""
+    if held is not None:
+        held.keep()
+    try:
+        ended = _deliver_one(shared, transport, recipient)
+    except Unreachable as e:
+        # This worker's connection slot is gone (others may still have theirs). The
+        # recipient has no log row, so it stays pending for the next run.
+        _tally(shared, recipient, Outcome.DEFERRED, str(e))
+        with shared.lock:
+            shared.unreachable = str(e)
+            shared.workers_lost += 1
+        return False
+    if ended is None:
+        return True  # a refusal the breaker holds, or a recipient parked: told later
+    _tally(shared, recipient, *ended)
+    if ended[0] is not Outcome.SKIPPED:
+        _record_refusals(shared, shared.breaker.other_outcome())
+    return True
 
 
 def _tally(shared: _Shared, recipient: Recipient, outcome: Outcome, detail: str) -> None:
@@ -306,6 +266,7 @@ def deliver(
     options: SendOptions,
     signer: DkimSigner | None = None,
     stop: threading.Event | None = None,
+    throttle: SendThrottle | None = None,
 ) -> SendReport:
     """Send `template` to each recipient once, over `options.concurrency` transports.
 
@@ -319,6 +280,7 @@ def deliver(
     limiter = RateLimiter(options.rate)
     envelope = sender if callable(sender) else lambda _, address=sender: address  # MAIL FROM per copy
     shared = _Shared(template, ledger, envelope, signer, options, limiter, stop, report, breaker)
+    shared.throttle = throttle
     jobs: queue.Queue[Recipient | None] = queue.Queue(maxsize=options.concurrency * 8)
     workers = [
         threading.Thread(target=_worker, args=(shared, jobs, transports()), name=f"send-{n}", daemon=True)
@@ -328,12 +290,14 @@ def deliver(
     for worker in workers:
         worker.start()
     try:
-        _feed(recipients, jobs, workers, stop)
+        _feed(itertools.chain(recipients, _parked(shared, jobs, workers)), jobs, workers, shared)
     except KeyboardInterrupt:
         stop.set()
         _join(workers)
     finally:
         ledger.flush()
+    for recipient, reply in shared.parking.drain():  # the run ended before their back-off did
+        _tally(shared, recipient, Outcome.DEFERRED, reply)
     _close_breaker(shared)
     report.seconds = time.perf_counter() - started
     report.stopped = stop.is_set()
@@ -357,15 +321,31 @@ def _close_breaker(shared: _Shared) -> None:
         shared.stop.set()
 
 
+def _parked(
+    shared: _Shared, jobs: queue.Queue[Recipient | None], workers: list[threading.Thread]
+) -> Iterator[Recipient]:
+    """After the list, the recipients parked for a back-off as it ends, until none is parked and
+    none is queued or in a worker's hands (or no worker is left)."""
+    if shared.throttle is None:
+        return  # nothing is ever parked
+    while not shared.stop.is_set() and any(worker.is_alive() for worker in workers):
+        yield from shared.parking.due(shared.throttle.clock())
+        if not shared.parking and jobs.unfinished_tasks == 0:
+            return
+        shared.stop.wait(0.05)
+
+
 def _feed(
     recipients: Iterable[Recipient],
     jobs: queue.Queue[Recipient | None],
     workers: list[threading.Thread],
-    stop: threading.Event,
+    shared: _Shared,
 ) -> None:
-    """Stream the recipients to the workers, then one None each to end them; wait until they have."""
+    """Stream the recipients to the workers (until the warm-up's allowance halts it), then one None
+    each to end them; wait until they have."""
+    stop = shared.stop
     for recipient in recipients:
-        if not _put(jobs, recipient, workers, stop):
+        if shared.halt.is_set() or not _put(jobs, recipient, workers, stop):
             break
     for _ in workers:
         _put(jobs, None, workers, stop)

@@ -31,6 +31,7 @@ from digest.deliver.return_path import return_path_address
 from digest.deliver.smtp import SmtpTarget, resolve_target
 from digest.deliver.snapshot import keep_sent_copy
 from digest.deliver.splice import MessageTemplate, Recipient, build_template
+from digest.deliver.throttle import SendThrottle
 from digest.deliver.tokens import SigningSecret
 from digest.deliver.transports import EmlFolder, smtp_transports
 from digest.errors import ConfigError, DigestError
@@ -76,6 +77,10 @@ class PreparedSend:
     def sender(self) -> str:
         return parseaddr(self.issue.newsletter.from_address)[1]
 
+    @property
+    def sender_domain(self) -> str:
+        return self.sender.rpartition("@")[2]
+
     def envelope_sender(self, recipient: Recipient) -> str:
         """A real send's MAIL FROM: the [feedback] return path tagged for this copy, else `sender`."""
         if not self.delivery.return_path:
@@ -95,7 +100,7 @@ class PreparedSend:
         delivery = self.delivery
         if delivery.dkim is None or delivery.dkim_key_file is None:
             return None
-        return load_signer(delivery.dkim, delivery.dkim_key_file, self.issue.newsletter.from_address)
+        return load_signer(delivery, self.issue.newsletter.from_address, self.template)
 
 
 def prepare_issue(
@@ -200,6 +205,7 @@ def send_issue(
             options=options,
             signer=signer,
             stop=stop,
+            throttle=send_throttle(prepared, store, target),
         )
         run.bounced = sorted(bounced)
         report = IssueSendReport(
@@ -218,6 +224,12 @@ def refuse_beside_workers(store: Store, issue_id: str) -> None:
     if live:
         where = ", ".join(sorted({f"{worker.host} pid {worker.pid}" for worker in live}))
         raise IssueLocked(f"{issue_id} is being sent by workers ({where}): join them with --workers")
+
+
+def send_throttle(prepared: PreparedSend, store: Store, target: SmtpTarget) -> SendThrottle:
+    """[throttle], and the back-offs of the domains that asked to slow down, shared through the store."""
+    throttle = prepared.delivery.throttle
+    return SendThrottle(store, throttle, relay=target.where, sending_domain=prepared.sender_domain)
 
 
 def remember_stories(prepared: PreparedSend, store: Store) -> None:

@@ -3,8 +3,10 @@
 The one thing smtplib does not give us is a hook at the point of no return: the moment just
 before the final "." of DATA. Before it, a dropped connection means the server discarded the
 message and a retry is safe; after it, the server may have accepted the message, so a missing
-reply is *uncertain*. `send` calls `commit()` right before that dot — where the send log marks
-the message in flight — and sorts every outcome into the exceptions below.
+reply is *uncertain*. `send` calls `commit()` right before it writes the message and that dot
+(one write) — where the send log marks the message in flight — and sorts every outcome into the
+exceptions below. smtplib opens the session (TLS, AUTH); the transactions are written here: MAIL,
+RCPT and DATA in one write when the server offers PIPELINING, the replies read through one buffer.
 
 Around the dot, the connection itself says what SMTP does not (digest/deliver/wire.py): before
 it, a server that has dropped the connection (a body written into it raises nothing) is noticed
@@ -22,8 +24,8 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from digest.deliver.wire import AfterDot, after_the_dot, goodbye, was_reset
-from digest.errors import ConfigError, DigestError
+from digest.deliver.wire import AfterDot, ReplyReader, after_the_dot, goodbye, was_reset
+from digest.errors import SMTP_UNUSABLE_EXIT, ConfigError, DigestError
 from digest.settings import SmtpSettings
 
 PASSWORD_ENV = "DIGEST_SMTP_PASSWORD"
@@ -34,7 +36,7 @@ PORT_ENV = "DIGEST_SMTP_PORT"
 class SmtpError(DigestError):
     """The SMTP server cannot be used at all: unreachable, no TLS, login refused."""
 
-    exit_code = 3
+    exit_code = SMTP_UNUSABLE_EXIT
 
 
 class ServerUnreachable(SmtpError):
@@ -143,6 +145,9 @@ class SmtpConnection:
         self.reach = reach or Reach()
         """Shared by the connections of one send (see `Reach`)."""
         self.client: smtplib.SMTP | None = None
+        self._replies: ReplyReader | None = None
+        self.pipelining = False
+        """The server offers PIPELINING (RFC 2920): a message's commands go out in one write."""
 
     def _session(self) -> smtplib.SMTP:
         """The connection, opened (again) first when there is none or the server closed it."""
@@ -172,6 +177,7 @@ class SmtpConnection:
             # would hold it back until the server acknowledged the body.
             assert client.sock is not None  # connected: ehlo() above went through it
             client.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self.pipelining = client.has_extn("pipelining")
         except smtplib.SMTPAuthenticationError as e:
             raise SmtpError(
                 f"{target.where} refused the login for [smtp] username: {_reply(e.smtp_code, e.smtp_error)}"
@@ -195,6 +201,8 @@ class SmtpConnection:
                 raise ServerUnreachable(reason) from None
             raise ConnectFailure(reason) from None
         self.client = client
+        # From here on the conversation is ours (smtplib opened it): its replies read through one buffer.
+        self._replies = ReplyReader(client.sock)
         self.reach.mark()
         return client
 
@@ -216,11 +224,12 @@ class SmtpConnection:
     def close(self) -> None:
         if self.client is None:
             return
-        client, self.client = self.client, None
         try:
-            client.quit()
-        except (OSError, smtplib.SMTPException):
-            client.close()
+            self._write(b"QUIT\r\n")
+            self._reply()
+        except OSError:
+            pass  # gone already: closing is all that is left
+        self.abandon()
 
     def abandon(self) -> None:
         """Drop the connection without QUIT: the server discards a half-sent message."""
@@ -228,78 +237,95 @@ class SmtpConnection:
             self.client.close()
             self.client = None
 
-    def _command(
-        self, send: Callable[[], tuple[int, bytes]], *, rcpt: bool = False, sender: str = ""
-    ) -> None:
-        try:
-            code, message = send()
-        except (OSError, smtplib.SMTPServerDisconnected) as e:
-            self.abandon()
-            raise TemporaryFailure(f"connection lost: {e}") from None
-        if 200 <= code < 400:
-            return
-        reply = _reply(code, message)
-        self._reset()
-        if 400 <= code < 500:
-            raise TemporaryFailure(reply)
-        if sender:
-            # Not about this recipient: every message would be refused. Stop, record nobody.
-            raise SmtpError(f"{self.target.where} refused the sender {sender}: {reply}")
-        raise PermanentFailure(reply, bounce=rcpt and _is_bad_address(code, message))
+    def _reply(self) -> tuple[int, bytes]:
+        assert self._replies is not None  # open() made it
+        return self._replies.reply()
+
+    @property
+    def _buffered(self) -> bool:
+        """Replies have arrived that nobody has read yet."""
+        return self._replies is not None and self._replies.buffered
+
+    def _write(self, data: bytes) -> None:
+        assert self.client is not None and self.client.sock is not None  # _session() opened it
+        self.client.sock.sendall(data)
 
     def _reset(self) -> None:
         if self.client is None:
             return  # already dropped: nothing to reset
         try:
-            self.client.rset()
-        except (OSError, smtplib.SMTPException):
+            self._write(b"RSET\r\n")
+            self._reply()
+        except OSError:
             self.abandon()
+
+    def _transaction(self, sender: str, recipient: str) -> None:
+        """MAIL, RCPT and DATA up to the server's 354: in one write when it offers PIPELINING
+        (RFC 2920), its three replies read after; else each command waits for its reply."""
+        commands = [f"MAIL FROM:<{sender}>\r\n", f"RCPT TO:<{recipient}>\r\n", "DATA\r\n"]
+        encoded = [command.encode("ascii") for command in commands]
+        replies: list[tuple[int, bytes]] = []
+        try:
+            if self.pipelining:
+                self._write(b"".join(encoded))
+            for command in encoded:
+                if not self.pipelining:
+                    self._write(command)
+                replies.append(self._reply())
+                if not self.pipelining and not _accepted(replies):
+                    break
+        except OSError as e:
+            if _accepted(replies):  # else a refusal, then the end (a 421 and its close): say the refusal
+                self.abandon()
+                raise TemporaryFailure(f"connection lost: {e}") from None
+        if _accepted(replies) and len(replies) == 3:
+            return
+        self._refused(replies, sender)
+
+    def _refused(self, replies: list[tuple[int, bytes]], sender: str) -> None:
+        """The first refusal among the replies, as the exception that says what it means."""
+        step = next(n for n, (code, _) in enumerate(replies) if not _accepted(replies[: n + 1]))
+        code, message = replies[step]
+        reply = _reply(code, message)
+        if code == 421 or (len(replies) == 3 and replies[2][0] == 354):
+            self.abandon()  # closing (421), or a DATA left open by an earlier refusal: end it unsent
+        else:
+            self._reset()
+        if 400 <= code < 500 or code == -1:
+            raise TemporaryFailure(reply)
+        if step == 0:
+            # Not about this recipient: every message would be refused. Stop, record nobody.
+            raise SmtpError(f"{self.target.where} refused the sender {sender}: {reply}")
+        raise PermanentFailure(reply, bounce=step == 1 and _is_bad_address(code, message))
 
     def send(self, sender: str, recipient: str, data: bytes, commit: Callable[[], bool]) -> str:
         """Send one message; returns the server's acceptance reply.
 
-        `data` is the message with CRLF line ends. `commit` runs just before the final dot; when
-        it returns False the transaction is abandoned (Declined) and nothing is delivered.
+        `data` is the message with CRLF line ends. `commit` runs before the message is written,
+        so before its final dot; when it returns False the transaction is abandoned (Declined) and
+        nothing is delivered. The message and its dot go out in one write.
         """
-        client = self._session()
-        self._command(lambda: client.mail(sender), sender=sender)
-        self._command(lambda: client.rcpt(recipient), rcpt=True)
-        try:
-            client.putcmd("data")
-            code, message = client.getreply()
-        except (OSError, smtplib.SMTPServerDisconnected) as e:
-            self.abandon()
-            raise TemporaryFailure(f"connection lost: {e}") from None
-        if code != 354:
-            reply = _reply(code, message)
-            self._reset()
-            if 400 <= code < 500 or code == -1:
-                raise TemporaryFailure(reply)
-            raise PermanentFailure(reply)
+        self._session()
+        self._transaction(sender, recipient)
         # Dot-stuffing (RFC 5321 4.5.2); the message never starts with "." (it starts with a header).
         body = data.replace(b"\r\n.", b"\r\n..")
-        if not body.endswith(b"\r\n"):
-            body += b"\r\n"
-        try:
-            client.send(body)
-        except (OSError, smtplib.SMTPServerDisconnected) as e:
-            self.abandon()
-            raise TemporaryFailure(f"connection lost while sending: {e}") from None
-        self._check_still_there(client)
+        body += b".\r\n" if body.endswith(b"\r\n") else b"\r\n.\r\n"
+        self._check_still_there()
         if not commit():
             self.abandon()
             raise Declined()
-        self._check_still_there(client)  # again, as near the dot as can be: the commit took a moment
+        self._check_still_there()  # again, as near the dot as can be: the commit took a moment
         try:
-            client.send(b".\r\n")
-        except (OSError, smtplib.SMTPServerDisconnected) as e:
+            self._write(body)
+        except OSError as e:
+            # A write that failed did not finish, so the dot at its end never left.
             self.abandon()
             raise TemporaryFailure(f"connection lost before the end of the message: {e}") from None
         # The point of no return: the final dot is written.
-        self._await_reply(client)
+        self._await_reply()
         try:
-            code, message = client.getreply()
-        except (TimeoutError, OSError, smtplib.SMTPServerDisconnected) as e:
+            code, message = self._reply()
+        except OSError as e:
             self.abandon()
             if was_reset(e):
                 raise TemporaryFailure(f"connection reset before the server read the message: {e}") from None
@@ -314,11 +340,13 @@ class SmtpConnection:
             raise Uncertain(f"unreadable reply after the message was sent: {reply}")
         raise PermanentFailure(reply)
 
-    def _await_reply(self, client: smtplib.SMTP) -> None:
+    def _await_reply(self) -> None:
         """Until the server answers the dot; when the connection ends instead, how (see wire.py)."""
-        assert client.sock is not None  # the dot just went through it
+        assert self.client is not None and self.client.sock is not None  # the dot just went through it
+        if self._buffered:
+            return
         timeout = self.target.settings.timeout
-        verdict = after_the_dot(client.sock, timeout)
+        verdict = after_the_dot(self.client.sock, timeout)
         if verdict is AfterDot.REPLY:
             return
         self.abandon()
@@ -328,9 +356,18 @@ class SmtpConnection:
             raise Uncertain(f"no reply within {timeout:g} s after the message was sent")
         raise Uncertain("the server closed the connection without a reply after the message was sent")
 
-    def _check_still_there(self, client: smtplib.SMTP) -> None:
+    def _check_still_there(self) -> None:
         """TemporaryFailure when the server has closed the connection in the middle of DATA."""
-        gone = goodbye(client.sock) if client.sock is not None else "not connected"
+        client = self.client
+        if self._buffered:
+            gone = "the server said something before the end of the message"
+        else:
+            gone = goodbye(client.sock) if client is not None and client.sock is not None else "not connected"
         if gone:
             self.abandon()
             raise TemporaryFailure(f"connection lost before the end of the message: {gone}")
+
+
+def _accepted(replies: list[tuple[int, bytes]]) -> bool:
+    """Every reply so far says go on: 2xx, and 354 for DATA."""
+    return all(200 <= code < 300 or (n == 2 and code == 354) for n, (code, _) in enumerate(replies))

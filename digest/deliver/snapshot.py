@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 
 from digest.atomic import replacing_folder, write_atomically
-from digest.deliver.message import build_message
+from digest.deliver.issue_file import issue_file_bytes
 from digest.model import Issue, RenderedIssue
 
 HTML_FILE = "index.html"
@@ -41,7 +41,7 @@ def _outputs(rendered: RenderedIssue) -> dict[str, tuple[str, bytes]]:
     return {
         "html": (HTML_FILE, rendered.html.encode("utf-8")),
         "text": (TEXT_FILE, rendered.text.encode("utf-8")),
-        "eml": (EML_FILE, build_message(rendered).as_bytes()),
+        "eml": (EML_FILE, issue_file_bytes(rendered)),
     }
 
 

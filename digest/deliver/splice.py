@@ -191,11 +191,11 @@ _PART_HEADERS = (
 )
 
 
-def _mime_frame(boundary: str) -> tuple[bytes, bytes, bytes]:
+def _mime_frame(boundary: str, *, one_click: bool = True) -> tuple[bytes, bytes, bytes]:
     """What every copy has after its own headers, between the two parts, and at the end."""
     tail = b"".join(
         (
-            _header("List-Unsubscribe-Post", ONE_CLICK),
+            _header("List-Unsubscribe-Post", ONE_CLICK) if one_click else b"",
             b"MIME-Version: 1.0\r\n",
             f'Content-Type: multipart/alternative;\r\n boundary="{boundary}"\r\n\r\n'.encode(),
             f"--{boundary}\r\n".encode(),
@@ -261,6 +261,22 @@ class MessageTemplate:
             out.append(piece if isinstance(piece, bytes) else _piece(html_values[piece]))
         out.append(self.end)
         return b"".join(out)
+
+    def static_runs(self) -> tuple[tuple[bytes, ...], ...]:
+        """For each variant (with a name, without): the body's bytes every copy has, in order, as
+        the runs a recipient's values cut them into (DKIM canonicalises them once: dkim_canon)."""
+        body_start = self.tail[self.tail.index(b"\r\n\r\n") + 4 :]
+        variants = []
+        for text_part, html_part in (self.named, self.anonymous):
+            runs, run = [], [body_start]
+            for piece in (*text_part, self.between, *html_part, self.end):
+                if isinstance(piece, bytes):
+                    run.append(piece)
+                elif run:
+                    runs.append(b"".join(run))
+                    run = []
+            variants.append((*runs, b"".join(run)))
+        return tuple(variants)
 
     def unsubscribe_targets(self, values: RecipientValues) -> tuple[str, str]:
         mailto = unsubscribe_address(self.unsubscribe_mailto, values.unsubscribe_token)

@@ -100,3 +100,50 @@ def _reset_follows(raw: socket.socket) -> bool:
 def was_reset(error: BaseException) -> bool:
     """Whether a failed read was a reset (smtplib wraps the OSError it met)."""
     return isinstance(error, ConnectionResetError) or isinstance(error.__context__, ConnectionResetError)
+
+
+MAX_REPLY = 65536
+"""Bytes a reply line may take before the server is deemed broken (RFC 5321 says 512)."""
+
+
+class ServerClosed(ConnectionError):
+    """The server ended the connection where a reply was due (an end of file, not a reset)."""
+
+
+class ReplyReader:
+    """The server's replies, read from the socket through one buffer: a single recv takes every
+    reply that has arrived (a pipelined batch's three, or a 421 that followed a 354), and what it
+    holds beyond the reply asked for is known, so `goodbye` and `after_the_dot` can count it."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.buffer = bytearray()
+
+    @property
+    def buffered(self) -> bool:
+        return bool(self.buffer)
+
+    def reply(self) -> tuple[int, bytes]:
+        """The next reply: its code (-1 when unreadable, as smtplib says) and its text, lines joined."""
+        lines: list[bytes] = []
+        while True:
+            line = self._line()
+            lines.append(line[4:].rstrip(b"\r\n"))
+            if line[3:4] != b"-":
+                break
+        try:
+            return int(line[:3]), b"\n".join(lines)
+        except ValueError:
+            return -1, b"\n".join(lines)
+
+    def _line(self) -> bytes:
+        while (end := self.buffer.find(b"\n")) < 0:
+            if len(self.buffer) > MAX_REPLY:
+                raise ServerClosed(f"a reply line longer than {MAX_REPLY} bytes")
+            chunk = self.sock.recv(MAX_REPLY)
+            if not chunk:
+                raise ServerClosed("the server closed the connection")
+            self.buffer += chunk
+        line = bytes(self.buffer[: end + 1])
+        del self.buffer[: end + 1]
+        return line

@@ -33,6 +33,7 @@ from digest.deliver.send import (
     going_out,
     load_dkim,
     remember_stories,
+    send_throttle,
     settled,
 )
 from digest.deliver.smtp import SmtpTarget
@@ -180,6 +181,7 @@ class SendWorker:
             options=options,
             signer=load_dkim(prepared),
             stop=self.batch_stop,
+            throttle=send_throttle(prepared, self.store, self.target),  # shared by every worker
         )
 
     def _after(self, batch: Batch, run: SendReport) -> None:

@@ -12,13 +12,10 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
-from digest.errors import DigestError
+from digest.errors import HELD_EXIT, DigestError
 from digest.feedback.figures import RECENT_ISSUES, IssueFigures, percent, recent_figures
 from digest.store import Store
 from digest.store.feedback_log import ComplaintAcks
-
-HELD_EXIT = 11
-"""`digest run --send`'s exit code when the send is held for complaints (the README's table)."""
 
 
 class Level(StrEnum):

@@ -39,6 +39,8 @@ class TextRun:
 
 def visible_text(text: str) -> str:
     """Text as a reader sees it: the invisible padding preheaders use removed, whitespace folded."""
+    if not text or text.isspace():  # most runs between a page's tags: nothing to see, no regex needed
+        return ""
     return fold_whitespace(_INVISIBLE.sub(" ", text))
 
 

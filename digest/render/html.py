@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import Any, ClassVar
 
 import mjml
 import premailer
@@ -43,9 +44,35 @@ def compile_mjml(source: str) -> str:
         raise RenderError(f"MJML did not compile: {e}") from e
 
 
+StyleRules = tuple[list[Any], list[Any]]
+"""premailer's reading of one <style> block: the rules to inline, and those it leaves in the block."""
+_STYLE_RULES_KEPT = 64
+
+
+class _Inliner(premailer.Premailer):
+    """premailer, with each <style> block's rules read once per process.
+
+    premailer caches cssutils' parse of a block, but formats every property of every rule again
+    on each render (cssutils' property values are slow), and a theme's blocks are the same on
+    every render. The rules are tuples of strings, copied out by premailer, never changed; the
+    leftover list is only tested for emptiness, as the <style> tags are kept whole. Every inliner
+    is made by inline_css with the same options, so a block reads the same for all of them."""
+
+    _read: ClassVar[dict[tuple[str, int], StyleRules]] = {}
+
+    def _parse_style_rules(self, css_body: str, ruleset_index: int) -> StyleRules:
+        key = (css_body, ruleset_index)
+        rules = self._read.get(key)
+        if rules is None:
+            if len(self._read) >= _STYLE_RULES_KEPT:  # themes edited in a long-running preview
+                self._read.clear()
+            rules = self._read[key] = super()._parse_style_rules(css_body, ruleset_index)
+        return rules
+
+
 def inline_css(html: str, *, base_url: str | None = None) -> str:
     html = _MJML_RESET.sub(r'<style type="text/css" data-premailer="ignore">\1', html, count=1)
-    inliner = premailer.Premailer(
+    inliner = _Inliner(
         html,
         base_url=base_url,
         allow_network=False,

@@ -6,6 +6,10 @@ and sends the issue to the subscribers as proofed, from the run's archive; an ap
 proof (a stale page: a new proof went out since) is refused. Rejecting holds it; with
 approval_deadline, an issue nobody rejected goes out by itself. ``plan_approval`` says what an
 approval would send, to how many, and how the week's issue folder differs from the proof now.
+
+``schedule_send`` approves a week ahead (the desk's "Schedule for …"): built and archived now, it
+goes out at the week's [schedule] slot as the issue that was confirmed, through the same deadline
+(runs/scheduled.py); ``cancel_schedule`` takes that back.
 """
 
 from __future__ import annotations
@@ -16,24 +20,28 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
-from digest.deliver import SendLedger
+from digest.deliver import SendLedger, SendState
 from digest.errors import DigestError
-from digest.model import Issue
+from digest.model import Issue, RenderedIssue
 from digest.pipeline import compose_week, gather_stories
-from digest.runs.archive import issue_hash, load_archived_issue
+from digest.runs.archive import archive_issue, issue_hash, load_archived_issue
 from digest.runs.proof import describe_changes
 from digest.runs.run import (
     ExitCode,
     RunContext,
     RunResult,
     build_and_proof,
+    logged_preflight,
     run_context,
+    run_issue,
     send_archived,
     settle,
 )
+from digest.runs.scheduled import is_scheduled, scheduled_line
 from digest.runs.week import week_config, week_folder
 from digest.settings import ISSUE_FILE, ProjectConfig
 from digest.store import IssueLocked, IssueRecord, IssueState, issue_lock
+from digest.weekly import issue_id_for
 
 log = logging.getLogger("digest.runs.run")
 
@@ -174,6 +182,108 @@ def reject_issue(
         detail = f"rejected by {by}" + (f": {reason}" if reason else "")
         context.history.record(issue_id, IssueState.REJECTED, detail, decided_by=by, decided_at=context.now)
         return RunResult(issue_id, ExitCode.DONE, f"{detail}; subscribers will not get it")
+
+
+def schedule_send(
+    project: ProjectConfig,
+    issue_date: dt.date,
+    *,
+    by: str,
+    confirmed_hash: str,
+    now: dt.datetime | None = None,
+) -> RunResult:
+    """Approve the week ahead: build and archive it now, and record that the copy whose content
+    hash is ``confirmed_hash`` goes out at the week's [schedule] slot, with no further approval.
+    ApprovalError (nothing recorded) when the slot has passed, the week is not a built one, or the
+    issue is no longer the one confirmed."""
+    issue_id = issue_id_for(issue_date)
+    slot = project.slot
+    at = slot.on(issue_date)
+    built = run_issue(project, issue_date, now=now)
+    with run_context(project, now) as context, issue_lock(context.store, issue_id):
+        if at <= context.now:
+            raise ApprovalError(f"{issue_id}: not scheduled: its time ({slot.describe(at)}) has passed")
+        record = context.history.get(issue_id)
+        if record is None or record.state is not IssueState.BUILT or built.exit_code != ExitCode.DONE:
+            raise ApprovalError(f"{issue_id}: not scheduled: {built.line}")
+        if issue_hash(load_archived_issue(project.archive_dir, issue_id)) != confirmed_hash:
+            raise ApprovalError(
+                f"{issue_id}: not scheduled: the issue changed since this confirmation was shown; "
+                "look at it again and confirm again"
+            )
+        record = context.history.record(
+            issue_id,
+            IssueState.AWAITING_APPROVAL,
+            f"scheduled for {slot.describe(at)} by {by}",
+            decided_by=by,
+            decided_at=context.now,
+            deadline=at,
+            proof_hash=confirmed_hash,
+        )
+        return RunResult(issue_id, ExitCode.DONE, scheduled_line(record))
+
+
+def cancel_schedule(
+    project: ProjectConfig, issue_date: dt.date, *, by: str, now: dt.datetime | None = None
+) -> RunResult:
+    """Take a schedule back: the week is built again, not approved; its slot's run treats it as
+    any built week (with require_approval, a proof to the editors)."""
+    issue_id = issue_id_for(issue_date)
+    with run_context(project, now) as context, issue_lock(context.store, issue_id):
+        record = context.history.get(issue_id)
+        if record is None or not is_scheduled(record):
+            raise ApprovalError(f"{issue_id}: nothing scheduled to cancel")
+        detail = f"schedule cancelled by {by}"
+        context.history.record(
+            issue_id, IssueState.BUILT, detail, decided_by=by, decided_at=context.now, deadline=None
+        )
+        return RunResult(
+            issue_id, ExitCode.DONE, f"{detail}; the run at its time treats it as any built week"
+        )
+
+
+def keep_confirmed(
+    project: ProjectConfig,
+    issue_date: dt.date,
+    rendered: RenderedIssue,
+    *,
+    by: str,
+    confirmed_hash: str,
+    now: dt.datetime | None = None,
+) -> bool:
+    """The desk's confirmed Send: keep the very copy the confirmation showed (archived, its hash
+    recorded, approved by ``by`` with a deadline of now), so the run that follows sends it as
+    kept, as an approval sends the proofed copy, and never composes the week again: an edit after
+    the confirmation cannot slip in. False (nothing kept) where the run keeps its own course: a
+    send already under way resumes its archived copy; a thin week is the run's to skip and tell.
+    ApprovalError when the copy is not the one confirmed, or preflight finds errors in it."""
+    issue_id = issue_id_for(issue_date)
+    if issue_hash(rendered.issue) != confirmed_hash:
+        raise ApprovalError(
+            f"{issue_id}: not sent: the issue changed since this confirmation was shown; "
+            "look at it again and confirm again"
+        )
+    with run_context(project, now) as context, issue_lock(context.store, issue_id):
+        record = context.history.get(issue_id)
+        started = SendLedger(context.store, issue_id).counts().get(SendState.SENT)
+        if (record is not None and record.state is not IssueState.BUILT) or started:
+            return False
+        if len(rendered.issue.stories) < project.schedule.min_stories:
+            return False
+        verdict = logged_preflight(rendered)
+        if not verdict.passed:
+            raise ApprovalError(f"{issue_id}: not sent: {verdict.verdict()}")
+        archive_issue(rendered, project.archive_dir)
+        context.history.record(
+            issue_id,
+            IssueState.AWAITING_APPROVAL,
+            f"confirmed from the desk by {by}",
+            decided_by=by,
+            decided_at=context.now,
+            deadline=context.now,
+            proof_hash=confirmed_hash,
+        )
+    return True
 
 
 StopHandler = Callable[[str, DigestError], RunResult]

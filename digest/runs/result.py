@@ -6,11 +6,16 @@ from dataclasses import dataclass
 from enum import IntEnum
 from pathlib import Path
 
-from digest.deliver import SmtpError
-from digest.deliver.pool import INCOMPLETE_EXIT
-from digest.errors import Busy, Damaged, DiskFull, ReadOnly
-from digest.feedback.thresholds import SendHeld
-from digest.store import IssueLocked
+from digest.errors import (
+    HELD_EXIT,
+    INCOMPLETE_EXIT,
+    LOCKED_EXIT,
+    SMTP_UNUSABLE_EXIT,
+    Busy,
+    Damaged,
+    DiskFull,
+    ReadOnly,
+)
 
 
 class ExitCode(IntEnum):
@@ -22,9 +27,9 @@ class ExitCode(IntEnum):
     """Preflight found errors; nothing was archived or sent."""
     USER_ERROR = 2
     """A configuration or input problem (the same code every digest command uses)."""
-    SMTP_UNUSABLE = SmtpError.exit_code
+    SMTP_UNUSABLE = SMTP_UNUSABLE_EXIT
     """The SMTP server could not be used at all (as for `digest send`)."""
-    LOCKED = IssueLocked.exit_code
+    LOCKED = LOCKED_EXIT
     """Another process is building or sending this issue right now."""
     INCOMPLETE = INCOMPLETE_EXIT
     """Sending stopped part-way (temporary failures, or interrupted); the next run resumes it."""
@@ -38,7 +43,7 @@ class ExitCode(IntEnum):
     """The database file is damaged or cannot be read."""
     READ_ONLY = ReadOnly.exit_code
     """The database file, its folder or the file system is read-only."""
-    HELD = SendHeld.exit_code
+    HELD = HELD_EXIT
     """A recent issue's complaint rate is over [feedback] complaint_hold_rate, not acknowledged."""
 
 

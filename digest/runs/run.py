@@ -43,11 +43,9 @@ from digest.runs.complaints import check_complaints
 from digest.runs.notices import ThinWeek, send_to_editors, thin_week_message
 from digest.runs.proof import proof_renders
 from digest.runs.result import ExitCode, RunResult
+from digest.runs.scheduled import deadline_reason, is_scheduled, scheduled_line
 from digest.runs.week import project_theme, week_config
-from digest.settings import (
-    DeliverySettings,
-    ProjectConfig,
-)
+from digest.settings import DeliverySettings, ProjectConfig
 from digest.store import Store, open_store
 from digest.store.run_history import HeldLock, IssueHistory, IssueRecord, IssueState, issue_lock
 from digest.weekly import issue_id_for
@@ -153,9 +151,9 @@ def settle(context: RunContext, issue_id: str, record: IssueRecord | None, *, se
             f"held: rejected by {record.decided_by} ({_when(record.decided_at)}); "
             f"`digest approve {issue_id}` sends it after all",
         )
-    # Awaiting approval.
+    # Awaiting approval, or approved ahead to go at the deadline (scheduled from the desk).
     if send and record.deadline is not None and context.now >= record.deadline:
-        return send_archived(context, issue_id, "nobody objected by the approval deadline")
+        return send_archived(context, issue_id, deadline_reason(record))
     return RunResult(issue_id, ExitCode.DONE, _awaiting(record))
 
 
@@ -387,6 +385,8 @@ def _delivery(project: ProjectConfig) -> DeliverySettings:
 
 
 def _awaiting(record: IssueRecord) -> str:
+    if is_scheduled(record):
+        return scheduled_line(record)
     text = f"awaiting approval: {record.detail} ({_when(record.proof_sent_at)}); "
     text += f"`digest approve {record.issue_id}` sends it"
     if record.deadline is not None:

@@ -33,6 +33,26 @@ def due_issue_date(project: ProjectConfig, now: dt.datetime) -> dt.date | None:
     return None
 
 
+def idle_tick(project: ProjectConfig, now: dt.datetime, *, send: bool) -> RunResult | None:
+    """For `--if-due`: the "not due" answer when a tick has nothing to do, else None. Decided from
+    [schedule] and, for a --send tick with an approval deadline, the run history's proofs past it
+    (which go out at any tick), so a timer's idle tick loads no stage of the run."""
+    if due_issue_date(project, now) is not None:
+        return None
+    if send and project.schedule.approval_window() is not None:
+        if project.delivery is None:
+            return None  # the run says what is missing
+        from digest.store import IssueHistory, open_store  # only a tick that may owe a send opens it
+
+        store = open_store(project.delivery.store_path)
+        try:
+            if IssueHistory(store).past_deadline(now):
+                return None
+        finally:
+            store.close()
+    return not_due(project, now)
+
+
 def not_due(project: ProjectConfig, now: dt.datetime) -> RunResult:
     slot = project.slot
     upcoming = slot.next_run(now)

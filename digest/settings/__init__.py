@@ -35,6 +35,7 @@ from digest.settings.issue_config import IssueConfig, load_issue_config
 from digest.settings.newsletter import NewsletterSettings, UtmSettings
 from digest.settings.project_config import ProjectConfig, load_project_config
 from digest.settings.schedule import ScheduleSettings
+from digest.settings.throttle import DomainThrottle, ThrottleSettings, WarmupThrottle
 
 __all__ = [
     "ISSUE_FILE",
@@ -47,6 +48,7 @@ __all__ = [
     "DeliverySettings",
     "DeskSettings",
     "DkimSettings",
+    "DomainThrottle",
     "FeedbackSettings",
     "GatherConfig",
     "GatherSettings",
@@ -64,7 +66,9 @@ __all__ = [
     "SourceSettings",
     "StoreSettings",
     "StoryOverride",
+    "ThrottleSettings",
     "UtmSettings",
+    "WarmupThrottle",
     "find_project_file",
     "load_delivery_settings",
     "load_gather_config",

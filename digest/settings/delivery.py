@@ -1,4 +1,5 @@
-"""`[store]`, `[smtp]`, `[dkim]` and the secret file: where subscribers live and how mail goes out."""
+"""`[store]`, `[smtp]`, `[dkim]` and the secret file: where subscribers live and how mail goes out
+(and how fast: `[throttle]`, its schema in throttle.py)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from digest.settings.files import SettingsFiles
 from digest.settings.newsletter import NewsletterSettings
 from digest.settings.paths import resolved_path
 from digest.settings.table import Table
+from digest.settings.throttle import NO_THROTTLE, ThrottleSettings, throttle_settings
 from digest.settings.tracking import TRACKING_OFF, TrackingSettings, tracking_settings
 
 
@@ -71,6 +73,10 @@ class DkimSettings(Table):
     """The DNS selector: the public key is published at <selector>._domainkey.<domain>."""
     key_file: str = Field(min_length=1)
     """PEM RSA private key, relative to the file that sets it."""
+    ed25519_key_file: str = ""
+    """PEM Ed25519 private key: a second signature, Ed25519-SHA256 (RFC 8463), beside the RSA one."""
+    ed25519_selector: str = Field(default="", pattern=r"^([A-Za-z0-9][A-Za-z0-9._-]*)?$")
+    """The Ed25519 key's own selector (a DNS record holds one key), needed with ed25519_key_file."""
     domain: str = ""
     """Signing domain (d=); defaults to the from address's domain."""
 
@@ -95,6 +101,7 @@ class DeliverySettings:
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     dkim: DkimSettings | None = None
     dkim_key_file: Path | None = None
+    dkim_ed25519_key_file: Path | None = None
     secret_file: Path | None = None
     unsubscribe_mailto: str = ""
     archive_dir: Path | None = None
@@ -103,6 +110,8 @@ class DeliverySettings:
     """[feedback] return_path: the bounce mailbox a real send's envelope sender is tagged on ("": off)."""
     tracking: TrackingSettings = TRACKING_OFF
     """[tracking]: whether the links go through `digest serve` to be counted (off by default)."""
+    throttle: ThrottleSettings = NO_THROTTLE
+    """[throttle]: the rates, connections and warm-up every sending process shares (none by default)."""
 
     @property
     def store(self) -> Path | str:
@@ -118,9 +127,13 @@ class DeliverySettings:
 def resolve_delivery(tables: DeliveryTables, files: SettingsFiles, *, default_dir: Path) -> DeliverySettings:
     """The validated tables with each path relative to the file that declared it (else `default_dir`)."""
     newsletter = tables.newsletter
-    key_file = None
+    key_file = ed25519_key_file = None
     if tables.dkim is not None:
         key_file = resolved_path(files, "dkim", "key_file", tables.dkim.key_file, default=default_dir)
+        if tables.dkim.ed25519_key_file:
+            ed25519_key_file = resolved_path(
+                files, "dkim", "ed25519_key_file", tables.dkim.ed25519_key_file, default=default_dir
+            )
     secret_file = None
     if newsletter is not None and newsletter.secret_file:
         secret_file = resolved_path(
@@ -132,9 +145,11 @@ def resolve_delivery(tables: DeliveryTables, files: SettingsFiles, *, default_di
         smtp=tables.smtp,
         dkim=tables.dkim,
         dkim_key_file=key_file,
+        dkim_ed25519_key_file=ed25519_key_file,
         secret_file=secret_file,
         unsubscribe_mailto=newsletter.mailbox if newsletter is not None else "",
         archive_dir=archive_dir(files, default_dir=default_dir),
         return_path=feedback_settings(files).return_path,
         tracking=tracking_settings(files),
+        throttle=throttle_settings(files),
     )

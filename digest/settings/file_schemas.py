@@ -25,6 +25,7 @@ from digest.settings.render import RenderSettings
 from digest.settings.schedule import ScheduleSettings
 from digest.settings.signup import SignupSettings
 from digest.settings.table import Table
+from digest.settings.throttle import NO_THROTTLE, ThrottleSettings
 from digest.settings.tracking import TrackingSettings
 from digest.settings.webhooks import WebhooksSettings
 
@@ -63,6 +64,7 @@ class ProjectFile(Table):
     store: StoreSettings = StoreSettings()
     smtp: SmtpSettings = SmtpSettings()
     dkim: DkimSettings | None = None
+    throttle: ThrottleSettings = NO_THROTTLE
 
 
 class ProjectGatherFile(Table):

@@ -43,6 +43,8 @@ class StoryOverride(Table):
     """Who took the photo."""
     image_caption: str = ""
     """A caption under the photo."""
+    section: str | None = None
+    """Replaces the story's section (its label, or its heading when More from is grouped); "" for none."""
 
     @field_validator("title")
     @classmethod

@@ -1,5 +1,5 @@
 """Write an editor's wording back into issue.toml: the subject, preheader and intro in `[issue]`,
-and a story's headline, teaser and photo as its `[stories.<id>]` override.
+and a story's headline, teaser, photo and section as its `[stories.<id>]` override.
 
 Every story is edited through its override, whatever its source: a story file stays as its
 writer left it, a story from a feed has no file to edit, and compose already applies
@@ -52,6 +52,7 @@ STORY_FIELDS = {
         EditableField("image", "Image URL", 2000),
         EditableField("image_alt", "Image alt text", 300),
         EditableField("image_credit", "Image credit", 200),
+        EditableField("section", "Section", 100),
     )
 }
 

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from digest.email_syntax import plain_address
 from digest.errors import ConfigError
 from digest.settings.files import SettingsFiles
 from digest.urls import absolute_http_url
@@ -65,10 +65,13 @@ def check_address(value: str) -> str:
     address = address.strip()
     if not address:
         raise ValueError("is not an email address")
-    try:
-        validate_email(address, check_deliverability=False)
-    except EmailNotValidError as e:
-        raise ValueError(str(e)) from None
+    if plain_address(address) is None:  # else only email-validator can tell
+        from email_validator import EmailNotValidError, validate_email
+
+        try:
+            validate_email(address, check_deliverability=False)
+        except EmailNotValidError as e:
+            raise ValueError(str(e)) from None
     if not name:
         return address
     # Quote (but never encode) the name: headers are encoded later, when a message is built.

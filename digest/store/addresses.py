@@ -3,9 +3,8 @@
 
 from __future__ import annotations
 
-from email_validator import EmailNotValidError, validate_email
-
 from digest.clock import utc_now
+from digest.email_syntax import plain_address
 from digest.errors import DigestError
 from digest.markup import fold_whitespace
 
@@ -31,6 +30,20 @@ def parse_address(raw: str) -> str:
     text = raw.strip()
     if not text:
         raise ValueError("the email is empty")
+    address = plain_address(text) or _validated(text)
+    local_part = address.rpartition("@")[0]
+    if len(local_part) > LOCAL_PART_MAX:
+        raise ValueError(
+            f"the part before the @ is {len(local_part)} characters long, over RFC 5321's "
+            f"{LOCAL_PART_MAX} (got {text!r})"
+        )
+    return address
+
+
+def _validated(text: str) -> str:
+    """What email-validator makes of an address that is not plainly valid (digest/email_syntax.py)."""
+    from email_validator import EmailNotValidError, validate_email
+
     try:
         result = validate_email(text, check_deliverability=False)
     except EmailNotValidError as e:
@@ -38,12 +51,6 @@ def parse_address(raw: str) -> str:
     address = result.ascii_email
     if address is None:
         raise ValueError(f"non-ASCII before the @ needs SMTPUTF8, which digest does not send (got {text!r})")
-    local_part = address.rpartition("@")[0]
-    if len(local_part) > LOCAL_PART_MAX:
-        raise ValueError(
-            f"the part before the @ is {len(local_part)} characters long, over RFC 5321's "
-            f"{LOCAL_PART_MAX} (got {text!r})"
-        )
     return address
 
 

@@ -22,11 +22,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
 from digest.store.addresses import now_stamp
 from digest.store.backend import Connection, Store
+from digest.store.many_rows import insert_rows
 
 
 class ConsentKind(StrEnum):
@@ -68,18 +70,19 @@ def consent_text_hash(text: str) -> str:
 
 def record_consent(db: Connection, event: ConsentEvent) -> None:
     """Add one event, inside the caller's transaction (Store.transaction())."""
-    db.execute(
-        "INSERT INTO consent_events (subscriber_id, kind, method, source, text_hash, ip, at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (
-            event.subscriber_id,
-            str(event.kind),
-            str(event.method),
-            event.source,
-            event.text_hash,
-            event.ip or None,
-            event.at or now_stamp(),
-        ),
+    record_consents(db, [event])
+
+
+def record_consents(db: Connection, events: Iterable[ConsentEvent]) -> None:
+    """Add events in few statements (an import's chunk), inside the caller's transaction."""
+    stamp = now_stamp()
+    insert_rows(
+        db,
+        "INSERT INTO consent_events (subscriber_id, kind, method, source, text_hash, ip, at) VALUES",
+        [
+            (e.subscriber_id, str(e.kind), str(e.method), e.source, e.text_hash, e.ip or None, e.at or stamp)
+            for e in events
+        ],
     )
 
 

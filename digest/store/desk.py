@@ -183,3 +183,9 @@ def audit_entries(store: Store, *, week: str | None = None, limit: int = 50) -> 
         f"SELECT at, who, action, week, detail FROM audit_log {where} ORDER BY id DESC LIMIT ?", parameters
     )
     return [AuditEntry(row["at"], row["who"], row["action"], row["week"], row["detail"]) for row in rows]
+
+
+def last_logins(store: Store) -> dict[str, str]:
+    """Each user's latest login (from the audit log's "login" lines), by name; absent: never."""
+    rows = store.fetchall("SELECT who, MAX(at) AS at FROM audit_log WHERE action = 'login' GROUP BY who")
+    return {row["who"]: row["at"] for row in rows}

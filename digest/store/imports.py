@@ -13,23 +13,28 @@ know the vendors' formats; this module does not). Each row is an `ImportedRow`:
   unsubscribe's time), with method "import" and the source ("import: mailchimp members.zip").
   A record already there (the same file imported twice) is not written again.
 
-All rows go in one transaction. A dry run does the same work and rolls it back, so what it
-reports is exactly what the import would change.
+All rows go in one transaction, written CHUNK at a time: a few statements a chunk (the
+addresses remembered, the new ones inserted, the known ones updated, their ids read, the consent
+records not there yet written) instead of four or more a row. Only portable SQL (`?`
+placeholders, ON CONFLICT, IN lists); the merging of names and attributes is done here. A dry run
+does the same work and rolls it back, so what it reports is exactly what the import would change.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from itertools import islice
 from pathlib import Path
 from typing import Protocol
 
 from digest.model import SubscriberStatus
 from digest.store.addresses import SubscriberError, now_stamp
 from digest.store.backend import Connection, Store
-from digest.store.consent import ConsentEvent, ConsentKind, ConsentMethod, record_consent, stamp_of
+from digest.store.consent import ConsentEvent, ConsentKind, ConsentMethod, record_consents, stamp_of
+from digest.store.many_rows import insert_rows
 from digest.store.personal_data import ErasureGate
 from digest.store.suppression import Evidence, Reason, suppress_subscriber
 
@@ -110,16 +115,19 @@ ON CONFLICT (email_key) DO UPDATE SET
     attributes = json_patch(subscribers.attributes, excluded.attributes)
 RETURNING id
 """
+CHUNK = 500
+"""Rows written together; the file is still read one row at a time, so memory stays flat."""
 # Each address of the file once, with the status it had before the import (NULL: new).
-_REMEMBER = (
-    "INSERT INTO imported_keys SELECT ?1, (SELECT status FROM subscribers WHERE email_key = ?1)"
-    " WHERE true ON CONFLICT DO NOTHING"  # WHERE: SQLite's parser needs it before ON CONFLICT
+_REMEMBER = "INSERT INTO imported_keys (key, before) VALUES"
+_FIRST_TIME = "ON CONFLICT (key) DO NOTHING RETURNING key"
+_INSERT = (
+    "INSERT INTO subscribers (email, email_key, name, first_name, attributes, status, created_at,"
+    " status_changed_at) VALUES"
 )
-# The same event already recorded; a time of NULL (the file gave none) matches any time.
-_SAME_EVENT = (
-    "SELECT 1 FROM consent_events WHERE subscriber_id = ?1 AND (at = ?2 OR ?2 IS NULL)"
-    " AND kind = ?3 AND method = ?4 AND source = ?5"
-)
+# (An address added meanwhile by another writer keeps what it has: the ids come from a query.)
+_NEW_ONLY = "ON CONFLICT (email_key) DO NOTHING RETURNING email_key, id"
+# Never the status: an import does not make anyone active again (suppression.py decides it).
+_UPDATE = "UPDATE subscribers SET name = ?, first_name = ?, attributes = ? WHERE id = ?"
 
 
 def unreadable(error: Exception, where: Path | str) -> SubscriberError:
@@ -159,18 +167,14 @@ def import_rows(
             db.execute("DELETE FROM imported_keys")
             merged = consents = erased = 0
             gate = ErasureGate(db, salt)
-            for row in rows:
-                if gate.erased(row.email):
-                    erased += 1
-                    continue
-                key = row.email.lower()
-                if db.execute(_REMEMBER, (key,)).rowcount == 0:
-                    merged += 1  # the same address (case aside) earlier in the file
-                values = (row.email, key, row.name, row.first_name, json.dumps(row.attributes), stamp, stamp)
-                subscriber_id = db.execute(_UPSERT, values).fetchone()[0]
-                if row.suppression is not None:
-                    _suppress_imported(db, subscriber_id, row, file_name)
-                consents += _record_consent(db, subscriber_id, row, source)
+            chunk = _Chunk(db, stamp=stamp, source=source, file_name=file_name)
+            iterator = iter(rows)
+            for batch in iter(lambda: list(islice(iterator, CHUNK)), []):
+                kept = [row for row in batch if not gate.erased(row.email)]
+                erased += len(batch) - len(kept)
+                written = chunk.write(kept)
+                merged += written.merged
+                consents += written.consents
             report = replace(_report(db, rows, merged, consents, dry_run), erased=erased)
             db.execute("DELETE FROM imported_keys")
             if dry_run:
@@ -220,9 +224,9 @@ def _suppress_imported(db: Connection, subscriber_id: int, row: ImportedRow, fil
         )
 
 
-def _record_consent(db: Connection, subscriber_id: int, row: ImportedRow, source: str) -> int:
-    """The consent the row carries, each event once however often the file is imported."""
-    events = []
+def _consent_events(row: ImportedRow) -> list[tuple[ConsentKind, dt.datetime | None, str]]:
+    """The consent the row carries: (kind, when the file says, IP)."""
+    events: list[tuple[ConsentKind, dt.datetime | None, str]] = []
     if row.given_at is not None or row.suppression is None:
         # Without a time, the import itself is the consent it records: never for a row that says
         # the address may not be sent to.
@@ -231,13 +235,132 @@ def _record_consent(db: Connection, subscriber_id: int, row: ImportedRow, source
         events.append((ConsentKind.CONFIRMED, row.confirmed_at, row.confirmed_ip))
     if row.suppression is Reason.UNSUBSCRIBE and row.since is not None:
         events.append((ConsentKind.WITHDRAWN, row.since, ""))
-    written = 0
-    for kind, when, ip in events:
-        at = stamp_of(when) if when is not None else None
-        same = (subscriber_id, at, kind.value, ConsentMethod.IMPORT.value, source)
-        if db.execute(_SAME_EVENT, same).fetchone():
-            continue
-        event = ConsentEvent(subscriber_id, kind, ConsentMethod.IMPORT, at or now_stamp(), source, ip=ip)
-        record_consent(db, event)
-        written += 1
-    return written
+    return events
+
+
+@dataclass(frozen=True, slots=True)
+class _Written:
+    merged: int
+    """Rows whose address came earlier in the file (case aside)."""
+    consents: int
+
+
+@dataclass(slots=True)
+class _Subscriber:
+    """One address of a chunk as it will be written: later non-empty values win."""
+
+    email: str
+    name: str
+    first_name: str
+    attributes: dict[str, str]
+    id: int | None = None
+    """None: not on the list yet."""
+    before: str | None = None
+    """Its status before this chunk (None: not on the list)."""
+
+    def fold(self, row: ImportedRow) -> None:
+        self.name = row.name or self.name
+        self.first_name = row.first_name or self.first_name
+        self.attributes.update(row.attributes)
+
+
+class _Chunk:
+    """Writes CHUNK rows at a time in the import's transaction (see the module's docstring)."""
+
+    def __init__(self, db: Connection, *, stamp: str, source: str, file_name: str) -> None:
+        self.db = db
+        self.stamp = stamp
+        self.source = source
+        self.file_name = file_name
+
+    def write(self, rows: list[ImportedRow]) -> _Written:
+        if not rows:
+            return _Written(0, 0)
+        keys = [row.email.lower() for row in rows]
+        subscribers = self._subscribers(rows, keys)
+        befores = [(key, s.before) for key, s in subscribers.items()]
+        remembered = insert_rows(self.db, _REMEMBER, befores, tail=_FIRST_TIME)
+        ids = {key: s.id for key, s in subscribers.items() if s.id is not None}
+        known = set(ids.values())
+        updates = [
+            (s.name, s.first_name, json.dumps(s.attributes), s.id)
+            for s in subscribers.values()
+            if s.id is not None
+        ]
+        if updates:
+            self.db.executemany(_UPDATE, updates)
+        new = [
+            (s.email, key, s.name, s.first_name, json.dumps(s.attributes), "active", self.stamp, self.stamp)
+            for key, s in subscribers.items()
+            if s.id is None
+        ]
+        ids.update(insert_rows(self.db, _INSERT, new, tail=_NEW_ONLY))
+        if len(ids) < len(subscribers):  # added meanwhile by another writer (PostgreSQL)
+            ids.update(self._ids([key for key in subscribers if key not in ids]))
+        for row, key in zip(rows, keys, strict=True):
+            if row.suppression is not None:
+                _suppress_imported(self.db, ids[key], row, self.file_name)
+        consents = self._consents(rows, [ids[key] for key in keys], known)
+        return _Written(len(rows) - len(remembered), consents)
+
+    def _subscribers(self, rows: list[ImportedRow], keys: list[str]) -> dict[str, _Subscriber]:
+        """Each address of the chunk once, folded over its rows onto what the list has now."""
+        found = {
+            key: _Subscriber(email, name, first_name, json.loads(attributes), id, status)
+            for key, id, email, name, first_name, attributes, status in self._where_in(
+                "SELECT email_key, id, email, name, first_name, attributes, status FROM subscribers"
+                " WHERE email_key IN ({})",
+                keys,
+            )
+        }
+        for row, key in zip(rows, keys, strict=True):
+            subscriber = found.get(key)
+            if subscriber is None:
+                found[key] = _Subscriber(row.email, row.name, row.first_name, dict(row.attributes))
+            else:
+                subscriber.fold(row)
+        return found
+
+    def _ids(self, keys: list[str]) -> dict[str, int]:
+        return dict(self._where_in("SELECT email_key, id FROM subscribers WHERE email_key IN ({})", keys))
+
+    def _where_in(self, query: str, values: Sequence[object], *parameters: object) -> list[tuple]:
+        """`query` with its IN list ({}) filled by `values`, each once, after `parameters`."""
+        distinct = list(dict.fromkeys(values))
+        if not distinct:
+            return []
+        marks = ", ".join("?" * len(distinct))
+        return [tuple(row) for row in self.db.execute(query.format(marks), [*parameters, *distinct])]
+
+    def _consents(self, rows: list[ImportedRow], ids: list[int], known: set[int]) -> int:
+        """The consent the rows carry, each event once however often the file is imported: an event
+        with a time is the same as one of the same kind, time and source; one without a time (the
+        file gave none) as one of the same kind and source at any time. `known`: the subscribers
+        that were on the list before this chunk (only they can have such records already)."""
+        recorded = set(
+            self._where_in(
+                "SELECT subscriber_id, kind, at FROM consent_events"
+                " WHERE method = ? AND source = ? AND subscriber_id IN ({})",
+                [i for i in ids if i in known],
+                ConsentMethod.IMPORT.value,
+                self.source,
+            )
+        )
+        kinds = {(subscriber_id, kind) for subscriber_id, kind, _ in recorded}
+        events = []
+        for row, subscriber_id in zip(rows, ids, strict=True):
+            for kind, when, ip in _consent_events(row):
+                name = kind.value
+                if when is None:
+                    if (subscriber_id, name) in kinds:
+                        continue
+                    at = self.stamp
+                else:
+                    at = stamp_of(when)
+                    if (subscriber_id, name, at) in recorded:
+                        continue
+                recorded.add((subscriber_id, name, at))
+                kinds.add((subscriber_id, name))
+                events.append(ConsentEvent(subscriber_id, kind, ConsentMethod.IMPORT, at, self.source, ip=ip))
+        record_consents(self.db, events)
+        return len(events)

@@ -270,6 +270,25 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(
         14,
+        "the throttles every sending process shares (throttles.py)",
+        """
+        -- Times are Unix seconds. A rate's next free moment (a token bucket holding one token);
+        CREATE TABLE throttle_slots (bucket TEXT PRIMARY KEY, next_at DOUBLE PRECISION NOT NULL);
+        -- the connections held to a relay, one row per place up to its limit, each on a lease;
+        CREATE TABLE throttle_holds (
+            bucket TEXT NOT NULL, place INTEGER NOT NULL, holder TEXT NOT NULL,
+            expires_at DOUBLE PRECISION NOT NULL, PRIMARY KEY (bucket, place)
+        );
+        -- the messages of a day counted against a warm-up's allowance;
+        CREATE TABLE throttle_counts (bucket TEXT PRIMARY KEY, used INTEGER NOT NULL);
+        -- a recipient domain that said "slow down": nobody sends to it before until_at.
+        CREATE TABLE throttle_backoffs (
+            domain TEXT PRIMARY KEY, until_at DOUBLE PRECISION NOT NULL, reply TEXT NOT NULL
+        );
+        """,
+    ),
+    Migration(
+        15,
         "a send shared by worker processes on any host: its plan, its workers, its batches (leases.py)",
         """
         -- The issue as data and its Date header: every worker, on every host, sends these bytes.

@@ -28,7 +28,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from digest.clock import Clock, utc_now
-from digest.errors import DigestError
+from digest.errors import LOCKED_EXIT, DigestError
 from digest.store.backend import Connection, Row, Store
 
 log = logging.getLogger("digest.runs.run")
@@ -230,7 +230,7 @@ class LockHolder:
 class IssueLocked(DigestError):
     """Another process is building or sending this issue."""
 
-    exit_code = 4
+    exit_code = LOCKED_EXIT
 
     def __init__(self, message: str, *, holder: LockHolder | None = None) -> None:
         super().__init__(message)

@@ -11,7 +11,6 @@ Figures, each with its reference measured in the same run:
 from __future__ import annotations
 
 import asyncio
-import functools
 import multiprocessing
 import os
 import resource
@@ -31,7 +30,6 @@ from digest.pipeline import prepare_folder
 from digest.store import open_store
 from digest.store.subscribers import import_csv
 from tests.conftest import SAMPLE_WEEKS
-from tests.smtp_sink import session
 
 SECRET = {"DIGEST_SECRET": "benchmark-secret-0123456789"}
 PERSONALISE_N = 20_000
@@ -73,34 +71,34 @@ def bench_personalise() -> None:
         )
 
 
-def bench_dkim() -> None:
-    """DKIM (RSA-2048, dkimpy): its RSA is Python's pow, which holds the GIL, so it caps a send."""
-    from digest.deliver.dkim_signing import DkimSigner
-
-    with tempfile.TemporaryDirectory() as tmp:
-        key = Path(tmp) / "dkim.pem"
-        subprocess.run(
-            ["openssl", "genrsa", "-traditional", "-out", str(key), "2048"], check=True, capture_output=True
-        )
-        signer = DkimSigner(b"bench", b"meridian-media.example", key.read_bytes())
-    template = _prepared().template
-    messages = [template.personalise(r) for r in _recipients(200)]
-    started = time.perf_counter()
-    for message in messages:
-        signer.sign(message)
-    print(
-        f"  DKIM signing (rsa-sha256, 2048 bit): {len(messages) / (time.perf_counter() - started):,.0f} msg/s"
-    )
-
-
 # --- 2. SMTP throughput ----------------------------------------------------------------------------
+
+
+async def _sink_session(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, *, pipelining: bool = False
+) -> None:
+    writer.write(b"220 sink ESMTP\r\n")
+    while line := await reader.readline():
+        verb = line[:4].upper()
+        if verb in (b"EHLO", b"HELO"):
+            offer = b"250-PIPELINING\r\n" if pipelining else b""
+            writer.write(b"250-sink\r\n" + offer + b"250 8BITMIME\r\n")
+        elif verb == b"DATA":
+            writer.write(b"354 go ahead\r\n")
+            await reader.readuntil(b"\r\n.\r\n")
+            writer.write(b"250 2.0.0 queued\r\n")
+        elif verb == b"QUIT":
+            writer.write(b"221 bye\r\n")
+            break
+        else:
+            writer.write(b"250 ok\r\n")
+        await writer.drain()
+    writer.close()
 
 
 def _run_sink(port: int, ready) -> None:
     async def serve() -> None:
-        server = await asyncio.start_server(
-            functools.partial(session, log=None), "127.0.0.1", port, limit=2**22
-        )
+        server = await asyncio.start_server(_sink_session, "127.0.0.1", port, limit=2**22)
         ready.set()
         async with server:
             await server.serve_forever()
@@ -288,7 +286,6 @@ def bench_memory() -> None:
 
 def main() -> None:
     bench_personalise()
-    bench_dkim()
     bench_send()
     bench_ledger()
     bench_memory()

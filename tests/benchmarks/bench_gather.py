@@ -1,31 +1,38 @@
-"""Gathering 50 local feeds of 100 entries each (RSS with Media RSS, Atom, JSON Feed): entries/s.
+"""Gathering 50 local feeds of 100 entries each (RSS with Media RSS and full texts, Atom, JSON Feed).
 
-Target: the whole set in under 2 s. Two cases: a realistic week (the feeds span three weeks,
-so most entries fall outside the issue's week and are pruned before feedparser reads them),
-and the worst case, every entry inside the window. The reference is lxml/json parsing the same
-bytes (no feed logic at all), measured in the same process, so ratios compare across machines
-(and survive a machine shared with other work).
+Target: the whole set in under 2 s, and at most 1.3x the floor. Two cases: a realistic week (the
+feeds span three weeks, so most entries fall outside the issue's week and are pruned before
+feedparser reads them), and the worst case, every entry inside the window. The RSS items carry
+their whole article in content:encoded beside the description, as WordPress feeds do.
+
+The floor is feedparser alone reading the same files (json for the JSON Feeds), measured in the
+same run: ratios against it compare across machines and survive a shared one. gather_week is
+timed as it runs (worker processes on this machine's cores) and in one process by CPU time, which
+a busy machine disturbs least; the load average is printed beside the figures.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
+import os
 import statistics
 import tempfile
 import time
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from lxml import etree
+import feedparser
 
 from digest.gather import GatherOptions, GatherResult, Window, gather_week, week_window
 from digest.model import Source, SourceKind, SourceRules
 
 FEEDS = 50
 ENTRIES = 100
-ROUNDS = 5
+ROUNDS = 3
 TARGET_SECONDS = 2.0
+TARGET_RATIO = 1.3
 WEEK = week_window(dt.date(2025, 1, 8), "America/New_York")
 NOW = dt.datetime(2025, 1, 7, 12, tzinfo=dt.UTC)
 EVERYTHING = Window(dt.datetime(2024, 1, 1, tzinfo=dt.UTC), dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
@@ -44,6 +51,16 @@ def _summary(feed: int, entry: int) -> str:
     )
 
 
+def _article(feed: int, entry: int) -> str:
+    """The whole post, as WordPress puts it in content:encoded: a dozen paragraphs, a picture."""
+    paragraphs = "".join(
+        f"<p>Paragraph {n} of story {entry}: the harbour master told the council that the dredging "
+        f"would take {n + 2} weeks, and that the ferry would run to a reduced timetable meanwhile.</p>\n"
+        for n in range(12)
+    )
+    return f'<p><img src="https://cdn.outlet{feed}.example/{entry}-inline.jpg" width="800"></p>\n{paragraphs}'
+
+
 def _rss(feed: int) -> bytes:
     items = "".join(
         f"""<item><title>Outlet {feed} story {entry} &amp; the harbour</title>
@@ -52,6 +69,7 @@ def _rss(feed: int) -> bytes:
 <category>{"Sponsored" if entry % 25 == 0 else "Local"}</category>
 <pubDate>{_when(feed, entry):%a, %d %b %Y %H:%M:%S +0000}</pubDate>
 <description>{escape(_summary(feed, entry))}</description>
+<content:encoded><![CDATA[{_article(feed, entry)}]]></content:encoded>
 <media:content url="https://cdn.outlet{feed}.example/{entry}-1200.jpg" medium="image"
  width="1200" height="800"><media:description>Caption for story {entry}</media:description>
 <media:credit>Photographer {entry % 5}</media:credit></media:content>
@@ -61,7 +79,8 @@ def _rss(feed: int) -> bytes:
     )
     return (
         '<?xml version="1.0" encoding="UTF-8"?><rss version="2.0" '
-        'xmlns:media="http://search.yahoo.com/mrss/" xmlns:dc="http://purl.org/dc/elements/1.1/">'
+        'xmlns:media="http://search.yahoo.com/mrss/" xmlns:dc="http://purl.org/dc/elements/1.1/" '
+        'xmlns:content="http://purl.org/rss/1.0/modules/content/">'
         f"<channel><title>Outlet {feed}</title><link>https://outlet{feed}.example/</link>{items}</channel></rss>"
     ).encode()
 
@@ -112,27 +131,40 @@ def _write_feeds(folder: Path) -> list[Path]:
     return paths
 
 
-def _reference_seconds(paths: list[Path]) -> float:
-    """lxml parsing the XML feeds and json parsing the JSON ones: the floor any reader stands on."""
+def _floor_seconds(paths: list[Path]) -> tuple[float, float]:
+    """feedparser reading every XML feed (as the reader calls it) and json every JSON Feed, in one
+    process: the floor any feed reader on feedparser stands on. Wall and CPU seconds (medians)."""
     bodies = [(p.suffix, p.read_bytes()) for p in paths]
-    samples = []
+    walls, cpus = [], []
     for _ in range(ROUNDS):
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         for suffix, body in bodies:
-            json.loads(body) if suffix == ".json" else etree.fromstring(body)
-        samples.append(time.perf_counter() - started)
-    return statistics.median(samples)
+            if suffix == ".json":
+                json.loads(body)
+            else:
+                feedparser.parse(io.BytesIO(body), resolve_relative_uris=False, sanitize_html=False)
+        walls.append(time.perf_counter() - started)
+        cpus.append(time.process_time() - cpu)
+    return statistics.median(walls), statistics.median(cpus)
 
 
-def _measure(sources: list[Source], window: Window) -> tuple[float, GatherResult]:
-    samples = []
+def _measure(
+    sources: list[Source], window: Window, options: GatherOptions
+) -> tuple[float, float, GatherResult]:
+    """Wall and CPU seconds (medians; CPU counts this process only, so only in one process)."""
+    walls, cpus = [], []
     result = None
     for _ in range(ROUNDS):
-        started = time.perf_counter()
-        result = gather_week(sources, window, options=GatherOptions(), now=NOW)
-        samples.append(time.perf_counter() - started)
+        started, cpu = time.perf_counter(), time.process_time()
+        result = gather_week(sources, window, options=options, now=NOW)
+        walls.append(time.perf_counter() - started)
+        cpus.append(time.process_time() - cpu)
     assert result is not None and not result.failed
-    return statistics.median(samples), result
+    return statistics.median(walls), statistics.median(cpus), result
+
+
+def _load() -> str:
+    return f"load {os.getloadavg()[0]:.1f}"
 
 
 def main() -> None:
@@ -141,25 +173,26 @@ def main() -> None:
         size = sum(p.stat().st_size for p in paths)
         rules = SourceRules(sponsored_if_category=("Sponsored",))
         sources = [Source(kind=SourceKind.FEED, location=str(p), rules=rules) for p in paths]
-        reference = _reference_seconds(paths)
         gather_week(sources[:2], WEEK, now=NOW)  # warm imports
-        entries = FEEDS * ENTRIES
+        floor_wall, floor_cpu = _floor_seconds(paths)
         print(f"{FEEDS} feeds x {ENTRIES} entries ({size / 1e6:.1f} MB, 35 RSS + 10 Atom + 5 JSON Feed)")
-        print(f"reference (lxml/json parse of the same bytes): {reference * 1e3:.1f} ms")
+        print(f"floor (feedparser alone): {floor_wall:.3f} s wall, {floor_cpu:.3f} s CPU ({_load()})")
         cases = (
             ("the issue's week (entries spread over 3 weeks)", WEEK),
-            ("every entry in the window (nothing to prune)", EVERYTHING),
+            ("every entry in the window (nothing to prune): the worst case", EVERYTHING),
         )
         for label, window in cases:
-            seconds, result = _measure(sources, window)
+            wall, _, result = _measure(sources, window, GatherOptions())
+            _, cpu, _ = _measure(sources, window, GatherOptions(workers=1))
             in_window = sum(r.in_window for r in result.report)
-            verdict = "within" if seconds < TARGET_SECONDS else "OVER"
+            verdict = "within" if wall < TARGET_SECONDS and wall / floor_wall <= TARGET_RATIO else "OVER"
             print(f"\n{label}: {in_window} entries in the window, {len(result.stories)} stories")
             print(
-                f"  gather_week {seconds:.3f} s (median of {ROUNDS}), {entries / seconds:,.0f} entries/s, "
-                f"{seconds / reference:.1f}x reference; target {TARGET_SECONDS:g} s: {verdict} "
-                f"({seconds / TARGET_SECONDS:.0%})"
+                f"  gather_week {wall:.3f} s (median of {ROUNDS}), {FEEDS * ENTRIES / wall:,.0f} entries/s, "
+                f"{wall / floor_wall:.2f}x the floor; target {TARGET_SECONDS:g} s and {TARGET_RATIO:g}x: "
+                f"{verdict} ({_load()})"
             )
+            print(f"  in one process: {cpu:.3f} s CPU, {cpu / floor_cpu:.2f}x the floor's CPU ({_load()})")
 
 
 if __name__ == "__main__":

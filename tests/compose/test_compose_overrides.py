@@ -201,6 +201,24 @@ def test_grouped_issue_renders_section_headings(week_dir: Path, tmp_path: Path):
     assert h2 == ["More from Test Press", "Environment", "Town", "Food"]
 
 
+def test_a_section_override_moves_the_story_under_that_heading(week_dir: Path, tmp_path: Path):
+    write_choices(
+        week_dir,
+        "[compose]\ngroup_by_section = true\n"
+        '[stories.tide-tables]\nsection = "Food"\n[stories.seagrass-returns]\nsection = "Town"\n',
+    )
+    composition = compose_folder(week_dir)
+    placed = {p.story.id: p for p in composition.more_from}
+    assert placed["tide-tables"].story.section == "Food"
+    text = build_issue(week_dir, tmp_path / "out").rendered.text.split("MORE FROM TEST PRESS", 1)[1]
+    assert "## ENVIRONMENT" not in text, "its only story now sits under Town"
+    assert text.index("## FOOD") < text.index("Tide tables")
+    assert text.index("## TOWN") < text.index("Seagrass")
+    assert text.index("## FOOD") > text.index("Seagrass returns")
+    # the sponsored blocks keep their slots whatever the sections do
+    assert [p.position for p in composition.more_from if p.story.is_sponsored] == [3, 6]
+
+
 # --- errors -----------------------------------------------------------------------------------
 
 
@@ -236,6 +254,10 @@ def test_unknown_ids_are_all_reported_with_the_closest_ids(week_dir: Path):
         (
             '[stories.tide-tables]\nimage_alt = "The quay at high water"\n',
             "[stories.tide-tables]: the story has no photo to describe",
+        ),
+        (
+            '[stories.ferry-timetable]\nsection = "Town"\n',
+            "[stories.ferry-timetable] section: a sponsored block keeps its slot and shows no section",
         ),
     ],
 )

@@ -6,6 +6,8 @@ story file or a tool upgrade would.
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from digest.lint import CHECKS, EmailDocument, Level, lint_document, lint_rendered
@@ -84,6 +86,20 @@ def test_outlook_conditionals_balanced(meridian):
     assert "conditional-nested" in codes(meridian, html) or "conditional-unbalanced" in codes(meridian, html)
     html = swap(meridian.html, "</body>", "<![endif]--></body>")
     assert "conditional-unbalanced" in codes(meridian, html)
+
+
+def test_outlook_conditionals_cost_time_in_proportion_to_the_page():
+    """A page of 20,000 conditional comments is read in one pass (each used to rescan the page
+    for its line number: seconds here, most of a full issue's lint), and a finding still names
+    its line."""
+    block = (
+        "<!--[if mso]><table><tr><td><![endif]--><p>text</p>\n<!--[if mso]></td></tr></table><![endif]-->\n"
+    )
+    html = f"<html><body>{block * 10_000}<![endif]--></body></html>"
+    started = time.process_time()
+    findings = list(CHECKS["outlook-conditionals"].run(EmailDocument(html)))
+    assert time.process_time() - started < 1.0
+    assert [(f.code, f.where) for f in findings] == [("conditional-unbalanced", "line 20001")]
 
 
 def test_layout_tables_need_role(meridian):

@@ -15,6 +15,7 @@ from digest.errors import ConfigError
 from digest.runs.approval import ApprovalError, approve_issue, reject_issue, send_due_approvals
 from digest.runs.archive import load_archived_issue
 from digest.runs.run import ExitCode, run_issue
+from digest.runs.week import idle_tick
 from digest.settings import load_project_config
 from digest.store import open_store
 from digest.store.run_history import IssueHistory, IssueState
@@ -229,6 +230,20 @@ def test_a_deadline_sends_the_issue_if_nobody_objects(project, server):
     assert (
         send_due_approvals(project_config, now=FRIDAY_7AM + dt.timedelta(hours=3), environ=_env(server)) == []
     )
+
+
+def test_an_idle_tick_is_one_only_while_no_proof_is_past_its_deadline(project, server):
+    """`digest run --if-due --send` stops early when nothing is due (runs/week.py idle_tick), but
+    never while a proof's approval deadline has passed: that send goes out at any tick."""
+    config = project(require_approval=True, approval_deadline="2h", grace="30m")
+    subscribe(config, 1)
+    _run(config, server)  # proofed at 07:00, out by itself at 09:00
+    project_config = load_project_config(config)
+    before_deadline = FRIDAY_7AM + dt.timedelta(hours=1)  # past grace: not due
+    idle = idle_tick(project_config, before_deadline, send=True)
+    assert idle is not None and idle.line.startswith("2025-W12: not due until")
+    assert idle_tick(project_config, FRIDAY_7AM + dt.timedelta(hours=2), send=True) is None
+    assert idle_tick(project_config, FRIDAY_7AM + dt.timedelta(hours=2), send=False) is not None
 
 
 def test_a_rejected_issue_is_held_past_the_deadline_until_approved(project, server):

@@ -100,12 +100,22 @@ def test_a_fatal_problem_imports_nothing(store, tmp_path: Path):
 
 
 def test_the_import_is_one_transaction(store, tmp_path: Path, monkeypatch):
-    """A database error half-way through leaves no row of the file behind."""
+    """A database error half-way through (three chunks written) leaves no row of the file behind."""
     import digest.store.imports as imports
 
-    monkeypatch.setattr(imports, "_UPSERT", imports._UPSERT.replace("json_patch", "json_patch_nope"))
+    monkeypatch.setattr(imports, "CHUNK", 10)
+    if store.dialect == "sqlite":  # (no ALTER TABLE … ADD CONSTRAINT in SQLite)
+        store.execute(
+            "CREATE TRIGGER refused_by_the_test BEFORE INSERT ON subscribers"
+            " WHEN NEW.email_key = 'user35@example.com' BEGIN SELECT RAISE(ABORT, 'refused_by_the_test'); END"
+        )
+    else:
+        store.execute(
+            "ALTER TABLE subscribers ADD CONSTRAINT refused_by_the_test"
+            " CHECK (email_key != 'user35@example.com')"
+        )
     rows = "\n".join(f"user{n}@example.com,User {n}" for n in range(50))
-    with pytest.raises(Exception, match="json_patch_nope"):
+    with pytest.raises(Exception, match="refused_by_the_test"):
         import_csv(store, write(tmp_path, f"email,name\n{rows}\n"))
     assert count_by_status(store)[SubscriberStatus.ACTIVE] == 0
 

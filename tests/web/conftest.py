@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from digest.store import Store, open_store
 from digest.web.preview import create_preview_app
 from tests.conftest import SAMPLE_WEEKS
 from tests.judges.browser import ARTIFACTS
+from tests.web.desk import add_users, desk_server
 from tests.web.servers import RunningServer
 
 # Story images live on the publisher's servers; tests have no network, so every remote image is
@@ -88,3 +90,14 @@ def open_page(browser) -> Iterator:
     yield open_at
     for context in contexts:
         context.close()
+
+
+@pytest.fixture
+def desk(project: Path, tmp_path: Path) -> Iterator[tuple[str, Store]]:
+    """The project's preview served as a desk (users ed, pat and ada in a store of its own):
+    (base URL, store)."""
+    store = open_store(tmp_path / "desk.db")
+    add_users(store)
+    with desk_server(project, store) as server:
+        yield server.url.rstrip("/"), store
+    store.close()

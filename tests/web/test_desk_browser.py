@@ -5,27 +5,15 @@ story button still works through the page's script (it carries the CSRF token)."
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from digest.store import Store, open_store
 from tests.judges.browser import overflow, screenshot
 from tests.judges.test_browser import axe_violations
-from tests.web.desk import PASSWORD, add_users, desk_server
+from tests.web.desk import PASSWORD
 
 MERIDIAN = "meridian-2025-01-08"
 WIDTHS = (375, 1366)
-
-
-@pytest.fixture
-def desk(project: Path, tmp_path: Path) -> Iterator[tuple[str, Store]]:
-    store = open_store(tmp_path / "desk.db")
-    add_users(store)
-    with desk_server(project, store) as server:
-        yield server.url.rstrip("/"), store
-    store.close()
 
 
 def _page_at(browser, width: int):

@@ -139,3 +139,92 @@ def test_a_send_that_stops_tells_the_editors_as_digest_run_does(tmp_path: Path, 
         assert "the editors could not be told (editors@tidewater-press.example: cannot reach" in shown
         assert "Resume the send to 2 subscribers now…" in shown
     assert not smtp.received
+
+
+def test_the_desk_sends_the_confirmed_copy_even_if_the_week_changes_right_after(tmp_path: Path, monkeypatch):
+    """The race made deterministic: the week's issue.toml changes (a new subject) between the
+    confirmation's check and the start of the send's run (`digest run --send`, a child process).
+    The readers get the issue as confirmed, byte for byte the copy the run history names by its
+    hash, not the week composed again."""
+    from digest.runs.archive import issue_hash, load_archived_issue
+    from digest.settings import load_project_config
+    from digest.web.preview import sending
+
+    real_launch = sending.launch_send
+
+    def edited_first(plan, log_path):
+        issue_toml = plan.project.path.parent / KEY / "issue.toml"
+        text = issue_toml.read_text(encoding="utf-8")
+        issue_toml.write_text(text.replace("Seagrass is back in Carrick Roads", "Edited after Yes"))
+        return real_launch(plan, log_path)
+
+    monkeypatch.setattr(sending, "launch_send", edited_first)
+    with tidewater_desk(tmp_path, monkeypatch, 3) as (base, readers, store, smtp):
+        publisher = logged_in(base, "pat")
+        asked = publisher.post(f"/issues/{KEY}/send", data=_confirm_form(publisher.get(f"/issues/{KEY}/")))
+        confirm = _confirm_form(asked)
+        publisher.post(f"/issues/{KEY}/send", data=confirm)
+        _wait_until_sent(publisher)
+        assert smtp.copies == dict.fromkeys(readers, 1)
+        subjects = {message.message()["Subject"] for message in smtp.received}
+        assert subjects == {"Seagrass is back in Carrick Roads"}, subjects
+        project = load_project_config(tmp_path / "tidewater" / "digest.toml")
+        archived = load_archived_issue(project.archive_dir, ISSUE_ID)
+        assert issue_hash(archived) == confirm["issue"] == IssueHistory(store).get(ISSUE_ID).proof_hash
+        assert "Edited after Yes" in (tmp_path / "tidewater" / KEY / "issue.toml").read_text()
+
+
+def test_the_send_goes_on_when_the_preview_is_stopped(tmp_path: Path):
+    """`digest preview` as a real process: a send started from its page is a child process in a
+    session of its own. SIGTERM stops the preview at once, while the send is held up at the mail
+    server; the send still finishes, each reader getting the issue once, its output in logs/."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from digest.settings import load_project_config
+    from digest.store import open_store
+    from tests.conftest import TEST_SECRET
+    from tests.schedule_fixtures import subscribe, tidewater_project
+    from tests.smtp_server import SmtpTestServer
+
+    config = tidewater_project(tmp_path / "tidewater")
+    readers = subscribe(config, 3)
+    with SmtpTestServer(Faults(stall_first_rcpt={"reader000@example.com": 4.0})) as smtp:
+        env = {**os.environ, **smtp.environ(DIGEST_SECRET=TEST_SECRET)}
+        preview = subprocess.Popen(
+            [sys.executable, "-m", "digest", "preview", str(config.parent), "--port", "0"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        try:
+            preview.stdout.readline()
+            base = "/".join(preview.stdout.readline().split()[0].split("/")[:3])
+            client = httpx.Client(base_url=base, timeout=30, headers={"Origin": base})
+            page = client.get(f"/issues/{KEY}/")
+            confirm = _confirm_form(client.post(f"/issues/{KEY}/send", data=_confirm_form(page)))
+            started = client.post(f"/issues/{KEY}/send", data=confirm, follow_redirects=True)
+            assert "2025-W11: sending, started by" in _section(started, "sending")
+            time.sleep(1)  # the child has started: it holds the first reader's RCPT
+            preview.send_signal(signal.SIGTERM)
+            preview.wait(timeout=5)  # the preview stops now, not when the send ends
+            assert not smtp.copies.get("reader000@example.com"), "the send was still going"
+        finally:
+            if preview.poll() is None:
+                preview.kill()
+        store = open_store(load_project_config(config).delivery.store_path)
+        try:
+            deadline = time.monotonic() + 60
+            while (
+                record := IssueHistory(store).get(ISSUE_ID)
+            ) is None or record.state is not IssueState.SENT:
+                assert time.monotonic() < deadline, record
+                time.sleep(0.2)
+        finally:
+            store.close()
+        assert smtp.copies == dict.fromkeys(readers, 1)
+    log = (config.parent / "logs" / f"desk-send-{ISSUE_ID}.log").read_text(encoding="utf-8")
+    assert "sent to 3 subscribers" in log

@@ -93,3 +93,75 @@ def test_undo_goes_back_through_the_last_twenty_edits(preview, meridian):
         assert (meridian / "issue.toml").read_text(encoding="utf-8") == versions[-2 - n]
     assert post(preview, f"/issues/{KEY}/undo-edit", {}).status_code == 400, "the 21st edit back is gone"
     assert 'title = "Headline 0"' in (meridian / "issue.toml").read_text(encoding="utf-8")
+
+
+def test_a_section_edit_is_written_and_shown_as_the_story_label(preview, meridian):
+    response = edit(preview, meridian, story=STORY, section="Tech <& gadgets>")
+    assert response.status_code == 200, response.text
+    assert f'[stories.{STORY}]\nsection = "Tech <& gadgets>"' in (meridian / "issue.toml").read_text("utf-8")
+    email = lxml_html.document_fromstring(get(preview, f"/issues/{KEY}/email.html").text)
+    kickers = [k.text_content().strip() for k in email.find_class("kicker")]
+    assert "Tech <& gadgets>" in kickers
+    assert "TECH <& GADGETS>" in get(preview, f"/issues/{KEY}/email.txt").text
+    page = lxml_html.document_fromstring(get(preview, f"/issues/{KEY}/").text)
+    assert page.get_element_by_id(f"section-{STORY}").value == "Tech <& gadgets>"
+    # the field sent back as shown writes nothing more; emptied, the story's own section is back
+    version = issue_version(meridian)
+    assert edit(preview, meridian, story=STORY, section="Tech <& gadgets>").status_code == 200
+    assert issue_version(meridian) == version
+    assert edit(preview, meridian, story=STORY, section="").status_code == 200
+    assert "section" not in (meridian / "issue.toml").read_text("utf-8")
+
+
+def test_a_sponsored_block_has_no_section_to_edit(preview, meridian):
+    page = lxml_html.document_fromstring(get(preview, f"/issues/{KEY}/").text)
+    before = (meridian / "issue.toml").read_text("utf-8")
+    ids = [i.get("value") for i in page.xpath("//form[contains(@class,'edit')]/input[@name='story']")]
+    sponsored_ids = [i for i in ids if page.xpath(f"//*[@id='section-{i}']") == []]
+    assert sponsored_ids, "the sponsored blocks' forms have no Section field"
+    response = edit(preview, meridian, story=sponsored_ids[0], section="Town")
+    assert response.status_code == 400 and "a sponsored block keeps its slot" in response.text
+    assert (meridian / "issue.toml").read_text("utf-8") == before
+
+
+def undo_form(server: RunningServer) -> dict[str, str]:
+    """The page's one Undo: its form fields, its kind (edit or choice) and its message."""
+    page = lxml_html.document_fromstring(get(server, f"/issues/{KEY}/").text)
+    (form,) = page.xpath("//form[contains(@class, 'last-edit') or contains(@class, 'last-choice')]")
+    fields = {i.get("name"): i.get("value") for i in form.xpath(".//input")}
+    return {**fields, "kind": form.get("class").split()[0], "message": form.xpath("string(.//span)")}
+
+
+def test_one_undo_history_takes_back_edits_and_choices_newest_first(preview, meridian):
+    def choose(action: str, story: str) -> None:
+        data = {"action": action, "story": story, "persona": "named"}
+        assert post(preview, f"/issues/{KEY}/choice", data).status_code == 200
+
+    texts = [(meridian / "issue.toml").read_text(encoding="utf-8")]
+    steps = []
+    for n in range(UNDO_DEPTH // 2 + 1):  # 22 steps, alternating kinds
+        assert edit(preview, meridian, story=STORY, title=f"Headline {n}").status_code == 200
+        texts.append((meridian / "issue.toml").read_text(encoding="utf-8"))
+        steps.append(("last-edit", "Edited: "))  # named by the headline it had
+        choose("exclude" if n % 2 == 0 else "include", "europe-pushes-back-on-musk")
+        texts.append((meridian / "issue.toml").read_text(encoding="utf-8"))
+        steps.append(("last-choice", "Excluded" if n % 2 == 0 else "Included"))
+    for n in range(UNDO_DEPTH):
+        form = undo_form(preview)
+        kind, words = steps[-1 - n]
+        assert form["kind"] == kind and words in form["message"], (n, form)
+        assert post(preview, f"/issues/{KEY}/undo", {"version": form["version"]}).status_code == 200
+        assert (meridian / "issue.toml").read_text(encoding="utf-8") == texts[-2 - n], n
+    assert post(preview, f"/issues/{KEY}/undo", {}).status_code == 400, "the 21st step back is gone"
+
+
+def test_an_undo_from_a_stale_page_is_refused_with_who_changed_it(preview, meridian):
+    assert edit(preview, meridian, story=STORY, title="First").status_code == 200
+    stale = undo_form(preview)["version"]
+    post(preview, f"/issues/{KEY}/choice", {"action": "exclude", "story": STORY, "persona": "named"})
+    written = (meridian / "issue.toml").read_text(encoding="utf-8")
+    response = post(preview, f"/issues/{KEY}/undo", {"version": stale})
+    assert response.status_code == 409
+    message = lxml_html.document_fromstring(response.text).text_content()
+    assert re.search(r"changed by another window at \d\d:\d\d:\d\d UTC", message), message
+    assert (meridian / "issue.toml").read_text(encoding="utf-8") == written

@@ -18,6 +18,7 @@ from digest.gather.readers.base import Document, ReadContext, ReadResult
 from digest.gather.readers.entries import Entry, keep_entry, parse_date
 from digest.gather.readers.feed_tree import FeedTree
 from digest.gather.readers.media import MediaItem
+from digest.gather.readers.taken import NOTHING, Taken
 from digest.urls import absolute_http_url
 
 _DATE_KEYS = ("published", "updated", "created")
@@ -152,29 +153,37 @@ def _author(raw: Mapping[str, Any]) -> str:
 
 
 def _entry(
-    raw: dict[str, Any], media: tuple[MediaItem, ...], base_url: str, media_description: str = ""
+    raw: dict[str, Any],
+    media: tuple[MediaItem, ...],
+    base_url: str,
+    media_description: str = "",
+    taken: Taken = NOTHING,
 ) -> tuple[Entry, bool]:
-    title_detail = raw.get("title_detail")
+    """The entry in shared terms, with what FeedTree took out of it before feedparser read it."""
+    # A plain dict's lookups: FeedParserDict's own (aliases, computed keys) cost a microsecond
+    # each, and none of these keys is an alias; the computed "enclosures" is read from raw.
+    fields = dict(raw)
+    title_detail = fields.get("title_detail")
     title_type = title_detail.get("type") if isinstance(title_detail, Mapping) else "text/html"
-    published, unreadable_date = _published(raw)
+    published, unreadable_date = (taken.published, False) if taken.published else _published(fields)
     entry = Entry(
-        title=str(raw.get("title") or ""),
+        title=str(fields.get("title") or ""),
         title_is_html=title_type != "text/plain",
         # FeedBurner rewrites links to its own (long dead) feedproxy host; the original is kept here.
-        link=str(raw.get("feedburner_origlink") or raw.get("link") or ""),
-        summary_html=_summary_html(raw) or media_description,
-        content_html=_content_html(raw),
+        link=str(fields.get("feedburner_origlink") or fields.get("link") or ""),
+        summary_html=_summary_html(fields) or media_description,
+        content_html=taken.full_text or _content_html(fields),
         categories=tuple(
-            str(tag.get("term") or tag.get("label") or "")
-            for tag in raw.get("tags") or []
-            if isinstance(tag, Mapping)
+            str(dict.get(tag, "term") or dict.get(tag, "label") or "")
+            for tag in fields.get("tags") or []
+            if isinstance(tag, dict)
         ),
-        author=_author(raw),
+        author=_author(fields),
         published=published,
         media=(*media, *_other_media(raw)),
         base_url=base_url,
-        video_id=str(raw.get("yt_videoid") or ""),
-        duration=_seconds(raw.get("itunes_duration")),
+        video_id=str(fields.get("yt_videoid") or ""),
+        duration=_seconds(fields.get("itunes_duration")),
     )
     return entry, unreadable_date
 
@@ -217,12 +226,15 @@ class RssAtomReader:
         tree = FeedTree.parse(body, document.charset)
         pruned: Counter[str] = Counter()
         media = None
+        taken: list[Taken] = []
         if tree is not None:
             pruned = tree.prune(context.skip_reason)
             media = tree.media_per_entry()
             # feedparser reads only what is left of a well-formed feed, re-encoded as UTF-8: the
-            # entries in the window, without the Media RSS this tree has read already.
-            if tree.strict and (tree.strip_media() or pruned):
+            # entries in the window, without the Media RSS, full texts and dates read here already.
+            stripped = tree.strict and tree.strip_media()
+            taken = tree.lighten()
+            if tree.strict and (stripped or pruned or any(t != NOTHING for t in taken)):
                 body, content_type = tree.serialize(), document.content_type.split(";")[0]
         parsed = _feedparser(body, content_type)
         raw_entries = list(parsed.get("entries") or [])
@@ -239,14 +251,22 @@ class RssAtomReader:
         if not total:
             raise SourceError("the feed has no entries" if parsed.get("version") else "not a feed")
         if media is not None and len(media) != len(raw_entries):
-            media = None  # the two parsers disagree about the entries: use feedparser's lists
+            # The two parsers disagree about the entries: use feedparser's lists (a full text taken
+            # out is lost with them: it could only have given a picture, the summary is there).
+            media, taken = None, []
 
         feed = parsed.get("feed") or {}
         base_url = absolute_http_url(str(feed.get("link") or ""), document.base_url) or document.base_url
         unreadable_dates = 0
         for index, raw in enumerate(raw_entries):
             if media is not None:
-                entry, unreadable = _entry(raw, media[index].items, base_url, media[index].description_html)
+                entry, unreadable = _entry(
+                    raw,
+                    media[index].items,
+                    base_url,
+                    media[index].description_html,
+                    taken[index] if taken else NOTHING,
+                )
             else:
                 entry, unreadable = _entry(raw, _flattened_media(raw), base_url)
             unreadable_dates += unreadable

@@ -29,6 +29,7 @@ from lxml import etree
 from digest.gather.readers.entries import parse_date
 from digest.gather.readers.media import MediaItem
 from digest.gather.readers.summary import text_paragraphs
+from digest.gather.readers.taken import Taken, take_from_item
 
 MEDIA_NAMESPACES = ("http://search.yahoo.com/mrss/", "http://search.yahoo.com/mrss")
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -117,6 +118,13 @@ class FeedTree:
                     parent.remove(entry)  # its tail (whitespace) goes with it
         return removed
 
+    def lighten(self) -> list[Taken]:
+        """Take out of each RSS item what feedparser would read only to give it back as it is read
+        here (see digest/gather/readers/taken.py); what was taken, one per entry. Strict trees only."""
+        if not self.strict:
+            return []
+        return [take_from_item(entry) for entry in self.entries()]
+
     def serialize(self) -> bytes:
         return etree.tostring(self.root.getroottree(), encoding="utf-8", xml_declaration=True)
 
@@ -154,10 +162,15 @@ def _number(value: str | None) -> int:
         return 0
 
 
+_MEDIA_CHILD_TAGS = {
+    name: tuple(f"{{{ns}}}{name}" for ns in MEDIA_NAMESPACES) for name in ("description", "credit", "title")
+}
+
+
 def _media_child(element: etree._Element, name: str) -> etree._Element | None:
     """The element's Media RSS child ``name``, in whichever namespace spelling the feed uses."""
-    for ns in MEDIA_NAMESPACES:
-        found = element.find(f"{{{ns}}}{name}")
+    for tag in _MEDIA_CHILD_TAGS.get(name) or tuple(f"{{{ns}}}{name}" for ns in MEDIA_NAMESPACES):
+        found = element.find(tag)
         if found is not None:
             return found
     return None

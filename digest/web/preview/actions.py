@@ -7,15 +7,11 @@ the week as the preview last composed it, whatever its stories' source (story fi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
-from pathlib import Path
 
 from digest.compose import Composition, exclude_story, include_story, move_story, pin_lead
 from digest.errors import DigestError
 from digest.settings import IssueSettings
-from digest.settings.editor_choices import edit_issue_file, start_issue_file, write_choices
-from digest.web.preview.weeks import PlannedWeek
 
 
 class Action(StrEnum):
@@ -74,19 +70,3 @@ def choose(
             by = min(max(form_steps(steps), 1), MOST_STEPS)
             return move_story(composition, settings, story_id, -by if action is Action.UP else by)
     raise ActionError(f"unknown action {action!r}")
-
-
-@dataclass(frozen=True, slots=True)
-class Recorded:
-    """What an editor's choice wrote: whether issue.toml changed, and whether it was created."""
-
-    changed: bool
-    created: bool = False
-
-
-def record_choices(folder: Path, settings: IssueSettings, planned: PlannedWeek | None = None) -> Recorded:
-    """Write `settings`' lead, order and exclude into FOLDER/issue.toml. A week from feeds has no
-    folder yet: its first choice creates FOLDER/issue.toml (dated), where `digest run` reads it."""
-    created = planned is not None and start_issue_file(folder, planned.date, planned.project_file)
-    changed = edit_issue_file(folder, lambda source: write_choices(source, settings))
-    return Recorded(changed or created, created)

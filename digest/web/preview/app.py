@@ -26,21 +26,22 @@ from starlette.staticfiles import StaticFiles
 
 from digest.errors import DigestError
 from digest.pipeline import send_proof_loaded
-from digest.settings import ISSUE_FILE, IssueSettings
+from digest.settings.editor_choices import write_choices
 from digest.settings.project import IssueFolder, find_issue_folders
-from digest.web.preview.actions import PAST_TENSE, Action, choose, record_choices
+from digest.web.preview.actions import PAST_TENSE, Action, choose
 from digest.web.preview.approval import ApprovalRoutes, approval_for
 from digest.web.preview.curate import CurateRoutes
 from digest.web.preview.desk import DeskGate, LoginRoutes, asker_name, csrf_field, may
 from digest.web.preview.desk_guard import DeskGuard
-from digest.web.preview.editing import EditRoutes
-from digest.web.preview.feedback import LastChoice, Notice, sort_addresses
+from digest.web.preview.editing import CHOICE, EditRoutes
+from digest.web.preview.feedback import Notice, sort_addresses
 from digest.web.preview.guards import SameOriginPosts, check_story, form_persona
 from digest.web.preview.listing import WeekRow
 from digest.web.preview.personas import PERSONAS, Persona, persona
 from digest.web.preview.reload import ChangeHub, FileWatcher
 from digest.web.preview.send_routes import SendRoutes
 from digest.web.preview.snapshot import IssueSnapshot, SnapshotCache, load_week_config, watched_paths
+from digest.web.preview.users import UserRoutes
 from digest.web.preview.weeks import KnownWeek, known_weeks
 from digest.web.templating import page_templates
 
@@ -98,8 +99,8 @@ class Preview:
         self.templates = _environment()
         # One-time messages for the page a form redirects to ("proof sent to ...").
         self.notices: dict[str, Notice] = {}
-        # The last story choice made on each issue (by key), for its Undo button.
-        self.last_choices: dict[str, LastChoice] = {}
+        # One history per week of the story buttons' choices and the inline edits, for Undo.
+        self.editing = EditRoutes(self, issue_url)
         self.sending = SendRoutes(self, issue_url, self.notices)
 
     def folders(self) -> list[IssueFolder]:
@@ -135,9 +136,8 @@ class Preview:
         return snapshot
 
     def page(self, name: str, **context) -> HTMLResponse:
-        if "folder" in context:  # an issue's page: its week and last choice, when not given
+        if "folder" in context:  # an issue's page: its week, when not given
             context.setdefault("week", KnownWeek(context["folder"]))
-            context.setdefault("last_choice", None)
         defaults = {"reload_token": self.hub.token, "issue_url": issue_url, "personas": PERSONAS}
         html = self.templates.get_template(name).render({**defaults, **context})
         return HTMLResponse(html, headers={"Content-Security-Policy": PAGE_POLICY, **NO_STORE})
@@ -192,14 +192,12 @@ class Preview:
         folder = week.folder
         chosen = persona(request.query_params.get("persona"))
         copy = snapshot.for_recipient(chosen.name, chosen.address)
-        last_choice = self.last_choices.get(folder.key)
         return self.page(
             "issue.html",
             snapshot=snapshot,
             week=week,
             folder=folder,
             persona=chosen,
-            last_choice=last_choice if last_choice and last_choice.applies_to(snapshot.settings) else None,
             copy=copy,
             email_html=framed_email(copy.html) if copy else "",
             notice=self.notices.pop(request.query_params.get("notice", ""), None),
@@ -269,10 +267,8 @@ class Preview:
         except DigestError as e:
             raise HTTPException(400, str(e)) from None
         title = next((row.title for row in snapshot.stories if row.id == story), story)
-        await self.record(week, after)
-        self.last_choices[week.folder.key] = LastChoice(
-            f"{PAST_TENSE[action]}: {title}", snapshot.settings, after
-        )
+        message = f"{PAST_TENSE[action]}: {title}"
+        await self.editing.write(week, lambda source: write_choices(source, after), message, kind=CHOICE)
         if form.get("back") == "inbox":  # the inbox's include / leave out: back to the inbox
             return RedirectResponse(issue_url(week.folder, "inbox") + f"#story-{story}", status_code=303)
         return await self.answer(request, week, chosen, f"#story-{story}")
@@ -283,40 +279,10 @@ class Preview:
         if request.headers.get(PART_HEADER) == "stories":
             composed = await run_in_threadpool(self.cache.composed, week.folder, week.planned)
             if composed is not None:
-                last = self.last_choices.get(week.folder.key)
                 return self.page(
-                    "stories.html",
-                    snapshot=composed,
-                    week=week,
-                    folder=week.folder,
-                    persona=chosen,
-                    last_choice=last if last and last.applies_to(composed.settings) else None,
+                    "stories.html", snapshot=composed, week=week, folder=week.folder, persona=chosen
                 )
         return RedirectResponse(issue_url(week.folder, persona=chosen.key) + anchor, status_code=303)
-
-    async def undo(self, request: Request) -> Response:
-        """Undo: the issue's lead, order and exclude as they were before the last story choice."""
-        week = await self.week(request.path_params["key"])
-        form = await request.form()
-        chosen = form_persona(request, form)
-        snapshot = await self.week_snapshot(week)
-        last = self.last_choices.get(week.folder.key)
-        if last is None or not last.applies_to(snapshot.settings):
-            raise HTTPException(400, "nothing to undo: issue.toml has changed since the last choice")
-        await self.record(week, last.before)
-        del self.last_choices[week.folder.key]
-        return await self.answer(request, week, chosen, "#stories")
-
-    async def record(self, week: KnownWeek, settings: IssueSettings) -> None:
-        """Write the week's choices and tell open pages at once (the watcher's echo of this write
-        is then not a second reload): the page we answer with is rendered after the change."""
-        try:
-            await run_in_threadpool(record_choices, week.folder.path, settings, week.planned)
-        except DigestError as e:
-            raise HTTPException(400, str(e)) from None
-        if self.watcher is not None:
-            self.watcher.expect([week.folder.path / ISSUE_FILE])
-        await self.hub.publish()
 
     async def events(self, request: Request) -> Response:
         since = request.query_params.get("since", "")
@@ -367,8 +333,7 @@ def create_preview_app(
         Route(issue + "/email.html", preview.email_html),
         Route(issue + "/email.txt", preview.email_text),
         Route(issue + "/choice", preview.choose, methods=["POST"]),
-        Route(issue + "/undo", preview.undo, methods=["POST"]),
-        *EditRoutes(preview, issue_url).routes(issue),
+        *preview.editing.routes(issue),
         Route(issue + "/proof", preview.send_proof, methods=["POST"]),
         Route(issue + "/approve", approval.approve, methods=["POST"]),
         Route(issue + "/new-proof", approval.new_proof, methods=["POST"]),
@@ -381,12 +346,7 @@ def create_preview_app(
     ]
     middleware = [Middleware(SameOriginPosts)]
     if desk is not None:
-        login = LoginRoutes(desk, preview)
-        routes[:0] = [
-            Route("/login", login.login_page),
-            Route("/login", login.login, methods=["POST"]),
-            Route("/logout", login.logout, methods=["POST"]),
-        ]
+        routes[:0] = [*LoginRoutes(desk, preview).routes(), *UserRoutes(desk, preview).routes()]
         middleware.append(Middleware(DeskGuard, gate=desk))
     if allowed_hosts is not None:
         middleware.insert(0, Middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts)))

@@ -24,6 +24,7 @@ from digest.errors import DigestError
 from digest.model import Issue
 from digest.runs.approval import ApprovalError, ApprovalPlan, approve_issue, plan_approval, send_new_proof
 from digest.runs.result import RunResult
+from digest.runs.scheduled import is_scheduled
 from digest.settings import ProjectConfig, load_issue_config, load_project_config
 from digest.settings.project import IssueFolder
 from digest.store.run_history import IssueState
@@ -122,6 +123,8 @@ def approval_for(week: KnownWeek, current: Issue | None = None) -> Approval | No
         return None
     except DigestError as e:  # e.g. the archive is gone: the command says the same
         log.warning("%s: no approval panel: %s", week.folder.key, e)
+        return None
+    if is_scheduled(plan.record):  # decided already: the Send section shows it, with its Cancel
         return None
     return Approval(issue_id, plan, project.path)
 

@@ -19,6 +19,7 @@ from markupsafe import Markup, escape
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
 
 from digest.errors import ConfigError
 from digest.settings import load_delivery_settings
@@ -131,6 +132,13 @@ class LoginRoutes:
     def __init__(self, gate: DeskGate, pages: Pages) -> None:
         self.gate = gate
         self.pages = pages
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/login", self.login_page),
+            Route("/login", self.login, methods=["POST"]),
+            Route("/logout", self.logout, methods=["POST"]),
+        ]
 
     def _form(self, request: Request, status: int = 200, message: str = "", name: str = "") -> Response:
         response = self.pages.page(

@@ -23,7 +23,7 @@ PUBLISHER_ACTIONS = frozenset({"approve", "new-proof", "send", "schedule"})
 """The last path segment of the posts only publishers (and admins) may make; any other post,
 including routes this module has never heard of, is an editor's."""
 MAX_BODY = 4 * 1024 * 1024
-AUDITED_FIELDS = ("action", "story", "url", "confirm")
+AUDITED_FIELDS = ("action", "story", "url", "confirm", "cancel", "user", "role")
 
 
 def required_role(path: str) -> str:

@@ -1,6 +1,7 @@
-"""The preview's inline editing: subject, preheader and intro, and each story's headline, teaser
-and photo, written to issue.toml (digest/settings/issue_edits.py), undoable, and never over
-someone else's newer write.
+"""The preview's inline editing: subject, preheader and intro, and each story's headline, teaser,
+photo and section, written to issue.toml (digest/settings/issue_edits.py), and never over someone
+else's newer write; and the week's one Undo history, of these edits and the story buttons' choices
+alike (the last 20 steps, newest first).
 
 Every edit form carries the version (a hash) of issue.toml it was rendered from. A write whose
 version is no longer the file's changes nothing and says who changed it and when, so two editors
@@ -25,6 +26,7 @@ from starlette.routing import Route
 
 from digest.atomic import write_atomically
 from digest.clock import utc_now
+from digest.compose import SPONSORED_HAS_NO_SECTION
 from digest.errors import DigestError
 from digest.settings import ISSUE_FILE
 from digest.settings.editor_choices import edit_issue_file, start_issue_file
@@ -43,7 +45,10 @@ from digest.web.preview.snapshot import IssueSnapshot
 from digest.web.preview.weeks import KnownWeek
 
 UNDO_DEPTH = 20
-"""How many edits of a week Undo goes back through (the oldest is forgotten first)."""
+"""How many steps of a week (edits and choices) Undo goes back through (the oldest is forgotten first)."""
+EDIT = "edit"
+CHOICE = "choice"
+"""The two kinds of step: an inline edit, and a story button's choice (pin, move, exclude…)."""
 ANOTHER_WINDOW = "another window"
 
 
@@ -60,11 +65,13 @@ class Pages(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Edit:
-    """One edit of issue.toml: what it said, and the file's text before and after it."""
+    """One step of issue.toml's history: what it said, the file's text before and after it, and
+    whether it was an inline edit or a story button's choice (the Undo button says which)."""
 
     message: str
     before: str
     after: str
+    kind: str = EDIT
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +88,8 @@ def _file_text(folder: Path) -> str:
 
 
 class EditRoutes:
-    """POST edit (one form's fields, one undo step) and POST undo-edit (the last of 20)."""
+    """POST edit (one form's fields, one undo step) and POST undo (the week's last step of 20,
+    an edit or a choice; `undo-edit` is the same route under its first name)."""
 
     def __init__(self, pages: Pages, issue_url: Callable[..., str]) -> None:
         self.pages = pages
@@ -96,11 +104,12 @@ class EditRoutes:
     def routes(self, issue: str) -> list[Route]:
         return [
             Route(issue + "/edit", self.edit, methods=["POST"]),
+            Route(issue + "/undo", self.undo, methods=["POST"]),
             Route(issue + "/undo-edit", self.undo, methods=["POST"]),
         ]
 
     def last_edit(self, key: str, folder: Path) -> tuple[Edit, int] | None:
-        """The edit Undo would take back, and how many are kept, while the file still holds it."""
+        """The step Undo would take back, and how many are kept, while the file still holds it."""
         edits = self.history.get(key)
         if not edits:
             return None
@@ -148,19 +157,28 @@ class EditRoutes:
         refused = self.conflict(request, week, str(form.get("version", "")))
         if refused is not None:
             return refused
-        title = next((row.title for row in snapshot.stories if row.id == story), story)
-        # The headline field shows the story's headline as it stands: sent back unchanged, it is
-        # not the editor's wording and is not written as an override.
-        change = _change_for(form, story, unchanged={"title": title} if story else {})
+        row = next((row for row in snapshot.stories if row.id == story), None)
+        title = row.title if row else story
+        # The headline and section fields show the story's as they stand: sent back unchanged,
+        # they are not the editor's wording and are not written as an override.
+        shown = {"title": title, "section": row.section} if row else {}
+        if row is not None and row.kind == "sponsored" and "section" in form:
+            raise HTTPException(400, f"not saved: Section: {SPONSORED_HAS_NO_SECTION}")
+        change = _change_for(form, story, unchanged=shown)
         message = f"Edited: {title}" if story else "Edited the subject, preheader and intro"
         await self.write(week, change, message)
         return await self.pages.answer(request, week, chosen, f"#story-{story}" if story else "#edit-issue")
 
     async def undo(self, request: Request) -> Response:
-        """Undo the week's last edit: issue.toml as it was before it, if it still holds the edit."""
+        """Undo the week's last step, an edit or a choice: issue.toml as it was before it, if it
+        still holds the step, and if the page's Undo was shown from the file as it is now."""
         week = await self.pages.week(request.path_params["key"])
         form = await request.form()
         chosen = form_persona(request, form)
+        if "version" in form:
+            refused = self.conflict(request, week, str(form["version"]))
+            if refused is not None:
+                return refused
         last = self.last_edit(week.folder.key, week.folder.path)
         if last is None:
             raise HTTPException(400, "nothing to undo: issue.toml has changed since the last edit")
@@ -172,7 +190,11 @@ class EditRoutes:
         await self.told(week)
         return await self.pages.answer(request, week, chosen, "#stories")
 
-    async def write(self, week: KnownWeek, change: Callable[[str], str], message: str) -> None:
+    async def write(
+        self, week: KnownWeek, change: Callable[[str], str], message: str, kind: str = EDIT
+    ) -> None:
+        """Apply CHANGE to the week's issue.toml (created first for a week from feeds) as one
+        step of its Undo history; a change that changes nothing is no step."""
         folder = week.folder.path
         try:
             if week.planned is not None:
@@ -186,7 +208,7 @@ class EditRoutes:
             return
         after = await run_in_threadpool(_file_text, folder)
         self.history.setdefault(week.folder.key, deque(maxlen=UNDO_DEPTH)).append(
-            Edit(message, before, after)
+            Edit(message, before, after, kind)
         )
         await self.told(week)
 

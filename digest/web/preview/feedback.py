@@ -1,5 +1,6 @@
-"""What the preview tells an editor after a button: the proof's outcome, and the undo of the last
-story choice. Messages here are for a person in a browser: plain words, no command-line flags."""
+"""What the preview tells an editor after a button: the proof's outcome, and whether a hand-set
+subject still fits the lead. Messages here are for a person in a browser: plain words, no
+command-line flags."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from email.utils import parseaddr
 from digest.compose import Composition
 from digest.deliver.pool import SendReport
 from digest.settings import IssueSettings
-from digest.settings.editor_choices import CHOICE_KEYS
 from digest.store.subscribers import parse_address
 from digest.words import slug
 
@@ -59,24 +59,6 @@ def sort_addresses(raw: str) -> tuple[list[str], list[str]]:
         else:
             good.append(part)
     return good, refused
-
-
-def choices_of(settings: IssueSettings) -> tuple[object, ...]:
-    return tuple(getattr(settings, key) for key in CHOICE_KEYS)
-
-
-@dataclass(frozen=True, slots=True)
-class LastChoice:
-    """The editor's last story choice on an issue, to undo: the choices before and after it."""
-
-    message: str
-    before: IssueSettings
-    after: IssueSettings
-
-    def applies_to(self, settings: IssueSettings | None) -> bool:
-        """Undo is offered only while the file still holds what the choice wrote: after a hand
-        edit of lead, order or exclude it would throw the editor's newer work away."""
-        return settings is not None and choices_of(settings) == choices_of(self.after)
 
 
 def _title_words(text: str) -> set[str]:

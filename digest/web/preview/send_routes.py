@@ -1,6 +1,7 @@
 """The desk's send routes: POST send (a confirmation page first, then the send in the background)
-and GET progress (the send log's figures as server-sent events while it goes). The work is in
-sending.py; off loopback the desk's guard has already asked for a publisher and a CSRF token."""
+and GET progress (the send log's figures as server-sent events while it goes); POST schedule is
+schedule_routes.py's. The work is in sending.py; off loopback the desk's guard has already asked
+for a publisher and a CSRF token."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from digest.web.preview.approval import Pages, week_project
 from digest.web.preview.desk import asker_name
 from digest.web.preview.feedback import Notice
 from digest.web.preview.personas import persona
+from digest.web.preview.schedule_routes import ScheduleRoutes, confirmation
 from digest.web.preview.sending import BackgroundSend, DeskSends, Progress, SendPlan, plan_send, progress_of
 from digest.web.preview.weeks import KnownWeek
 from digest.weekly import issue_id_for
@@ -48,12 +50,14 @@ class SendRoutes:
         self.issue_url = issue_url
         self.notices = notices
         self.sends = DeskSends()
+        self.scheduling = ScheduleRoutes(pages, issue_url)
 
     def routes(self, issue: str) -> list[Route]:
         """The routes under an issue's path (``issue``: the app's "/issues/{key:path}")."""
         return [
             Route(issue + "/send", self.send, methods=["POST"]),
             Route(issue + "/progress", self.progress),
+            Route(issue + "/schedule", self.scheduling.schedule, methods=["POST"]),
         ]
 
     async def panel(self, week: KnownWeek, shown: Issue | None, notice_key: str) -> SendPanel | None:
@@ -90,18 +94,11 @@ class SendRoutes:
             return self._back(week, chosen.key, False, nothing)
         by = asker_name() or str(form.get("by", "")).strip() or "the preview"
         if form.get("confirm") != "yes":
-            return self.pages.page(
-                "send_confirm.html",
-                folder=week.folder,
-                persona=chosen,
-                plan=plan,
-                by=by,
-                snapshot_subject=snapshot.issue.subject,
-                reload_token="",
-            )
+            return confirmation(self.pages, "send_confirm.html", week, chosen, plan, by, snapshot.issue)
+        assert snapshot.rendered is not None  # an issue that composed was rendered
         try:
             started = self.sends.start(
-                plan, by=by, confirmed_hash=str(form.get("issue", "")), shown=snapshot.issue
+                plan, by=by, confirmed_hash=str(form.get("issue", "")), shown=snapshot.rendered
             )
         except DigestError as e:
             return self._back(week, chosen.key, False, f"Not sent: {e}")

@@ -1,25 +1,32 @@
 """Sending from the desk: a week's "Send to N subscribers now", confirmed, then in the background.
 
-The send is `digest run --send`'s own (runs/stops.py `run_and_tell`: the run lock, the
+The send is `digest run --send` itself (runs/stops.py `run_and_tell`: the run lock, the
 exactly-once send log, the editors told when it stops); this module only decides whether the
-week may go, names what will happen, starts that run in a thread that outlives the request, and
-reads its progress back from the send log. A confirmation names the issue it was shown by its
-content hash, so a page loaded before the issue changed can never send the changed one unseen.
+week may go, names what will happen, starts that run as a child process in a session of its own
+(it outlives the request and the preview itself; its output goes to the project's logs/ folder),
+and reads its progress back from the send log. A confirmation names the issue it was shown by its
+content hash, so a page loaded before the issue changed can never send the changed one unseen;
+and the copy checked is the copy sent (kept by runs/approval.py `keep_confirmed` before the run),
+so an edit after the check cannot slip in either.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import subprocess
+import sys
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from digest.clock import utc_now
 from digest.deliver import SendLedger, SendState
 from digest.errors import DigestError
-from digest.model import Issue
+from digest.model import Issue, RenderedIssue
+from digest.runs.approval import keep_confirmed
 from digest.runs.archive import issue_hash
-from digest.runs.stops import run_and_tell
+from digest.runs.scheduled import is_scheduled, scheduled_line
 from digest.settings import ProjectConfig
 from digest.store import IssueLocked, issue_lock, open_store
 from digest.store.run_history import IssueHistory, IssueRecord, IssueState
@@ -30,7 +37,8 @@ log = logging.getLogger(__name__)
 
 SENDABLE = (None, IssueState.BUILT, IssueState.THIN, IssueState.SENDING)
 """The run-history states from which the desk offers a send (sending: a stopped send resumes).
-Awaiting approval and rejected belong to the approval panel; sent is done."""
+Awaiting approval and rejected belong to the approval panel (but for a week scheduled from here,
+runs/scheduled.py: its Cancel is here); sent is done."""
 
 
 class SendRefused(DigestError):
@@ -84,6 +92,27 @@ class SendPlan:
         zone = schedule.timezone or "UTC"
         return f"{schedule.weekday[:3].title()} {schedule.time:%H:%M} {zone}"
 
+    @property
+    def slot(self) -> dt.datetime:
+        """The instant of the week's scheduled run: when a Schedule sends it."""
+        return self.project.slot.on(self.date)
+
+    @property
+    def slot_words(self) -> str:
+        """The week's slot, for the Schedule button: "Fri 2025-03-21 07:00 GMT (07:00 UTC)"."""
+        return self.project.slot.describe(self.slot)
+
+    @property
+    def schedule_line(self) -> str:
+        """ "scheduled for … by X at T" once it is scheduled; "" before."""
+        return scheduled_line(self.record) if self.record is not None and is_scheduled(self.record) else ""
+
+    @property
+    def can_schedule(self) -> bool:
+        """A built (or not yet built) week whose slot is still ahead can be scheduled."""
+        state = self.record.state if self.record is not None else None
+        return state in (None, IssueState.BUILT, IssueState.THIN) and self.slot > utc_now()
+
 
 def plan_send(project: ProjectConfig, date: dt.date, shown: Issue | None) -> SendPlan | None:
     """The week's send as the page would offer it; None when there is nothing for the desk to send
@@ -94,7 +123,7 @@ def plan_send(project: ProjectConfig, date: dt.date, shown: Issue | None) -> Sen
     store = open_store(project.delivery.store)
     try:
         record = IssueHistory(store).get(issue_id)
-        if record is not None and record.state not in SENDABLE:
+        if record is not None and record.state not in SENDABLE and not is_scheduled(record):
             return None
         recipients = SendLedger(store, issue_id).count_pending()
     finally:
@@ -119,14 +148,40 @@ def progress_of(project: ProjectConfig, issue_id: str) -> Progress:
     )
 
 
+SEND_LOGS = "logs"
+"""The project's log folder (beside digest.toml): each desk send's output, `desk-send-<issue>.log`."""
+
+
+def send_log_path(project: ProjectConfig, issue_id: str) -> Path:
+    return project.path.parent / SEND_LOGS / f"desk-send-{issue_id}.log"
+
+
+def launch_send(plan: SendPlan, log_path: Path) -> subprocess.Popen[bytes]:
+    """`digest run --send` for the week as a child process in a session of its own, its output
+    appended to ``log_path``: stopping the preview (Ctrl-C, SIGTERM, a restart) leaves the send
+    going, and the send log it writes is where the page reads its progress."""
+    log_path.parent.mkdir(exist_ok=True)
+    command = [sys.executable, "-m", "digest", "run", "--config", str(plan.project.path)]
+    command += ["--date", plan.date.isoformat(), "--send"]
+    with log_path.open("ab") as log_file:
+        return subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            cwd=plan.project.path.parent,
+            start_new_session=True,
+        )
+
+
 @dataclass
 class BackgroundSend:
-    """One send the desk started: who, when, and (once its thread ends) how it ended."""
+    """One send the desk started: who, when, and (once its process ends) how it ended."""
 
     issue_id: str
     by: str
     started_at: dt.datetime
-    thread: threading.Thread | None = None
+    process: subprocess.Popen[bytes] | None = None
     outcome: str = ""
     ok: bool = True
     done: threading.Event = field(default_factory=threading.Event)
@@ -147,10 +202,12 @@ class DeskSends:
     def get(self, issue_id: str) -> BackgroundSend | None:
         return self._sends.get(issue_id)
 
-    def start(self, plan: SendPlan, *, by: str, confirmed_hash: str, shown: Issue) -> BackgroundSend:
-        """Start the confirmed send in a thread; SendRefused when it is already going (here or in
-        another process) or the issue changed since the confirmation was shown."""
-        if issue_hash(shown) != confirmed_hash:
+    def start(self, plan: SendPlan, *, by: str, confirmed_hash: str, shown: RenderedIssue) -> BackgroundSend:
+        """Start the confirmed send as a child process; SendRefused when it is already going (here
+        or in another process) or the issue changed since the confirmation was shown. ``shown`` is
+        the copy whose hash was checked: kept first (``keep_confirmed``), it is the one that goes
+        out, not the week composed again (it may have changed since)."""
+        if issue_hash(shown.issue) != confirmed_hash:
             raise SendRefused(
                 f"{plan.issue_id}: the issue changed since this confirmation was shown; "
                 "look at it again and confirm again"
@@ -160,12 +217,21 @@ class DeskSends:
             if current is not None and current.running:
                 raise SendRefused(f"{plan.issue_id}: already sending (started by {current.by})")
             _not_locked(plan)
+            if not plan.proof_first:
+                keep_confirmed(plan.project, plan.date, shown, by=by, confirmed_hash=confirmed_hash)
             send = BackgroundSend(plan.issue_id, by, utc_now())
-            send.thread = threading.Thread(
-                target=_run, args=(plan, send), name=f"desk-send-{plan.issue_id}", daemon=False
-            )
+            log_path = send_log_path(plan.project, plan.issue_id)
+            offset = log_path.stat().st_size if log_path.exists() else 0
+            send.process = launch_send(plan, log_path)
             self._sends[plan.issue_id] = send
-            send.thread.start()
+            # A daemon: the preview may stop while the send goes on; the child does not need it.
+            waiter = threading.Thread(
+                target=_wait,
+                args=(plan, send, log_path, offset),
+                name=f"desk-send-{plan.issue_id}",
+                daemon=True,
+            )
+            waiter.start()
         return send
 
 
@@ -182,20 +248,20 @@ def _not_locked(plan: SendPlan) -> None:
         store.close()
 
 
-def _run(plan: SendPlan, send: BackgroundSend) -> None:
-    """The thread: `digest run --send` for the week; its line (or why it stopped) kept for the page,
-    and who sent it written into the run history."""
+def _wait(plan: SendPlan, send: BackgroundSend, log_path: Path, offset: int) -> None:
+    """While the preview runs: wait for the send's process, keep its last line (the run's result,
+    or why it stopped) for the page, and name who sent it in the run history."""
+    assert send.process is not None
+    code = send.process.wait()
     try:
-        result = run_and_tell(plan.project, plan.date, send=True)
-        send.ok, send.outcome = result.exit_code == 0, result.line
-    except DigestError as e:  # stopped: run_and_tell has told the editors, and says so
-        send.ok, send.outcome = False, str(e)  # names the issue already
-    except Exception as e:  # a bug: the editors were told by run_and_tell; the log keeps the traceback
-        log.exception("the desk's send of %s stopped", plan.issue_id)
-        send.ok, send.outcome = False, f"{plan.issue_id}: stopped on an unexpected error: {e}"
-    finally:
-        _record_sender(plan, send.by)
-        send.done.set()
+        lines = log_path.read_bytes()[offset:].decode("utf-8", "replace").splitlines()
+    except OSError:
+        lines = []
+    last = next((line for line in reversed(lines) if line.strip()), "")
+    send.ok = code == 0
+    send.outcome = last.removeprefix("error: ") or f"{plan.issue_id}: the send ended with exit code {code}"
+    _record_sender(plan, send.by)
+    send.done.set()
 
 
 def _record_sender(plan: SendPlan, by: str) -> None:

@@ -73,6 +73,8 @@ class StoryRow:
     can_move_up: bool = False
     can_move_down: bool = False
     score: str = ""
+    section: str = ""
+    """The story's section as composed (with the editor's override), kept even when grouped."""
 
 
 @dataclass(frozen=True)
@@ -145,6 +147,7 @@ def story_rows(composition: Composition) -> list[StoryRow]:
                 can_move_up=where > 0,
                 can_move_down=0 <= where < len(group) - 1,
                 score=placement.score.describe() if placement.score else "",
+                section=story.section,
             )
         )
     for record in composition.left_out:
@@ -158,6 +161,7 @@ def story_rows(composition: Composition) -> list[StoryRow]:
                 detail=record.detail,
                 in_issue=False,
                 excluded=record.reason is Reason.EXCLUDED,
+                section=record.story.section,
             )
         )
     return rows

@@ -20,6 +20,7 @@ from digest.feedback.figures import IssueFigures
 from digest.model import Issue
 from digest.runs.archive import ISSUE_DATA, load_archived_issue
 from digest.runs.report import IssueReport, report_of
+from digest.runs.scheduled import is_scheduled
 from digest.runs.week import week_folder
 from digest.settings import ISSUE_FILE, ProjectConfig, find_project_file, load_project_config
 from digest.settings.project import IssueFolder, find_issue_folders
@@ -39,6 +40,8 @@ STATE_LABELS = {
 }
 """How each run-history state reads in the list; a week no run has touched is a draft."""
 DRAFT = "draft"
+SCHEDULED = "approved · scheduled"
+"""An issue awaiting approval whose decision is made: it goes at its slot (runs/scheduled.py)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +80,7 @@ class KnownWeek:
 
     @property
     def state(self) -> str:
-        return STATE_LABELS.get(self.record.state, str(self.record.state)) if self.record else DRAFT
+        return _label(self.record) if self.record else DRAFT
 
     @property
     def state_class(self) -> str:
@@ -90,17 +93,27 @@ class KnownWeek:
 
 
 def history_of(record: IssueRecord) -> list[HistoryEntry]:
+    scheduled = is_scheduled(record)
     moments = [
         (record.editors_told_at, "the editors were told"),
         (record.proof_sent_at, "proof sent to the editors"),
-        (record.deadline, "approval deadline: it goes out unless someone objects"),
+        (
+            record.deadline,
+            "scheduled: it goes out"
+            if scheduled
+            else "approval deadline: it goes out unless someone objects",
+        ),
         (record.decided_at, f"decided by {record.decided_by or 'an editor'}"),
         (record.sent_at, "sent to the subscribers"),
     ]
     entries = [HistoryEntry(at, what) for at, what in moments if at is not None]
-    now = STATE_LABELS.get(record.state, str(record.state))
+    now = _label(record)
     entries.append(HistoryEntry(record.updated_at, f"{now}: {record.detail}" if record.detail else now))
     return sorted(entries, key=lambda entry: entry.at)
+
+
+def _label(record: IssueRecord) -> str:
+    return SCHEDULED if is_scheduled(record) else STATE_LABELS.get(record.state, str(record.state))
 
 
 @dataclass(frozen=True)
