@@ -74,8 +74,12 @@ class Faults:
 
 
 class RecordingHandler:
-    def __init__(self, faults: Faults) -> None:
+    def __init__(self, faults: Faults, *, keep_messages: bool = True) -> None:
         self.faults = faults
+        self.keep_messages = keep_messages
+        self.dates: Counter[bytes] = Counter()
+        """Without keep_messages: each message's Date header line, counted (a big send's
+        messages are not kept, but whether they are the same bytes still shows)."""
         self.lock = threading.Lock()
         self.received: list[Received] = []
         self.copies: Counter[str] = Counter()
@@ -153,15 +157,23 @@ class RecordingHandler:
                     return self.faults.defer_first[rcpt]
             login = session.auth_data.login.decode() if session.authenticated and session.auth_data else None
             tls = session.ssl is not None or server.transport.get_extra_info("sslcontext") is not None
-            self.received.append(
-                Received(envelope.mail_from, recipients, envelope.original_content, tls, login)
-            )
+            if self.keep_messages:
+                self.received.append(
+                    Received(envelope.mail_from, recipients, envelope.original_content, tls, login)
+                )
+            else:
+                self.dates[_date_line(envelope.original_content)] += 1
             self.copies.update(recipients)
             self.arrivals.extend((time.monotonic(), rcpt) for rcpt in recipients)
         if any(rcpt in self.faults.vanish_after_data for rcpt in recipients):
             server.transport.abort()
             return "250 OK (never seen by the client)"
         return "250 2.0.0 Message accepted"
+
+
+def _date_line(message: bytes) -> bytes:
+    start = message.find(b"\r\nDate: ") + 2
+    return message[start : message.find(b"\r\n", start)] if start > 1 else b""
 
 
 class FaultySmtp(SMTP):
@@ -198,10 +210,13 @@ class FaultyController(Controller):
 
 
 class SmtpTestServer:
-    def __init__(self, faults: Faults | None = None, **controller_options) -> None:
-        """`controller_options` go to aiosmtpd: tls_context, ssl_context, authenticator, ..."""
+    def __init__(
+        self, faults: Faults | None = None, *, keep_messages: bool = True, **controller_options
+    ) -> None:
+        """`controller_options` go to aiosmtpd: tls_context, ssl_context, authenticator, ...
+        keep_messages=False: only copies and Date lines are counted (a send of thousands)."""
         self.faults = faults or Faults()
-        self.handler = RecordingHandler(self.faults)
+        self.handler = RecordingHandler(self.faults, keep_messages=keep_messages)
         self.port = free_port()
         self.controller = FaultyController(
             self.handler, hostname="127.0.0.1", port=self.port, ready_timeout=10, **controller_options

@@ -41,7 +41,7 @@ def _exec_start(unit: str) -> str:
     return re.search(r"^ExecStart=(.+)$", (UNITS / unit).read_text(encoding="utf-8"), re.MULTILINE).group(1)
 
 
-@pytest.mark.parametrize("unit", ["digest-run.service", "digest-run.timer"])
+@pytest.mark.parametrize("unit", ["digest-run.service", "digest-run.timer", "digest-send@.service"])
 def test_readme_shows_the_shipped_unit_files(unit):
     assert _fenced_after(f"`/etc/systemd/system/{unit}`") == (UNITS / unit).read_text(encoding="utf-8")
 

@@ -80,6 +80,16 @@ from digest.words import plural
     help="A theme folder whose files override the default theme's, file by file.",
 )
 @click.option("--force", is_flag=True, help="Send even though preflight (digest lint) found errors.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Send with N worker processes here; run on other hosts too (same store), it joins the send.",
+)
+@click.option(
+    "--worker", "mode", flag_value="worker", hidden=True, help="One worker process of a --workers send."
+)
+@click.option("--status", "mode", flag_value="status", help="Show the send's workers, rate and what is left.")
 def send_command(
     issue_dir: Path,
     dry_run: bool,
@@ -91,8 +101,12 @@ def send_command(
     resend_uncertain: bool,
     theme: Path | None,
     force: bool,
+    workers: int | None,
+    mode: str | None,
 ) -> None:
     """Send ISSUE_DIR to every active subscriber who has not had it: exactly once."""
+    if mode or workers:
+        return _send_with_workers(issue_dir, workers, mode, force, theme, concurrency, rate, resend_uncertain)
     console = Console(stderr=True, soft_wrap=True)
     if test_to:
         _proofs(issue_dir, list(test_to), theme=theme, dry_run=dry_run, out=out, console=console)
@@ -109,9 +123,7 @@ def send_command(
             _print_dry_run(report, folder)
             return
         target = check_ready(prepared)
-        total = count_to_send(prepared, store, resend_uncertain=resend_uncertain)
-        if limit is not None:
-            total = min(total, limit)
+        total = min(count_to_send(prepared, store, resend_uncertain=resend_uncertain), limit or sys.maxsize)
         with _progress(console) as progress:
             task = progress.add_task(prepared.issue_id, total=total)
 
@@ -137,6 +149,31 @@ def send_command(
             sys.exit(INCOMPLETE_EXIT)
     finally:
         store.close()
+
+
+def _send_with_workers(
+    issue_dir: Path,
+    workers: int | None,
+    mode: str | None,
+    force: bool,
+    theme: Path | None,
+    concurrency: int | None,
+    rate: float | None,
+    resend_uncertain: bool,
+) -> None:
+    """--status, --worker and --workers N (digest/cli/send_workers.py, loaded only for them)."""
+    from digest.cli import send_workers
+
+    options = send_workers.WorkerOptions(theme, concurrency, rate, resend_uncertain)
+    if mode == "status":
+        send_workers.show_status(issue_dir, theme)
+    elif mode == "worker":
+        send_workers.run_worker(issue_dir, options)
+    else:
+        assert workers is not None
+        send_workers.coordinate(
+            issue_dir, workers, options, lambda prepared: _preflight(prepared, force=force)
+        )
 
 
 PREFLIGHT_FAILED = 1  # as `digest lint` and `digest build` say it

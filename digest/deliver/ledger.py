@@ -4,9 +4,13 @@ A row appears only at the point of no return (just before the final "." of DATA)
 in_flight, and only for a subscriber active at that moment (a suppressed one is not active:
 digest/store/suppression.py, which also reads the "sent" rows as the deliveries that reset a
 soft-bounce count); it becomes sent / failed when the
-server answers. One process at a time writes an issue's log: every sender holds the issue's run
-lock (digest/store/run_history.py), and only its holder settles rows left in flight. So, after
-any crash:
+server answers. Many processes may write an issue's log at once, each row by one of them: the
+INSERT that claims a row changes nothing when the row exists, so of two claims of one subscriber
+one wins and the other is declined. Who settles rows left in flight: a single `digest send` holds
+the issue's run lock (digest/store/run_history.py), so every row in flight is its own or left by a
+process gone; workers (digest/deliver/workers.py) lease batches of subscribers
+(digest/store/leases.py), and a batch's rows in flight are settled only once its lease is given
+back (its worker gone, or its lease expired). So, after any crash:
 - no row: the server never got the whole message, so sending it is safe;
 - in_flight: the process died between the dot and the reply: uncertain, not resent unless asked;
 - sent / failed: done.
@@ -130,16 +134,23 @@ class SendLedger:
             f"WHERE l.issue_id = :issue AND l.subscriber_id = s.id {retry})"
         )
 
-    def pending(self, *, limit: int | None = None, page_size: int = PAGE_SIZE) -> Iterator[Recipient]:
+    def pending(
+        self,
+        *,
+        limit: int | None = None,
+        page_size: int = PAGE_SIZE,
+        ids: tuple[int, int] = (0, 2**62),
+    ) -> Iterator[Recipient]:
         """Active subscribers without this issue (and not paused), a page at a time (memory stays
-        flat), each with the name for the To header and the first name for the greeting."""
-        last, given = 0, 0
+        flat), each with the name for the To header and the first name for the greeting. `ids`:
+        only those with an id in this range, both ends included (a worker's batch)."""
+        last, given = ids[0] - 1, 0
         while limit is None or given < limit:
             size = page_size if limit is None else min(page_size, limit - given)
             rows = self.store.fetchall(
-                f"SELECT s.id, s.email, s.name, s.first_name FROM subscribers s WHERE s.id > :last AND "
-                f"{self._unsent_condition()} ORDER BY s.id LIMIT :size",
-                {"issue": self.issue_id, "last": last, "size": size, "now": self._now()},
+                f"SELECT s.id, s.email, s.name, s.first_name FROM subscribers s WHERE s.id > :last "
+                f"AND s.id <= :upto AND {self._unsent_condition()} ORDER BY s.id LIMIT :size",
+                {"issue": self.issue_id, "last": last, "upto": ids[1], "size": size, "now": self._now()},
             )
             if not rows:
                 return

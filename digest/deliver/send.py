@@ -39,7 +39,8 @@ from digest.model import Issue, RenderedIssue, SubscriberStatus
 from digest.render import Theme
 from digest.settings import DeliverySettings
 from digest.store import Store, open_store
-from digest.store.run_history import HeldLock, IssueHistory, IssueState, issue_lock
+from digest.store.leases import SendLeases
+from digest.store.run_history import HeldLock, IssueHistory, IssueLocked, IssueState, issue_lock
 from digest.store.subscribers import clean_name, parse_address, set_status
 from digest.urls import canonical_url
 from digest.words import plural
@@ -180,17 +181,18 @@ def send_issue(
     with contextlib.ExitStack() as stack:
         if lock is None:
             lock = stack.enter_context(issue_lock(store, prepared.issue_id))
+        refuse_beside_workers(store, prepared.issue_id)
         ledger = SendLedger(store, prepared.issue_id, resend_uncertain=resend_uncertain)
-        _remember_stories(prepared, store)
+        remember_stories(prepared, store)
         ledger.settle_interrupted(lock)
-        already = _going_out(prepared, ledger)
+        already = going_out(prepared, ledger)
         bounced: list[str] = []
         options = SendOptions.for_smtp(
             prepared.delivery.smtp,
             rate=rate,
             concurrency=concurrency,
             on_outcome=on_outcome,
-            on_bounce=_bouncer(store, bounced),
+            on_bounce=bouncer(store, bounced),
             refusal_window=prepared.delivery.smtp.refusal_window,
             short_runs_trip=not already[SendState.SENT],  # else the server took the issue before
         )
@@ -203,7 +205,7 @@ def send_issue(
             options=options,
             signer=signer,
             stop=stop,
-            throttle=_throttle(prepared, store, target),
+            throttle=send_throttle(prepared, store, target),
         )
         run.bounced = sorted(bounced)
         report = IssueSendReport(
@@ -213,22 +215,30 @@ def send_issue(
             pending=ledger.count_pending(),
             totals=ledger.counts(),
         )
-        return _settled(store, prepared.issue_id, report)
+        return settled(store, prepared.issue_id, report)
 
 
-def _throttle(prepared: PreparedSend, store: Store, target: SmtpTarget) -> SendThrottle:
+def refuse_beside_workers(store: Store, issue_id: str) -> None:
+    """A send by one process settles every row in flight: not while workers have some of theirs."""
+    live = SendLeases(store, issue_id).live_workers()
+    if live:
+        where = ", ".join(sorted({f"{worker.host} pid {worker.pid}" for worker in live}))
+        raise IssueLocked(f"{issue_id} is being sent by workers ({where}): join them with --workers")
+
+
+def send_throttle(prepared: PreparedSend, store: Store, target: SmtpTarget) -> SendThrottle:
     """[throttle], and the back-offs of the domains that asked to slow down, shared through the store."""
     throttle = prepared.delivery.throttle
     return SendThrottle(store, throttle, relay=target.where, sending_domain=prepared.sender_domain)
 
 
-def _remember_stories(prepared: PreparedSend, store: Store) -> None:
+def remember_stories(prepared: PreparedSend, store: Store) -> None:
     """What the issue carries, by canonical URL: the next issues leave these stories out (never twice)."""
     urls = (canonical_url(story.url) for story in prepared.issue.stories)
     IssueHistory(store).remember_stories(prepared.issue_id, urls)
 
 
-def _going_out(prepared: PreparedSend, ledger: SendLedger) -> dict[SendState, int]:
+def going_out(prepared: PreparedSend, ledger: SendLedger) -> dict[SendState, int]:
     """The send log before this run; before anyone has the issue, the copy that goes out is kept."""
     already = ledger.counts()
     if not (already[SendState.SENT] or already[SendState.UNCERTAIN]):
@@ -236,7 +246,7 @@ def _going_out(prepared: PreparedSend, ledger: SendLedger) -> dict[SendState, in
     return already
 
 
-def _settled(store: Store, issue_id: str, report: IssueSendReport) -> IssueSendReport:
+def settled(store: Store, issue_id: str, report: IssueSendReport) -> IssueSendReport:
     """Every active subscriber has a final answer: the run history says sent, whichever command
     sent it (`digest send` as much as `digest run`, which then writes its own line over it), so a
     later run does not build the week again over the copy that went out."""
@@ -260,7 +270,7 @@ def _keep_sent_copy(prepared: PreparedSend) -> None:
         raise SendError(f"cannot keep the copy that goes out in {archive_dir}: {e.strerror or e}") from None
 
 
-def _bouncer(store: Store, bounced: list[str]) -> Callable[[Recipient, str], None]:
+def bouncer(store: Store, bounced: list[str]) -> Callable[[Recipient, str], None]:
     """Marks a subscriber whose address the server refused (5.1.x) bounced; notes the address."""
 
     def bounce(recipient: Recipient, reply: str) -> None:

@@ -287,4 +287,28 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        15,
+        "a send shared by worker processes on any host: its plan, its workers, its batches (leases.py)",
+        """
+        -- The issue as data and its Date header: every worker, on every host, sends these bytes.
+        CREATE TABLE send_plans (
+            issue_id TEXT PRIMARY KEY, issue_json TEXT NOT NULL, date TEXT NOT NULL, planned_at TEXT NOT NULL
+        );
+        CREATE TABLE send_workers (
+            id TEXT PRIMARY KEY, issue_id TEXT NOT NULL, host TEXT NOT NULL, pid INTEGER NOT NULL,
+            boot_id TEXT NOT NULL, started TEXT NOT NULL, heartbeat TEXT NOT NULL, ended TEXT,
+            sent INTEGER NOT NULL DEFAULT 0, failed INTEGER NOT NULL DEFAULT 0,
+            uncertain INTEGER NOT NULL DEFAULT 0
+        );
+        -- A batch: the active subscribers with first_id <= id <= last_id (the last reaches 2^62:
+        -- BIGINT); open, leased by a worker until expires, or done.
+        CREATE TABLE send_leases (
+            issue_id TEXT NOT NULL, batch INTEGER NOT NULL, first_id BIGINT NOT NULL,
+            last_id BIGINT NOT NULL, state TEXT NOT NULL DEFAULT 'open', worker TEXT, expires TEXT,
+            PRIMARY KEY (issue_id, batch)
+        );
+        CREATE INDEX send_leases_state ON send_leases (issue_id, state);
+        """,
+    ),
 )

@@ -256,7 +256,7 @@ def _boot_id() -> str:
         return ""
 
 
-def _gone(holder: LockHolder, me: ThisProcess) -> bool:
+def gone(holder: LockHolder, me: ThisProcess) -> bool:
     """A lock left behind by a process that died (kill -9, a crash, a reboot) on this machine."""
     if holder.host != me.host:
         return False  # another machine's process: we cannot tell, so it holds
@@ -306,7 +306,7 @@ def issue_lock(
         if row is not None:
             since = dt.datetime.fromisoformat(row["since"])  # NOT NULL
             holder = LockHolder(row["host"], row["pid"], row["boot_id"], since)
-            if not _gone(holder, me):
+            if not gone(holder, me):
                 raise IssueLocked(f"{issue_id} is being built or sent by {holder.describe()}", holder=holder)
             log.warning("%s: taking over the lock of %s, which has gone", issue_id, holder.describe())
             connection.execute("DELETE FROM run_locks WHERE issue_id = ?", (issue_id,))
