@@ -25,6 +25,7 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from digest.deliver.stuffing import dot_stuffed
 from digest.deliver.wire import AfterDot, ReplyReader, after_the_dot, goodbye, was_reset
 from digest.errors import SMTP_UNUSABLE_EXIT, ConfigError, DigestError
 from digest.settings import SmtpSettings
@@ -324,7 +325,7 @@ class SmtpConnection:
         self._session()
         self._transaction(sender, recipient)
         # Dot-stuffing (RFC 5321 4.5.2); the message never starts with "." (it starts with a header).
-        body = data.replace(b"\r\n.", b"\r\n..")
+        body = dot_stuffed(data)
         body += b".\r\n" if body.endswith(b"\r\n") else b"\r\n.\r\n"
         self._check_still_there()
         if not commit():
