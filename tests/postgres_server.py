@@ -13,13 +13,14 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import count
 from pathlib import Path
+
+from tests.ports import free_port
 
 START_TIMEOUT = 30
 """Seconds pg_ctl waits for the server to accept connections (and to stop)."""
@@ -38,12 +39,6 @@ def binaries() -> Path | None:
         return Path(found[-1]).parent
     initdb = shutil.which("initdb")
     return Path(initdb).parent if initdb else None
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass
@@ -110,7 +105,7 @@ def postgres_server() -> Iterator[PostgresServer]:
     folder = Path(tempfile.mkdtemp(prefix="digest-pg-"))
     owner = pwd.getpwnam(user)
     os.chown(folder, owner.pw_uid, owner.pw_gid)
-    server = PostgresServer(bin_dir, folder, _free_port(), user)
+    server = PostgresServer(bin_dir, folder, free_port(), user)
     data = folder / "data"
     try:
         password_file = folder / "password"

@@ -19,7 +19,7 @@ from digest.deliver.message import (
     issue_message_id,
     list_id,
 )
-from digest.deliver.splice import _header, _mime_frame, _raw_header, qp
+from digest.deliver.splice import header_line, mime_frame, qp, raw_header_line
 from digest.model import RenderedIssue
 
 
@@ -39,16 +39,18 @@ def issue_file_bytes(rendered: RenderedIssue) -> bytes:
     # The same content gives the same boundary, so a rebuild writes the same bytes ("=_" never
     # occurs in quoted-printable text, so no body line can be taken for it).
     boundary = "=_digest_" + hashlib.sha256(text + b"\0" + html).hexdigest()[:24]
-    tail, between, end = _mime_frame(boundary, one_click=False)
+    tail, between, end = mime_frame(boundary, one_click=False)
     return b"".join(
         (
-            _raw_header("From", from_header(newsletter)),
-            _raw_header("To", header_text(address)),
-            _header("Subject", header_text(issue.subject)),
-            _header("Date", format_datetime(when)),
-            _header("Message-ID", issue_message_id(rendered)),
-            _raw_header("Reply-To", configured_mailbox(newsletter.reply_to)) if newsletter.reply_to else b"",
-            _raw_header("List-Id", list_id(address, newsletter.name)),
+            raw_header_line("From", from_header(newsletter)),
+            raw_header_line("To", header_text(address)),
+            header_line("Subject", header_text(issue.subject)),
+            header_line("Date", format_datetime(when)),
+            header_line("Message-ID", issue_message_id(rendered)),
+            raw_header_line("Reply-To", configured_mailbox(newsletter.reply_to))
+            if newsletter.reply_to
+            else b"",
+            raw_header_line("List-Id", list_id(address, newsletter.name)),
             tail,
             text,
             between,

@@ -177,13 +177,13 @@ def compile_part(text: str, markers: Markers) -> tuple[bytes | Field, ...]:
     return tuple(pieces)
 
 
-def _header(name: str, value: str) -> bytes:
+def header_line(name: str, value: str) -> bytes:
     """A header line as the email package writes it: parsed, RFC 2047-encoded where needed, folded.
     (Through a header object: the policy's fold of a plain string would not encode it.)"""
     return MESSAGE_POLICY.header_factory(name, value).fold(policy=MESSAGE_POLICY).encode("ascii")
 
 
-def _raw_header(name: str, value: str) -> bytes:
+def raw_header_line(name: str, value: str) -> bytes:
     """A header whose value is encoded and folded already (an address: see message.mailbox)."""
     return f"{name}: {value}".encode("ascii") + CRLF
 
@@ -193,11 +193,11 @@ _PART_HEADERS = (
 )
 
 
-def _mime_frame(boundary: str, *, one_click: bool = True) -> tuple[bytes, bytes, bytes]:
+def mime_frame(boundary: str, *, one_click: bool = True) -> tuple[bytes, bytes, bytes]:
     """What every copy has after its own headers, between the two parts, and at the end."""
     tail = b"".join(
         (
-            _header("List-Unsubscribe-Post", ONE_CLICK) if one_click else b"",
+            header_line("List-Unsubscribe-Post", ONE_CLICK) if one_click else b"",
             b"MIME-Version: 1.0\r\n",
             f'Content-Type: multipart/alternative;\r\n boundary="{boundary}"\r\n\r\n'.encode(),
             f"--{boundary}\r\n".encode(),
@@ -247,7 +247,7 @@ class MessageTemplate:
         head = b"".join(
             (
                 self.head,
-                _raw_header("To", mailbox(recipient.name, recipient.email)),
+                raw_header_line("To", mailbox(recipient.name, recipient.email)),
                 b"Message-ID: ",
                 self.message_id(recipient).encode("ascii"),
                 CRLF,
@@ -354,15 +354,15 @@ def build_template(
     when = date or utc_now().astimezone(ZoneInfo(newsletter.timezone))
     head = b"".join(
         (
-            _raw_header("From", from_header(newsletter)),
-            _header("Subject", header_text(f"{subject_prefix}{issue.subject}")),
-            _header("Date", format_datetime(when)),
+            raw_header_line("From", from_header(newsletter)),
+            header_line("Subject", header_text(f"{subject_prefix}{issue.subject}")),
+            header_line("Date", format_datetime(when)),
         )
     )
-    mid = _raw_header("Reply-To", configured_mailbox(newsletter.reply_to)) if newsletter.reply_to else b""
-    mid += _raw_header("List-Id", list_id(address, newsletter.name))
-    mid += _header("Feedback-ID", header_text(feedback)) if feedback else b""
-    tail, between, end = _mime_frame(boundary)
+    mid = raw_header_line("Reply-To", configured_mailbox(newsletter.reply_to)) if newsletter.reply_to else b""
+    mid += raw_header_line("List-Id", list_id(address, newsletter.name))
+    mid += header_line("Feedback-ID", header_text(feedback)) if feedback else b""
+    tail, between, end = mime_frame(boundary)
     return MessageTemplate(
         rendered=anonymous,
         rendered_named=named,

@@ -30,6 +30,7 @@ from digest.pipeline import prepare_folder
 from digest.store import open_store
 from digest.store.subscribers import import_csv
 from tests.conftest import SAMPLE_WEEKS
+from tests.ports import free_port
 
 SECRET = {"DIGEST_SECRET": "benchmark-secret-0123456789"}
 PERSONALISE_N = 20_000
@@ -120,14 +121,8 @@ def _run_aiosmtpd(port: int, ready) -> None:
         time.sleep(3600)
 
 
-def _free_port() -> int:
-    from tests.smtp_server import free_port
-
-    return free_port()
-
-
 def _server(target) -> tuple[multiprocessing.Process, int]:
-    port = _free_port()
+    port = free_port()
     ready = multiprocessing.Event()
     process = multiprocessing.Process(target=target, args=(port, ready), daemon=True)
     process.start()

@@ -48,7 +48,7 @@ def schema_keys(model: type[BaseModel], table: str = "") -> set[tuple[str, str]]
     return keys
 
 
-def _header(line: str) -> str | None:
+def header_line(line: str) -> str | None:
     """`[stories.harbour-vote]` -> 'stories.<id>'; `[[sources]]` -> 'sources'."""
     match = re.match(r"^\s*\[\[?\s*([\w.-]+)\s*\]\]?", line)
     if match is None:
@@ -63,7 +63,7 @@ def documented_keys(readme: str) -> set[tuple[str, str]]:
     for block in re.findall(r"^```toml\n(.*?)^```", readme, flags=re.DOTALL | re.MULTILINE):
         table = ""
         for line in block.splitlines():
-            table = _header(line) or table
+            table = header_line(line) or table
             assignment = re.match(r"^\s*([A-Za-z_][\w-]*)\s*=", line)
             if assignment:
                 keys.add((table, assignment[1]))
