@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import re
 from email.charset import Charset
@@ -78,6 +79,7 @@ def from_header(newsletter: Newsletter) -> str:
     return configured_mailbox(newsletter.from_address, newsletter.name)
 
 
+@functools.lru_cache(maxsize=64)  # every copy's Message-ID asks; parseaddr costs ~10 us
 def sender_domain(from_address: str) -> str:
     return parseaddr(from_address)[1].rpartition("@")[2] or "localhost"
 

@@ -73,7 +73,7 @@ class PreparedSend:
     def issue_id(self) -> str:
         return self.issue.issue_id
 
-    @property
+    @cached_property  # asked for every copy's MAIL FROM: parsed once
     def sender(self) -> str:
         return parseaddr(self.issue.newsletter.from_address)[1]
 

@@ -16,6 +16,7 @@ end of the message (retried too). Only a dot the server may have read, then no r
 
 from __future__ import annotations
 
+import functools
 import os
 import smtplib
 import socket
@@ -24,6 +25,7 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from digest.deliver.stuffing import dot_stuffed
 from digest.deliver.wire import AfterDot, ReplyReader, after_the_dot, goodbye, was_reset
 from digest.errors import SMTP_UNUSABLE_EXIT, ConfigError, DigestError
 from digest.settings import SmtpSettings
@@ -123,6 +125,22 @@ def resolve_target(settings: SmtpSettings, environ: Mapping[str, str] | None = N
     return SmtpTarget(settings=settings, host=host, port=port, password=password)
 
 
+def tls_context() -> ssl.SSLContext:
+    """The TLS context, made when a connection first needs one and then kept: loading the system's
+    certificates costs milliseconds, and a send opens connections batch after batch (workers.py).
+    Kept per certificate location, which the environment may name (SSL_CERT_FILE, SSL_CERT_DIR)."""
+    with _TLS_CONTEXT_LOCK:  # a send's connections open at once: one makes it, the others wait
+        return _tls_context(os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+
+
+_TLS_CONTEXT_LOCK = threading.Lock()
+
+
+@functools.cache
+def _tls_context(cert_file: str | None, cert_dir: str | None) -> ssl.SSLContext:
+    return ssl.create_default_context()
+
+
 def _reply(code: int, message: bytes | str) -> str:
     text = message.decode("utf-8", "replace") if isinstance(message, bytes) else message
     return f"{code} {' '.join(text.split())}".strip()
@@ -158,10 +176,9 @@ class SmtpConnection:
     def open(self) -> smtplib.SMTP:
         """Connect, say EHLO, start TLS, log in. TemporaryFailure for what may pass, SmtpError otherwise."""
         target, settings = self.target, self.target.settings
-        context = ssl.create_default_context()
         client: smtplib.SMTP | None = None
         try:
-            client = self._connect(context)
+            client = self._connect()
             client.ehlo()
             if settings.security == "starttls":
                 if not client.has_extn("starttls"):
@@ -169,7 +186,7 @@ class SmtpConnection:
                     raise SmtpError(
                         f'{target.where} does not offer STARTTLS; set [smtp] security = "tls" or "none"'
                     )
-                client.starttls(context=context)
+                client.starttls(context=tls_context())
                 client.ehlo()
             if settings.username:
                 client.login(settings.username, target.password or "")
@@ -206,7 +223,7 @@ class SmtpConnection:
         self.reach.mark()
         return client
 
-    def _connect(self, context: ssl.SSLContext) -> smtplib.SMTP:
+    def _connect(self) -> smtplib.SMTP:
         """The TCP connection and the server's greeting (and, for "tls", the handshake)."""
         target, settings = self.target, self.target.settings
         if settings.security == "tls":
@@ -215,7 +232,7 @@ class SmtpConnection:
                 target.port,
                 timeout=settings.timeout,
                 local_hostname=self.local_hostname,
-                context=context,
+                context=tls_context(),
             )
         return smtplib.SMTP(
             target.host, target.port, timeout=settings.timeout, local_hostname=self.local_hostname
@@ -308,7 +325,7 @@ class SmtpConnection:
         self._session()
         self._transaction(sender, recipient)
         # Dot-stuffing (RFC 5321 4.5.2); the message never starts with "." (it starts with a header).
-        body = data.replace(b"\r\n.", b"\r\n..")
+        body = dot_stuffed(data)
         body += b".\r\n" if body.endswith(b"\r\n") else b"\r\n.\r\n"
         self._check_still_there()
         if not commit():

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from markupsafe import escape
@@ -38,6 +39,7 @@ from digest.deliver.message import (
     sender_domain,
 )
 from digest.deliver.return_path import unsubscribe_address
+from digest.deliver.stuffing import BodyPieces, Spliced
 from digest.errors import RenderError
 from digest.model import RenderedIssue
 from digest.words import greeting_name
@@ -236,31 +238,36 @@ class MessageTemplate:
     feedback: str = ""
     """The Feedback-ID every copy carries (in `mid`), "" for none."""
 
-    def personalise(self, recipient: Recipient) -> bytes:
+    def personalise(self, recipient: Recipient) -> Spliced:
+        """The copy's bytes, carrying their dot-stuffed form too (stuffing.py: the SMTP client's)."""
         values = self.values(recipient)
-        text_part, html_part = self.named if recipient.greeting else self.anonymous
         texts = values.texts()
-        text_values = [qp(text.encode()) for text in texts]
-        html_values = [qp(str(escape(text)).encode()) for text in texts]
-        out = [
-            self.head,
-            raw_header_line("To", mailbox(recipient.name, recipient.email)),
-            b"Message-ID: ",
-            self.message_id(recipient).encode("ascii"),
-            CRLF,
-            self.mid,
-            b"List-Unsubscribe: ",
-            list_unsubscribe_value(self.unsubscribe_targets(values)).encode("ascii"),
-            CRLF,
-            self.tail,
-        ]
-        for piece in text_part:
-            out.append(piece if isinstance(piece, bytes) else _piece(text_values[piece]))
-        out.append(self.between)
-        for piece in html_part:
-            out.append(piece if isinstance(piece, bytes) else _piece(html_values[piece]))
-        out.append(self.end)
-        return b"".join(out)
+        text_values = [_piece(qp(text.encode())) for text in texts]
+        html_values = [_piece(qp(str(escape(text)).encode())) for text in texts]
+        head = b"".join(
+            (
+                self.head,
+                raw_header_line("To", mailbox(recipient.name, recipient.email)),
+                b"Message-ID: ",
+                self.message_id(recipient).encode("ascii"),
+                CRLF,
+                self.mid,
+                b"List-Unsubscribe: ",
+                list_unsubscribe_value(self.unsubscribe_targets(values)).encode("ascii"),
+                CRLF,
+                self.tail,
+            )
+        )
+        variant = self._bodies if recipient.greeting else self._bodies_anonymous
+        return variant.splice(head, text_values, html_values)
+
+    @cached_property
+    def _bodies(self) -> BodyPieces:
+        return BodyPieces.of(self.named[0], self.between, self.named[1], self.end)
+
+    @cached_property
+    def _bodies_anonymous(self) -> BodyPieces:
+        return BodyPieces.of(self.anonymous[0], self.between, self.anonymous[1], self.end)
 
     def static_runs(self) -> tuple[tuple[bytes, ...], ...]:
         """For each variant (with a name, without): the body's bytes every copy has, in order, as

@@ -115,3 +115,38 @@ def test_an_untrusted_certificate_is_refused(send_project: Path, certificate):
         result = send(folder, server, PASSWORD)
     assert result.run.stopped and "TLS with 127.0.0.1" in result.run.error
     assert server.received == []
+
+
+@pytest.fixture
+def contexts_made(monkeypatch) -> list[ssl.SSLContext]:
+    """Every TLS context the client makes from here on (the real ones, counted)."""
+    from digest.deliver import smtp
+
+    smtp._tls_context.cache_clear()
+    made: list[ssl.SSLContext] = []
+    real = ssl.create_default_context
+
+    def counted(*args, **kwargs) -> ssl.SSLContext:
+        made.append(real(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(ssl, "create_default_context", counted)
+    return made
+
+
+def test_plain_connections_make_no_tls_context(send_project: Path, contexts_made):
+    """Loading the system's certificates costs milliseconds per connection: without TLS, none is made."""
+    with SmtpTestServer() as server:
+        assert send(send_project, server, PASSWORD).run.sent == 2
+    assert contexts_made == []
+
+
+def test_one_tls_context_for_every_connection(send_project: Path, trusted, contexts_made):
+    """Sends open connection after connection (a worker's batches): they share one context."""
+    folder = project(send_project, "starttls")
+    options = {"tls_context": trusted, "authenticator": authenticator, "auth_required": True}
+    with SmtpTestServer(**options) as server:
+        for _ in range(2):
+            send(folder, server, PASSWORD)
+        assert len(server.received) == 2  # the second send found both sent already
+    assert len(contexts_made) == 1
