@@ -28,13 +28,20 @@ CHOICE_KEYS = ("lead", "order", "exclude")
 INLINE_LIST_LENGTH = 2
 
 
-def _issue_table(document: tomlkit.TOMLDocument) -> Table:
-    if ISSUE_TABLE not in document:
-        document.add(ISSUE_TABLE, tomlkit.table())
-    table = document[ISSUE_TABLE]
+def table_at(
+    container: tomlkit.TOMLDocument | Table, key: str, *, label: str, super_table: bool = False
+) -> Table:
+    """The table at `key`, added when missing; a ConfigError naming `[label]` when it is a value."""
+    if key not in container:
+        container.add(key, tomlkit.table(is_super_table=super_table))
+    table = container[key]
     if not isinstance(table, Table):
-        raise ConfigError(f"[{ISSUE_TABLE}] must be a table")
+        raise ConfigError(f"[{label}] must be a table")
     return table
+
+
+def _issue_table(document: tomlkit.TOMLDocument) -> Table:
+    return table_at(document, ISSUE_TABLE, label=ISSUE_TABLE)
 
 
 def _set_key(table: Table, key: str, value: Item) -> None:

@@ -18,7 +18,7 @@ import tomlkit
 from tomlkit.items import Table
 
 from digest.errors import ConfigError
-from digest.settings.editor_choices import _issue_table, _parse, _set_key
+from digest.settings.editor_choices import _issue_table, _parse, _set_key, table_at
 from digest.settings.files import ISSUE_FILE
 from digest.urls import absolute_http_url
 
@@ -79,18 +79,8 @@ def checked_value(field: EditableField, value: str) -> str:
 
 
 def _story_table(document: tomlkit.TOMLDocument, story_id: str) -> Table:
-    if STORIES_TABLE not in document:
-        stories = tomlkit.table(is_super_table=True)
-        document.add(STORIES_TABLE, stories)
-    stories = document[STORIES_TABLE]
-    if not isinstance(stories, Table):
-        raise ConfigError(f"[{STORIES_TABLE}] must be a table")
-    if story_id not in stories:
-        stories.add(story_id, tomlkit.table())
-    table = stories[story_id]
-    if not isinstance(table, Table):
-        raise ConfigError(f"[{STORIES_TABLE}.{story_id}] must be a table")
-    return table
+    stories = table_at(document, STORIES_TABLE, label=STORIES_TABLE, super_table=True)
+    return table_at(stories, story_id, label=f"{STORIES_TABLE}.{story_id}")
 
 
 def _write(table: Table, key: str, value: str) -> None:
