@@ -50,8 +50,12 @@ def copy_command(ctx: click.Context, url: str) -> None:
     """Copy the project's SQLite store ([store] path, or --db) into an empty PostgreSQL database,
     then compare each table's row count and checksum on both sides."""
     from digest.store import open_store
+    from digest.store.connection import is_postgres_url
     from digest.store.copy import copy_store
 
+    if not is_postgres_url(url):
+        # Anything else would be taken for a SQLite file name and created empty.
+        raise click.BadParameter("must be a PostgreSQL URL: postgresql://user@host/db", param_hint="'--to'")
     options = ctx.ensure_object(dict)
     source = open_store(
         options["db"] or load_delivery_settings(options["config"]).delivery.store_path, create=False

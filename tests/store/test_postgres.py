@@ -172,3 +172,12 @@ def test_a_lost_connection_is_one_error_and_the_next_use_connects_again(postgres
         assert store.fetchvalue("SELECT COUNT(*) FROM subscribers") == 1  # a new connection from the pool
     finally:
         store.close()
+
+
+def test_a_copy_to_something_that_is_not_a_postgresql_url_is_refused_and_creates_nothing(tmp_path):
+    db = _sqlite_project(tmp_path)
+    result = _cli("store", "--db", db, "copy", "--to", str(tmp_path / "other.db"))
+    assert result.exit_code == 2
+    assert "must be a PostgreSQL URL" in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "other.db").exists()
