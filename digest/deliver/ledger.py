@@ -28,6 +28,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
@@ -70,6 +71,16 @@ def _claim_sql(rows: int, retake: str) -> str:
 
 def _flat(rows: list[tuple[str, int, str, str, str]]) -> list[str | int]:
     return [value for row in rows for value in row]
+
+
+@dataclass(eq=False)
+class _Claim:
+    """One thread's claim of one subscriber, waiting to be written with others (see `claim`)."""
+
+    subscriber_id: int
+    settled: bool = False
+    won: bool = False
+    error: BaseException | None = None
 
 
 class SendState(StrEnum):
@@ -121,6 +132,8 @@ class SendLedger:
         self._sent: list[tuple[str, str, str, int]] = []
         """Queued "sent" updates (reply, time, issue, subscriber), written by the next claim or flush."""
         self._sent_lock = threading.Lock()
+        self._claims: list[_Claim] = []
+        """Claims queued by threads waiting for the store's lock (see `claim`)."""
         # Claiming inserts the in_flight row, or changes nothing when the row exists (another
         # process, or an earlier run, has it) unless it is uncertain and those are to be resent.
         self._retake = "OR (excluded.state = 'in_flight' AND send_log.state = 'uncertain')" * resend_uncertain
@@ -220,23 +233,46 @@ class SendLedger:
         updates with it. False: someone else has it, or the subscriber is no longer active
         (unsubscribed or erased since the page of recipients was read).
 
-        One statement, so one commit and one trip into SQLite (each releases and retakes the GIL,
-        which the sending threads contend for): the claim's row and the queued ones go into one
-        INSERT whose ON CONFLICT turns the queued rows, in flight until now, into sent ones. The
-        statement reads the subscriber's status itself, so an unsubscribe committed a moment ago
-        is seen; rows of an erased subscriber are left out (its log went with it)."""
-        now = self._now()
+        Claims are committed in groups: a thread queues its claim and takes the store's lock;
+        whoever holds it writes every claim queued by then (and the queued "sent" rows) in one
+        statement, one commit and one trip into SQLite or PostgreSQL, and a thread whose claim
+        was written meanwhile returns at once. Each claim is still committed before its own
+        thread writes its dot, so a crash leaves no more rows in flight than there are
+        connections; threads waiting on the lock were waiting anyway. The statement reads the
+        subscriber's status itself, so an unsubscribe committed a moment ago is seen; rows of an
+        erased subscriber are left out (its log went with it)."""
+        mine = _Claim(recipient.subscriber_id)
+        with self._sent_lock:
+            self._claims.append(mine)
         with self.store.lock:
-            with self._sent_lock:
-                sent, self._sent = self._sent, []
-            rows = [(self.issue_id, recipient.subscriber_id, "in_flight", "", now)]
-            rows += [(issue, subscriber, "sent", reply, at) for reply, at, issue, subscriber in sent]
-            try:
-                written = self.store.fetchall(_claim_sql(len(rows), self._retake), _flat(rows))
-            except BaseException:
-                self._requeue(sent)  # not written: still to be written
-                raise
-        return any(row[0] == recipient.subscriber_id and row[1] == "in_flight" for row in written)
+            while not mine.settled:
+                self._write_claims()
+        if mine.error is not None:
+            raise mine.error
+        return mine.won
+
+    def _write_claims(self) -> None:
+        """Every queued claim (one per subscriber: a second waits for the next statement) and
+        every queued "sent" update, in one INSERT; each claim told whether it won."""
+        now = self._now()
+        with self._sent_lock:
+            claims: dict[int, _Claim] = {}
+            for claim in self._claims:
+                claims.setdefault(claim.subscriber_id, claim)
+            self._claims = [claim for claim in self._claims if claims[claim.subscriber_id] is not claim]
+            sent, self._sent = self._sent, []
+        rows = [(self.issue_id, subscriber, "in_flight", "", now) for subscriber in claims]
+        rows += [(issue, subscriber, "sent", reply, at) for reply, at, issue, subscriber in sent]
+        try:
+            written = self.store.fetchall(_claim_sql(len(rows), self._retake), _flat(rows))
+        except BaseException as e:
+            self._requeue(sent)  # not written: still to be written
+            for claim in claims.values():
+                claim.error, claim.settled = e, True
+            return
+        won = {row[0] for row in written if row[1] == "in_flight"}
+        for subscriber, claim in claims.items():
+            claim.won, claim.settled = subscriber in won, True
 
     def record_sent(self, recipient: Recipient, reply: str) -> None:
         """The server accepted the message: queue the update for the next claim or flush."""

@@ -47,6 +47,9 @@ from digest.store.run_history import IssueLocked, issue_lock
 
 log = logging.getLogger("digest.deliver.workers")
 
+WAIT_FOR_OTHERS = 0.1
+"""Seconds between looks at the batches other workers hold, once none is left to claim."""
+
 
 def start_send(prepared: PreparedSend, store: Store, *, batch_size: int = BATCH_SIZE) -> Plan:
     """Join the issue's send in progress (its plan as it is), or start one: under the issue's run
@@ -104,7 +107,10 @@ class SendWorker:
         self.resend_uncertain = resend_uncertain
         self.leases = SendLeases(store, prepared.issue_id, lease_seconds=lease_seconds)
         self.beat_every = lease_seconds / 3
-        self.wait_for_others = min(self.beat_every, 2.0)
+        # With nothing left to claim, how often to look whether another worker's batch ended or
+        # came back: often, as a worker that slept 2 s here ended the send up to 2 s after its last
+        # copy (a query on a table of one row per 1,000 subscribers, cheap beside a send).
+        self.wait_for_others = min(self.beat_every, WAIT_FOR_OTHERS)
         self.on_outcome = on_outcome
         self.report = WorkerReport()
         self.stopping = threading.Event()

@@ -7,6 +7,11 @@ the rerun reports them uncertain and never sends them again.
 
 from __future__ import annotations
 
+import datetime as dt
+import itertools
+import threading
+import time
+
 import pytest
 
 from digest.deliver.ledger import SendLedger, SendState
@@ -16,6 +21,7 @@ from digest.store.personal_data import erase_subscriber
 from digest.store.subscribers import add_subscriber, unsubscribe
 
 ISSUE = "2025-W02"
+START = dt.datetime(2025, 1, 10, 7, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture
@@ -131,3 +137,77 @@ def test_a_claim_for_a_subscriber_no_longer_active_fails_and_writes_the_queue(st
     assert not ledger.claim(second), "unsubscribed since the page was read"
     assert not ledger.claim(third), "erased since the page was read"
     assert _states(store) == {first.email: "sent"}
+
+
+def _claim_in_threads(ledger: SendLedger, store: Store, recipients: list[Recipient]) -> dict[str, object]:
+    """Each recipient claimed by its own thread while the store is busy (its lock held here), so
+    every claim is queued before any is written; what each thread got back (True, False, an error)."""
+    results: dict[str, object] = {}
+
+    def claim(recipient: Recipient) -> None:
+        try:
+            results[recipient.email] = ledger.claim(recipient)
+        except Exception as e:  # what the sending thread would see
+            results[recipient.email] = e
+
+    threads = [threading.Thread(target=claim, args=(r,)) for r in recipients]
+    with store.lock:
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + 10
+        while len(ledger._claims) < len(recipients) and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert len(ledger._claims) == len(recipients), "every thread queued its claim"
+    for thread in threads:
+        thread.join(timeout=10)
+    return results
+
+
+def test_claims_queued_while_the_store_is_busy_are_written_in_one_statement(store: Store):
+    """Threads that claim at once are answered each for its own subscriber, from one write (one
+    commit for all), together with the queued "sent" rows."""
+    ticks = itertools.count()
+    ledger = SendLedger(store, ISSUE, clock=lambda: START + dt.timedelta(seconds=next(ticks)))
+    people = _recipients(ledger)
+    assert ledger.claim(people[0])
+    ledger.record_sent(people[0], "250 ok")
+    assert SendLedger(store, ISSUE).claim(people[1]), "another process has this one"
+    unsubscribe(store, people[2].subscriber_id)
+    assert _states(store)[people[0].email] == "in_flight", "its sent row is queued"
+    results = _claim_in_threads(ledger, store, people[1:])
+    assert results == {
+        people[1].email: False,
+        people[2].email: False,
+        people[3].email: True,
+        people[4].email: True,
+    }
+    assert _states(store) == {
+        people[0].email: "sent",
+        people[1].email: "in_flight",
+        people[3].email: "in_flight",
+        people[4].email: "in_flight",
+    }
+    written = store.fetchall(
+        "SELECT DISTINCT updated_at FROM send_log WHERE issue_id = ? AND subscriber_id IN (?, ?)",
+        (ISSUE, people[3].subscriber_id, people[4].subscriber_id),
+    )
+    assert len(written) == 1, "both claims went in one statement (the sent row with them: no flush ran)"
+
+
+def test_a_group_write_that_fails_fails_every_claim_in_it_and_keeps_the_queue(tmp_path):
+    store = open_store(tmp_path / "subscribers.db")
+    for n in range(3):
+        add_subscriber(store, f"reader{n}@example.com", f"Reader {n}")
+    ledger = SendLedger(store, ISSUE)
+    first, *others = _recipients(ledger)
+    assert ledger.claim(first)
+    ledger.record_sent(first, "250 ok")
+    store.execute("CREATE TRIGGER refuse BEFORE INSERT ON send_log BEGIN SELECT RAISE(ABORT, 'no room'); END")
+    results = _claim_in_threads(ledger, store, others)
+    assert all(isinstance(r, Exception) and "no room" in str(r) for r in results.values()), results
+    store.execute("DROP TRIGGER refuse")
+    assert _states(store) == {first.email: "in_flight"}, "nothing written"
+    ledger.flush()
+    assert _states(store) == {first.email: "sent"}, "the queued sent row was kept for the next write"
+    assert ledger.claim(others[0]), "the failed claims left nothing behind"
+    store.close()
