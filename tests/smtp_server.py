@@ -84,6 +84,8 @@ class RecordingHandler:
         self.data_commands = 0
         self.dropped_in_data = 0
         self.pipelined = 0
+        self.envelope_with_dot = 0
+        """Messages whose end came with the next transaction's MAIL FROM (the client pipelined it)."""
         self.arrivals: list[tuple[float, str]] = []
         """(time.monotonic(), recipient) of every message accepted."""
         self.slowed_down: list[float] = []
@@ -147,6 +149,9 @@ class RecordingHandler:
     async def handle_DATA(self, server, session, envelope):
         recipients = list(envelope.rcpt_tos)
         with self.lock:
+            self.envelope_with_dot += (
+                b"MAIL FROM" in bytes(server._reader._buffer).upper()
+            )  # read, not handled
             for rcpt in recipients:
                 if rcpt in self.faults.defer_first and not self.deferred[rcpt]:
                     self.deferred[rcpt] += 1

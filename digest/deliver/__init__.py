@@ -60,6 +60,8 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "ServerUnreachable",
         "SmtpConnection",
         "SmtpError",
+    ),
+    "digest.deliver.smtp_target": (
         "SmtpTarget",
         "resolve_target",
     ),
@@ -195,7 +197,8 @@ if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eag
         send_proofs,
         write_dry_run,
     )
-    from digest.deliver.smtp import ServerUnreachable, SmtpConnection, SmtpError, SmtpTarget, resolve_target
+    from digest.deliver.smtp import ServerUnreachable, SmtpConnection, SmtpError
+    from digest.deliver.smtp_target import SmtpTarget, resolve_target
     from digest.deliver.splice import Markers, MessageTemplate, Recipient, RecipientValues, build_template
     from digest.deliver.tokens import (
         PROOF_ADDRESS,

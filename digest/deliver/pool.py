@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 from digest.deliver.breaker import Refusal, RefusalBreaker
 from digest.deliver.dkim_signing import DkimSigner
+from digest.deliver.feeding import feed, join
 from digest.deliver.ledger import Ledger, SendState
 from digest.deliver.outcomes import INCOMPLETE_EXIT, Outcome, RateLimiter, SendOptions, SendReport
 from digest.deliver.smtp import (
@@ -77,9 +78,12 @@ def _backoff(attempt: int, base: float) -> float:
     return base * (2**attempt) * random.uniform(0.5, 1.0)
 
 
-def _deliver_one(shared: _Shared, transport: Transport, recipient: Recipient) -> tuple[Outcome, str] | None:
+def _deliver_one(
+    shared: _Shared, transport: Transport, recipient: Recipient, then: Recipient | None = None
+) -> tuple[Outcome, str] | None:
     """How sending to one recipient ended; None when nothing is to be told yet: a refusal the
-    breaker holds (see _refused), or a recipient parked until its domain's back-off ends."""
+    breaker holds (see _refused), or a recipient parked until its domain's back-off ends.
+    `then`: the connection's next recipient, whose envelope may go out with this message's end."""
     throttle, domain = shared.throttle, recipient_domain(recipient.email)
     if throttle is not None and (held := _held_back(shared, throttle, recipient, domain)):
         return None if held is _PARKED else held
@@ -105,7 +109,8 @@ def _deliver_one(shared: _Shared, transport: Transport, recipient: Recipient) ->
             return claimed
 
         try:
-            reply = transport.send(shared.sender(recipient), recipient.email, data, commit)
+            following = (shared.sender(then), then.email) if then is not None else None
+            reply = transport.send(shared.sender(recipient), recipient.email, data, commit, following)
         except ConnectFailure as e:
             last = str(e)
             continue
@@ -186,18 +191,26 @@ def _record_refusals(shared: _Shared, refusals: list[Refusal]) -> None:
 
 def _worker(shared: _Shared, jobs: queue.Queue, transport: Transport) -> None:
     held = HeldConnection(shared.throttle, shared.stop) if shared.throttle is not None else None
+    ahead: list[Recipient | None] = []
+    """The job taken early, its envelope sent with the last message's dot (see `_take_ahead`)."""
     try:
         while not shared.stop.is_set():
-            try:
-                recipient = jobs.get_nowait()
-            except queue.Empty:
-                shared.ledger.flush()  # nothing to claim next: write the queued "sent" now
+            if ahead:
+                recipient = ahead.pop()
+            else:
                 try:
-                    recipient = jobs.get(timeout=0.1)
+                    recipient = jobs.get_nowait()
                 except queue.Empty:
-                    continue
+                    shared.ledger.flush()  # nothing to claim next: write the queued "sent" now
+                    try:
+                        recipient = jobs.get(timeout=0.1)
+                    except queue.Empty:
+                        continue
             try:
-                if recipient is None or not _work_on(shared, transport, recipient, held):
+                if recipient is None:
+                    return
+                then = _take_ahead(shared, jobs, ahead)
+                if not _work_on(shared, transport, recipient, held, then):
                     return
             finally:
                 jobs.task_done()  # after any parking: the feeder counts what is still in hand
@@ -206,6 +219,7 @@ def _worker(shared: _Shared, jobs: queue.Queue, transport: Transport) -> None:
             shared.fatal = shared.fatal or e
         shared.stop.set()
     finally:
+        _leave_ahead(shared, jobs, ahead)
         with contextlib.suppress(Exception):
             transport.close()
         with contextlib.suppress(Exception):
@@ -215,14 +229,46 @@ def _worker(shared: _Shared, jobs: queue.Queue, transport: Transport) -> None:
                 held.free()
 
 
+def _take_ahead(shared: _Shared, jobs: queue.Queue, ahead: list[Recipient | None]) -> Recipient | None:
+    """The next job, already queued, when its envelope may go out with this message's end (RFC
+    2920 lets a message's content start a group): only when nothing could make it wait (no rate,
+    no back-off, no warm-up count), since the server then waits in DATA for its message."""
+    if shared.limiter.interval or shared.stop.is_set() or shared.halt.is_set():
+        return None
+    try:
+        following = jobs.get_nowait()
+    except queue.Empty:
+        return None
+    ahead.append(following)
+    throttle = shared.throttle
+    if following is None:
+        return None
+    at_once = throttle is None or throttle.at_once(recipient_domain(following.email))
+    return following if at_once else None
+
+
+def _leave_ahead(shared: _Shared, jobs: queue.Queue, ahead: list[Recipient | None]) -> None:
+    """A worker that ends with a job taken early: it stays pending (no claim was made), told
+    deferred when the worker ended alone (its connection lost), as its other jobs go to others."""
+    for left in ahead:
+        if left is not None and not shared.stop.is_set():
+            _tally(shared, left, Outcome.DEFERRED, "not sent: its connection was lost")
+        jobs.task_done()
+    ahead.clear()
+
+
 def _work_on(
-    shared: _Shared, transport: Transport, recipient: Recipient, held: HeldConnection | None
+    shared: _Shared,
+    transport: Transport,
+    recipient: Recipient,
+    held: HeldConnection | None,
+    then: Recipient | None = None,
 ) -> bool:
     """Send to one recipient and tell how it ended; False when this worker's connection is lost."""
     if held is not None:
         held.keep()
     try:
-        ended = _deliver_one(shared, transport, recipient)
+        ended = _deliver_one(shared, transport, recipient, then)
     except Unreachable as e:
         # This worker's connection slot is gone (others may still have theirs). The
         # recipient has no log row, so it stays pending for the next run.
@@ -290,10 +336,10 @@ def deliver(
     for worker in workers:
         worker.start()
     try:
-        _feed(itertools.chain(recipients, _parked(shared, jobs, workers)), jobs, workers, shared)
+        feed(itertools.chain(recipients, _parked(shared, jobs, workers)), jobs, workers, stop, shared.halt)
     except KeyboardInterrupt:
         stop.set()
-        _join(workers)
+        join(workers)
     finally:
         ledger.flush()
     for recipient, reply in shared.parking.drain():  # the run ended before their back-off did
@@ -333,45 +379,3 @@ def _parked(
         if not shared.parking and jobs.unfinished_tasks == 0:
             return
         shared.stop.wait(0.05)
-
-
-def _feed(
-    recipients: Iterable[Recipient],
-    jobs: queue.Queue[Recipient | None],
-    workers: list[threading.Thread],
-    shared: _Shared,
-) -> None:
-    """Stream the recipients to the workers (until the warm-up's allowance halts it), then one None
-    each to end them; wait until they have."""
-    stop = shared.stop
-    for recipient in recipients:
-        if shared.halt.is_set() or not _put(jobs, recipient, workers, stop):
-            break
-    for _ in workers:
-        _put(jobs, None, workers, stop)
-    _join(workers)
-
-
-def _put(
-    jobs: queue.Queue[Recipient | None],
-    item: Recipient | None,
-    workers: list[threading.Thread],
-    stop: threading.Event,
-) -> bool:
-    while not stop.is_set():
-        if not any(w.is_alive() for w in workers):
-            stop.set()  # every worker is gone: nobody left to send
-            break
-        try:
-            jobs.put(item, timeout=0.1)
-            return True
-        except queue.Full:
-            continue
-    return False
-
-
-def _join(workers: list[threading.Thread]) -> None:
-    # join() with a timeout, so Ctrl-C reaches the main thread while it waits.
-    for worker in workers:
-        while worker.is_alive():
-            worker.join(timeout=0.1)

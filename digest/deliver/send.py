@@ -28,7 +28,7 @@ from digest.deliver.message import feedback_id
 from digest.deliver.pool import Outcome, SendOptions, SendReport, deliver
 from digest.deliver.renders import ClickLinks, DeliveryRenders, link_values, render_for_delivery
 from digest.deliver.return_path import return_path_address
-from digest.deliver.smtp import SmtpTarget, resolve_target
+from digest.deliver.smtp_target import SmtpTarget, resolve_target
 from digest.deliver.snapshot import keep_sent_copy
 from digest.deliver.splice import MessageTemplate, Recipient, build_template
 from digest.deliver.throttle import SendThrottle

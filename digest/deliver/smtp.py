@@ -16,23 +16,27 @@ end of the message (retried too). Only a dot the server may have read, then no r
 
 from __future__ import annotations
 
-import functools
-import os
 import smtplib
 import socket
 import ssl
 import threading
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
 
+from digest.deliver.smtp_target import SmtpTarget, tls_context
 from digest.deliver.stuffing import dot_stuffed
-from digest.deliver.wire import AfterDot, ReplyReader, after_the_dot, goodbye, was_reset
-from digest.errors import SMTP_UNUSABLE_EXIT, ConfigError, DigestError
-from digest.settings import SmtpSettings
-
-PASSWORD_ENV = "DIGEST_SMTP_PASSWORD"
-HOST_ENV = "DIGEST_SMTP_HOST"
-PORT_ENV = "DIGEST_SMTP_PORT"
+from digest.deliver.wire import (
+    AfterDot,
+    Envelope,
+    ReplyReader,
+    accepted,
+    after_the_dot,
+    envelope_commands,
+    goodbye,
+    is_bad_address,
+    reply_text,
+    was_reset,
+)
+from digest.errors import SMTP_UNUSABLE_EXIT, DigestError
 
 
 class SmtpError(DigestError):
@@ -88,70 +92,6 @@ class Declined(Exception):
     """`commit()` said no (another process claimed the recipient); the transaction was abandoned."""
 
 
-@dataclass(frozen=True)
-class SmtpTarget:
-    """Settings after the environment's overrides, with the password (never printed)."""
-
-    settings: SmtpSettings
-    host: str
-    port: int
-    password: str | None = None
-
-    def __repr__(self) -> str:
-        return f"SmtpTarget(host={self.host!r}, port={self.port}, security={self.settings.security!r})"
-
-    @property
-    def where(self) -> str:
-        return f"{self.host}:{self.port}"
-
-
-def resolve_target(settings: SmtpSettings, environ: Mapping[str, str] | None = None) -> SmtpTarget:
-    """[smtp] with DIGEST_SMTP_HOST / DIGEST_SMTP_PORT / DIGEST_SMTP_PASSWORD applied."""
-    variables = os.environ if environ is None else environ
-    host = variables.get(HOST_ENV) or settings.host
-    if not host:
-        raise ConfigError(f"[smtp] host is not set (nor {HOST_ENV}): it is needed to send mail")
-    port = settings.effective_port
-    if variables.get(PORT_ENV):
-        raw = variables[PORT_ENV]
-        if not raw.isdigit() or not 1 <= int(raw) <= 65535:
-            raise ConfigError(f"{PORT_ENV}: must be a port number from 1 to 65535 (got {raw!r})")
-        port = int(raw)
-    password = variables.get(PASSWORD_ENV) or None
-    if settings.username and password is None:
-        raise ConfigError(
-            f"[smtp] username is set but {PASSWORD_ENV} is not: the password comes only from there"
-        )
-    return SmtpTarget(settings=settings, host=host, port=port, password=password)
-
-
-def tls_context() -> ssl.SSLContext:
-    """The TLS context, made when a connection first needs one and then kept: loading the system's
-    certificates costs milliseconds, and a send opens connections batch after batch (workers.py).
-    Kept per certificate location, which the environment may name (SSL_CERT_FILE, SSL_CERT_DIR)."""
-    with _TLS_CONTEXT_LOCK:  # a send's connections open at once: one makes it, the others wait
-        return _tls_context(os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
-
-
-_TLS_CONTEXT_LOCK = threading.Lock()
-
-
-@functools.cache
-def _tls_context(cert_file: str | None, cert_dir: str | None) -> ssl.SSLContext:
-    return ssl.create_default_context()
-
-
-def _reply(code: int, message: bytes | str) -> str:
-    text = message.decode("utf-8", "replace") if isinstance(message, bytes) else message
-    return f"{code} {' '.join(text.split())}".strip()
-
-
-def _is_bad_address(code: int, message: bytes) -> bool:
-    # RFC 3463 5.1.x: bad destination mailbox/system/syntax. Policy refusals (5.7.x) are not.
-    text = message.decode("utf-8", "replace").strip()
-    return code in (550, 551, 553) and text.startswith("5.1.")
-
-
 class SmtpConnection:
     """One connection, reused for message after message. Not thread-safe: one per worker."""
 
@@ -166,6 +106,9 @@ class SmtpConnection:
         self._replies: ReplyReader | None = None
         self.pipelining = False
         """The server offers PIPELINING (RFC 2920): a message's commands go out in one write."""
+        self.opened: Envelope | None = None
+        """The transaction whose MAIL, RCPT and DATA went out after the last message's dot, in the
+        same write (a message's content may start a group, RFC 2920 3.1), replies not read yet."""
 
     def _session(self) -> smtplib.SMTP:
         """The connection, opened (again) first when there is none or the server closed it."""
@@ -196,18 +139,17 @@ class SmtpConnection:
             client.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             self.pipelining = client.has_extn("pipelining")
         except smtplib.SMTPAuthenticationError as e:
-            raise SmtpError(
-                f"{target.where} refused the login for [smtp] username: {_reply(e.smtp_code, e.smtp_error)}"
-            ) from None
+            refused = reply_text(e.smtp_code, e.smtp_error)
+            raise SmtpError(f"{target.where} refused the login for [smtp] username: {refused}") from None
         except smtplib.SMTPNotSupportedError as e:
             raise SmtpError(f"{target.where}: {e}") from None
         except ssl.SSLError as e:
             raise SmtpError(f"TLS with {target.where} failed: {e.reason or e}") from None
         except smtplib.SMTPResponseException as e:
             if 400 <= e.smtp_code < 500:
-                raise ConnectFailure(f"{target.where}: {_reply(e.smtp_code, e.smtp_error)}") from None
+                raise ConnectFailure(f"{target.where}: {reply_text(e.smtp_code, e.smtp_error)}") from None
             raise SmtpError(
-                f"{target.where} refused the session: {_reply(e.smtp_code, e.smtp_error)}"
+                f"{target.where} refused the session: {reply_text(e.smtp_code, e.smtp_error)}"
             ) from None
         except (OSError, smtplib.SMTPException) as e:
             reason = f"cannot reach {target.where}: {e}"
@@ -241,6 +183,9 @@ class SmtpConnection:
     def close(self) -> None:
         if self.client is None:
             return
+        if self.opened is not None:  # the server waits in DATA: a QUIT would be message text
+            self.abandon()
+            return
         try:
             self._write(b"QUIT\r\n")
             self._reply()
@@ -250,6 +195,7 @@ class SmtpConnection:
 
     def abandon(self) -> None:
         """Drop the connection without QUIT: the server discards a half-sent message."""
+        self.opened = None
         if self.client is not None:
             self.client.close()
             self.client = None
@@ -279,31 +225,37 @@ class SmtpConnection:
     def _transaction(self, sender: str, recipient: str) -> None:
         """MAIL, RCPT and DATA up to the server's 354: in one write when it offers PIPELINING
         (RFC 2920), its three replies read after; else each command waits for its reply."""
-        commands = [f"MAIL FROM:<{sender}>\r\n", f"RCPT TO:<{recipient}>\r\n", "DATA\r\n"]
-        encoded = [command.encode("ascii") for command in commands]
+        opened, self.opened = self.opened, None
+        if opened is not None and opened != (sender, recipient):
+            # Opened for a message that went elsewhere (parked, retried): the server waits in
+            # DATA, and only closing ends that without a message. Rare: a reconnect.
+            self.abandon()
+            self._session()
+            opened = None
+        encoded = envelope_commands(sender, recipient).splitlines(keepends=True)
         replies: list[tuple[int, bytes]] = []
         try:
-            if self.pipelining:
+            if self.pipelining and opened is None:
                 self._write(b"".join(encoded))
             for command in encoded:
                 if not self.pipelining:
                     self._write(command)
                 replies.append(self._reply())
-                if not self.pipelining and not _accepted(replies):
+                if not self.pipelining and not accepted(replies):
                     break
         except OSError as e:
-            if _accepted(replies):  # else a refusal, then the end (a 421 and its close): say the refusal
+            if accepted(replies):  # else a refusal, then the end (a 421 and its close): say the refusal
                 self.abandon()
                 raise TemporaryFailure(f"connection lost: {e}") from None
-        if _accepted(replies) and len(replies) == 3:
+        if accepted(replies) and len(replies) == 3:
             return
         self._refused(replies, sender)
 
     def _refused(self, replies: list[tuple[int, bytes]], sender: str) -> None:
         """The first refusal among the replies, as the exception that says what it means."""
-        step = next(n for n, (code, _) in enumerate(replies) if not _accepted(replies[: n + 1]))
+        step = next(n for n, (code, _) in enumerate(replies) if not accepted(replies[: n + 1]))
         code, message = replies[step]
-        reply = _reply(code, message)
+        reply = reply_text(code, message)
         if code == 421 or (len(replies) == 3 and replies[2][0] == 354):
             self.abandon()  # closing (421), or a DATA left open by an earlier refusal: end it unsent
         else:
@@ -313,31 +265,42 @@ class SmtpConnection:
         if step == 0:
             # Not about this recipient: every message would be refused. Stop, record nobody.
             raise SmtpError(f"{self.target.where} refused the sender {sender}: {reply}")
-        raise PermanentFailure(reply, bounce=step == 1 and _is_bad_address(code, message))
+        raise PermanentFailure(reply, bounce=step == 1 and is_bad_address(code, message))
 
-    def send(self, sender: str, recipient: str, data: bytes, commit: Callable[[], bool]) -> str:
+    def send(
+        self,
+        sender: str,
+        recipient: str,
+        data: bytes,
+        commit: Callable[[], bool],
+        then: Envelope | None = None,
+    ) -> str:
         """Send one message; returns the server's acceptance reply.
 
         `data` is the message with CRLF line ends. `commit` runs before the message is written,
         so before its final dot; when it returns False the transaction is abandoned (Declined) and
-        nothing is delivered. The message and its dot go out in one write.
+        nothing is delivered. The message and its dot go out in one write, with the envelope of
+        `then` (the next message on this connection) when the server pipelines: the next send
+        to `then` only reads its replies, one round trip a message instead of two.
         """
         self._session()
         self._transaction(sender, recipient)
         # Dot-stuffing (RFC 5321 4.5.2); the message never starts with "." (it starts with a header).
         body = dot_stuffed(data)
-        body += b".\r\n" if body.endswith(b"\r\n") else b"\r\n.\r\n"
+        dot = b".\r\n" if body.endswith(b"\r\n") else b"\r\n.\r\n"
+        following = envelope_commands(*then) if then is not None and self.pipelining else b""
         self._check_still_there()
         if not commit():
             self.abandon()
             raise Declined()
         self._check_still_there()  # again, as near the dot as can be: the commit took a moment
         try:
-            self._write(body)
+            self._write(b"".join((body, dot, following)))
         except OSError as e:
             # A write that failed did not finish, so the dot at its end never left.
             self.abandon()
             raise TemporaryFailure(f"connection lost before the end of the message: {e}") from None
+        self.opened = then if following else None
         # The point of no return: the final dot is written.
         self._await_reply()
         try:
@@ -347,7 +310,7 @@ class SmtpConnection:
             if was_reset(e):
                 raise TemporaryFailure(f"connection reset before the server read the message: {e}") from None
             raise Uncertain(f"no reply after the message was sent: {e}") from None
-        reply = _reply(code, message)
+        reply = reply_text(code, message)
         if 200 <= code < 300:
             return reply
         if 400 <= code < 500:
@@ -383,8 +346,3 @@ class SmtpConnection:
         if gone:
             self.abandon()
             raise TemporaryFailure(f"connection lost before the end of the message: {gone}")
-
-
-def _accepted(replies: list[tuple[int, bytes]]) -> bool:
-    """Every reply so far says go on: 2xx, and 354 for DATA."""
-    return all(200 <= code < 300 or (n == 2 and code == 354) for n, (code, _) in enumerate(replies))

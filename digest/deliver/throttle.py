@@ -145,6 +145,11 @@ class SendThrottle:
         """Whether a rate limits messages to `domain` (the worker may wait for its turn)."""
         return self.settings.relay.rate > 0 or self.settings.for_domain(domain).rate > 0
 
+    def at_once(self, domain: str) -> bool:
+        """Whether a message to `domain` may go without a wait or a count: no rate, no back-off,
+        no warm-up (the pool then opens its transaction early: pool._take_ahead)."""
+        return self.settings.warmup is None and not self.rated(domain) and self.backed_off(domain) is None
+
     def backed_off(self, domain: str) -> BackOff | None:
         """The domain's back-off, while it lasts (read from the store at most every BACKOFFS_FRESH s)."""
         now = self.clock()

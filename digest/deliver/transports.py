@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from digest.deliver.smtp import Declined, Reach, SmtpConnection, SmtpTarget
+from digest.deliver.smtp import Declined, Reach, SmtpConnection
+from digest.deliver.smtp_target import SmtpTarget
 from digest.deliver.splice import Recipient
+from digest.deliver.wire import Envelope
 
 
 class MessageSource(Protocol):
@@ -31,7 +33,17 @@ class FixedMessage:
 class Transport(Protocol):
     """A connection that delivers finished messages: SMTP, or a folder of .eml files."""
 
-    def send(self, sender: str, recipient: str, data: bytes, commit: Callable[[], bool]) -> str: ...
+    def send(
+        self,
+        sender: str,
+        recipient: str,
+        data: bytes,
+        commit: Callable[[], bool],
+        then: Envelope | None = None,
+    ) -> str:
+        """`then`: the next message's envelope, which an SMTP connection may send with this one's end."""
+        ...
+
     def close(self) -> None: ...
     def abandon(self) -> None: ...
 
@@ -43,7 +55,14 @@ class EmlFolder:
         self.folder = folder
         self.counter = counter
 
-    def send(self, sender: str, recipient: str, data: bytes, commit: Callable[[], bool]) -> str:
+    def send(
+        self,
+        sender: str,
+        recipient: str,
+        data: bytes,
+        commit: Callable[[], bool],
+        then: Envelope | None = None,
+    ) -> str:
         if not commit():
             raise Declined()
         safe = "".join(c if c.isalnum() or c in "@.-_+" else "_" for c in recipient)

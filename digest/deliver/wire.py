@@ -147,3 +147,29 @@ class ReplyReader:
         line = bytes(self.buffer[: end + 1])
         del self.buffer[: end + 1]
         return line
+
+
+Envelope = tuple[str, str]
+"""A transaction's sender and recipient (MAIL FROM, RCPT TO)."""
+
+
+def envelope_commands(sender: str, recipient: str) -> bytes:
+    """MAIL, RCPT and DATA, as one pipelined group sends them (RFC 2920: DATA ends a group)."""
+    return f"MAIL FROM:<{sender}>\r\nRCPT TO:<{recipient}>\r\nDATA\r\n".encode("ascii")
+
+
+def accepted(replies: list[tuple[int, bytes]]) -> bool:
+    """Every reply so far to MAIL, RCPT and DATA says go on: 2xx, and 354 for DATA."""
+    return all(200 <= code < 300 or (n == 2 and code == 354) for n, (code, _) in enumerate(replies))
+
+
+def reply_text(code: int, message: bytes | str) -> str:
+    """A reply as one line for people: its code and its text, whitespace folded."""
+    text = message.decode("utf-8", "replace") if isinstance(message, bytes) else message
+    return f"{code} {' '.join(text.split())}".strip()
+
+
+def is_bad_address(code: int, message: bytes) -> bool:
+    """RFC 3463 5.1.x: a bad destination mailbox, system or syntax. Policy refusals (5.7.x) are not."""
+    text = message.decode("utf-8", "replace").strip()
+    return code in (550, 551, 553) and text.startswith("5.1.")

@@ -36,7 +36,7 @@ from digest.deliver.send import (
     send_throttle,
     settled,
 )
-from digest.deliver.smtp import SmtpTarget
+from digest.deliver.smtp_target import SmtpTarget
 from digest.deliver.snapshot import issue_to_json
 from digest.deliver.splice import Recipient
 from digest.deliver.transports import smtp_transports

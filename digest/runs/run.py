@@ -31,7 +31,8 @@ from digest.deliver.send import (
     send_issue,
     send_proofs,
 )
-from digest.deliver.smtp import SmtpError, resolve_target
+from digest.deliver.smtp import SmtpError
+from digest.deliver.smtp_target import resolve_target
 from digest.deliver.tokens import load_secret
 from digest.errors import ConfigError
 from digest.lint import Level

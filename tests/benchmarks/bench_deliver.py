@@ -23,7 +23,7 @@ from pathlib import Path
 from digest.deliver.ledger import NoLedger, SendLedger, SendState
 from digest.deliver.pool import SendOptions, deliver
 from digest.deliver.send import Purpose
-from digest.deliver.smtp import SmtpTarget
+from digest.deliver.smtp_target import SmtpTarget
 from digest.deliver.splice import Recipient
 from digest.deliver.transports import smtp_transports
 from digest.pipeline import prepare_folder

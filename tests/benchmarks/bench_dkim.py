@@ -32,7 +32,7 @@ from digest.deliver.dkim_signing import SIGNED_HEADERS, DkimSigner
 from digest.deliver.ledger import SendLedger
 from digest.deliver.pool import SendOptions, deliver
 from digest.deliver.send import Purpose
-from digest.deliver.smtp import SmtpTarget
+from digest.deliver.smtp_target import SmtpTarget
 from digest.deliver.splice import MessageTemplate, Recipient
 from digest.deliver.transports import smtp_transports
 from digest.pipeline import prepare_folder

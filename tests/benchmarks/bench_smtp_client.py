@@ -21,7 +21,8 @@ from pathlib import Path
 
 from digest.deliver.ledger import SendLedger
 from digest.deliver.pool import SendOptions, deliver
-from digest.deliver.smtp import SmtpConnection, SmtpTarget
+from digest.deliver.smtp import SmtpConnection
+from digest.deliver.smtp_target import SmtpTarget
 from digest.deliver.transports import smtp_transports
 from digest.settings import SmtpSettings
 from digest.store import open_store

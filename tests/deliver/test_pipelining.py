@@ -1,6 +1,9 @@
 """PIPELINING (RFC 2920) against aiosmtpd on 127.0.0.1: MAIL, RCPT and DATA in one write when the
 server offers it, one at a time when it does not, the same bytes on the server either way, and the
-exactly-once rules kept (a refused RCPT in a batch, a 421 in the middle of a session)."""
+exactly-once rules kept (a refused RCPT in a batch, a 421 in the middle of a session). A message's
+end goes out with the next message's envelope (a message's content may start a group), so a
+connection takes one round trip a message; a transaction opened so and then not used is dropped
+with the connection, never ended with a message nobody wrote."""
 
 from __future__ import annotations
 
@@ -12,7 +15,8 @@ import pytest
 
 from digest.deliver.ledger import SendLedger, SendState
 from digest.deliver.send import PreparedSend, send_issue
-from digest.deliver.smtp import PermanentFailure, SmtpConnection, SmtpTarget
+from digest.deliver.smtp import PermanentFailure, SmtpConnection
+from digest.deliver.smtp_target import SmtpTarget
 from digest.model import SubscriberStatus
 from digest.settings import SmtpSettings
 from digest.store import Store, find_subscriber, open_store
@@ -115,4 +119,72 @@ def test_a_421_in_the_middle_of_a_session_is_retried_on_a_new_connection(prepare
         result = send_issue(prepared, store, environ={**ENV, **server.environ()})
     assert result.run.sent == len(PEOPLE) and not result.run.failed and not result.uncertain
     assert server.copies == {address: 1 for address in PEOPLE}
+    assert SendLedger(store, prepared.issue_id).counts()[SendState.SENT] == len(PEOPLE)
+
+
+def test_a_messages_end_carries_the_next_envelope():
+    with SmtpTestServer(Faults(pipelining=True)) as server:
+        connection = SmtpConnection(_target(server))
+        to = [f"to{n}@example.com" for n in range(3)]
+        connection.send(
+            "from@example.com", to[0], PAYLOADS[0], lambda: True, then=("from@example.com", to[1])
+        )
+        connection.send(
+            "from@example.com", to[1], PAYLOADS[1], lambda: True, then=("from@example.com", to[2])
+        )
+        connection.send("from@example.com", to[2], PAYLOADS[3], lambda: True)
+        connection.close()
+    assert [(r.rcpt_tos, r.data) for r in server.received] == [
+        ([to[0]], PAYLOADS[0]),
+        ([to[1]], b"Subject: dots\r\n\r\n.starts with a dot\r\n..two\r\n.\r\nend\r\n"),
+        ([to[2]], PAYLOADS[3]),
+    ]
+    assert server.handler.envelope_with_dot == 2
+    assert server.handler.transactions == 3 and server.handler.most_sessions == 1
+
+
+def test_an_envelope_sent_ahead_and_not_used_is_dropped_with_its_connection():
+    """The server waits in DATA for the message opened ahead: a message for someone else, or the
+    end of the send, closes the connection (a QUIT there would be message text)."""
+    with SmtpTestServer(Faults(pipelining=True)) as server:
+        connection = SmtpConnection(_target(server))
+        connection.send(
+            "from@example.com",
+            "a@example.com",
+            PAYLOADS[0],
+            lambda: True,
+            then=("from@example.com", "b@example.com"),
+        )
+        connection.send(
+            "from@example.com",
+            "c@example.com",
+            PAYLOADS[0],
+            lambda: True,
+            then=("from@example.com", "d@example.com"),
+        )
+        connection.close()
+    assert server.copies == {"a@example.com": 1, "c@example.com": 1}
+    assert [r.data for r in server.received] == [PAYLOADS[0], PAYLOADS[0]], "no message made of commands"
+    assert server.handler.transactions == 4 and server.handler.sessions == 0
+
+
+def test_a_send_pipelines_each_messages_end_with_the_next_envelope(prepared, store):
+    with SmtpTestServer(Faults(pipelining=True)) as server:
+        result = send_issue(prepared, store, environ={**ENV, **server.environ()})
+    assert result.run.sent == len(PEOPLE)
+    assert server.copies == {address: 1 for address in PEOPLE}
+    assert server.handler.envelope_with_dot >= 1
+
+
+def test_a_4xx_for_a_message_whose_end_carried_the_next_envelope(prepared, store):
+    """The deferred message is tried again on a fresh connection; the next one, whose envelope
+    came with that message's end, is sent once."""
+    deferred = PEOPLE[2]
+    with SmtpTestServer(
+        Faults(pipelining=True, defer_first={deferred: "451 4.3.0 try again later"})
+    ) as server:
+        result = send_issue(prepared, store, environ={**ENV, **server.environ()})
+    assert result.run.sent == len(PEOPLE) and not result.run.failed and not result.uncertain
+    assert server.copies == {address: 1 for address in PEOPLE}
+    assert server.handler.deferred[deferred] == 1
     assert SendLedger(store, prepared.issue_id).counts()[SendState.SENT] == len(PEOPLE)

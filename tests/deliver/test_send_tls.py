@@ -120,9 +120,9 @@ def test_an_untrusted_certificate_is_refused(send_project: Path, certificate):
 @pytest.fixture
 def contexts_made(monkeypatch) -> list[ssl.SSLContext]:
     """Every TLS context the client makes from here on (the real ones, counted)."""
-    from digest.deliver import smtp
+    from digest.deliver import smtp_target
 
-    smtp._tls_context.cache_clear()
+    smtp_target._tls_context.cache_clear()
     made: list[ssl.SSLContext] = []
     real = ssl.create_default_context
 

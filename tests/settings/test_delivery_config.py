@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from digest.deliver.smtp import resolve_target
+from digest.deliver.smtp_target import resolve_target
 from digest.errors import ConfigError
 from digest.settings import load_delivery_settings, load_issue_config
 from digest.settings.tracking import TrackingSettings
