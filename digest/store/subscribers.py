@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TextIO
 
 from digest.model import Subscriber, SubscriberStatus
-from digest.spreadsheet import GUARD, SpreadsheetSafeWriter, unguard_cell
+from digest.spreadsheet import SpreadsheetSafeWriter, unguard_cell, unguard_cells
 from digest.store.addresses import SubscriberError, clean_name, now_stamp, parse_address
 from digest.store.backend import Row, Store
 from digest.store.consent import ConsentEvent, ConsentKind, ConsentMethod, record_consent
@@ -118,9 +118,7 @@ class _CsvRows:
             if len(record) > self.width:
                 self.problems.append(RowProblem(start, f"{len(record)} fields, the header has {self.width}"))
                 continue
-            # (Only a cell that starts with the guard can change: most rows skip the call.)
-            record = [unguard_cell(cell) if cell[:1] == GUARD else cell for cell in record]
-            record += [""] * (self.width - len(record))
+            record = unguard_cells(record) + [""] * (self.width - len(record))
             try:
                 email = parse_address(record[self.email_at])
                 suppression, evidence, since = self._status(record) if self.status_at else (None, "", None)
