@@ -99,9 +99,11 @@ def fold_whitespace(text: str) -> str:
     """One line of what a reader sees: titles, names, subjects, labels. Whitespace runs become a
     space, control characters and disguising format characters go."""
     # str.split() splits at exactly what \s matches (str.isspace), at C speed; no disguising
-    # character is ASCII, so most lines skip those two passes.
-    text = strip_controls(text)
-    return " ".join((text if text.isascii() else strip_disguises(text)).split())
+    # character is ASCII, and printable ASCII has no control character either, so most lines
+    # (a name, a title) skip both passes.
+    if text.isascii():
+        return " ".join((text if text.isprintable() else strip_controls(text)).split())
+    return " ".join(strip_disguises(strip_controls(text)).split())
 
 
 def plain_title(text: str) -> str:

@@ -42,6 +42,12 @@ def unguard_cell(value: str) -> str:
     return value[1:] if value.startswith(GUARD) and _guarded(value[1:]) else value
 
 
+def unguard_cells(cells: list[str]) -> list[str]:
+    """`unguard_cell` of each cell of an imported row, called only for a cell that starts with
+    the guard (the others it returns as they are): most rows of a long file make no call."""
+    return [unguard_cell(cell) if cell[:1] == GUARD else cell for cell in cells]
+
+
 def _field(value: str) -> str:
     guarded = guard_cell(value)
     if guarded != value or any(character in value for character in _NEEDS_QUOTES):

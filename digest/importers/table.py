@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from digest.importers.files import ExportFile
-from digest.spreadsheet import unguard_cell
+from digest.spreadsheet import unguard_cells
 from digest.store import ImportedRow, RowProblem, clean_name, parse_address
 
 Cells = Mapping[str, str]
@@ -53,7 +53,7 @@ class ToolRows:
                 line = reader.line_num + 1
                 for record in reader:
                     start, line = line, reader.line_num + 1
-                    if not any(cell.strip() for cell in record):
+                    if not "".join(record).strip():
                         continue  # blank lines are not rows
                     self.rows_read += 1
                     try:
@@ -67,7 +67,7 @@ class ToolRows:
     ) -> ImportedRow:
         if len(record) > len(columns):
             raise ValueError(f"{len(record)} fields, the header has {len(columns)}")
-        cells = dict(zip(columns, (unguard_cell(cell) for cell in record), strict=False))
+        cells = dict(zip(columns, unguard_cells(record), strict=False))
         row = convert(cells)
         row.email, row.line, row.member = parse_address(row.email), line, member
         return row

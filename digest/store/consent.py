@@ -61,6 +61,10 @@ class ConsentEvent:
     """Only where [signup] record_ip is on; "" otherwise."""
 
 
+CONSENT_COLUMNS = ("subscriber_id", "kind", "method", "source", "text_hash", "ip", "at")
+"""A consent record's columns, in the order `record_consent_rows` takes them."""
+
+
 def consent_text_hash(text: str) -> str:
     """The version of a consent sentence: sha256 of its words with whitespace folded, so
     re-wrapping the sentence in digest.toml does not make it a new version."""
@@ -74,16 +78,20 @@ def record_consent(db: Connection, event: ConsentEvent) -> None:
 
 
 def record_consents(db: Connection, events: Iterable[ConsentEvent]) -> None:
-    """Add events in few statements (an import's chunk), inside the caller's transaction."""
+    """Add events in few statements, inside the caller's transaction."""
     stamp = now_stamp()
-    insert_rows(
+    record_consent_rows(
         db,
-        "INSERT INTO consent_events (subscriber_id, kind, method, source, text_hash, ip, at) VALUES",
         [
             (e.subscriber_id, str(e.kind), str(e.method), e.source, e.text_hash, e.ip or None, e.at or stamp)
             for e in events
         ],
     )
+
+
+def record_consent_rows(db: Connection, rows: list[tuple[int, str, str, str, str, str | None, str]]) -> None:
+    """Add events given as rows of CONSENT_COLUMNS (an import's chunk: no ConsentEvent a row)."""
+    insert_rows(db, f"INSERT INTO consent_events ({', '.join(CONSENT_COLUMNS)}) VALUES", rows)
 
 
 def consent_history(store: Store, subscriber_id: int) -> list[ConsentEvent]:

@@ -33,8 +33,8 @@ from typing import Protocol
 from digest.model import SubscriberStatus
 from digest.store.addresses import SubscriberError, now_stamp
 from digest.store.backend import Connection, Store
-from digest.store.consent import ConsentEvent, ConsentKind, ConsentMethod, record_consents, stamp_of
-from digest.store.many_rows import insert_rows
+from digest.store.consent import ConsentKind, ConsentMethod, record_consent_rows, stamp_of
+from digest.store.many_rows import insert_rows, json_object, select_in
 from digest.store.personal_data import ErasureGate
 from digest.store.suppression import Evidence, Reason, suppress_subscriber
 
@@ -117,9 +117,11 @@ RETURNING id
 """
 CHUNK = 500
 """Rows written together; the file is still read one row at a time, so memory stays flat."""
-# Each address of the file once, with the status it had before the import (NULL: new).
-_REMEMBER = "INSERT INTO imported_keys (key, before) VALUES"
-_FIRST_TIME = "ON CONFLICT (key) DO NOTHING RETURNING key"
+# Each address of the file once, by id, with the status it had before the import (NULL: new). By
+# id, not by address: an integer key a new row appends to, where a text key's index costs more.
+_REMEMBERED = "CREATE TEMP TABLE IF NOT EXISTS imported_ids (subscriber_id INTEGER PRIMARY KEY, before TEXT)"
+_REMEMBER = "INSERT INTO imported_ids (subscriber_id, before) VALUES"
+_FIRST_TIME = "ON CONFLICT (subscriber_id) DO NOTHING RETURNING subscriber_id"
 _INSERT = (
     "INSERT INTO subscribers (email, email_key, name, first_name, attributes, status, created_at,"
     " status_changed_at) VALUES"
@@ -163,8 +165,8 @@ def import_rows(
     stamp = now_stamp()
     try:
         with store.transaction() as db:
-            db.execute("CREATE TEMP TABLE IF NOT EXISTS imported_keys (key TEXT PRIMARY KEY, before TEXT)")
-            db.execute("DELETE FROM imported_keys")
+            db.execute(_REMEMBERED)
+            db.execute("DELETE FROM imported_ids")
             merged = consents = erased = 0
             gate = ErasureGate(db, salt)
             chunk = _Chunk(db, stamp=stamp, source=source, file_name=file_name)
@@ -176,7 +178,7 @@ def import_rows(
                 merged += written.merged
                 consents += written.consents
             report = replace(_report(db, rows, merged, consents, dry_run), erased=erased)
-            db.execute("DELETE FROM imported_keys")
+            db.execute("DELETE FROM imported_ids")
             if dry_run:
                 raise _DryRun(report)
     except _DryRun as rolled_back:
@@ -190,7 +192,7 @@ def _report(db: Connection, rows: RowSource, merged: int, consents: int, dry_run
     for status, count, new, now_suppressed in db.execute(
         "SELECT s.status, COUNT(*), COUNT(*) FILTER (WHERE k.before IS NULL),"
         " COUNT(*) FILTER (WHERE k.before = 'active' AND s.status != 'active')"
-        " FROM imported_keys k JOIN subscribers s ON s.email_key = k.key GROUP BY s.status"
+        " FROM imported_ids k JOIN subscribers s ON s.id = k.subscriber_id GROUP BY s.status"
     ):
         statuses[SubscriberStatus(status)] = count
         added += new
@@ -214,7 +216,7 @@ def _suppress_imported(db: Connection, subscriber_id: int, row: ImportedRow, fil
     """Suppress a row that says so (an address suppressed already keeps its first reason)."""
     note = row.evidence or f"imported from {row.member or file_name}, line {row.line}"
     evidence = Evidence(status_line=note, at=row.since)
-    newly = db.execute("SELECT before IS NULL FROM imported_keys WHERE key = ?", (row.email.lower(),))
+    newly = db.execute("SELECT before IS NULL FROM imported_ids WHERE subscriber_id = ?", (subscriber_id,))
     if suppress_subscriber(db, subscriber_id, row.suppression or Reason.MANUAL, evidence) and (
         row.since is not None and newly.fetchone()[0]
     ):
@@ -224,17 +226,19 @@ def _suppress_imported(db: Connection, subscriber_id: int, row: ImportedRow, fil
         )
 
 
-def _consent_events(row: ImportedRow) -> list[tuple[ConsentKind, dt.datetime | None, str]]:
-    """The consent the row carries: (kind, when the file says, IP)."""
-    events: list[tuple[ConsentKind, dt.datetime | None, str]] = []
+def _consent_events(row: ImportedRow) -> Sequence[tuple[str, dt.datetime | None, str]]:
+    """The consent the row carries: (kind as stored, when the file says, IP)."""
+    if row.suppression is None and row.confirmed_at is None:  # most rows: what follows, in short
+        return ((ConsentKind.GIVEN.value, row.given_at, row.given_ip),)
+    events: list[tuple[str, dt.datetime | None, str]] = []
     if row.given_at is not None or row.suppression is None:
         # Without a time, the import itself is the consent it records: never for a row that says
         # the address may not be sent to.
-        events.append((ConsentKind.GIVEN, row.given_at, row.given_ip))
+        events.append((ConsentKind.GIVEN.value, row.given_at, row.given_ip))
     if row.confirmed_at is not None:
-        events.append((ConsentKind.CONFIRMED, row.confirmed_at, row.confirmed_ip))
+        events.append((ConsentKind.CONFIRMED.value, row.confirmed_at, row.confirmed_ip))
     if row.suppression is Reason.UNSUBSCRIBE and row.since is not None:
-        events.append((ConsentKind.WITHDRAWN, row.since, ""))
+        events.append((ConsentKind.WITHDRAWN.value, row.since, ""))
     return events
 
 
@@ -261,7 +265,7 @@ class _Subscriber:
     def fold(self, row: ImportedRow) -> None:
         self.name = row.name or self.name
         self.first_name = row.first_name or self.first_name
-        self.attributes.update(row.attributes)
+        self.attributes = {**self.attributes, **row.attributes}  # (a new dict: it may be a row's)
 
 
 class _Chunk:
@@ -278,36 +282,45 @@ class _Chunk:
             return _Written(0, 0)
         keys = [row.email.lower() for row in rows]
         subscribers = self._subscribers(rows, keys)
-        befores = [(key, s.before) for key, s in subscribers.items()]
-        remembered = insert_rows(self.db, _REMEMBER, befores, tail=_FIRST_TIME)
         ids = {key: s.id for key, s in subscribers.items() if s.id is not None}
         known = set(ids.values())
         updates = [
-            (s.name, s.first_name, json.dumps(s.attributes), s.id)
+            (s.name, s.first_name, json_object(s.attributes), s.id)
             for s in subscribers.values()
             if s.id is not None
         ]
         if updates:
             self.db.executemany(_UPDATE, updates)
         new = [
-            (s.email, key, s.name, s.first_name, json.dumps(s.attributes), "active", self.stamp, self.stamp)
+            (s.email, key, s.name, s.first_name, json_object(s.attributes), "active", self.stamp, self.stamp)
             for key, s in subscribers.items()
             if s.id is None
         ]
         ids.update(insert_rows(self.db, _INSERT, new, tail=_NEW_ONLY))
         if len(ids) < len(subscribers):  # added meanwhile by another writer (PostgreSQL)
             ids.update(self._ids([key for key in subscribers if key not in ids]))
+        first_time = self._remember(subscribers, ids)
         for row, key in zip(rows, keys, strict=True):
             if row.suppression is not None:
                 _suppress_imported(self.db, ids[key], row, self.file_name)
         consents = self._consents(rows, [ids[key] for key in keys], known)
-        return _Written(len(rows) - len(remembered), consents)
+        return _Written(len(rows) - first_time, consents)
+
+    def _remember(self, subscribers: dict[str, _Subscriber], ids: dict[str, int]) -> int:
+        """Each subscriber of the chunk remembered with its status before the import, unless an
+        earlier chunk did; how many were new to the import. One not on the list before this
+        chunk cannot have been in an earlier one (it would have been found)."""
+        new = [(ids[key], None) for key, s in subscribers.items() if s.id is None]
+        insert_rows(self.db, _REMEMBER, new)
+        known = [(s.id, s.before) for s in subscribers.values() if s.id is not None]
+        return len(new) + len(insert_rows(self.db, _REMEMBER, known, tail=_FIRST_TIME))
 
     def _subscribers(self, rows: list[ImportedRow], keys: list[str]) -> dict[str, _Subscriber]:
         """Each address of the chunk once, folded over its rows onto what the list has now."""
         found = {
             key: _Subscriber(email, name, first_name, json.loads(attributes), id, status)
-            for key, id, email, name, first_name, attributes, status in self._where_in(
+            for key, id, email, name, first_name, attributes, status in select_in(
+                self.db,
                 "SELECT email_key, id, email, name, first_name, attributes, status FROM subscribers"
                 " WHERE email_key IN ({})",
                 keys,
@@ -316,41 +329,34 @@ class _Chunk:
         for row, key in zip(rows, keys, strict=True):
             subscriber = found.get(key)
             if subscriber is None:
-                found[key] = _Subscriber(row.email, row.name, row.first_name, dict(row.attributes))
+                found[key] = _Subscriber(row.email, row.name, row.first_name, row.attributes)
             else:
                 subscriber.fold(row)
         return found
 
     def _ids(self, keys: list[str]) -> dict[str, int]:
-        return dict(self._where_in("SELECT email_key, id FROM subscribers WHERE email_key IN ({})", keys))
-
-    def _where_in(self, query: str, values: Sequence[object], *parameters: object) -> list[tuple]:
-        """`query` with its IN list ({}) filled by `values`, each once, after `parameters`."""
-        distinct = list(dict.fromkeys(values))
-        if not distinct:
-            return []
-        marks = ", ".join("?" * len(distinct))
-        return [tuple(row) for row in self.db.execute(query.format(marks), [*parameters, *distinct])]
+        return dict(select_in(self.db, "SELECT email_key, id FROM subscribers WHERE email_key IN ({})", keys))
 
     def _consents(self, rows: list[ImportedRow], ids: list[int], known: set[int]) -> int:
         """The consent the rows carry, each event once however often the file is imported: an event
         with a time is the same as one of the same kind, time and source; one without a time (the
         file gave none) as one of the same kind and source at any time. `known`: the subscribers
         that were on the list before this chunk (only they can have such records already)."""
+        method = ConsentMethod.IMPORT.value
         recorded = set(
-            self._where_in(
+            select_in(
+                self.db,
                 "SELECT subscriber_id, kind, at FROM consent_events"
                 " WHERE method = ? AND source = ? AND subscriber_id IN ({})",
                 [i for i in ids if i in known],
-                ConsentMethod.IMPORT.value,
+                method,
                 self.source,
             )
         )
         kinds = {(subscriber_id, kind) for subscriber_id, kind, _ in recorded}
         events = []
         for row, subscriber_id in zip(rows, ids, strict=True):
-            for kind, when, ip in _consent_events(row):
-                name = kind.value
+            for name, when, ip in _consent_events(row):
                 if when is None:
                     if (subscriber_id, name) in kinds:
                         continue
@@ -361,6 +367,6 @@ class _Chunk:
                         continue
                 recorded.add((subscriber_id, name, at))
                 kinds.add((subscriber_id, name))
-                events.append(ConsentEvent(subscriber_id, kind, ConsentMethod.IMPORT, at, self.source, ip=ip))
-        record_consents(self.db, events)
+                events.append((subscriber_id, name, method, self.source, "", ip or None, at))
+        record_consent_rows(self.db, events)
         return len(events)

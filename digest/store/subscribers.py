@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TextIO
 
 from digest.model import Subscriber, SubscriberStatus
-from digest.spreadsheet import SpreadsheetSafeWriter, unguard_cell
+from digest.spreadsheet import SpreadsheetSafeWriter, unguard_cell, unguard_cells
 from digest.store.addresses import SubscriberError, clean_name, now_stamp, parse_address
 from digest.store.backend import Row, Store
 from digest.store.consent import ConsentEvent, ConsentKind, ConsentMethod, record_consent
@@ -27,6 +27,7 @@ from digest.store.personal_data import ErasureGate
 from digest.store.suppression import (
     REASON_OF_STATUS,
     Evidence,
+    Reason,
     imported_reason,
     lift_suppression,
     suppress_subscriber,
@@ -111,30 +112,31 @@ class _CsvRows:
         line = self.reader.line_num + 1
         for record in self.reader:
             start, line = line, self.reader.line_num + 1
-            if not any(cell.strip() for cell in record):
+            if not "".join(record).strip():
                 continue  # blank lines are not rows
             self.rows_read += 1
             if len(record) > self.width:
                 self.problems.append(RowProblem(start, f"{len(record)} fields, the header has {self.width}"))
                 continue
-            record = [unguard_cell(cell) for cell in record] + [""] * (self.width - len(record))
+            record = unguard_cells(record) + [""] * (self.width - len(record))
             try:
                 email = parse_address(record[self.email_at])
-            except ValueError as e:
-                self.problems.append(RowProblem(start, str(e)))
-                continue
-            status = {c: record[i] for c, i in self.status_at.items()}
-            try:
-                suppression = imported_reason(status.get(STATUS_COLUMN, ""), status.get(REASON_COLUMN, ""))
+                suppression, evidence, since = self._status(record) if self.status_at else (None, "", None)
             except ValueError as e:
                 self.problems.append(RowProblem(start, str(e)))
                 continue
             name = clean_name(record[self.name_at]) if self.name_at is not None else ""
             first = clean_name(record[self.first_name_at]) if self.first_name_at is not None else ""
             attributes = {c: clean_name(record[i]) for i, c in self.extras if record[i].strip()}
-            evidence = clean_name(status.get(EVIDENCE_COLUMN, ""))
-            since = _aware_time(status.get(SINCE_COLUMN, ""))
             yield ImportedRow(start, email, name, first, attributes, suppression, evidence, since)
+
+    def _status(self, record: list[str]) -> tuple[Reason | None, str, dt.datetime | None]:
+        """The row's suppression, its evidence and since when (the columns `export_csv` writes);
+        ValueError for a suppression_reason digest does not know."""
+        status = {c: record[i] for c, i in self.status_at.items()}
+        suppression = imported_reason(status.get(STATUS_COLUMN, ""), status.get(REASON_COLUMN, ""))
+        evidence = clean_name(status.get(EVIDENCE_COLUMN, ""))
+        return suppression, evidence, _aware_time(status.get(SINCE_COLUMN, ""))
 
 
 def import_csv(

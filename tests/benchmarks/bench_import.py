@@ -8,7 +8,10 @@ the smaller size). Target (issue 16): at least 50,000 rows/s for digest's own CS
 - own: digest's own CSV (an export of the list) through `import_export`: every address checked,
   names cleaned, a consent record a row, statuses remembered, in chunks;
 - mailchimp: a Mailchimp export with a quoted newline in every row and two consent records a row
-  (opt-in and confirmation, with their IPs).
+  (opt-in and confirmation, with their IPs);
+- own CSV on PostgreSQL (when tests/install-tools installed it: a server started for the run as the
+  tests start it, tests/postgres_server.py, fsync off): the same import into a fresh database, its
+  CPU given for digest's process and for the server's process that served it.
 
 Each import runs in a fresh child process on a new database, so its peak resident memory is its
 own (os.wait4): rows stream from the file and are written a chunk at a time, so ten times the
@@ -27,6 +30,7 @@ import tempfile
 from pathlib import Path
 
 from tests.importers.big import import_in_child, write_mailchimp, write_own
+from tests.postgres_server import binaries, postgres_server
 
 ROWS = int(os.environ.get("BENCH_IMPORT_ROWS", "100000"))
 MILLION = 1_000_000
@@ -51,11 +55,15 @@ def cpu_of_children() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def import_measured(db: Path, export: Path, tool: str, startup: float = 0.0) -> tuple[float, float, int]:
-    """(wall seconds, CPU seconds beyond `startup`, peak KiB) of an import in a child process."""
+def import_measured(
+    db: Path | str, export: Path, tool: str, startup: float = 0.0
+) -> tuple[float, float, int, float]:
+    """(wall seconds, CPU seconds beyond `startup`, peak KiB, the PostgreSQL server's CPU seconds)
+    of an import in a child process."""
     before = cpu_of_children()
-    seconds, peak_kib, _ = import_in_child(db, export, tool)
-    return seconds, cpu_of_children() - before - startup, peak_kib
+    seconds, peak_kib, printed = import_in_child(db, export, tool)
+    server = float(printed.split()[3]) if isinstance(db, str) else 0.0
+    return seconds, cpu_of_children() - before - startup, peak_kib, server
 
 
 def floor_in_child(db: Path, export: Path) -> tuple[float, int]:
@@ -73,10 +81,10 @@ def measure(work: Path, rows: int) -> None:
     own = write_own(work / f"own{rows}.csv", rows)
     mailchimp = write_mailchimp(work / f"mailchimp{rows}.csv", rows)
     empty = write_own(work / "empty.csv", 0)
-    _, startup, _ = import_measured(work / "empty.db", empty, "csv")
+    _, startup, _, _ = import_measured(work / "empty.db", empty, "csv")
     floor, floor_kib = floor_in_child(work / f"floor{rows}.db", own)
-    seconds, own_cpu, own_kib = import_measured(work / f"own{rows}.db", own, "csv", startup)
-    chimp, chimp_cpu, chimp_kib = import_measured(
+    seconds, own_cpu, own_kib, _ = import_measured(work / f"own{rows}.db", own, "csv", startup)
+    chimp, chimp_cpu, chimp_kib, _ = import_measured(
         work / f"mailchimp{rows}.db", mailchimp, "mailchimp", startup
     )
     database = (work / f"own{rows}.db").stat().st_size / 1e6
@@ -97,8 +105,21 @@ def measure(work: Path, rows: int) -> None:
         f"({rows / chimp_cpu:,.0f} by CPU), {chimp:.1f} s, "
         f"{chimp / floor:.2f}x the floor, {chimp / seconds:.2f}x own, peak {chimp_kib / 1024:.0f} MiB"
     )
+    if binaries() is not None:
+        on_postgresql(own, empty, rows)
     for path in (own, mailchimp, *work.glob(f"*{rows}.db*")):
         path.unlink()
+
+
+def on_postgresql(own: Path, empty: Path, rows: int) -> None:
+    with postgres_server() as server:
+        _, startup, _, _ = import_measured(server.new_database(), empty, "csv")
+        seconds, cpu, kib, served = import_measured(server.new_database(), own, "csv", startup)
+    print(
+        f"  own CSV on PostgreSQL: {rows / seconds:,.0f} rows/s ({rows / cpu:,.0f} by digest's CPU, "
+        f"{rows / served:,.0f} by the server's), {seconds:.1f} s, peak {kib / 1024:.0f} MiB "
+        "(target ≥ 50,000 rows/s)"
+    )
 
 
 def main() -> None:

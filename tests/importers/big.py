@@ -14,14 +14,24 @@ SUBSCRIBED = (
     / "fixtures/imports/mailchimp/subscribed_members_export_9f3c2a1b7e.csv"
 )
 _IMPORT = """
-import sys, time
+import os, sys, time
 from pathlib import Path
 from digest.importers import import_export
 from digest.store import open_store
-store = open_store(Path(sys.argv[1]))
-started = time.perf_counter()
+where = sys.argv[1]
+store = open_store(where if where.startswith("postgresql://") else Path(where))
+backend = store.fetchvalue("SELECT pg_backend_pid()") if store.dialect == "postgresql" else None
+
+def server_seconds():  # the CPU of PostgreSQL's process serving this connection
+    with open(f"/proc/{backend}/stat") as stat:
+        fields = stat.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+started, server = time.perf_counter(), server_seconds() if backend else 0.0
 result = import_export(store, Path(sys.argv[2]), sys.argv[3])
-print(time.perf_counter() - started, result.report.added, result.report.consent_records)
+seconds = time.perf_counter() - started
+served = [server_seconds() - server] if backend else []
+print(seconds, result.report.added, result.report.consent_records, *served)
 """
 
 
@@ -47,8 +57,10 @@ def write_own(path: Path, rows: int) -> Path:
     return path
 
 
-def import_in_child(db: Path, export: Path, tool: str) -> tuple[float, int, str]:
-    """(seconds the import took, the child's peak resident memory in KiB, what it printed)."""
+def import_in_child(db: Path | str, export: Path, tool: str) -> tuple[float, int, str]:
+    """(seconds the import took, the child's peak resident memory in KiB, what it printed: the
+    seconds, rows added, consent records and, on PostgreSQL, the CPU seconds its server process spent).
+    `db`: a SQLite file or a PostgreSQL URL."""
     child = subprocess.Popen(
         [sys.executable, "-c", _IMPORT, str(db), str(export), tool],
         stdout=subprocess.PIPE,
