@@ -8,6 +8,7 @@ plan's issue (the copy kept when the send started, with its Date) and sends batc
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import socket
@@ -87,6 +88,10 @@ def run_worker(issue_dir: Path, options: WorkerOptions) -> None:
     issue_id, store = _store_of(issue_dir, options.theme)
     try:
         prepared = _planned(issue_dir, options.theme, store, issue_id)
+        # Everything made so far (modules, the rendered issue, its pieces) lives as long as the
+        # process: out of the collector's sight, its passes over each batch's garbage stay short.
+        gc.collect()
+        gc.freeze()
         worker = SendWorker(
             prepared,
             store,
