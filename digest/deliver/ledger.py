@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
-from digest.clock import Clock, utc_now
+from digest.clock import Clock, millis_text, utc_now
 from digest.deliver.splice import Recipient
 from digest.store import HeldLock, IssueLocked, Store
 
@@ -211,7 +211,7 @@ class SendLedger:
     # --- writing ---------------------------------------------------------------------------------
 
     def _now(self) -> str:
-        return self.clock().isoformat(timespec="milliseconds")
+        return millis_text(self.clock)
 
     def settle_interrupted(self, lock: HeldLock) -> int:
         """Rows left in flight by a process that died: uncertain. Only with the issue's run lock

@@ -6,6 +6,7 @@ import datetime as dt
 import functools
 import hashlib
 import re
+from collections.abc import Callable
 from email.charset import Charset
 from email.header import Header
 from email.message import EmailMessage
@@ -99,10 +100,20 @@ def feedback_id(rendered: RenderedIssue, *, proof: bool = False) -> str:
 
 def issue_message_id(rendered: RenderedIssue, recipient: str = "") -> str:
     """Stable per issue and recipient, so a rebuild or a resend carries the same id."""
+    return message_ids(rendered)(recipient)
+
+
+def message_ids(rendered: RenderedIssue) -> Callable[[str], str]:
+    """`issue_message_id` for one issue, its fixed parts worked out once (a send asks per copy)."""
     issue = rendered.issue
-    seed = f"{issue.issue_id}\0{issue.subject}\0{recipient}".encode()
-    token = hashlib.sha256(seed).hexdigest()[:20]
-    return f"<{issue.issue_id}.{token}@{sender_domain(issue.newsletter.from_address)}>"
+    issue_id, domain = issue.issue_id, sender_domain(issue.newsletter.from_address)
+    seed = f"{issue_id}\0{issue.subject}\0".encode()
+
+    def message_id(recipient: str = "") -> str:
+        token = hashlib.sha256(seed + recipient.encode()).hexdigest()[:20]
+        return f"<{issue_id}.{token}@{domain}>"
+
+    return message_id
 
 
 def list_unsubscribe_value(urls: tuple[str, ...]) -> str:

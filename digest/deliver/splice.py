@@ -32,10 +32,10 @@ from digest.deliver.message import (
     configured_mailbox,
     from_header,
     header_text,
-    issue_message_id,
     list_id,
     list_unsubscribe_value,
     mailbox,
+    message_ids,
     sender_domain,
 )
 from digest.deliver.return_path import unsubscribe_address
@@ -262,6 +262,10 @@ class MessageTemplate:
         return variant.splice(head, text_values, html_values)
 
     @cached_property
+    def _message_ids(self) -> Callable[[str], str]:
+        return message_ids(self.rendered)
+
+    @cached_property
     def _bodies(self) -> BodyPieces:
         return BodyPieces.of(self.named[0], self.between, self.named[1], self.end)
 
@@ -291,7 +295,7 @@ class MessageTemplate:
 
     def message_id(self, recipient: Recipient) -> str:
         if self.stable_ids:
-            return issue_message_id(self.rendered, recipient.email)
+            return self._message_ids(recipient.email)
         return make_msgid("proof", domain=sender_domain(self.rendered.issue.newsletter.from_address))
 
     def rendered_for(self, recipient: Recipient) -> RenderedIssue:

@@ -169,6 +169,7 @@ def run(subscribers: int, url: str = "") -> None:
                 f"  digest send --workers {WORKERS} (--concurrency {CONNECTIONS} each), with the ledger: "
                 f"{workers_rate:,.0f} msg/s by the workers' time, {wall_rate:,.0f} msg/s wall clock ({load})"
             )
+            print(f"  the send, start to end (the command's wall clock): {sent / wall_rate / 60:.2f} min")
             raw = _raw_rate(sink.port, _sample_message(folder))
             print(
                 f"  raw-socket client, {WORKERS} processes, no ledger (the ceiling): "
