@@ -31,11 +31,12 @@ def millis_text(clock: Clock = utc_now) -> str:
 
 def nanoseconds_text(nanoseconds: int) -> str:
     """Nanoseconds since the epoch as `millis_text` writes them (cut, not rounded, to the millisecond)."""
+    global _SECOND
     second, millisecond = divmod(nanoseconds // 1_000_000, 1000)
     cached = _SECOND
     if cached[0] != second:
-        cached = (second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)))
-        globals()["_SECOND"] = cached  # one tuple swapped whole: safe for threads
+        cached = _SECOND = (second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)))
+        # One tuple swapped whole: a thread reads the old second's or the new one's, never half.
     return f"{cached[1]}.{millisecond:03d}+00:00"
 
 

@@ -84,16 +84,16 @@ class RecordingHandler:
         self.data_commands = 0
         self.dropped_in_data = 0
         self.pipelined = 0
+        """Transactions whose RCPT TO had arrived with the MAIL FROM (the client pipelined them)."""
         self.envelope_with_dot = 0
         """Messages whose end came with the next transaction's MAIL FROM (the client pipelined it)."""
         self.arrivals: list[tuple[float, str]] = []
         """(time.monotonic(), recipient) of every message accepted."""
         self.slowed_down: list[float] = []
+        """time.monotonic() of every "slow down" said (Faults.slow_down_domain)."""
         self.sessions = 0
         self.most_sessions = 0
         """The most connections open at once."""
-        """time.monotonic() of every "slow down" said (Faults.slow_down_domain)."""
-        """Transactions whose RCPT TO had arrived with the MAIL FROM (the client pipelined them)."""
 
     def take_drop_in_data(self) -> bool:
         """Count a DATA command; whether to drop it (see `Faults.drop_in_data`)."""

@@ -240,9 +240,9 @@ def _take_ahead(shared: _Shared, jobs: queue.Queue, ahead: list[Recipient | None
     except queue.Empty:
         return None
     ahead.append(following)
-    throttle = shared.throttle
     if following is None:
         return None
+    throttle = shared.throttle
     at_once = throttle is None or throttle.at_once(recipient_domain(following.email))
     return following if at_once else None
 
