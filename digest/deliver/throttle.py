@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable
 
 from digest.deliver.splice import Recipient
-from digest.settings import DomainThrottle, ThrottleSettings
+from digest.settings import ThrottleSettings
 from digest.store import Store
 from digest.store.throttles import (
     BackOff,
@@ -102,8 +102,6 @@ class SendThrottle:
         self._lock = threading.Lock()
         self._backoffs: dict[str, BackOff] = {}
         self._backoffs_read = -BACKOFFS_FRESH
-        self._domains: dict[str, DomainThrottle] = {}
-        """Each recipient domain's settings, looked up once (asked several times a message)."""
 
     # --- connections ---------------------------------------------------------------------------
 
@@ -137,7 +135,7 @@ class SendThrottle:
         """Until the relay's and the domain's rates allow one more message."""
         turn = 0.0
         for bucket, rate in ((f"relay:{self.relay}", self.settings.relay.rate),
-                             (f"domain:{domain}", self._for_domain(domain).rate)):  # fmt: skip
+                             (f"domain:{domain}", self.settings.for_domain(domain).rate)):  # fmt: skip
             if rate > 0:
                 turn = max(turn, take_slot(self.store, bucket, 1.0 / rate, self.clock()))
         if turn:
@@ -145,13 +143,7 @@ class SendThrottle:
 
     def rated(self, domain: str) -> bool:
         """Whether a rate limits messages to `domain` (the worker may wait for its turn)."""
-        return self.settings.relay.rate > 0 or self._for_domain(domain).rate > 0
-
-    def _for_domain(self, domain: str) -> DomainThrottle:
-        found = self._domains.get(domain)
-        if found is None:
-            found = self._domains[domain] = self.settings.for_domain(domain)
-        return found
+        return self.settings.relay.rate > 0 or self.settings.for_domain(domain).rate > 0
 
     def at_once(self, domain: str) -> bool:
         """Whether a message to `domain` may go without a wait or a count: no rate, no back-off,
@@ -172,7 +164,7 @@ class SendThrottle:
         for every process; None for any other reply."""
         if not is_slow_down(reply):
             return None
-        until = self.clock() + self._for_domain(domain).backoff
+        until = self.clock() + self.settings.for_domain(domain).backoff
         back_off(self.store, domain, until, reply)
         with self._lock:
             self._backoffs[domain] = BackOff(domain, until, reply)

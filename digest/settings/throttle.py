@@ -91,8 +91,8 @@ class ThrottleSettings(Table):
         return dict(self.__pydantic_extra__ or {})
 
     def for_domain(self, domain: str) -> DomainThrottle:
-        """The domain's own table, else [throttle.default]."""
-        return self.domains.get(domain.lower(), self.default)
+        """The domain's own table, else [throttle.default] (asked several times a message: no copy)."""
+        return (self.__pydantic_extra__ or {}).get(domain.lower(), self.default)
 
 
 NO_THROTTLE = ThrottleSettings()
