@@ -31,9 +31,10 @@ class FixedMessage:
 
 
 class Transport(Protocol):
-    """A connection that delivers finished messages: SMTP, or a folder of .eml files."""
+    """A connection that delivers finished messages: SMTP, or a folder of .eml files. Its
+    coroutines run on the sending pool's event loop (pool.py)."""
 
-    def send(
+    async def send(
         self,
         sender: str,
         recipient: str,
@@ -44,7 +45,7 @@ class Transport(Protocol):
         """`then`: the next message's envelope, which an SMTP connection may send with this one's end."""
         ...
 
-    def close(self) -> None: ...
+    async def close(self) -> None: ...
     def abandon(self) -> None: ...
 
 
@@ -55,7 +56,7 @@ class EmlFolder:
         self.folder = folder
         self.counter = counter
 
-    def send(
+    async def send(
         self,
         sender: str,
         recipient: str,
@@ -69,7 +70,7 @@ class EmlFolder:
         (self.folder / f"{self.counter():06d}-{safe}.eml").write_bytes(data)
         return "written"
 
-    def close(self) -> None:
+    async def close(self) -> None:
         return None
 
     def abandon(self) -> None:
