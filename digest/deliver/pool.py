@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from digest.deliver.breaker import Refusal, RefusalBreaker
+from digest.deliver.claims import GroupClaims
 from digest.deliver.dkim_signing import DkimSigner
 from digest.deliver.feeding import Jobs
 from digest.deliver.ledger import Ledger, SendState
@@ -71,7 +72,11 @@ class _Shared:
     throttle: SendThrottle | None = None
     parking: Parking = field(default_factory=Parking)
     halt: threading.Event = field(default_factory=threading.Event)
-    """Set when the warm-up's allowance is used up: nobody more is handed to the workers."""
+    """Set when the warm-up's allowance is used up: nobody more is handed to the connections."""
+    claims: GroupClaims = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.claims = GroupClaims(self.ledger)
 
 
 STOP_POLL = 0.1
@@ -121,9 +126,9 @@ async def _deliver_one(
             await _pause(shared, throttle.take_turn(domain))
         claimed = False
 
-        def commit() -> bool:
+        async def commit() -> bool:
             nonlocal claimed
-            claimed = ledger.claim(recipient)
+            claimed = await shared.claims.claim(recipient)
             return claimed
 
         try:
@@ -352,6 +357,7 @@ def deliver(
     except KeyboardInterrupt:
         stop.set()  # a second Ctrl-C while the connections finished their messages
     finally:
+        shared.claims.close()
         ledger.flush()
     for recipient, reply in shared.parking.drain():  # the run ended before their back-off did
         _tally(shared, recipient, Outcome.DEFERRED, reply)

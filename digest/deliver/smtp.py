@@ -23,7 +23,7 @@ import smtplib
 import socket
 import ssl
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from digest.deliver.loop_socket import LoopSocket
 from digest.deliver.smtp_target import SmtpTarget, tls_context
@@ -281,7 +281,7 @@ class SmtpConnection:
         sender: str,
         recipient: str,
         data: bytes,
-        commit: Callable[[], bool],
+        commit: Callable[[], Awaitable[bool]],
         then: Envelope | None = None,
     ) -> str:
         """Send one message; returns the server's acceptance reply.
@@ -299,7 +299,7 @@ class SmtpConnection:
         dot = b".\r\n" if body.endswith(b"\r\n") else b"\r\n.\r\n"
         following = envelope_commands(*then) if then is not None and self.pipelining else b""
         self._check_still_there()
-        if not commit():
+        if not await commit():
             self.abandon()
             raise Declined()
         self._check_still_there()  # again, as near the dot as can be: the commit took a moment

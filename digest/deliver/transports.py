@@ -3,7 +3,7 @@ or one fixed message), and the transports that carry them (SMTP connections, or 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -39,7 +39,7 @@ class Transport(Protocol):
         sender: str,
         recipient: str,
         data: bytes,
-        commit: Callable[[], bool],
+        commit: Callable[[], Awaitable[bool]],
         then: Envelope | None = None,
     ) -> str:
         """`then`: the next message's envelope, which an SMTP connection may send with this one's end."""
@@ -61,10 +61,10 @@ class EmlFolder:
         sender: str,
         recipient: str,
         data: bytes,
-        commit: Callable[[], bool],
+        commit: Callable[[], Awaitable[bool]],
         then: Envelope | None = None,
     ) -> str:
-        if not commit():
+        if not await commit():
             raise Declined()
         safe = "".join(c if c.isalnum() or c in "@.-_+" else "_" for c in recipient)
         (self.folder / f"{self.counter():06d}-{safe}.eml").write_bytes(data)

@@ -50,6 +50,10 @@ def store(prepared: PreparedSend) -> Iterator[Store]:
         yield store
 
 
+async def _yes() -> bool:
+    return True
+
+
 def _target(server: SmtpTestServer) -> SmtpTarget:
     return SmtpTarget(SmtpSettings(security="none", timeout=10), "127.0.0.1", server.port)
 
@@ -78,7 +82,7 @@ def test_the_server_receives_the_bytes_smtplib_sends(pipelining: bool):
 
         async def send_each() -> None:
             for n, payload in enumerate(PAYLOADS):
-                await connection.send("from@example.com", f"to{n}@example.com", payload, lambda: True)
+                await connection.send("from@example.com", f"to{n}@example.com", payload, _yes)
             await connection.close()
 
         asyncio.run(send_each())
@@ -107,7 +111,7 @@ def test_a_refused_rcpt_leaves_nothing_open_on_the_connection():
         connection = SmtpConnection(_target(server))
         commits: list[str] = []
 
-        def commit() -> bool:
+        async def commit() -> bool:
             commits.append("bad@example.com")
             return True
 
@@ -115,7 +119,7 @@ def test_a_refused_rcpt_leaves_nothing_open_on_the_connection():
             with pytest.raises(PermanentFailure) as refused:
                 await connection.send("from@example.com", "bad@example.com", PAYLOADS[0], commit)
             assert refused.value.bounce
-            await connection.send("from@example.com", "good@example.com", PAYLOADS[0], lambda: True)
+            await connection.send("from@example.com", "good@example.com", PAYLOADS[0], _yes)
             await connection.close()
 
         asyncio.run(refused_then_sent())
@@ -139,12 +143,12 @@ def test_a_messages_end_carries_the_next_envelope():
 
         async def three() -> None:
             await connection.send(
-                "from@example.com", to[0], PAYLOADS[0], lambda: True, then=("from@example.com", to[1])
+                "from@example.com", to[0], PAYLOADS[0], _yes, then=("from@example.com", to[1])
             )
             await connection.send(
-                "from@example.com", to[1], PAYLOADS[1], lambda: True, then=("from@example.com", to[2])
+                "from@example.com", to[1], PAYLOADS[1], _yes, then=("from@example.com", to[2])
             )
-            await connection.send("from@example.com", to[2], PAYLOADS[3], lambda: True)
+            await connection.send("from@example.com", to[2], PAYLOADS[3], _yes)
             await connection.close()
 
         asyncio.run(three())
@@ -166,7 +170,7 @@ def test_an_envelope_sent_ahead_and_not_used_is_dropped_with_its_connection():
         async def two_each_opening_another() -> None:
             for to, then in (("a@example.com", "b@example.com"), ("c@example.com", "d@example.com")):
                 await connection.send(
-                    "from@example.com", to, PAYLOADS[0], lambda: True, then=("from@example.com", then)
+                    "from@example.com", to, PAYLOADS[0], _yes, then=("from@example.com", then)
                 )
             await connection.close()
 
