@@ -357,7 +357,6 @@ def deliver(
     except KeyboardInterrupt:
         stop.set()  # a second Ctrl-C while the connections finished their messages
     finally:
-        shared.claims.close()
         ledger.flush()
     for recipient, reply in shared.parking.drain():  # the run ended before their back-off did
         _tally(shared, recipient, Outcome.DEFERRED, reply)
