@@ -18,13 +18,13 @@ import contextlib
 import random
 import threading
 import time
-from collections.abc import Callable, Coroutine, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
 
 from digest.deliver.breaker import Refusal, RefusalBreaker
 from digest.deliver.claims import GroupClaims
 from digest.deliver.dkim_signing import DkimSigner
+from digest.deliver.event_loop import STOP_POLL, pause, run_on_own_loop
 from digest.deliver.feeding import Jobs
 from digest.deliver.ledger import Ledger, SendState
 from digest.deliver.outcomes import INCOMPLETE_EXIT, Outcome, RateLimiter, SendOptions, SendReport
@@ -79,26 +79,9 @@ class _Shared:
         self.claims = GroupClaims(self.ledger)
 
 
-STOP_POLL = 0.1
-"""Seconds between looks at `stop` while a connection waits (it may be set from any thread)."""
-
-Result = TypeVar("Result")
-
-
 def _backoff(attempt: int, base: float) -> float:
     # Exponential with jitter, so connections that failed together do not retry in lockstep.
     return base * (2**attempt) * random.uniform(0.5, 1.0)
-
-
-async def _pause(shared: _Shared, seconds: float) -> bool:
-    """Wait `seconds`, or less when the send is stopped meanwhile: True then."""
-    end = time.monotonic() + seconds
-    while not shared.stop.is_set():
-        left = end - time.monotonic()
-        if left <= 0:
-            return False
-        await asyncio.sleep(min(left, STOP_POLL))
-    return True
 
 
 async def _deliver_one(
@@ -119,11 +102,11 @@ async def _deliver_one(
     for attempt in range(options.retries + 1):
         if attempt or waits:
             ledger.flush()  # about to wait: no claim of ours will carry the queued "sent" soon
-        if attempt and await _pause(shared, _backoff(attempt - 1, options.retry_delay)):
+        if attempt and await pause(shared.stop, _backoff(attempt - 1, options.retry_delay)):
             return Outcome.DEFERRED, f"stopped while waiting to retry ({last})"
-        await _pause(shared, shared.limiter.take())
+        await pause(shared.stop, shared.limiter.take())
         if throttle is not None:
-            await _pause(shared, throttle.take_turn(domain))
+            await pause(shared.stop, throttle.take_turn(domain))
         claimed = False
 
         async def commit() -> bool:
@@ -250,7 +233,7 @@ async def _connection(shared: _Shared, jobs: Jobs, transport: Transport) -> None
 async def _hold(shared: _Shared, held: HeldConnection) -> bool:
     """A place among the relay's connections, waiting for one to come free; False when stopped first."""
     while not held.take():
-        if await _pause(shared, STOP_POLL):
+        if await pause(shared.stop, STOP_POLL):
             return False
     return True
 
@@ -353,7 +336,7 @@ def deliver(
     jobs = Jobs(recipients, stop=stop, halt=shared.halt, parking=parking, clock=clock)
     started = time.perf_counter()
     try:
-        _run(_send_all(shared, jobs, transports))
+        run_on_own_loop(_send_all(shared, jobs, transports))
     except KeyboardInterrupt:
         stop.set()  # a second Ctrl-C while the connections finished their messages
     finally:
@@ -383,30 +366,6 @@ async def _send_all(shared: _Shared, jobs: Jobs, transports: Callable[[], Transp
         # Ctrl-C (asyncio.run cancels this task): every connection finishes the message it is on.
         shared.stop.set()
         await together
-
-
-def _run(main: Coroutine[Any, Any, Result]) -> Result:
-    """Run `main` on an event loop of its own: here, or in a thread of its own when this thread
-    already runs one (a web app's handler)."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(main)
-    outcome: list[Result] = []
-    failure: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            outcome.append(asyncio.run(main))
-        except BaseException as e:
-            failure.append(e)
-
-    thread = threading.Thread(target=run, name="send-loop")
-    thread.start()
-    thread.join()
-    if failure:
-        raise failure[0]
-    return outcome[0]
 
 
 def _close_breaker(shared: _Shared) -> None:
