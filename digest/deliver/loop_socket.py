@@ -24,7 +24,6 @@ class LoopSocket:
         self.timeout = timeout
         """Seconds a read or a write may wait for the socket before TimeoutError."""
         self._fd = sock.fileno()
-        self._loop = asyncio.get_running_loop()
 
     async def recv(self, size: int, timeout: float | None = None) -> bytes:
         """What has arrived, up to `size` bytes, waiting for some (b"": the server closed it)."""
@@ -51,7 +50,9 @@ class LoopSocket:
             view = view[sent:]
 
     async def _ready(self, *, reading: bool, timeout: float | None = None) -> None:
-        loop, fd = self._loop, self._fd
+        # The loop running now: a connection kept from one batch of a send to the next outlives
+        # the loop it was opened on (transports.KeptConnections).
+        loop, fd = asyncio.get_running_loop(), self._fd
         ready = loop.create_future()
         if reading:
             loop.add_reader(fd, _resolve, ready)
