@@ -94,6 +94,8 @@ class RecordingHandler:
         self.sessions = 0
         self.most_sessions = 0
         """The most connections open at once."""
+        self.sessions_opened = 0
+        """Every connection ever opened."""
 
     def take_drop_in_data(self) -> bool:
         """Count a DATA command; whether to drop it (see `Faults.drop_in_data`)."""
@@ -185,6 +187,7 @@ class FaultySmtp(SMTP):
         handler: RecordingHandler = self.event_handler
         with handler.lock:
             handler.sessions += 1
+            handler.sessions_opened += 1
             handler.most_sessions = max(handler.most_sessions, handler.sessions)
         super().connection_made(transport)
 

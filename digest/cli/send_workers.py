@@ -108,7 +108,7 @@ def run_worker(issue_dir: Path, options: WorkerOptions) -> None:
     counts = report.counts()
     click.echo(
         f"worker pid {os.getpid()}: {counts.sent} sent, {counts.failed} failed, {counts.uncertain} uncertain "
-        f"in {plural(report.batches, 'batch', 'batches')}, {report.seconds:.1f} s"
+        f"in {plural(report.batches, 'batch', 'batches')}, {report.seconds:.2f} s"
     )
     if report.fatal is not None:
         raise report.fatal

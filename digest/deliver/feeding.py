@@ -1,50 +1,76 @@
-"""The sending pool's feeder: recipients streamed into a small queue for the worker threads, so
-memory stays flat, with a stop that every wait notices within a tenth of a second."""
+"""The sending pool's recipients, handed to its connections one at a time as each comes free: the
+list first (read a page at a time, so memory stays flat), then those parked for a domain's
+back-off as it ends. Every connection runs on one event loop, so there is no queue and no lock:
+a connection that is free takes the next recipient itself."""
 
 from __future__ import annotations
 
-import queue
+import asyncio
 import threading
-from collections.abc import Iterable
-from typing import TypeVar
+from collections import deque
+from collections.abc import Callable, Iterable
 
-Job = TypeVar("Job")
+from digest.deliver.splice import Recipient
+from digest.deliver.throttle import Parking
 
-
-def feed(
-    jobs_in: Iterable[Job],
-    jobs: queue.Queue[Job | None],
-    workers: list[threading.Thread],
-    stop: threading.Event,
-    halt: threading.Event,
-) -> None:
-    """Stream the jobs to the workers (until `halt`: the warm-up's allowance is used up), then
-    one None each to end them; wait until they have."""
-    for job in jobs_in:
-        if halt.is_set() or not _put(jobs, job, workers, stop):
-            break
-    for _ in workers:
-        _put(jobs, None, workers, stop)
-    join(workers)
+PARKED_POLL = 0.05
+"""Seconds between looks for a parked recipient whose back-off has ended."""
 
 
-def _put(
-    jobs: queue.Queue[Job | None], item: Job | None, workers: list[threading.Thread], stop: threading.Event
-) -> bool:
-    while not stop.is_set():
-        if not any(w.is_alive() for w in workers):
-            stop.set()  # every worker is gone: nobody left to send
-            break
+class Jobs:
+    """One send's recipients, for its connections (on one event loop: not thread-safe)."""
+
+    def __init__(
+        self,
+        recipients: Iterable[Recipient],
+        *,
+        stop: threading.Event,
+        halt: threading.Event,
+        parking: Parking | None = None,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        self._listed = iter(recipients)
+        self._listed_left = True
+        self.stop = stop
+        self.halt = halt
+        """Set when the warm-up's allowance is used up: nobody more is handed out."""
+        self.parking = parking
+        """Where a throttled send parks recipients until their domain's back-off ends (None: never)."""
+        self.clock = clock
+        self._due: deque[Recipient] = deque()
+        self.in_hand = 0
+        """Recipients handed out and not yet done with: any of them may still be parked."""
+
+    def take_now(self) -> Recipient | None:
+        """The list's next recipient, if there is one (never waits; a page read may take a moment)."""
+        if not self._listed_left or self.stop.is_set() or self.halt.is_set():
+            return None
         try:
-            jobs.put(item, timeout=0.1)
-            return True
-        except queue.Full:
-            continue
-    return False
+            recipient = next(self._listed)
+        except StopIteration:
+            self._listed_left = False
+            return None
+        self.in_hand += 1
+        return recipient
 
+    async def next(self) -> Recipient | None:
+        """The next recipient to send to; None when none is left (or the send stopped or halted).
+        After the list, the parked ones as their back-offs end, until none is parked and nobody
+        holds a recipient that could still be parked."""
+        while not self.stop.is_set() and not self.halt.is_set():
+            if (listed := self.take_now()) is not None:
+                return listed
+            if self.parking is None or self.clock is None:
+                return None
+            self._due.extend(self.parking.due(self.clock()))
+            if self._due:
+                self.in_hand += 1
+                return self._due.popleft()
+            if not self.parking and self.in_hand == 0:
+                return None
+            await asyncio.sleep(PARKED_POLL)
+        return None
 
-def join(workers: list[threading.Thread]) -> None:
-    """Wait for every worker; join() with a timeout, so Ctrl-C reaches the main thread meanwhile."""
-    for worker in workers:
-        while worker.is_alive():
-            worker.join(timeout=0.1)
+    def done(self) -> None:
+        """A recipient handed out is done with: told, parked or left for the next run."""
+        self.in_hand -= 1

@@ -94,6 +94,7 @@ class Ledger(Protocol):
     """What the sender needs from a send log (proofs and dry runs use one that keeps nothing)."""
 
     def claim(self, recipient: Recipient) -> bool: ...
+    def claim_group(self, recipients: list[Recipient]) -> list[bool]: ...
     def record(self, recipient: Recipient, state: SendState, reply: str = "") -> None: ...
     def record_sent(self, recipient: Recipient, reply: str) -> None: ...
     def release(self, recipient: Recipient) -> None: ...
@@ -105,6 +106,9 @@ class NoLedger:
 
     def claim(self, recipient: Recipient) -> bool:
         return True
+
+    def claim_group(self, recipients: list[Recipient]) -> list[bool]:
+        return [True] * len(recipients)
 
     def record(self, recipient: Recipient, state: SendState, reply: str = "") -> None:
         return None
@@ -241,15 +245,21 @@ class SendLedger:
         connections; threads waiting on the lock were waiting anyway. The statement reads the
         subscriber's status itself, so an unsubscribe committed a moment ago is seen; rows of an
         erased subscriber are left out (its log went with it)."""
-        mine = _Claim(recipient.subscriber_id)
+        return self.claim_group([recipient])[0]
+
+    def claim_group(self, recipients: list[Recipient]) -> list[bool]:
+        """`claim` for several recipients at once (the sending pool's connections that reached
+        their dot together), written with any other thread's queued claims: whether each won."""
+        mine = [_Claim(recipient.subscriber_id) for recipient in recipients]
         with self._sent_lock:
-            self._claims.append(mine)
+            self._claims.extend(mine)
         with self.store.lock:
-            while not mine.settled:
+            while not all(claim.settled for claim in mine):
                 self._write_claims()
-        if mine.error is not None:
-            raise mine.error
-        return mine.won
+        for claim in mine:
+            if claim.error is not None:
+                raise claim.error
+        return [claim.won for claim in mine]
 
     def _write_claims(self) -> None:
         """Every queued claim (one per subscriber: a second waits for the next statement) and

@@ -3,7 +3,6 @@ outcome and the run's report (`SendReport`), and the rate limit one process keep
 
 from __future__ import annotations
 
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -102,19 +101,18 @@ class SendOptions:
 
 
 class RateLimiter:
-    """Evenly spaced start times across threads (a one-slot token bucket); 0 means unlimited."""
+    """Evenly spaced start times across one send's connections, all on one event loop (a one-slot
+    token bucket); 0 means unlimited."""
 
     def __init__(self, per_second: float) -> None:
         self.interval = 1.0 / per_second if per_second > 0 else 0.0
-        self.lock = threading.Lock()
         self.next_slot = time.monotonic()
 
-    def wait(self, stop: threading.Event) -> None:
+    def take(self) -> float:
+        """Take the next start time: the seconds to wait for it (0: go now)."""
         if not self.interval:
-            return
-        with self.lock:
-            now = time.monotonic()
-            slot = max(now, self.next_slot)
-            self.next_slot = slot + self.interval
-        if slot > now:
-            stop.wait(slot - now)
+            return 0.0
+        now = time.monotonic()
+        slot = max(now, self.next_slot)
+        self.next_slot = slot + self.interval
+        return slot - now

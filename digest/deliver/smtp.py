@@ -1,12 +1,14 @@
-"""One SMTP connection (smtplib) that sends pre-built bytes and says exactly how each try ended.
+"""One SMTP connection that sends pre-built bytes and says exactly how each try ended.
 
 The one thing smtplib does not give us is a hook at the point of no return: the moment just
 before the final "." of DATA. Before it, a dropped connection means the server discarded the
 message and a retry is safe; after it, the server may have accepted the message, so a missing
 reply is *uncertain*. `send` calls `commit()` right before it writes the message and that dot
 (one write) — where the send log marks the message in flight — and sorts every outcome into the
-exceptions below. smtplib opens the session (TLS, AUTH); the transactions are written here: MAIL,
-RCPT and DATA in one write when the server offers PIPELINING, the replies read through one buffer.
+exceptions below. smtplib opens the session (TLS, STARTTLS, AUTH) in a helper thread; the
+transactions are written here, as coroutines on the sending pool's event loop (loop_socket.py):
+MAIL, RCPT and DATA in one write when the server offers PIPELINING, the replies read through one
+buffer.
 
 Around the dot, the connection itself says what SMTP does not (digest/deliver/wire.py): before
 it, a server that has dropped the connection (a body written into it raises nothing) is noticed
@@ -16,12 +18,14 @@ end of the message (retried too). Only a dot the server may have read, then no r
 
 from __future__ import annotations
 
+import asyncio
 import smtplib
 import socket
 import ssl
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
+from digest.deliver.loop_socket import LoopSocket
 from digest.deliver.smtp_target import SmtpTarget, tls_context
 from digest.deliver.stuffing import dot_stuffed
 from digest.deliver.wire import (
@@ -93,7 +97,7 @@ class Declined(Exception):
 
 
 class SmtpConnection:
-    """One connection, reused for message after message. Not thread-safe: one per worker."""
+    """One connection, reused for message after message, on one event loop (one per pool task)."""
 
     def __init__(
         self, target: SmtpTarget, *, local_hostname: str | None = None, reach: Reach | None = None
@@ -110,10 +114,15 @@ class SmtpConnection:
         """The transaction whose MAIL, RCPT and DATA went out after the last message's dot, in the
         same write (a message's content may start a group, RFC 2920 3.1), replies not read yet."""
 
-    def _session(self) -> smtplib.SMTP:
+    async def _session(self) -> smtplib.SMTP:
         """The connection, opened (again) first when there is none or the server closed it."""
         if self.client is None or self.client.sock is None:
-            return self.open()
+            # smtplib blocks while it connects and logs in: in a helper thread, so the loop's
+            # other connections go on sending meanwhile.
+            client = await asyncio.to_thread(self.open)
+            assert client.sock is not None  # open() connected it
+            self._replies = ReplyReader(LoopSocket(client.sock, self.target.settings.timeout))
+            return client
         return self.client
 
     def open(self) -> smtplib.SMTP:
@@ -160,8 +169,7 @@ class SmtpConnection:
                 raise ServerUnreachable(reason) from None
             raise ConnectFailure(reason) from None
         self.client = client
-        # From here on the conversation is ours (smtplib opened it): its replies read through one buffer.
-        self._replies = ReplyReader(client.sock)
+        # From here on the conversation is ours (smtplib opened it), on the event loop.
         self.reach.mark()
         return client
 
@@ -180,15 +188,15 @@ class SmtpConnection:
             target.host, target.port, timeout=settings.timeout, local_hostname=self.local_hostname
         )
 
-    def close(self) -> None:
+    async def close(self) -> None:
         if self.client is None:
             return
-        if self.opened is not None:  # the server waits in DATA: a QUIT would be message text
+        if self.opened is not None or self._replies is None:  # in DATA: a QUIT would be message text
             self.abandon()
             return
         try:
-            self._write(b"QUIT\r\n")
-            self._reply()
+            await self._write(b"QUIT\r\n")
+            await self._reply()
         except OSError:
             pass  # gone already: closing is all that is left
         self.abandon()
@@ -196,33 +204,34 @@ class SmtpConnection:
     def abandon(self) -> None:
         """Drop the connection without QUIT: the server discards a half-sent message."""
         self.opened = None
+        self._replies = None
         if self.client is not None:
             self.client.close()
             self.client = None
 
-    def _reply(self) -> tuple[int, bytes]:
-        assert self._replies is not None  # open() made it
-        return self._replies.reply()
+    async def _reply(self) -> tuple[int, bytes]:
+        assert self._replies is not None  # _session() made it
+        return await self._replies.reply()
 
     @property
     def _buffered(self) -> bool:
         """Replies have arrived that nobody has read yet."""
         return self._replies is not None and self._replies.buffered
 
-    def _write(self, data: bytes) -> None:
-        assert self.client is not None and self.client.sock is not None  # _session() opened it
-        self.client.sock.sendall(data)
+    async def _write(self, data: bytes) -> None:
+        assert self._replies is not None  # _session() opened it
+        await self._replies.io.sendall(data)
 
-    def _reset(self) -> None:
+    async def _reset(self) -> None:
         if self.client is None:
             return  # already dropped: nothing to reset
         try:
-            self._write(b"RSET\r\n")
-            self._reply()
+            await self._write(b"RSET\r\n")
+            await self._reply()
         except OSError:
             self.abandon()
 
-    def _transaction(self, sender: str, recipient: str) -> None:
+    async def _transaction(self, sender: str, recipient: str) -> None:
         """MAIL, RCPT and DATA up to the server's 354: in one write when it offers PIPELINING
         (RFC 2920), its three replies read after; else each command waits for its reply."""
         opened, self.opened = self.opened, None
@@ -230,17 +239,17 @@ class SmtpConnection:
             # Opened for a message that went elsewhere (parked, retried): the server waits in
             # DATA, and only closing ends that without a message. Rare: a reconnect.
             self.abandon()
-            self._session()
+            await self._session()
             opened = None
         encoded = envelope_commands(sender, recipient).splitlines(keepends=True)
         replies: list[tuple[int, bytes]] = []
         try:
             if self.pipelining and opened is None:
-                self._write(b"".join(encoded))
+                await self._write(b"".join(encoded))
             for command in encoded:
                 if not self.pipelining:
-                    self._write(command)
-                replies.append(self._reply())
+                    await self._write(command)
+                replies.append(await self._reply())
                 if not self.pipelining and not accepted(replies):
                     break
         except OSError as e:
@@ -249,9 +258,9 @@ class SmtpConnection:
                 raise TemporaryFailure(f"connection lost: {e}") from None
         if accepted(replies) and len(replies) == 3:
             return
-        self._refused(replies, sender)
+        await self._refused(replies, sender)
 
-    def _refused(self, replies: list[tuple[int, bytes]], sender: str) -> None:
+    async def _refused(self, replies: list[tuple[int, bytes]], sender: str) -> None:
         """The first refusal among the replies, as the exception that says what it means."""
         step = next(n for n, (code, _) in enumerate(replies) if not accepted(replies[: n + 1]))
         code, message = replies[step]
@@ -259,7 +268,7 @@ class SmtpConnection:
         if code == 421 or (len(replies) == 3 and replies[2][0] == 354):
             self.abandon()  # closing (421), or a DATA left open by an earlier refusal: end it unsent
         else:
-            self._reset()
+            await self._reset()
         if 400 <= code < 500 or code == -1:
             raise TemporaryFailure(reply)
         if step == 0:
@@ -267,12 +276,12 @@ class SmtpConnection:
             raise SmtpError(f"{self.target.where} refused the sender {sender}: {reply}")
         raise PermanentFailure(reply, bounce=step == 1 and is_bad_address(code, message))
 
-    def send(
+    async def send(
         self,
         sender: str,
         recipient: str,
         data: bytes,
-        commit: Callable[[], bool],
+        commit: Callable[[], Awaitable[bool]],
         then: Envelope | None = None,
     ) -> str:
         """Send one message; returns the server's acceptance reply.
@@ -283,28 +292,28 @@ class SmtpConnection:
         `then` (the next message on this connection) when the server pipelines: the next send
         to `then` only reads its replies, one round trip a message instead of two.
         """
-        self._session()
-        self._transaction(sender, recipient)
+        await self._session()
+        await self._transaction(sender, recipient)
         # Dot-stuffing (RFC 5321 4.5.2); the message never starts with "." (it starts with a header).
         body = dot_stuffed(data)
         dot = b".\r\n" if body.endswith(b"\r\n") else b"\r\n.\r\n"
         following = envelope_commands(*then) if then is not None and self.pipelining else b""
         self._check_still_there()
-        if not commit():
+        if not await commit():
             self.abandon()
             raise Declined()
         self._check_still_there()  # again, as near the dot as can be: the commit took a moment
         try:
-            self._write(b"".join((body, dot, following)))
+            await self._write(b"".join((body, dot, following)))
         except OSError as e:
             # A write that failed did not finish, so the dot at its end never left.
             self.abandon()
             raise TemporaryFailure(f"connection lost before the end of the message: {e}") from None
         self.opened = then if following else None
         # The point of no return: the final dot is written.
-        self._await_reply()
+        await self._await_reply()
         try:
-            code, message = self._reply()
+            code, message = await self._reply()
         except OSError as e:
             self.abandon()
             if was_reset(e):
@@ -320,13 +329,11 @@ class SmtpConnection:
             raise Uncertain(f"unreadable reply after the message was sent: {reply}")
         raise PermanentFailure(reply)
 
-    def _await_reply(self) -> None:
+    async def _await_reply(self) -> None:
         """Until the server answers the dot; when the connection ends instead, how (see wire.py)."""
-        assert self.client is not None and self.client.sock is not None  # the dot just went through it
-        if self._buffered:
-            return
+        assert self._replies is not None  # the dot just went through it
         timeout = self.target.settings.timeout
-        verdict = after_the_dot(self.client.sock, timeout)
+        verdict = await after_the_dot(self._replies, timeout)
         if verdict is AfterDot.REPLY:
             return
         self.abandon()

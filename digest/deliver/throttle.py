@@ -99,47 +99,44 @@ class SendThrottle:
         self.clock = clock
         """Unix seconds, as every host's processes read them (keep the hosts' clocks in time)."""
         self._holder = f"{socket.gethostname()}:{os.getpid()}"
+        self._connections = itertools.count()
         self._lock = threading.Lock()
         self._backoffs: dict[str, BackOff] = {}
         self._backoffs_read = -BACKOFFS_FRESH
 
     # --- connections ---------------------------------------------------------------------------
 
-    def hold_connection(self, stop: threading.Event) -> int | None:
-        """A place among [throttle.relay] connections for this thread, waiting for one to come free
-        (None: no limit set, or stopped while waiting)."""
+    def hold_connection(self, holder: str) -> int | None:
+        """A place among [throttle.relay] connections for `holder` (one connection of this
+        process), if one is free now; None when all are held (or no limit is set)."""
         limit = self.settings.relay.connections
-        while limit and not stop.is_set():
-            place = hold_place(
-                self.store, f"relay:{self.relay}", limit, self._thread(), now=self.clock(), lease=LEASE
-            )
-            if place is not None:
-                return place
-            stop.wait(0.1)
-        return None
+        if not limit:
+            return None
+        return hold_place(self.store, f"relay:{self.relay}", limit, holder, now=self.clock(), lease=LEASE)
 
-    def renew_connection(self, place: int | None) -> None:
+    def renew_connection(self, place: int | None, holder: str) -> None:
         if place is not None:
-            renew_place(self.store, f"relay:{self.relay}", place, self._thread(), until=self.clock() + LEASE)
+            renew_place(self.store, f"relay:{self.relay}", place, holder, until=self.clock() + LEASE)
 
-    def free_connection(self, place: int | None) -> None:
+    def free_connection(self, place: int | None, holder: str) -> None:
         if place is not None:
-            free_place(self.store, f"relay:{self.relay}", place, self._thread())
+            free_place(self.store, f"relay:{self.relay}", place, holder)
 
-    def _thread(self) -> str:
-        return f"{self._holder}:{threading.get_ident()}"
+    def connection_holder(self) -> str:
+        """A name for one connection of this process, unique among every host's."""
+        return f"{self._holder}:{next(self._connections)}"
 
     # --- rates, back-offs, the warm-up ---------------------------------------------------------
 
-    def wait_turn(self, domain: str, stop: threading.Event) -> None:
-        """Until the relay's and the domain's rates allow one more message."""
+    def take_turn(self, domain: str) -> float:
+        """Seconds to wait before one more message, as the relay's and the domain's rates allow
+        (the slot is taken: the caller waits, then sends)."""
         turn = 0.0
         for bucket, rate in ((f"relay:{self.relay}", self.settings.relay.rate),
                              (f"domain:{domain}", self.settings.for_domain(domain).rate)):  # fmt: skip
             if rate > 0:
                 turn = max(turn, take_slot(self.store, bucket, 1.0 / rate, self.clock()))
-        if turn:
-            stop.wait(max(0.0, turn - self.clock()))
+        return max(0.0, turn - self.clock()) if turn else 0.0
 
     def rated(self, domain: str) -> bool:
         """Whether a rate limits messages to `domain` (the worker may wait for its turn)."""
@@ -218,18 +215,30 @@ class Parking:
 
 
 class HeldConnection:
-    """A worker's place among the relay's connections, renewed as it goes, freed at its end."""
+    """A connection's place among the relay's connections ([throttle.relay] connections), renewed
+    as it goes, freed at its end."""
 
-    def __init__(self, throttle: SendThrottle, stop: threading.Event) -> None:
+    def __init__(self, throttle: SendThrottle) -> None:
         self.throttle = throttle
-        self.place = throttle.hold_connection(stop)
+        self.holder = throttle.connection_holder()
+        self.place: int | None = None
         self.renewed = throttle.clock()
+
+    @property
+    def limited(self) -> bool:
+        return bool(self.throttle.settings.relay.connections)
+
+    def take(self) -> bool:
+        """Take a place if one is free now (True), as the limit's wait does every so often."""
+        self.place = self.throttle.hold_connection(self.holder)
+        self.renewed = self.throttle.clock()
+        return self.place is not None
 
     def keep(self) -> None:
         if self.place is not None and self.throttle.clock() - self.renewed > LEASE / 3:
-            self.throttle.renew_connection(self.place)
+            self.throttle.renew_connection(self.place, self.holder)
             self.renewed = self.throttle.clock()
 
     def free(self) -> None:
-        self.throttle.free_connection(self.place)
+        self.throttle.free_connection(self.place, self.holder)
         self.place = None

@@ -3,7 +3,7 @@ or one fixed message), and the transports that carry them (SMTP connections, or 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -31,20 +31,21 @@ class FixedMessage:
 
 
 class Transport(Protocol):
-    """A connection that delivers finished messages: SMTP, or a folder of .eml files."""
+    """A connection that delivers finished messages: SMTP, or a folder of .eml files. Its
+    coroutines run on the sending pool's event loop (pool.py)."""
 
-    def send(
+    async def send(
         self,
         sender: str,
         recipient: str,
         data: bytes,
-        commit: Callable[[], bool],
+        commit: Callable[[], Awaitable[bool]],
         then: Envelope | None = None,
     ) -> str:
         """`then`: the next message's envelope, which an SMTP connection may send with this one's end."""
         ...
 
-    def close(self) -> None: ...
+    async def close(self) -> None: ...
     def abandon(self) -> None: ...
 
 
@@ -55,25 +56,75 @@ class EmlFolder:
         self.folder = folder
         self.counter = counter
 
-    def send(
+    async def send(
         self,
         sender: str,
         recipient: str,
         data: bytes,
-        commit: Callable[[], bool],
+        commit: Callable[[], Awaitable[bool]],
         then: Envelope | None = None,
     ) -> str:
-        if not commit():
+        if not await commit():
             raise Declined()
         safe = "".join(c if c.isalnum() or c in "@.-_+" else "_" for c in recipient)
         (self.folder / f"{self.counter():06d}-{safe}.eml").write_bytes(data)
         return "written"
 
-    def close(self) -> None:
+    async def close(self) -> None:
         return None
 
     def abandon(self) -> None:
         return None
+
+
+class KeptConnections:
+    """SMTP connections kept open from one batch of a worker's send to the next: a batch ends with
+    each connection handed back here instead of closed, and the next batch takes them again (no
+    new connection, greeting, TLS handshake and login per batch). `close` ends them all."""
+
+    def __init__(self, target: SmtpTarget) -> None:
+        self.target = target
+        self._reach = Reach()
+        self._idle: list[SmtpConnection] = []
+
+    def take(self) -> Transport:
+        """A kept connection if one is idle, else a new one; kept again when its batch ends."""
+        connection = self._idle.pop() if self._idle else SmtpConnection(self.target, reach=self._reach)
+        return _Kept(connection, self._idle)
+
+    async def close(self) -> None:
+        idle, self._idle = self._idle, []
+        for connection in idle:
+            await connection.close()
+
+
+class _Kept:
+    """A connection lent to one batch; its `close` hands it back, open, when nothing is left
+    half-way on it (an envelope sent ahead: then it is dropped, as SmtpConnection.close does)."""
+
+    def __init__(self, connection: SmtpConnection, idle: list[SmtpConnection]) -> None:
+        self.connection = connection
+        self.idle = idle
+
+    async def send(
+        self,
+        sender: str,
+        recipient: str,
+        data: bytes,
+        commit: Callable[[], Awaitable[bool]],
+        then: Envelope | None = None,
+    ) -> str:
+        return await self.connection.send(sender, recipient, data, commit, then)
+
+    async def close(self) -> None:
+        connection = self.connection
+        if connection.client is not None and connection.opened is None:
+            self.idle.append(connection)
+        else:
+            await connection.close()
+
+    def abandon(self) -> None:
+        self.connection.abandon()
 
 
 def smtp_transports(target: SmtpTarget) -> Callable[[], Transport]:

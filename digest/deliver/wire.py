@@ -17,11 +17,15 @@ with an abortive close (SO_LINGER 0) instead of answering. No mail server answer
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import select
 import socket
 import ssl
+import time
 from enum import Enum
+
+from digest.deliver.loop_socket import LoopSocket
 
 RESET_GRACE = 0.25
 """Seconds to listen, after an end of file that follows the dot, for the reset our dot causes when
@@ -60,41 +64,31 @@ def goodbye(sock: socket.socket) -> str:
     return "the server said something before the end of the message" if data else "the server closed it"
 
 
-def after_the_dot(sock: socket.socket, timeout: float) -> AfterDot:
+async def after_the_dot(replies: ReplyReader, timeout: float) -> AfterDot:
     """Wait for the server's answer to the final dot and say how the connection went on."""
-    if not isinstance(sock, ssl.SSLSocket):
-        return _after_the_dot(sock, timeout)  # peeking leaves the reply to smtplib's reader
-    if sock.pending() > 0:
+    if replies.buffered:
         return AfterDot.REPLY
-    # Under TLS, a second handle on the same connection, to peek at the raw bytes.
-    with socket.fromfd(sock.fileno(), sock.family, sock.type) as raw:
-        return _after_the_dot(raw, timeout)
-
-
-def _after_the_dot(raw: socket.socket, timeout: float) -> AfterDot:
-    previous = raw.gettimeout()
-    raw.settimeout(timeout)
     try:
-        first = raw.recv(1, socket.MSG_PEEK)
+        arrived = await replies.fill(timeout)
     except TimeoutError:
         return AfterDot.SILENT
     except ConnectionResetError:
         return AfterDot.RESET
     except OSError:
         return AfterDot.CLOSED
-    finally:
-        raw.settimeout(previous)
-    if first:
+    if arrived:
         return AfterDot.REPLY
-    return AfterDot.RESET if _reset_follows(raw) else AfterDot.CLOSED
+    return AfterDot.RESET if await _reset_follows(replies.io.sock) else AfterDot.CLOSED
 
 
-def _reset_follows(raw: socket.socket) -> bool:
+async def _reset_follows(sock: socket.socket) -> bool:
     """After an end of file: whether a reset arrives too (the server closed before our dot came)."""
     poller = select.poll()
-    poller.register(raw, select.POLLERR)  # also reports POLLHUP: the connection is fully gone
-    poller.poll(RESET_GRACE * 1000)
-    return raw.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) in (errno.ECONNRESET, errno.EPIPE)
+    poller.register(sock, select.POLLERR)  # also reports POLLHUP: the connection is fully gone
+    deadline = time.monotonic() + RESET_GRACE
+    while not poller.poll(0) and time.monotonic() < deadline:
+        await asyncio.sleep(0.005)  # the loop's other connections go on meanwhile
+    return sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) in (errno.ECONNRESET, errno.EPIPE)
 
 
 def was_reset(error: BaseException) -> bool:
@@ -103,7 +97,7 @@ def was_reset(error: BaseException) -> bool:
 
 
 MAX_REPLY = 65536
-"""Bytes a reply line may take before the server is deemed broken (RFC 5321 says 512)."""
+"""Bytes a reply may take before the server is deemed broken (RFC 5321 says 512 a line)."""
 
 
 class ServerClosed(ConnectionError):
@@ -111,42 +105,45 @@ class ServerClosed(ConnectionError):
 
 
 class ReplyReader:
-    """The server's replies, read from the socket through one buffer: a single recv takes every
+    """The server's replies, read from the socket through one buffer: a single read takes every
     reply that has arrived (a pipelined batch's three, or a 421 that followed a 354), and what it
     holds beyond the reply asked for is known, so `goodbye` and `after_the_dot` can count it."""
 
-    def __init__(self, sock: socket.socket) -> None:
-        self.sock = sock
+    def __init__(self, io: LoopSocket) -> None:
+        self.io = io
         self.buffer = bytearray()
 
     @property
     def buffered(self) -> bool:
         return bool(self.buffer)
 
-    def reply(self) -> tuple[int, bytes]:
-        """The next reply: its code (-1 when unreadable, as smtplib says) and its text, lines joined."""
-        lines: list[bytes] = []
-        while True:
-            line = self._line()
-            lines.append(line[4:].rstrip(b"\r\n"))
-            if line[3:4] != b"-":
-                break
-        try:
-            return int(line[:3]), b"\n".join(lines)
-        except ValueError:
-            return -1, b"\n".join(lines)
+    async def fill(self, timeout: float | None = None) -> int:
+        """Read what has arrived into the buffer, waiting for some; how many bytes (0: closed)."""
+        chunk = await self.io.recv(MAX_REPLY, timeout)
+        self.buffer += chunk
+        return len(chunk)
 
-    def _line(self) -> bytes:
-        while (end := self.buffer.find(b"\n")) < 0:
+    async def reply(self) -> tuple[int, bytes]:
+        """The next reply: its code (-1 when unreadable, as smtplib says) and its text, lines joined."""
+        while (found := self._complete()) is None:
             if len(self.buffer) > MAX_REPLY:
-                raise ServerClosed(f"a reply line longer than {MAX_REPLY} bytes")
-            chunk = self.sock.recv(MAX_REPLY)
-            if not chunk:
+                raise ServerClosed(f"a reply longer than {MAX_REPLY} bytes")
+            if not await self.fill():
                 raise ServerClosed("the server closed the connection")
-            self.buffer += chunk
-        line = bytes(self.buffer[: end + 1])
-        del self.buffer[: end + 1]
-        return line
+        return found
+
+    def _complete(self) -> tuple[int, bytes] | None:
+        """The first reply in the buffer, taken out of it; None while its last line has not come."""
+        buffer, start, lines = self.buffer, 0, []
+        while (end := buffer.find(b"\n", start)) >= 0:
+            line = bytes(buffer[start : end + 1])
+            lines.append(line[4:].rstrip(b"\r\n"))
+            start = end + 1
+            if line[3:4] != b"-":
+                del buffer[:start]
+                text = b"\n".join(lines)
+                return (int(line[:3]), text) if line[:3].isdigit() else (-1, text)
+        return None
 
 
 Envelope = tuple[str, str]

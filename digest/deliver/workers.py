@@ -24,6 +24,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from digest.deliver.event_loop import run_on_own_loop
 from digest.deliver.ledger import SendLedger, SendState
 from digest.deliver.pool import Outcome, SendOptions, SendReport, deliver
 from digest.deliver.send import (
@@ -39,7 +40,7 @@ from digest.deliver.send import (
 from digest.deliver.smtp_target import SmtpTarget
 from digest.deliver.snapshot import issue_to_json
 from digest.deliver.splice import Recipient
-from digest.deliver.transports import smtp_transports
+from digest.deliver.transports import KeptConnections
 from digest.store import Store
 from digest.store.errors import StoreError
 from digest.store.leases import BATCH_SIZE, LEASE_SECONDS, Batch, Plan, SendLeases, WorkerCounts
@@ -120,6 +121,8 @@ class SendWorker:
         self.count_lock = threading.Lock()
         self.batch: Batch | None = None
         self.lost = False
+        self.connections = KeptConnections(target)
+        """The SMTP connections, kept open from one batch to the next."""
 
     def stop(self) -> None:
         """Finish the messages on the way, then stop (SIGTERM, Ctrl-C): the batch's rest goes back."""
@@ -143,6 +146,7 @@ class SendWorker:
                 if run.fatal is not None or run.error:
                     break
         finally:
+            self._close_connections()
             beating.set()
             heart.join()
             self.report.seconds = time.perf_counter() - started
@@ -163,8 +167,14 @@ class SendWorker:
                     self.batch_stop.set()
                 if self.batch is not None:
                     return True
+            self._close_connections()  # idle for who knows how long: the server would drop them
             if not self.leases.batch_counts()["leased"] or self.stopping.wait(self.wait_for_others):
                 return False
+
+    def _close_connections(self) -> None:
+        """QUIT the SMTP connections kept between batches (a server gone already: nothing to do)."""
+        with contextlib.suppress(Exception):
+            run_on_own_loop(self.connections.close())
 
     def _send(self, batch: Batch, *, short_runs_trip: bool) -> SendReport:
         prepared = self.prepared
@@ -183,7 +193,7 @@ class SendWorker:
             ledger.pending(ids=(batch.first_id, batch.last_id)),
             ledger=ledger,
             sender=prepared.envelope_sender,
-            transports=smtp_transports(self.target),
+            transports=self.connections.take,
             options=options,
             signer=load_dkim(prepared),
             stop=self.batch_stop,

@@ -70,9 +70,16 @@ def _messages() -> list[tuple[str, bytes]]:
 
 def _ours(port: int, messages: list[tuple[str, bytes]]) -> None:
     connection = SmtpConnection(SmtpTarget(SmtpSettings(security="none"), "127.0.0.1", port))
-    for address, data in messages:
-        connection.send(SENDER, address, data, lambda: True)
-    connection.close()
+
+    async def claimed() -> bool:
+        return True
+
+    async def send_all() -> None:
+        for address, data in messages:
+            await connection.send(SENDER, address, data, claimed)
+        await connection.close()
+
+    asyncio.run(send_all())
 
 
 def _smtplib(port: int, messages: list[tuple[str, bytes]]) -> None:

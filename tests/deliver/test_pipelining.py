@@ -7,6 +7,7 @@ with the connection, never ended with a message nobody wrote."""
 
 from __future__ import annotations
 
+import asyncio
 import smtplib
 from collections.abc import Iterator
 from contextlib import closing
@@ -49,6 +50,10 @@ def store(prepared: PreparedSend) -> Iterator[Store]:
         yield store
 
 
+async def _yes() -> bool:
+    return True
+
+
 def _target(server: SmtpTestServer) -> SmtpTarget:
     return SmtpTarget(SmtpSettings(security="none", timeout=10), "127.0.0.1", server.port)
 
@@ -74,11 +79,16 @@ def test_the_server_receives_the_bytes_smtplib_sends(pipelining: bool):
     """The reference is smtplib's own sendmail (today's framing): same envelope, same content."""
     with SmtpTestServer(Faults(pipelining=pipelining)) as ours, SmtpTestServer() as reference:
         connection = SmtpConnection(_target(ours))
+
+        async def send_each() -> None:
+            for n, payload in enumerate(PAYLOADS):
+                await connection.send("from@example.com", f"to{n}@example.com", payload, _yes)
+            await connection.close()
+
+        asyncio.run(send_each())
         with smtplib.SMTP("127.0.0.1", reference.port, timeout=10) as client:
             for n, payload in enumerate(PAYLOADS):
-                connection.send("from@example.com", f"to{n}@example.com", payload, lambda: True)
                 client.sendmail("from@example.com", [f"to{n}@example.com"], payload)
-        connection.close()
     got = [(r.mail_from, r.rcpt_tos, r.data) for r in ours.received]
     assert got == [(r.mail_from, r.rcpt_tos, r.data) for r in reference.received]
     assert ours.handler.pipelined == (len(PAYLOADS) if pipelining else 0)
@@ -101,15 +111,19 @@ def test_a_refused_rcpt_leaves_nothing_open_on_the_connection():
         connection = SmtpConnection(_target(server))
         commits: list[str] = []
 
-        def commit() -> bool:
+        async def commit() -> bool:
             commits.append("bad@example.com")
             return True
 
-        with pytest.raises(PermanentFailure) as refused:
-            connection.send("from@example.com", "bad@example.com", PAYLOADS[0], commit)
-        connection.send("from@example.com", "good@example.com", PAYLOADS[0], lambda: True)
-        connection.close()
-    assert refused.value.bounce and not commits  # refused before the point of no return
+        async def refused_then_sent() -> None:
+            with pytest.raises(PermanentFailure) as refused:
+                await connection.send("from@example.com", "bad@example.com", PAYLOADS[0], commit)
+            assert refused.value.bounce
+            await connection.send("from@example.com", "good@example.com", PAYLOADS[0], _yes)
+            await connection.close()
+
+        asyncio.run(refused_then_sent())
+    assert not commits  # refused before the point of no return
     assert server.copies == {"good@example.com": 1}
     assert server.handler.transactions == 2  # the same connection went on: one session
 
@@ -126,14 +140,18 @@ def test_a_messages_end_carries_the_next_envelope():
     with SmtpTestServer(Faults(pipelining=True)) as server:
         connection = SmtpConnection(_target(server))
         to = [f"to{n}@example.com" for n in range(3)]
-        connection.send(
-            "from@example.com", to[0], PAYLOADS[0], lambda: True, then=("from@example.com", to[1])
-        )
-        connection.send(
-            "from@example.com", to[1], PAYLOADS[1], lambda: True, then=("from@example.com", to[2])
-        )
-        connection.send("from@example.com", to[2], PAYLOADS[3], lambda: True)
-        connection.close()
+
+        async def three() -> None:
+            await connection.send(
+                "from@example.com", to[0], PAYLOADS[0], _yes, then=("from@example.com", to[1])
+            )
+            await connection.send(
+                "from@example.com", to[1], PAYLOADS[1], _yes, then=("from@example.com", to[2])
+            )
+            await connection.send("from@example.com", to[2], PAYLOADS[3], _yes)
+            await connection.close()
+
+        asyncio.run(three())
     assert [(r.rcpt_tos, r.data) for r in server.received] == [
         ([to[0]], PAYLOADS[0]),
         ([to[1]], b"Subject: dots\r\n\r\n.starts with a dot\r\n..two\r\n.\r\nend\r\n"),
@@ -148,21 +166,15 @@ def test_an_envelope_sent_ahead_and_not_used_is_dropped_with_its_connection():
     end of the send, closes the connection (a QUIT there would be message text)."""
     with SmtpTestServer(Faults(pipelining=True)) as server:
         connection = SmtpConnection(_target(server))
-        connection.send(
-            "from@example.com",
-            "a@example.com",
-            PAYLOADS[0],
-            lambda: True,
-            then=("from@example.com", "b@example.com"),
-        )
-        connection.send(
-            "from@example.com",
-            "c@example.com",
-            PAYLOADS[0],
-            lambda: True,
-            then=("from@example.com", "d@example.com"),
-        )
-        connection.close()
+
+        async def two_each_opening_another() -> None:
+            for to, then in (("a@example.com", "b@example.com"), ("c@example.com", "d@example.com")):
+                await connection.send(
+                    "from@example.com", to, PAYLOADS[0], _yes, then=("from@example.com", then)
+                )
+            await connection.close()
+
+        asyncio.run(two_each_opening_another())
     assert server.copies == {"a@example.com": 1, "c@example.com": 1}
     assert [r.data for r in server.received] == [PAYLOADS[0], PAYLOADS[0]], "no message made of commands"
     assert server.handler.transactions == 4 and server.handler.sessions == 0

@@ -25,12 +25,8 @@ START = dt.datetime(2025, 1, 10, 7, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture
-def store(store_at) -> Store:
-    store = open_store(store_at("subscribers.db"))
-    for n in range(5):
-        add_subscriber(store, f"reader{n}@example.com", f"Reader {n}")
-    yield store
-    store.close()
+def store(five_readers: Store) -> Store:
+    return five_readers
 
 
 def _states(store: Store) -> dict[str, str]:

@@ -141,3 +141,15 @@ def test_workers_share_the_send_and_status_shows_it(send_project: Path, tmp_path
     store.close()
     assert len(workers) == 4 and sum(w.sent for w in workers) == 2500 and all(w.sent for w in workers[:2])
     assert status.count(": ended, last heartbeat") == 4, status
+
+
+def test_a_worker_keeps_its_connections_from_one_batch_to_the_next(send_project: Path, tmp_path: Path):
+    _subscribe(send_project.parent / "subscribers.db", tmp_path, 2500)  # three batches of 1,000
+    with SmtpTestServer(keep_messages=False) as server:
+        before = server.handler.sessions_opened  # the test server's own readiness check
+        command = digest(server, "send", send_project, "--workers", "1", "--concurrency", "2")
+        code, out, err = finish(command, timeout=120)
+    assert code == 0, out + err
+    assert "2500 sent, 0 failed, 0 uncertain in 3 batches" in out, out
+    assert sorted(set(server.copies.values())) == [1] and len(server.copies) == 2500
+    assert server.handler.sessions_opened - before == 2, "one session per connection, not one per batch"
