@@ -24,6 +24,9 @@ class LoopSocket:
         self.timeout = timeout
         """Seconds a read or a write may wait for the socket before TimeoutError."""
         self._fd = sock.fileno()
+        self._watched_by: asyncio.AbstractEventLoop | None = None
+        """The loop that watches the socket for reading, between reads too (see `_readable`)."""
+        self._waiter: asyncio.Future[None] | None = None
 
     async def recv(self, size: int, timeout: float | None = None) -> bytes:
         """What has arrived, up to `size` bytes, waiting for some (b"": the server closed it)."""
@@ -31,9 +34,9 @@ class LoopSocket:
             try:
                 return self.sock.recv(size)
             except (BlockingIOError, ssl.SSLWantReadError):
-                await self._ready(reading=True, timeout=timeout)
+                await self._readable(timeout)
             except ssl.SSLWantWriteError:
-                await self._ready(reading=False, timeout=timeout)
+                await self._writable(timeout)
 
     async def sendall(self, data: bytes) -> None:
         """Write all of `data`; an OSError when the connection fails on the way."""
@@ -42,32 +45,56 @@ class LoopSocket:
             try:
                 sent = self.sock.send(view)
             except (BlockingIOError, ssl.SSLWantWriteError):
-                await self._ready(reading=False)
+                await self._writable()
                 continue
             except ssl.SSLWantReadError:
-                await self._ready(reading=True)
+                await self._readable()
                 continue
             view = view[sent:]
 
-    async def _ready(self, *, reading: bool, timeout: float | None = None) -> None:
-        # The loop running now: a connection kept from one batch of a send to the next outlives
-        # the loop it was opened on (transports.KeptConnections).
+    async def _readable(self, timeout: float | None = None) -> None:
+        """Until the socket has something to read. The loop watches the socket from the first
+        wait on until it is closed (one registration, not one a read: a reply is waited for once
+        or twice a message); a readiness nobody waits for ends the watch until the next wait, so
+        data left unread never makes the loop spin."""
+        loop = asyncio.get_running_loop()
+        if self._watched_by is not loop:
+            self.close()  # a kept connection's earlier loop (closed with its batch)
+            loop.add_reader(self._fd, self._on_readable)
+            self._watched_by = loop
+        waiter = self._waiter = loop.create_future()
+        timer = loop.call_later(self.timeout if timeout is None else timeout, _expire, waiter)
+        try:
+            await waiter
+        finally:
+            self._waiter = None
+            timer.cancel()
+
+    def _on_readable(self) -> None:
+        waiter = self._waiter
+        if waiter is None:
+            self.close()  # nobody waits (and nobody is about to read): watch again on the next wait
+        elif not waiter.done():
+            waiter.set_result(None)
+
+    def close(self) -> None:
+        """Stop watching the socket (before it is closed: a closed descriptor's number is reused)."""
+        loop, self._watched_by = self._watched_by, None
+        if loop is not None and not loop.is_closed():
+            loop.remove_reader(self._fd)
+
+    async def _writable(self, timeout: float | None = None) -> None:
+        """Until the socket takes more (rare: a message larger than the socket's buffer)."""
         loop, fd = asyncio.get_running_loop(), self._fd
         ready = loop.create_future()
-        if reading:
-            loop.add_reader(fd, _resolve, ready)
-        else:
-            loop.add_writer(fd, _resolve, ready)
-        # A timer, not asyncio.wait_for: that wraps the wait in a task, on every read.
+        loop.add_writer(fd, _resolve, ready)
+        # A timer, not asyncio.wait_for: that wraps the wait in a task.
         timer = loop.call_later(self.timeout if timeout is None else timeout, _expire, ready)
         try:
             await ready
         finally:
             timer.cancel()
-            if reading:
-                loop.remove_reader(fd)
-            else:
-                loop.remove_writer(fd)
+            loop.remove_writer(fd)
 
 
 def _resolve(ready: asyncio.Future[None]) -> None:

@@ -204,7 +204,9 @@ class SmtpConnection:
     def abandon(self) -> None:
         """Drop the connection without QUIT: the server discards a half-sent message."""
         self.opened = None
-        self._replies = None
+        if self._replies is not None:
+            self._replies.io.close()
+            self._replies = None
         if self.client is not None:
             self.client.close()
             self.client = None

@@ -37,7 +37,7 @@ from tests.smtp_sink import SmtpSink
 
 ISSUE = "2025-W02"
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
-CONNECTIONS = 12
+CONNECTIONS = 48
 """Connections per worker: a relay on this host answers in microseconds, so a connection waits on
 the worker itself more than on the relay, and more of them keep its CPU busy (--concurrency)."""
 RAW_N = 20_000

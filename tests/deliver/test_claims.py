@@ -14,7 +14,7 @@ from digest.deliver.claims import GroupClaims
 from digest.deliver.ledger import SendLedger
 from digest.deliver.splice import Recipient
 from digest.store import Store
-from digest.store.subscribers import unsubscribe
+from digest.store.subscribers import add_subscriber, unsubscribe
 
 ISSUE = "2025-W02"
 START = dt.datetime(2025, 1, 10, 7, 0, tzinfo=dt.UTC)
@@ -79,3 +79,31 @@ def test_a_write_that_fails_fails_each_claim_of_its_group_and_the_next_group_is_
     store.execute("ALTER TABLE send_log_away RENAME TO send_log")
     assert asyncio.run(group(people[2:4])) == [True, True]
     assert set(_claimed_at(store)) == {people[2].subscriber_id, people[3].subscriber_id}
+
+
+def test_a_large_group_is_one_statement_and_on_postgresql_five_arrays(store: Store):
+    """Thirty claims and their queued "sent" rows (300 values): on PostgreSQL as five arrays, so
+    the statement's text is the same whatever the group's size (psycopg parses a statement of
+    more than 50 parameters again at every run); each claim told its own answer on either store."""
+    for n in range(5, 35):
+        add_subscriber(store, f"reader{n}@example.com", f"Reader {n}")
+    ledger = _ledger(store)
+    people = list(ledger.pending())
+    assert ledger.claim_group(people[:30]) == [True] * 30
+    for person in people[:30]:
+        ledger.record_sent(person, "250 ok")
+    statements: list[tuple[str, int]] = []
+    fetchall = store.fetchall
+
+    def recording(sql, parameters=()):
+        statements.append((sql, len(parameters)))
+        return fetchall(sql, parameters)
+
+    store.fetchall = recording  # the real store underneath: it only notes what it is asked
+    unsubscribe(store, people[31].subscriber_id)
+    assert ledger.claim_group(people[30:35]) == [True, False, True, True, True]
+    assert len(statements) == 1
+    assert statements[0][1] == (5 if store.dialect == "postgresql" else 35 * 5)
+    assert set(_claimed_at(store)) == {person.subscriber_id for person in people[:35]} - {
+        people[31].subscriber_id
+    }

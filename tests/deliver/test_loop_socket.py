@@ -83,3 +83,44 @@ def test_a_write_larger_than_the_socket_buffer_waits_for_the_reader():
 
 async def _sendall(sock: socket.socket, data: bytes) -> None:
     await LoopSocket(sock, timeout=5).sendall(data)
+
+
+class CountingLoop(asyncio.SelectorEventLoop):
+    """asyncio's own loop, counting how often a socket is put under watch and taken off it."""
+
+    added = removed = 0
+
+    def add_reader(self, fd, callback, *args) -> None:
+        CountingLoop.added += 1
+        super().add_reader(fd, callback, *args)
+
+    def remove_reader(self, fd) -> bool:
+        CountingLoop.removed += 1
+        return super().remove_reader(fd)
+
+
+def test_a_connection_is_watched_once_for_all_its_reads_and_unread_data_ends_the_watch():
+    CountingLoop.added = CountingLoop.removed = 0
+    ours, theirs = socket.socketpair()
+    with ours, theirs:
+
+        async def main() -> list[bytes]:
+            io = LoopSocket(ours, timeout=5)
+            loop = asyncio.get_running_loop()
+            got = []
+            for n in range(5):  # each reply comes while the read waits
+                loop.call_later(0.01, theirs.sendall, b"250 %d\r\n" % n)
+                got.append(await io.recv(100))
+            assert (CountingLoop.added, CountingLoop.removed) == (1, 0), "one watch for five reads"
+            theirs.sendall(b"421 unasked\r\n")  # arrives while nobody waits
+            await asyncio.sleep(0.05)
+            assert CountingLoop.removed == 1, "nobody waits: the watch ends, the loop does not spin"
+            got.append(await io.recv(100))  # already there: no wait, no watch
+            io.close()
+            return got
+
+        runner = asyncio.Runner(loop_factory=CountingLoop)
+        with runner:
+            got = runner.run(main())
+    assert got == [b"250 %d\r\n" % n for n in range(5)] + [b"421 unasked\r\n"]
+    assert CountingLoop.added == 1
