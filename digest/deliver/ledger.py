@@ -16,10 +16,10 @@ back (its worker gone, or its lease expired). So, after any crash:
 - sent / failed: done.
 Each change is committed before the call returns (in WAL mode it then survives the process
 being killed), with one exception that halves the commits of a busy send: `record_sent` only
-queues the "sent" update, and the next claim (by any worker) commits it in the same transaction
+queues the "sent" update, and the next claim (by any connection) commits it in the same transaction
 as its own in_flight row; `flush` commits what is queued when no claim follows soon. A queued
 update lost to a crash leaves its row in_flight, so the rerun reports that recipient uncertain
-and never resends it; and since a worker's next claim flushes its own queued update, each
+and never resends it; and since a connection's next claim flushes its own queued update, each
 connection still has at most one row that a crash can leave in_flight.
 """
 

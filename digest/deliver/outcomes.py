@@ -64,7 +64,7 @@ class SendReport:
 class SendOptions:
     concurrency: int = 4
     rate: float = 0.0
-    """Messages per second over all workers; 0: as fast as the server takes them."""
+    """Messages per second over all of this process's connections; 0: as fast as the server takes them."""
     retries: int = 5
     retry_delay: float = 2.0
     on_outcome: Callable[[Recipient, Outcome, str], None] | None = None
