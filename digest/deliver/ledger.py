@@ -35,6 +35,7 @@ from typing import Protocol
 from digest.clock import Clock, millis_text, utc_now
 from digest.deliver.splice import Recipient
 from digest.store import HeldLock, IssueLocked, Store
+from digest.store.many_rows import rows_table
 
 PAGE_SIZE = 500
 
@@ -49,25 +50,20 @@ _NOT_PAUSED = "(s.paused_until IS NULL OR s.paused_until <= %s)"
 pause is written as the send log writes its times, UTC to the millisecond)."""
 
 
-_UNNESTED = (
-    "unnest(?::text[], ?::bigint[], ?::text[], ?::text[], ?::text[]) "
-    "AS row (column1, column2, column3, column4, column5)"
-)
-"""PostgreSQL's rows for the claim: one array a column, so the statement is the same text whatever
-the group's size: psycopg keeps it converted and the server prepared, where a statement of more
-than 50 parameters (ten rows) is parsed again in Python at every run (~0.4 ms)."""
+_CLAIM_COLUMNS = ("text", "bigint", "text", "text", "text")
+"""The claim's rows: issue, subscriber, state, reply, time (their PostgreSQL types, for the arrays
+that carry them there: many_rows.rows_table)."""
 
 
 @functools.cache
-def _claim_sql(rows: int, retake: str, postgresql: bool = False) -> str:
-    """The claim's INSERT of `rows` rows (issue, subscriber, state, reply, time): an in_flight row
-    only for an active subscriber not paused at that time, a queued "sent" for one who still
-    exists; RETURNING what it wrote. An existing row changes only from in_flight to sent (or
-    uncertain to in_flight when `retake` says so). On PostgreSQL the rows come as five arrays."""
-    source = _UNNESTED if postgresql else f"(VALUES {', '.join(['(?, ?, ?, ?, ?)'] * rows)}) AS row"
+def _claim_sql(rows: str, retake: str) -> str:
+    """The claim's INSERT of the `rows` table (`_CLAIM_COLUMNS`): an in_flight row only for an
+    active subscriber not paused at that time, a queued "sent" for one who still exists;
+    RETURNING what it wrote. An existing row changes only from in_flight to sent (or uncertain to
+    in_flight when `retake` says so)."""
     return (
         "INSERT INTO send_log (issue_id, subscriber_id, state, reply, updated_at) "
-        f"SELECT column1, column2, column3, column4, column5 FROM {source} "
+        f"SELECT column1, column2, column3, column4, column5 FROM {rows} "
         "WHERE EXISTS (SELECT 1 FROM subscribers s WHERE s.id = row.column2 "
         f"AND (row.column3 = 'sent' OR (s.status = 'active' AND {_NOT_PAUSED % 'row.column5'}))) "
         "ON CONFLICT (issue_id, subscriber_id) DO UPDATE SET state = excluded.state, "
@@ -76,14 +72,6 @@ def _claim_sql(rows: int, retake: str, postgresql: bool = False) -> str:
         f"WHERE (excluded.state = 'sent' AND send_log.state = 'in_flight') {retake} "
         "RETURNING subscriber_id, state"
     )
-
-
-def _flat(rows: list[tuple[str, int, str, str, str]]) -> list[str | int]:
-    return [value for row in rows for value in row]
-
-
-def _columns(rows: list[tuple[str, int, str, str, str]]) -> list[list[str | int]]:
-    return [list(column) for column in zip(*rows, strict=True)]
 
 
 @dataclass(eq=False)
@@ -146,7 +134,6 @@ class SendLedger:
         self.issue_id = issue_id
         self.resend_uncertain = resend_uncertain
         self.clock = clock
-        self._postgresql = store.dialect == "postgresql"
         self._sent: list[tuple[str, str, str, int]] = []
         """Queued "sent" updates (reply, time, issue, subscriber), written by the next claim or flush."""
         self._sent_lock = threading.Lock()
@@ -288,10 +275,10 @@ class SendLedger:
         rows = [(self.issue_id, subscriber, "in_flight", "", now) for subscriber in claims]
         rows += [(issue, subscriber, "sent", reply, at) for reply, at, issue, subscriber in sent]
         try:
-            if self._postgresql:
-                written = self.store.fetchall(_claim_sql(0, self._retake, True), _columns(rows))
-            else:
-                written = self.store.fetchall(_claim_sql(len(rows), self._retake), _flat(rows))
+            # On PostgreSQL five arrays: one statement text whatever the group's size, where one of
+            # more than 50 parameters (ten rows) is parsed again in Python by psycopg at every run.
+            table, values = rows_table(self.store, _CLAIM_COLUMNS, rows)
+            written = self.store.fetchall(_claim_sql(table, self._retake), values)
         except BaseException as e:
             self._requeue(sent)  # not written: still to be written
             for claim in claims.values():

@@ -59,7 +59,7 @@ class LoopSocket:
         data left unread never makes the loop spin."""
         loop = asyncio.get_running_loop()
         if self._watched_by is not loop:
-            self.close()  # a kept connection's earlier loop (closed with its batch)
+            self.unwatch()  # a kept connection's earlier loop (closed with its batch)
             loop.add_reader(self._fd, self._on_readable)
             self._watched_by = loop
         waiter = self._waiter = loop.create_future()
@@ -73,11 +73,11 @@ class LoopSocket:
     def _on_readable(self) -> None:
         waiter = self._waiter
         if waiter is None:
-            self.close()  # nobody waits (and nobody is about to read): watch again on the next wait
+            self.unwatch()  # nobody waits (and nobody is about to read): watch again on the next wait
         elif not waiter.done():
             waiter.set_result(None)
 
-    def close(self) -> None:
+    def unwatch(self) -> None:
         """Stop watching the socket (before it is closed: a closed descriptor's number is reused)."""
         loop, self._watched_by = self._watched_by, None
         if loop is not None and not loop.is_closed():

@@ -114,16 +114,21 @@ class SmtpConnection:
         """The transaction whose MAIL, RCPT and DATA went out after the last message's dot, in the
         same write (a message's content may start a group, RFC 2920 3.1), replies not read yet."""
 
-    async def _session(self) -> smtplib.SMTP:
-        """The connection, opened (again) first when there is none or the server closed it."""
-        if self.client is None or self.client.sock is None:
-            # smtplib blocks while it connects and logs in: in a helper thread, so the loop's
-            # other connections go on sending meanwhile.
-            client = await asyncio.to_thread(self.open)
-            assert client.sock is not None  # open() connected it
-            self._replies = ReplyReader(LoopSocket(client.sock, self.target.settings.timeout))
-            return client
-        return self.client
+    async def _session(self) -> None:
+        """Open the connection first when there is none (not yet, or dropped after a failure)."""
+        if self._replies is not None:
+            return
+        # smtplib blocks while it connects and logs in: in a helper thread, so the loop's other
+        # connections go on sending meanwhile. From then on the conversation is ours, on the loop.
+        client = await asyncio.to_thread(self.open)
+        assert client.sock is not None  # open() connected it
+        self.client = client
+        self._replies = ReplyReader(LoopSocket(client.sock, self.target.settings.timeout))
+
+    @property
+    def reusable(self) -> bool:
+        """Connected, with no transaction opened ahead: a next batch may go on with it."""
+        return self._replies is not None and self.opened is None
 
     def open(self) -> smtplib.SMTP:
         """Connect, say EHLO, start TLS, log in. TemporaryFailure for what may pass, SmtpError otherwise."""
@@ -168,8 +173,6 @@ class SmtpConnection:
             if unreachable and not self.reach.reached:
                 raise ServerUnreachable(reason) from None
             raise ConnectFailure(reason) from None
-        self.client = client
-        # From here on the conversation is ours (smtplib opened it), on the event loop.
         self.reach.mark()
         return client
 
@@ -191,7 +194,7 @@ class SmtpConnection:
     async def close(self) -> None:
         if self.client is None:
             return
-        if self.opened is not None or self._replies is None:  # in DATA: a QUIT would be message text
+        if self.opened is not None:  # the server waits in DATA: a QUIT would be message text
             self.abandon()
             return
         try:
@@ -205,7 +208,7 @@ class SmtpConnection:
         """Drop the connection without QUIT: the server discards a half-sent message."""
         self.opened = None
         if self._replies is not None:
-            self._replies.io.close()
+            self._replies.io.unwatch()
             self._replies = None
         if self.client is not None:
             self.client.close()

@@ -92,6 +92,10 @@ class KeptConnections:
         connection = self._idle.pop() if self._idle else SmtpConnection(self.target, reach=self._reach)
         return _Kept(connection, self._idle)
 
+    def __bool__(self) -> bool:
+        """Whether any connection is kept."""
+        return bool(self._idle)
+
     async def close(self) -> None:
         idle, self._idle = self._idle, []
         for connection in idle:
@@ -117,11 +121,10 @@ class _Kept:
         return await self.connection.send(sender, recipient, data, commit, then)
 
     async def close(self) -> None:
-        connection = self.connection
-        if connection.client is not None and connection.opened is None:
-            self.idle.append(connection)
+        if self.connection.reusable:
+            self.idle.append(self.connection)
         else:
-            await connection.close()
+            await self.connection.close()
 
     def abandon(self) -> None:
         self.connection.abandon()

@@ -173,6 +173,8 @@ class SendWorker:
 
     def _close_connections(self) -> None:
         """QUIT the SMTP connections kept between batches (a server gone already: nothing to do)."""
+        if not self.connections:
+            return  # none kept: no event loop to start (this runs every 0.1 s while others send)
         with contextlib.suppress(Exception):
             run_on_own_loop(self.connections.close())
 

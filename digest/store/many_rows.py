@@ -7,18 +7,20 @@
   it (~3 ms for a thousand, most of what an import cost there); a few arrays keep the statement
   short, cached and prepared.
 
-`select_in` is the same for a query's IN list (`= ANY(?)` on PostgreSQL); `json_object` writes a
-row's attributes as json.dumps would, for a third of its cost.
+`select_in` is the same for a query's IN list (`= ANY(?)` on PostgreSQL), `rows_table` for rows a
+statement selects from (INSERT … SELECT … WHERE); `json_object` writes a row's attributes as
+json.dumps would, for a third of its cost.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from itertools import chain
 from json.encoder import encode_basestring_ascii
 
-from digest.store.backend import Connection
+from digest.store.backend import Connection, Store
 
 PARAMETERS_MAX = 999
 """The fewest any SQLite build allows in one statement (3.32 and later allow 32766)."""
@@ -27,7 +29,7 @@ _COLUMN_TYPES: dict[tuple[str, str], str] = {}
 """PostgreSQL's type of a (table, column), asked once a process: the arrays' casts."""
 
 
-def _is_postgres(db: Connection) -> bool:
+def _is_postgres(db: Connection | Store) -> bool:
     return getattr(db, "dialect", "sqlite") == "postgresql"
 
 
@@ -70,6 +72,30 @@ def _unnested(db: Connection, insert: str, tail: str) -> str:
             ).fetchone()[0]
     arrays = ", ".join(f"?::{_COLUMN_TYPES[table, column]}[]" for column in columns)
     return f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM unnest({arrays}) {tail}"
+
+
+def rows_table(
+    db: Connection | Store, types: Sequence[str], rows: Sequence[Sequence[object]]
+) -> tuple[str, list[object]]:
+    """`rows` as a table a statement selects from, `row` with columns column1, column2, …, and its
+    parameters: `(VALUES (?, ?), …)` on SQLite (the caller keeps the values under
+    PARAMETERS_MAX), one array a column of PostgreSQL type `types[n]` on PostgreSQL, so the
+    statement's text is the same whatever the number of rows (cached and prepared)."""
+    if _is_postgres(db):
+        return _unnest_table(tuple(types)), [list(column) for column in zip(*rows, strict=True)]
+    return _values_table(len(types), len(rows)), list(chain.from_iterable(rows))
+
+
+@functools.cache
+def _unnest_table(types: tuple[str, ...]) -> str:
+    arrays = ", ".join(f"?::{kind}[]" for kind in types)
+    return f"unnest({arrays}) AS row ({', '.join(f'column{n}' for n in range(1, len(types) + 1))})"
+
+
+@functools.cache
+def _values_table(width: int, count: int) -> str:
+    marks = "(" + ", ".join("?" * width) + ")"
+    return f"(VALUES {', '.join([marks] * count)}) AS row"
 
 
 def select_in(db: Connection, query: str, values: Sequence[object], *parameters: object) -> list[tuple]:

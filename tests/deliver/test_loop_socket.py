@@ -116,7 +116,7 @@ def test_a_connection_is_watched_once_for_all_its_reads_and_unread_data_ends_the
             await asyncio.sleep(0.05)
             assert CountingLoop.removed == 1, "nobody waits: the watch ends, the loop does not spin"
             got.append(await io.recv(100))  # already there: no wait, no watch
-            io.close()
+            io.unwatch()
             return got
 
         runner = asyncio.Runner(loop_factory=CountingLoop)
