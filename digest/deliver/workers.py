@@ -201,7 +201,8 @@ class SendWorker:
         """One run of the sending pool over `batch` and the batches leased after it, each leased
         when the one before has handed out its last recipient: the connections go on from one
         batch to the next without waiting for the last messages of the one before (measured:
-        20,000 messages on PostgreSQL in 4.3 s as runs of a batch each, 3.8 s as one run)."""
+        two workers sending 20,000 messages on PostgreSQL took 4.3 s in runs of a batch each, 3.7 s
+        in one run each)."""
         prepared = self.prepared
         ledger = SendLedger(self.store, prepared.issue_id, resend_uncertain=self.resend_uncertain)
         options = SendOptions.for_smtp(
