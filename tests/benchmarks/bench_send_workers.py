@@ -176,10 +176,11 @@ def run(subscribers: int, url: str = "") -> None:
                 f"{raw:,.0f} msg/s ({_load()})"
             )
             print(f"  ratio digest / ceiling: {workers_rate / raw:.2f}")
+        peak = ", ".join(f"{mb:.0f}" for mb in sorted(peaks.values()))
         if url:  # the database's size is PostgreSQL's own business here
+            print(f"  peak RSS per worker process: {peak} MB")
             return
         size = _db_size(root)
-        peak = ", ".join(f"{mb:.0f}" for mb in sorted(peaks.values()))
         print(f"  peak RSS per worker process: {peak} MB; database {size / 1e6:,.1f} MB")
         print(f"  send log: {(size - imported) / sent:.0f} bytes per message (the database's growth)")
 

@@ -12,18 +12,24 @@ per SMTP connection of the killed worker).
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 import random
 import signal
 import subprocess
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from digest.deliver.ledger import SendLedger, SendState
+from digest.deliver.send import Purpose, check_ready, open_issue_store
+from digest.deliver.workers import SendWorker, start_send
+from digest.pipeline import prepare_folder
 from digest.store import open_store
 from digest.store.leases import SendLeases
 from digest.store.subscribers import import_csv
+from tests.conftest import TEST_SECRET
 from tests.deliver.processes import digest, finish
 from tests.smtp_server import SmtpTestServer
 from tests.smtp_sink import SmtpSink
@@ -153,3 +159,73 @@ def test_a_worker_keeps_its_connections_from_one_batch_to_the_next(send_project:
     assert "2500 sent, 0 failed, 0 uncertain in 3 batches" in out, out
     assert sorted(set(server.copies.values())) == [1] and len(server.copies) == 2500
     assert server.handler.sessions_opened - before == 2, "one session per connection, not one per batch"
+
+
+@contextlib.contextmanager
+def _planned_in_batches_of_ten(
+    send_project: Path, tmp_path: Path
+) -> Iterator[tuple[SmtpTestServer, Callable]]:
+    """60 subscribers, a send planned in batches of 10 in this process, and an SMTP server; what
+    makes a SendWorker of it (its store open until the end)."""
+    _subscribe(send_project.parent / "subscribers.db", tmp_path, 60)
+    with SmtpTestServer(keep_messages=False) as server:
+        environ = server.environ(DIGEST_SECRET=TEST_SECRET)
+        prepared = prepare_folder(send_project, Purpose.SEND, environ=environ)
+        store = open_issue_store(prepared)
+        try:
+            start_send(prepared, store, batch_size=10)
+            target = check_ready(prepared, environ)
+            yield (
+                server,
+                lambda **options: SendWorker(prepared, store, target=target, concurrency=4, **options),
+            )
+        finally:
+            store.close()
+
+
+def test_a_worker_goes_on_to_the_next_batch_before_the_last_one_has_ended(send_project: Path, tmp_path: Path):
+    """One run of the connections over batch after batch: the next batch is leased as soon as
+    the one before has handed out its last recipient, while its last messages are still on their
+    way, and each batch is done as soon as its last outcome is in, not when the run ends."""
+    with _planned_in_batches_of_ten(send_project, tmp_path) as (server, worker_of):
+        leased, done = [], []
+
+        def seen(*_: object) -> None:  # at each outcome, on the worker's event loop
+            counts = SendLeases(worker.store, ISSUE).batch_counts()
+            leased.append(counts["leased"])
+            done.append(counts["done"])
+
+        worker = worker_of(on_outcome=seen)
+        report = worker.run()
+        end = SendLeases(worker.store, ISSUE).batch_counts()
+    assert report.counts().sent == 60 and report.batches == 6 and end == {"open": 0, "leased": 0, "done": 6}
+    assert sorted(set(server.copies.values())) == [1] and len(server.copies) == 60
+    assert max(leased) == 2, "the next batch leased while the one before still had messages on their way"
+    assert done[29] >= 2 and done[-1] == 6, f"batches done during the run, as they ended: {done}"
+
+
+def test_a_worker_whose_warm_up_allowance_is_used_up_stops_and_leaves_its_batches_open(
+    send_project: Path, tmp_path: Path
+):
+    """Day 3 of a warm-up allows 8 messages: the worker sends 8, gives its batches back and ends
+    (it does not claim batch after batch to defer one recipient of each); tomorrow's run finds
+    them open. A second run the same day sends nothing and ends too."""
+    start = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=2)
+    toml = send_project.parent / "digest.toml"
+    warmup = f"\n[throttle.warmup]\nstart = {start}\nfirst_day = 2\nceiling = 32\ndays = 5\n"
+    toml.write_text(toml.read_text(encoding="utf-8") + warmup, encoding="utf-8")
+    with _planned_in_batches_of_ten(send_project, tmp_path) as (server, worker_of):
+        reports = []
+        for _ in range(2):
+            worker = worker_of()
+            running = threading.Thread(target=lambda w=worker: reports.append(w.run()))
+            running.start()
+            running.join(timeout=60)
+            assert not running.is_alive(), "the worker went on claiming batches"
+        batches = SendLeases(worker.store, ISSUE).batch_counts()
+        pending = SendLedger(worker.store, ISSUE).count_pending()
+    assert [report.counts().sent for report in reports] == [8, 0] and sum(server.copies.values()) == 8
+    # (A batch whose every recipient was handed out before the allowance ran out is done: its
+    # deferred ones wait for the next plan, as a 4xx's do.)
+    assert batches["leased"] == 0 and batches["open"] >= 5 and batches["open"] + batches["done"] == 6
+    assert pending == 52
