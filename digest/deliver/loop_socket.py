@@ -59,7 +59,6 @@ class LoopSocket:
         data left unread never makes the loop spin."""
         loop = asyncio.get_running_loop()
         if self._watched_by is not loop:
-            self.unwatch()  # a kept connection's earlier loop (closed with its batch)
             loop.add_reader(self._fd, self._on_readable)
             self._watched_by = loop
         waiter = self._waiter = loop.create_future()

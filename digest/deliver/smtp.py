@@ -125,11 +125,6 @@ class SmtpConnection:
         self.client = client
         self._replies = ReplyReader(LoopSocket(client.sock, self.target.settings.timeout))
 
-    @property
-    def reusable(self) -> bool:
-        """Connected, with no transaction opened ahead: a next batch may go on with it."""
-        return self._replies is not None and self.opened is None
-
     def open(self) -> smtplib.SMTP:
         """Connect, say EHLO, start TLS, log in. TemporaryFailure for what may pass, SmtpError otherwise."""
         target, settings = self.target, self.target.settings

@@ -77,59 +77,6 @@ class EmlFolder:
         return None
 
 
-class KeptConnections:
-    """SMTP connections kept open from one batch of a worker's send to the next: a batch ends with
-    each connection handed back here instead of closed, and the next batch takes them again (no
-    new connection, greeting, TLS handshake and login per batch). `close` ends them all."""
-
-    def __init__(self, target: SmtpTarget) -> None:
-        self.target = target
-        self._reach = Reach()
-        self._idle: list[SmtpConnection] = []
-
-    def take(self) -> Transport:
-        """A kept connection if one is idle, else a new one; kept again when its batch ends."""
-        connection = self._idle.pop() if self._idle else SmtpConnection(self.target, reach=self._reach)
-        return _Kept(connection, self._idle)
-
-    def __bool__(self) -> bool:
-        """Whether any connection is kept."""
-        return bool(self._idle)
-
-    async def close(self) -> None:
-        idle, self._idle = self._idle, []
-        for connection in idle:
-            await connection.close()
-
-
-class _Kept:
-    """A connection lent to one batch; its `close` hands it back, open, when nothing is left
-    half-way on it (an envelope sent ahead: then it is dropped, as SmtpConnection.close does)."""
-
-    def __init__(self, connection: SmtpConnection, idle: list[SmtpConnection]) -> None:
-        self.connection = connection
-        self.idle = idle
-
-    async def send(
-        self,
-        sender: str,
-        recipient: str,
-        data: bytes,
-        commit: Callable[[], Awaitable[bool]],
-        then: Envelope | None = None,
-    ) -> str:
-        return await self.connection.send(sender, recipient, data, commit, then)
-
-    async def close(self) -> None:
-        if self.connection.reusable:
-            self.idle.append(self.connection)
-        else:
-            await self.connection.close()
-
-    def abandon(self) -> None:
-        self.connection.abandon()
-
-
 def smtp_transports(target: SmtpTarget) -> Callable[[], Transport]:
     """Connections to `target` that know whether any of them reached it (see smtp.Reach)."""
     reach = Reach()
